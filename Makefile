@@ -1,0 +1,73 @@
+# o2edge.perf — the README's two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := .build/o2edge-perf-$(VERSION).tar.gz
+COLLECTIONS := $(CURDIR)/.build/collections
+LAB := $(PY) -m tests.lab
+PLAYBOOK := $(VENV)/bin/ansible-playbook
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+
+.PHONY: help deps venv build demo test sanity units integration lint lab-up lab-down lab-status clean
+
+help:
+	@echo "make demo   - install what is missing, build and install the collection, bring the lab up, run the main playbook"
+	@echo "make test   - sanity, unit tests, integration plays on the lab, ansible-lint, build and install"
+	@echo "make lab-up | lab-down | lab-status | clean"
+
+deps: venv
+	@tests/tools/install-deps.sh
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements-test.txt
+	touch $@
+
+build: venv
+	@mkdir -p .build
+	rm -f .build/o2edge-perf-*.tar.gz
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path .build .
+	$(VENV)/bin/ansible-galaxy collection install --force -p $(COLLECTIONS) $(TARBALL)
+
+demo: deps build
+	$(LAB) up
+	@mkdir -p results
+	$(LAB) exec -- $(PLAYBOOK) -i .lab/edge-sites.yml o2edge.perf.site -e o2edge_results_dir=$(CURDIR)/results
+	@echo
+	@echo "Results: $(CURDIR)/results (latest: $$(ls -t results | head -1))"
+	@echo "The lab stays up for you to explore: 'make lab-status', 'make lab-down'."
+
+test: deps
+	@start=$$(date +%s); rc=0; \
+	for step in sanity units integration lint build; do \
+	  echo "=== make $$step"; \
+	  $(MAKE) --no-print-directory $$step || { echo "=== FAILED: $$step"; rc=1; }; \
+	done; \
+	echo "=== make test took $$(( $$(date +%s) - start ))s"; exit $$rc
+
+sanity: venv
+	$(PY) tests/tools/sanity.py
+
+units: venv
+	$(PY) -m pytest -q tests/unit
+
+integration: build
+	$(PY) tests/integration/run.py
+
+lint: venv
+	$(VENV)/bin/ansible-lint --profile production --offline -q
+
+lab-up: deps
+	$(LAB) up
+lab-down:
+	$(LAB) down
+lab-status:
+	$(LAB) status
+
+clean: lab-down
+	rm -rf .build tests/output

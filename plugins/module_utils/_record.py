@@ -1,0 +1,129 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one measurement record shape shared by every measuring module (see DESIGN.md).
+
+::
+
+    name: kpt_render/edge1-config      # stable id, used to match before/after
+    component: kpt_render              # kpt_render | git | command | prometheus_query | file_io | system
+    unit: s                            # s, MB/s, % ...
+    samples: [0.212, 0.208]            # every successful counted run, in order
+    warmup: 1                          # warm-up runs done before the counted ones
+    failures: 0                        # counted runs that failed
+    errors: []                         # one entry per failed run (counted or warm-up)
+    stats: {min, median, mean, p95, max, stdev, mad, outliers, slow_first_run}
+    context: {host, started_at, command or query, versions, ...}
+
+``failures`` counts failed *counted* runs only; ``errors`` also keeps failed warm-up runs
+(marked ``phase: warmup``) so that nothing is dropped silently. Figures that could not be
+measured are ``None`` in ``stats``, never invented.
+"""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import re
+import socket
+
+from ansible_collections.o2edge.perf.plugins.module_utils._stats import STAT_KEYS, summarize
+
+RECORD_KEYS = ("name", "component", "unit", "samples", "warmup", "failures", "errors", "stats", "context")
+ERROR_TAIL = 2000
+
+
+def utc_now():
+    """ISO 8601 UTC timestamp with a ``Z`` suffix, second precision plus milliseconds."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000)
+
+
+def slug(text, default="unnamed"):
+    """A stable, readable id fragment: ``git status --short`` -> ``git-status--short``."""
+    text = re.sub(r"[^A-Za-z0-9._/@:-]+", "-", str(text).strip())
+    text = re.sub(r"-{2,}", "-", text).strip("-/")
+    return text[:120] or default
+
+
+def tail(text, limit=ERROR_TAIL):
+    """The last ``limit`` characters of a (possibly bytes) message, decoded and stripped."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = text.strip()
+    if len(text) > limit:
+        return "..." + text[-limit:]
+    return text
+
+
+def base_context(started_at=None, versions=None, **extra):
+    """``context`` with host, started_at and versions (python always included)."""
+    context = {
+        "host": socket.gethostname(),
+        "started_at": started_at or utc_now(),
+        "versions": {"python": platform.python_version()},
+    }
+    if versions:
+        context["versions"].update(dict((k, v) for k, v in versions.items() if v is not None))
+    context.update(extra)
+    return context
+
+
+def make_record(name, component, unit, samples, warmup=0, failures=0, errors=None, context=None, digits=6):
+    """Build a record; ``stats`` is computed from ``samples``."""
+    if not name or not isinstance(name, str):
+        raise ValueError("record name must be a non-empty string, got %r" % (name,))
+    samples = [round(float(s), digits) for s in samples]
+    return {
+        "name": name,
+        "component": component,
+        "unit": unit,
+        "samples": samples,
+        "warmup": int(warmup),
+        "failures": int(failures),
+        "errors": list(errors or []),
+        "stats": summarize(samples, digits=digits),
+        "context": context if context is not None else base_context(),
+    }
+
+
+def validate_record(record):
+    """Return a list of problems with ``record`` (empty when it has the one shape)."""
+    problems = []
+    if not isinstance(record, dict):
+        return ["record is not a mapping"]
+    for key in RECORD_KEYS:
+        if key not in record:
+            problems.append("missing key %s" % key)
+    extra = sorted(set(record) - set(RECORD_KEYS))
+    if extra:
+        problems.append("unexpected keys %s" % ", ".join(extra))
+    if problems:
+        return problems
+    if not isinstance(record["samples"], list) or not all(
+            isinstance(s, (int, float)) and not isinstance(s, bool) for s in record["samples"]):
+        problems.append("samples must be a list of numbers")
+    for key in ("warmup", "failures"):
+        if not isinstance(record[key], int) or record[key] < 0:
+            problems.append("%s must be a non-negative integer" % key)
+    if not isinstance(record["errors"], list):
+        problems.append("errors must be a list")
+    stats = record["stats"]
+    if not isinstance(stats, dict):
+        problems.append("stats must be a mapping")
+    else:
+        for key in STAT_KEYS:
+            if key not in stats:
+                problems.append("stats lacks %s" % key)
+            elif stats[key] is not None and not isinstance(stats[key], (int, float)):
+                problems.append("stats.%s must be a number or None" % key)
+    context = record["context"]
+    if not isinstance(context, dict):
+        problems.append("context must be a mapping")
+    else:
+        for key in ("host", "started_at", "versions"):
+            if key not in context:
+                problems.append("context lacks %s" % key)
+    return problems

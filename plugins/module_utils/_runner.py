@@ -1,0 +1,180 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run a command W warm-up times and N counted times, timed with a monotonic clock.
+
+* argv is executed directly (no shell) unless ``shell=True`` is asked for, then
+  ``/bin/sh -c STRING``.
+* stdout goes to /dev/null (as hyperfine's default ``--output=null``) unless captured;
+  stderr goes to an unnamed temporary file, so that no pipe has to be drained while the
+  clock runs, and its tail is kept for the error entry of a failed run.
+* The clock is ``time.monotonic()`` (CLOCK_MONOTONIC on Linux, nanosecond resolution),
+  started right before the process is spawned and stopped when it has been reaped.
+* A per-run timeout kills the whole process group (the command runs in its own session).
+* ``prepare`` runs before every run (warm-up and counted), untimed, like hyperfine's
+  ``--prepare``; if it fails, that run is counted as failed and the command is not run.
+* Failed runs are counted and their errors kept (never dropped).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+from ansible_collections.o2edge.perf.plugins.module_utils._record import tail
+
+SHELL = "/bin/sh"
+
+
+def build_argv(command, shell=False):
+    """argv for ``command`` (a list, or a string when ``shell`` is true)."""
+    if shell:
+        if isinstance(command, (list, tuple)):
+            command = " ".join(command)
+        return [SHELL, "-c", command]
+    if isinstance(command, str):
+        raise TypeError("command must be a list of arguments when shell is false")
+    return [str(a) for a in command]
+
+
+def child_env(environment=None, base=None):
+    env = dict(os.environ if base is None else base)
+    for key, value in (environment or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[str(key)] = str(value)
+    return env
+
+
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        try:
+            proc.kill()
+        except OSError:
+            pass
+
+
+def run_once(argv, cwd=None, env=None, timeout=None, expect_rc=(0,), capture_stdout=False):
+    """Run ``argv`` once; return a dict with ok, seconds, rc, error, stderr (tail), stdout.
+
+    ``env`` is the complete environment of the child (see :func:`child_env`).
+    """
+    result = {"ok": False, "seconds": None, "rc": None, "error": "", "stderr": "", "stdout": ""}
+    with tempfile.TemporaryFile() as err_file:
+        out_file = tempfile.TemporaryFile() if capture_stdout else None
+        try:
+            start = time.monotonic()
+            try:
+                proc = subprocess.Popen(
+                    argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                    stdout=out_file if out_file is not None else subprocess.DEVNULL,
+                    stderr=err_file, start_new_session=True, close_fds=True)
+            except OSError as exc:
+                result["error"] = "cannot start %s: %s" % (argv[0] if argv else "command", exc.strerror or exc)
+                return result
+            try:
+                rc = proc.wait(timeout=timeout)
+                seconds = time.monotonic() - start
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                proc.wait()
+                result["seconds"] = time.monotonic() - start
+                result["error"] = "timed out after %ss (process group killed)" % (timeout,)
+                err_file.seek(0)
+                result["stderr"] = tail(err_file.read())
+                return result
+            finally:
+                # never leave a child behind, even on KeyboardInterrupt
+                if proc.poll() is None:
+                    _kill_group(proc)
+                    proc.wait()
+            result["seconds"] = seconds
+            result["rc"] = rc
+            err_file.seek(0)
+            result["stderr"] = tail(err_file.read())
+            if out_file is not None:
+                out_file.seek(0)
+                result["stdout"] = out_file.read().decode("utf-8", "replace")
+            if rc in expect_rc:
+                result["ok"] = True
+            elif rc < 0:
+                result["error"] = "killed by signal %d" % -rc
+            else:
+                result["error"] = "exit status %d (expected %s)" % (rc, ", ".join(str(c) for c in expect_rc))
+            return result
+        finally:
+            if out_file is not None:
+                out_file.close()
+
+
+def measure(run, runs, warmup=0, prepare=None):
+    """Drive ``warmup`` + ``runs`` calls of ``run()``.
+
+    ``run()`` returns a dict with at least ``ok`` and ``seconds``; ``prepare()`` (optional)
+    returns None on success or an error dict (with ``error``). Returns
+    ``(samples, failures, errors, results)`` where ``results`` holds every counted run's dict.
+    """
+    if runs < 1:
+        raise ValueError("runs must be at least 1, got %r" % (runs,))
+    if warmup < 0:
+        raise ValueError("warmup must be 0 or more, got %r" % (warmup,))
+    samples, errors, results = [], [], []
+    failures = 0
+    for i in range(warmup + runs):
+        counted = i >= warmup
+        phase = "run" if counted else "warmup"
+        index = i - warmup if counted else i
+        if prepare is not None:
+            problem = prepare()
+            if problem:
+                entry = {"phase": phase, "run": index, "rc": problem.get("rc"), "seconds": None,
+                         "error": "prepare failed: %s" % problem.get("error", "unknown error"),
+                         "stderr": problem.get("stderr", "")}
+                errors.append(entry)
+                if counted:
+                    failures += 1
+                    results.append(dict(entry, ok=False))
+                continue
+        res = run()
+        if counted:
+            results.append(res)
+        if res.get("ok"):
+            if counted:
+                samples.append(res["seconds"])
+            continue
+        entry = {"phase": phase, "run": index}
+        for key in ("rc", "seconds", "error", "stderr"):
+            entry[key] = res.get(key)
+        for key, value in res.items():
+            if key not in entry and key not in ("ok", "stdout"):
+                entry[key] = value
+        errors.append(entry)
+        if counted:
+            failures += 1
+    return samples, failures, errors, results
+
+
+def bench_command(command, runs, warmup=0, shell=False, cwd=None, environment=None, timeout=None,
+                  prepare=None, prepare_shell=False, expect_rc=(0,)):
+    """Benchmark one command; returns ``(samples, failures, errors, argv)``."""
+    argv = build_argv(command, shell)
+    env = child_env(environment)
+    prepare_fn = None
+    if prepare:
+        prepare_argv = build_argv(prepare, prepare_shell)
+
+        def prepare_fn():
+            res = run_once(prepare_argv, cwd=cwd, env=env, timeout=timeout)
+            return None if res["ok"] else res
+
+    def run():
+        return run_once(argv, cwd=cwd, env=env, timeout=timeout, expect_rc=tuple(expect_rc))
+
+    samples, failures, errors, _results = measure(run, runs, warmup, prepare_fn)
+    return samples, failures, errors, argv

@@ -1,0 +1,261 @@
+#!/usr/bin/python
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: command_bench
+short_description: Benchmark a command with warm-up, counted runs and robust statistics
+version_added: 0.1.0
+description:
+  - Runs a command O(warmup) times untimed, then O(runs) times timed with a monotonic clock,
+    and returns one measurement record (the collection's single record shape).
+  - The command is executed directly from its argument list; a shell is used only when
+    O(shell=true).
+  - Standard output is discarded (as hyperfine does by default); the tail of standard error
+    is kept for every failed run.
+  - Failed runs (unexpected exit status, timeout, failed O(prepare)) are counted in
+    C(failures) and listed in C(errors), never dropped.
+  - The command is run for real even in check mode; only use it for read-only commands.
+author:
+  - o2edge.perf contributors
+attributes:
+  check_mode:
+    support: full
+    description: The module only measures; it runs the command in check mode too, so give it read-only commands.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the target host; Python 3.9 or later, standard library only.
+options:
+  argv:
+    description:
+      - The command as a list of arguments (no shell).
+      - Mutually exclusive with O(cmd).
+    type: list
+    elements: str
+  cmd:
+    description:
+      - The command as a string. Split like a shell would (C(shlex)) and run without a
+        shell, unless O(shell=true), where it is passed to C(/bin/sh -c).
+      - Mutually exclusive with O(argv).
+    type: str
+  shell:
+    description: Run O(cmd) through C(/bin/sh -c).
+    type: bool
+    default: false
+  chdir:
+    description: Working directory of the command (and of O(prepare)).
+    type: path
+  environment:
+    description: Extra environment variables for the command (and O(prepare)); a null value removes a variable.
+    type: dict
+    default: {}
+  runs:
+    description: Number of counted, timed runs. At least 1.
+    type: int
+    default: 10
+  warmup:
+    description: Number of untimed warm-up runs before the counted ones.
+    type: int
+    default: 1
+  timeout:
+    description: Per-run timeout in seconds; the command's process group is killed and the run counted as failed.
+    type: float
+    default: 600
+  prepare:
+    description:
+      - A shell command run (untimed, through C(/bin/sh -c)) before every run, like hyperfine's C(--prepare),
+        for example to drop a cache or reset a file.
+      - If it fails, that run is counted as failed and the command is not run.
+    type: str
+  expect_rc:
+    description: Exit statuses that count as success.
+    type: list
+    elements: int
+    default: [0]
+  name:
+    description: Stable record name (used to match before/after). Defaults to V(<component>/<command slug>).
+    type: str
+  component:
+    description: The record's component, for example V(git).
+    type: str
+    default: command
+  fail_on_error:
+    description: Fail the task when any counted run failed. The record is returned either way.
+    type: bool
+    default: true
+notes:
+  - Statistics methods (p95 by linear interpolation, Hyndman-Fan type 7; outliers by modified z-score
+    on the MAD) are described in the collection's docs/benchmarks-measure.md.
+seealso:
+  - module: o2edge.perf.kpt_render
+  - module: o2edge.perf.system_baseline
+"""
+
+EXAMPLES = r"""
+- name: Time git status on the pipeline repository
+  o2edge.perf.command_bench:
+    argv: [git, status, --porcelain]
+    chdir: /srv/pipeline
+    component: git
+    name: git/status
+    runs: 10
+    warmup: 2
+  register: git_status
+
+- name: Time a shell pipeline, clearing a cache before every run
+  o2edge.perf.command_bench:
+    cmd: "git log --oneline -10 | wc -l"
+    shell: true
+    chdir: /srv/pipeline
+    prepare: "rm -rf /tmp/scratch-cache"
+    runs: 5
+"""
+
+RETURN = r"""
+record:
+  description: The measurement record.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Stable record id.
+      type: str
+      sample: git/status
+    component:
+      description: What was measured.
+      type: str
+      sample: git
+    unit:
+      description: Unit of the samples.
+      type: str
+      sample: s
+    samples:
+      description: Seconds of every successful counted run, in order.
+      type: list
+      elements: float
+      sample: [0.0121, 0.0118]
+    warmup:
+      description: Warm-up runs done.
+      type: int
+      sample: 1
+    failures:
+      description: Counted runs that failed.
+      type: int
+      sample: 0
+    errors:
+      description: One entry per failed run (phase V(warmup) or V(run), run index, rc, seconds, error, stderr tail).
+      type: list
+      elements: dict
+      sample: []
+    stats:
+      description: min, median, mean, p95, max, stdev, mad (None when not measurable), outliers (sample indices), slow_first_run.
+      type: dict
+      sample: {min: 0.011, median: 0.012, mean: 0.012, p95: 0.013, max: 0.013, stdev: 0.0004, mad: 0.0002,
+               outliers: [], slow_first_run: false}
+    context:
+      description: host, started_at, command, cwd, versions.
+      type: dict
+      sample: {host: ctl, started_at: "2026-01-01T00:00:00.000Z", command: "git status --porcelain",
+               versions: {python: 3.11.7}}
+records:
+  description: The same record in a one-element list (every measuring module returns C(records)).
+  returned: always
+  type: list
+  elements: dict
+msg:
+  description: A one-line summary.
+  returned: always
+  type: str
+  sample: "git/status: median 0.012 s over 10 runs, 0 failures"
+"""
+
+import os
+import shlex
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, slug
+from ansible_collections.o2edge.perf.plugins.module_utils._runner import bench_command
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            argv=dict(type="list", elements="str"),
+            cmd=dict(type="str"),
+            shell=dict(type="bool", default=False),
+            chdir=dict(type="path"),
+            environment=dict(type="dict", default={}),
+            runs=dict(type="int", default=10),
+            warmup=dict(type="int", default=1),
+            timeout=dict(type="float", default=600),
+            prepare=dict(type="str"),
+            expect_rc=dict(type="list", elements="int", default=[0]),
+            name=dict(type="str"),
+            component=dict(type="str", default="command"),
+            fail_on_error=dict(type="bool", default=True),
+        ),
+        mutually_exclusive=[("argv", "cmd")],
+        required_one_of=[("argv", "cmd")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    if p["runs"] < 1:
+        module.fail_json(msg="runs must be at least 1, got %d" % p["runs"])
+    if p["warmup"] < 0:
+        module.fail_json(msg="warmup must be 0 or more, got %d" % p["warmup"])
+    if p["timeout"] is not None and p["timeout"] <= 0:
+        module.fail_json(msg="timeout must be a positive number of seconds, got %s" % p["timeout"])
+    if p["argv"] is not None and not p["argv"]:
+        module.fail_json(msg="argv must not be empty")
+    if p["shell"] and p["argv"] is not None:
+        module.fail_json(msg="shell=true needs cmd (a string), not argv")
+    if p["cmd"] is not None:
+        if not p["cmd"].strip():
+            module.fail_json(msg="cmd must not be empty")
+        if p["shell"]:
+            command = p["cmd"]
+            shown = p["cmd"]
+        else:
+            try:
+                command = shlex.split(p["cmd"])
+            except ValueError as exc:
+                module.fail_json(msg="cmd %r cannot be split into arguments: %s" % (p["cmd"], exc))
+            shown = p["cmd"]
+    else:
+        command = p["argv"]
+        shown = " ".join(shlex.quote(a) for a in command)
+    if p["chdir"] is not None:
+        if not os.path.isdir(p["chdir"]):
+            module.fail_json(msg="chdir %s is not a directory" % p["chdir"])
+
+    name = p["name"] or "%s/%s" % (p["component"], slug(shown))
+    context = base_context(command=shown, cwd=p["chdir"], shell=p["shell"])
+    if p["prepare"]:
+        context["prepare"] = p["prepare"]
+    samples, failures, errors, _argv = bench_command(
+        command, p["runs"], p["warmup"], shell=p["shell"], cwd=p["chdir"],
+        environment=p["environment"], timeout=p["timeout"], prepare=p["prepare"],
+        prepare_shell=True, expect_rc=p["expect_rc"])
+    record = make_record(name, p["component"], "s", samples, warmup=p["warmup"],
+                         failures=failures, errors=errors, context=context)
+    median = record["stats"]["median"]
+    msg = "%s: median %s s over %d runs, %d failures" % (
+        name, "n/a" if median is None else "%.6g" % median, p["runs"], failures)
+    failed = bool(failures) and p["fail_on_error"]
+    if failed:
+        first = errors[-1] if errors else {}
+        msg += "; last error: %s" % (first.get("error") or "unknown")
+    module.exit_json(changed=False, failed=failed, record=record, records=[record], msg=msg)
+
+
+if __name__ == "__main__":
+    main()

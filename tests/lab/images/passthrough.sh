@@ -1,0 +1,2 @@
+# kpt function (image kpt-fn/passthrough): returns the ResourceList unchanged.
+exec /bin/busybox cat

@@ -1,0 +1,42 @@
+"""Run `ansible-test sanity --venv` on a copy of the collection laid out as ansible-test wants.
+
+ansible-test needs the collection at ansible_collections/<namespace>/<name>; the repository
+root is the collection root, so the files git tracks (and untracked, non-ignored ones) are
+copied to .build/sanity/ansible_collections/o2edge/perf and tested there.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEST = os.path.join(ROOT, ".build", "sanity", "ansible_collections", "o2edge", "perf")
+
+
+def main():
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                           check=True, stdout=subprocess.PIPE).stdout.decode().split("\0")
+    # Start from a clean copy, but keep tests/output: ansible-test caches its venvs there.
+    keep = os.path.join(DEST, "tests", "output")
+    parked = os.path.join(ROOT, ".build", "sanity-output")
+    if os.path.isdir(keep):
+        shutil.rmtree(parked, ignore_errors=True)
+        os.replace(keep, parked)
+    shutil.rmtree(DEST, ignore_errors=True)
+    os.makedirs(os.path.join(DEST, "tests"))
+    if os.path.isdir(parked):
+        os.replace(parked, keep)
+    for f in files:
+        if not f or not os.path.exists(os.path.join(ROOT, f)):
+            continue
+        dst = os.path.join(DEST, f)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, f), dst)
+    test = os.path.join(ROOT, ".venv", "bin", "ansible-test")
+    args = [test, "sanity", "--venv", "--python", "%d.%d" % sys.version_info[:2], "--color", "no"]
+    args += sys.argv[1:]
+    return subprocess.call(args, cwd=DEST)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

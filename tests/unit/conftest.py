@@ -1,0 +1,20 @@
+"""Make the repository importable as ``ansible_collections.o2edge.perf``.
+
+The repository root is the collection root. Unit tests import plugins by their
+collection path, exactly as Ansible does, through a symlink tree under .build/.
+"""
+import os
+import sys
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_TREE = os.path.join(_ROOT, ".build", "unit", "ansible_collections", "o2edge")
+_LINK = os.path.join(_TREE, "perf")
+
+if os.path.basename(os.path.dirname(os.path.dirname(_ROOT))) == "ansible_collections":
+    # Already inside an ansible_collections tree (ansible-test copies us there).
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(_ROOT))))
+else:
+    os.makedirs(_TREE, exist_ok=True)
+    if not os.path.islink(_LINK):
+        os.symlink(_ROOT, _LINK)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(_TREE)))
