@@ -37,7 +37,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.o2edge.perf.plugins.module_utils._record import (
-    base_context, make_record, slug, tail)
+    base_context, make_record, slug, tail, utc_now)
 from ansible_collections.o2edge.perf.plugins.module_utils._runner import child_env, run_once
 
 try:
@@ -286,16 +286,19 @@ def tree_digest(root):
     return digest.hexdigest()
 
 
-def cache_key(pkg, cwd, resolver, kpt_ver, flags):
-    """The render cache key of ``pkg`` or None when a function's identity is unknown.
+def fingerprint(pkg):
+    """(tree digest, functions) of a package's *input*; raises KptError for an unreadable Kptfile."""
+    return tree_digest(pkg), package_functions(pkg)
 
-    Raises KptError for an unreadable Kptfile.
-    """
+
+def cache_key(print_, cwd, resolver, kpt_ver, flags):
+    """The render cache key for a package fingerprint, or None when a function's identity is unknown."""
+    digest_value, functions = print_
     digest = hashlib.sha256()
     digest.update(("%s\0kpt=%s\0flags=%s\0" % (
         CACHE_FORMAT, kpt_ver, json.dumps(flags, sort_keys=True))).encode("utf-8"))
-    digest.update(tree_digest(pkg).encode("ascii"))
-    for rel, fn in package_functions(pkg):
+    digest.update(digest_value.encode("ascii"))
+    for rel, fn in functions:
         ident = function_identity(fn, cwd, resolver)
         if ident is None:
             return None
@@ -313,15 +316,15 @@ class RenderCache(object):
     def __init__(self, cache_dir):
         self.cache_dir = cache_dir
 
-    def _path(self, key):
+    def path(self, key):
         return os.path.join(self.cache_dir, key[:2], key)
 
     def has(self, key):
-        return os.path.isdir(os.path.join(self._path(key), "tree"))
+        return os.path.isdir(os.path.join(self.path(key), "tree"))
 
     def restore(self, key, dest):
         """Replace ``dest`` by the cached output; True on success."""
-        src = os.path.join(self._path(key), "tree")
+        src = os.path.join(self.path(key), "tree")
         if not os.path.isdir(src):
             return False
         if os.path.lexists(dest):
@@ -331,7 +334,7 @@ class RenderCache(object):
 
     def store(self, key, src, meta=None):
         """Store ``src`` under ``key`` atomically (a concurrent identical store is fine)."""
-        final = self._path(key)
+        final = self.path(key)
         parent = os.path.dirname(final)
         os.makedirs(parent, mode=0o700, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=".tmp-", dir=parent)
@@ -485,8 +488,12 @@ class Renderer(object):
     def _render(self, pkg, work):
         res = run_once(self.argv(work), cwd=self.cwd_for(pkg), env=self.env, timeout=self.timeout)
         if not res["ok"]:
+            # kpt names the scratch copy; name the operator's package instead
+            stderr = (res.get("stderr") or "").replace(work, pkg.path)
+            res["stderr"] = stderr
+            reason = res["error"].replace(" (expected 0)", "")
             res["error"] = "kpt fn render %s failed (%s): %s" % (
-                pkg.path, res["error"], res["stderr"] or "no message")
+                pkg.path, reason, tail(stderr, 1000) or "no message")
             res["path"] = pkg.path
         return res
 
@@ -495,9 +502,11 @@ class Renderer(object):
         info = {"cache": "off", "key": None, "verify": None}
         start = time.monotonic()
         key = None
+        print_ = None
         if self.cache is not None:
             try:
-                key = cache_key(work, self.cwd_for(pkg), self.resolver, self.kpt_ver, self.flags)
+                print_ = fingerprint(work)
+                key = cache_key(print_, self.cwd_for(pkg), self.resolver, self.kpt_ver, self.flags)
             except (KptError, OSError) as exc:
                 info["cache"] = "error"
                 info["cache_error"] = str(exc)
@@ -514,43 +523,33 @@ class Renderer(object):
                 res = {"ok": True, "seconds": time.monotonic() - start, "rc": 0, "error": "", "stderr": ""}
                 res.update(info)
                 return res
-        if info["cache"] == "hit" and self.verify:
-            res = self._render(pkg, work)
-            if res["ok"]:
-                cached_dir = os.path.join(self.cache._path(key), "tree")
-                mismatch = changed_paths(snapshot(cached_dir), snapshot(work))
-                info["verify"] = "match" if not mismatch else "mismatch"
-                if mismatch:
-                    info["verify_mismatch"] = mismatch
-                    res["ok"] = False
-                    res["error"] = ("render cache verify mismatch for %s: cached output differs from a fresh "
-                                    "render in %s" % (pkg.path, ", ".join(mismatch[:20])))
-                    if self.write_cache:
-                        self.cache.store(key, work, {"package": pkg.path, "kpt": self.kpt_ver})
-            res["seconds"] = time.monotonic() - start
-            res.update(info)
-            return res
-        input_key = key
         res = self._render(pkg, work)
-        if res["ok"] and self.cache is not None and self.write_cache and info["cache"] != "error":
-            # the key hashes the *input*; recompute it only if an image was unresolved before
-            if input_key is None:
-                if self.resolver is not None:
-                    self.resolver.forget()
-                # the input was rendered in place: use the pristine copy's digest
-                pristine = work + ".input"
-                if os.path.isdir(pristine):
-                    try:
-                        input_key = cache_key(pristine, self.cwd_for(pkg), self.resolver, self.kpt_ver, self.flags)
-                    except (KptError, OSError):
-                        input_key = None
-            if input_key is not None:
+        if res["ok"] and info["cache"] == "hit" and self.verify:
+            cached_dir = os.path.join(self.cache.path(key), "tree")
+            mismatch = changed_paths(snapshot(cached_dir), snapshot(work))
+            info["verify"] = "match" if not mismatch else "mismatch"
+            if mismatch:
+                info["verify_mismatch"] = mismatch
+                res["ok"] = False
+                res["error"] = ("render cache verify mismatch for %s: the cached output differs from a fresh "
+                                "render in %s" % (pkg.path, ", ".join(mismatch[:20])))
+        elif res["ok"] and info["cache"] == "miss" and self.write_cache:
+            if key is None:
+                # an image was not present before the render; it is now (only found ones are memoized)
+                key = cache_key(print_, self.cwd_for(pkg), self.resolver, self.kpt_ver, self.flags)
+            if key is not None:
                 try:
-                    self.cache.store(input_key, work, {"package": pkg.path, "kpt": self.kpt_ver})
+                    self.cache.store(key, work, {"package": pkg.path, "kpt": self.kpt_ver})
                     info["stored"] = True
-                    info["key"] = input_key
+                    info["key"] = key
                 except OSError as exc:
                     info["cache_error"] = "store failed: %s" % exc
+        if info["verify"] == "mismatch" and self.write_cache:
+            # the fresh render wins: replace the stale entry
+            try:
+                self.cache.store(key, work, {"package": pkg.path, "kpt": self.kpt_ver})
+            except OSError as exc:
+                info["cache_error"] = "store failed: %s" % exc
         res["seconds"] = time.monotonic() - start
         res.update(info)
         return res
@@ -562,9 +561,6 @@ class Renderer(object):
         for i, pkg in enumerate(self.packages):
             work = os.path.join(iter_dir, str(i), os.path.basename(os.path.normpath(pkg.path)))
             _copy_tree(pkg.path, work)
-            if self.cache is not None:
-                # keep a pristine input copy for a cache key computed after the render
-                _copy_tree(pkg.path, work + ".input")
             works.append(work)
         start = time.monotonic()
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(self.packages))) as pool:
@@ -591,7 +587,6 @@ class Renderer(object):
         last_dir = None
         outputs = [None] * len(self.packages)
         try:
-            from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now
             started_at = utc_now()
             run_index = {"cold": 0, "warmup": 0, "run": 0}
             for it, phase in enumerate(plan):
@@ -608,8 +603,9 @@ class Renderer(object):
                             slot[phase].append(res["seconds"])
                         continue
                     failed_labels.append(self.packages[i].label)
+                    seconds = res.get("seconds")
                     entry = {"phase": phase, "run": index, "path": self.packages[i].path, "rc": res.get("rc"),
-                             "seconds": res.get("seconds"), "error": res.get("error"),
+                             "seconds": None if seconds is None else round(seconds, 6), "error": res.get("error"),
                              "stderr": res.get("stderr", "")}
                     if res.get("verify_mismatch"):
                         entry["verify_mismatch"] = res["verify_mismatch"]
@@ -619,7 +615,7 @@ class Renderer(object):
                     elif phase == "cold":
                         slot["cold_failures"] += 1
                 if failed_labels:
-                    total["errors"].append({"phase": phase, "run": index, "seconds": wall,
+                    total["errors"].append({"phase": phase, "run": index, "seconds": round(wall, 6),
                                             "error": "failed packages: %s" % ", ".join(failed_labels)})
                     if phase == "run":
                         total["failures"] += 1

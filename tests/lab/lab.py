@@ -10,7 +10,6 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -63,13 +62,13 @@ def path(*parts):
     return os.path.join(LAB_DIR, *parts)
 
 
-def run(argv, check=True, capture=True, input=None, env=None, cwd=None):
-    res = subprocess.run(argv, input=input, env=env, cwd=cwd, text=True,
+def run(argv, check=True, capture=True, stdin=None, env=None, cwd=None):
+    res = subprocess.run(argv, input=stdin, env=env, cwd=cwd, text=True, check=False,
                          stdout=subprocess.PIPE if capture else None,
                          stderr=subprocess.PIPE if capture else None)
     if check and res.returncode != 0:
-        raise LabError("%s failed (%d): %s" % (" ".join(argv), res.returncode,
-                                                (res.stderr or "").strip()[-800:]))
+        err = (res.stderr or "").strip()[-800:]
+        raise LabError("%s failed (%d): %s" % (" ".join(argv), res.returncode, err))
     return res
 
 
@@ -224,7 +223,7 @@ def stop(name):
     stopped = False
     if _alive(pid, marker, ns):
         os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
+        for _attempt in range(50):
             if not _alive(pid, marker, ns):
                 break
             time.sleep(0.05)

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Lab service stand-ins: a Kubernetes API stand-in and an O2IMS-style status endpoint.
 
 This is a STAND-IN, not a Kubernetes API server: no kube-apiserver can be installed on these

@@ -32,6 +32,10 @@ def main():
         dst = os.path.join(DEST, f)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(os.path.join(ROOT, f), dst)
+    # ansible-test lists files with git when a .git is above it: give the copy its own index,
+    # or it would find the repository's (where .build/ is ignored) and test nothing.
+    subprocess.run(["git", "init", "-q"], cwd=DEST, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=DEST, check=True)
     test = os.path.join(ROOT, ".venv", "bin", "ansible-test")
     args = [test, "sanity", "--venv", "--python", "%d.%d" % sys.version_info[:2], "--color", "no"]
     args += sys.argv[1:]

@@ -1,0 +1,405 @@
+#!/usr/bin/python
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: kpt_render
+short_description: Render kpt packages, measured, in parallel and optionally cached
+version_added: 0.1.0
+description:
+  - Runs C(kpt fn render) on the given packages, or on every top-level package found under a root
+    (kpt renders subpackages itself), concurrently with a pool of O(max_workers) subprocesses.
+  - In O(mode=benchmark) every render works on a fresh scratch copy, so the operator's tree is never
+    touched. In O(mode=apply) the rendered result is written back into the package, file by file,
+    only when it differs (and only for packages that rendered without error).
+  - The first render of each package (image pulls included) is reported apart as the C(@cold) record
+    when O(cold=true); then O(warmup) untimed renders, then O(runs) counted renders (the warm figures).
+  - Returns one record per package and phase, plus C(total) records (the wall time of rendering all
+    packages concurrently), all in the collection's single record shape.
+  - A failing package reports its path and kpt's message; the other packages still complete.
+  - The C(exec) paths of a Kptfile resolve against kpt's working directory, not the package. kpt runs
+    in O(chdir), by default the package's own directory, with the absolute path of the (scratch) copy.
+author:
+  - o2edge.perf contributors
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Benchmark mode is read-only and runs fully in check mode.
+      - Apply mode renders to scratch and reports what would change (with diff) without writing
+        the package; the render cache is read but not written in check mode.
+  diff_mode:
+    support: full
+    description: In apply mode, returns one before/after entry per changed file.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs where kpt runs; Python 3.9 or later, standard library (PyYAML used when present).
+options:
+  paths:
+    description:
+      - Package directories, each with a Kptfile. Mutually exclusive with O(root).
+    type: list
+    elements: path
+  root:
+    description:
+      - A directory searched for packages (directories with a Kptfile); nested packages are left to kpt,
+        which renders them with their parent. Mutually exclusive with O(paths).
+    type: path
+  mode:
+    description:
+      - V(benchmark) renders scratch copies only; V(apply) writes the rendered result into the packages.
+    type: str
+    choices: [benchmark, apply]
+    default: benchmark
+  runs:
+    description: Counted (warm) renders of every package. At least 1.
+    type: int
+    default: 3
+  warmup:
+    description: Untimed renders after the cold one and before the counted ones.
+    type: int
+    default: 0
+  cold:
+    description: Do one first render reported apart (records named C(<name>/<package>@cold)).
+    type: bool
+    default: true
+  max_workers:
+    description: Packages rendered at the same time. Defaults to the CPU count of the host.
+    type: int
+  allow_exec:
+    description: Pass C(--allow-exec) so that C(exec) functions may run.
+    type: bool
+    default: false
+  runtime:
+    description:
+      - Function runtime for C(image) functions. Set through C(KPT_FN_RUNTIME) for kpt up to 1.0.0-beta.58
+        and C(KRM_FN_RUNTIME) from 1.0.0-beta.59, chosen from C(kpt version).
+      - When unset, the variables already in the environment apply (kpt's own default is docker).
+    type: str
+    choices: [docker, podman, nerdctl]
+  image_pull_policy:
+    description: C(--image-pull-policy) for kpt (kpt's own default is V(always)).
+    type: str
+    choices: [always, ifNotPresent, never]
+  chdir:
+    description:
+      - Working directory of kpt, against which relative C(exec) paths resolve. Defaults to each package's
+        own directory (as C(cd PKG && kpt fn render --allow-exec) would).
+    type: path
+  environment:
+    description: Extra environment variables for kpt; a null value removes a variable.
+    type: dict
+    default: {}
+  timeout:
+    description: Per-render timeout in seconds (the kpt process group is killed and the render counted as failed).
+    type: float
+    default: 600
+  kpt_path:
+    description: The kpt executable. Defaults to C(kpt) on PATH.
+    type: path
+  cache:
+    description:
+      - Use the render cache. Its key is a sha256 of the package's files and each function's identity (the
+        local image ID and digest from C(<runtime> image inspect), or the C(exec) file's sha256, plus the
+        function's Kptfile entry and config), the kpt version and the render flags. A hit restores the
+        previous output instead of rendering.
+    type: bool
+    default: false
+  cache_dir:
+    description: Where the render cache lives.
+    type: path
+    default: ~/.cache/o2edge-perf/kpt-render
+  verify:
+    description:
+      - On a cache hit, render anyway and compare with the cached output byte for byte; a difference
+        is reported as a failed run (C(verify_mismatch) lists the files) and the entry is replaced.
+    type: bool
+    default: false
+  scratch_dir:
+    description: Parent directory of the scratch copies (removed at the end). Defaults to the system temporary directory.
+    type: path
+  name:
+    description: Prefix of the record names.
+    type: str
+    default: kpt_render
+  fail_on_error:
+    description: Fail the task when any package failed to render. Records are returned either way.
+    type: bool
+    default: true
+notes:
+  - Statistics methods are described in the collection's docs/benchmarks-measure.md.
+  - The cache trusts the local image behind a tag; reference images by digest, or pull before, when tags move.
+seealso:
+  - module: o2edge.perf.command_bench
+"""
+
+EXAMPLES = r"""
+- name: Benchmark rendering every package of the pipeline repository (scratch copies only)
+  o2edge.perf.kpt_render:
+    root: /srv/pipeline/packages
+    allow_exec: true
+    runtime: podman
+    image_pull_policy: ifNotPresent
+    runs: 5
+    warmup: 1
+  register: render
+
+- name: Render in place with the cache, showing what changes
+  o2edge.perf.kpt_render:
+    paths:
+      - /srv/pipeline/packages/edge1-config
+      - /srv/pipeline/packages/edge2-config
+    mode: apply
+    allow_exec: true
+    cache: true
+    runs: 1
+    cold: false
+  diff: true
+"""
+
+RETURN = r"""
+records:
+  description:
+    - Measurement records (the collection's single record shape) in this order, per package
+      C(<name>/<package>) (warm, O(runs) samples) and C(<name>/<package>@cold) (when O(cold=true)),
+      then C(<name>/total) and C(<name>/total@cold) (wall time of all packages rendered together).
+    - Each record's C(context) holds host, started_at, command, cwd, package, cache (V(off), V(miss),
+      V(hit), V(error)), phase (V(warm) or V(cold)) and versions (kpt, python).
+    - A failed run appears in C(errors) with the package path, kpt's exit status and its message.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: kpt_render/edge1-config
+      component: kpt_render
+      unit: s
+      samples: [0.81, 0.79, 0.8]
+      warmup: 0
+      failures: 0
+      errors: []
+      stats: {min: 0.79, median: 0.8, mean: 0.8, p95: 0.809, max: 0.81, stdev: 0.01, mad: 0.01,
+              outliers: [], slow_first_run: false}
+      context: {host: ctl, started_at: "2026-01-01T00:00:00.000Z", phase: warm, cache: "off",
+                command: "kpt fn render /srv/pipeline/packages/edge1-config --allow-exec",
+                versions: {kpt: 1.0.0-beta.56, python: 3.11.7}}
+total:
+  description: The warm total record (also in O(records)).
+  returned: always
+  type: dict
+packages:
+  description: One entry per package.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The package's label in record names.
+      type: str
+    path:
+      description: The package directory.
+      type: str
+    ok:
+      description: Whether every render of the package succeeded.
+      type: bool
+    error:
+      description: The last error (kpt's message included), when a render failed.
+      type: str
+    stderr:
+      description: The tail of kpt's standard error of that failed render.
+      type: str
+    cache:
+      description: Cache state of the last render (V(off), V(miss), V(hit), V(error)).
+      type: str
+    cache_key:
+      description: The cache key of the package's input, when known.
+      type: str
+    verify:
+      description: V(match) or V(mismatch) when O(verify=true) and the cache was hit, else null.
+      type: str
+    rendered:
+      description: Whether a rendered output exists for the package.
+      type: bool
+    changed:
+      description: In apply mode, whether the rendered result differs from the package.
+      type: bool
+    changed_files:
+      description: In apply mode, the files (relative to the package) that differ.
+      type: list
+      elements: str
+kpt_version:
+  description: The output of C(kpt version).
+  returned: always
+  type: str
+  sample: 1.0.0-beta.56
+runtime_env:
+  description: The runtime variables set for kpt (empty when O(runtime) is unset).
+  returned: always
+  type: dict
+  sample: {KPT_FN_RUNTIME: podman}
+msg:
+  description: A one-line summary, naming failing packages.
+  returned: always
+  type: str
+"""
+
+import os
+import shutil
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.o2edge.perf.plugins.module_utils._kpt import (
+    INSTALL_HINT, ImageResolver, KptError, Renderer, changed_paths, diff_entries, find_packages,
+    is_package, kpt_version, package_labels, package_summaries, parse_kpt_version, runtime_env_vars,
+    snapshot, sync_tree)
+from ansible_collections.o2edge.perf.plugins.module_utils._runner import child_env
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            paths=dict(type="list", elements="path"),
+            root=dict(type="path"),
+            mode=dict(type="str", choices=["benchmark", "apply"], default="benchmark"),
+            runs=dict(type="int", default=3),
+            warmup=dict(type="int", default=0),
+            cold=dict(type="bool", default=True),
+            max_workers=dict(type="int"),
+            allow_exec=dict(type="bool", default=False),
+            runtime=dict(type="str", choices=["docker", "podman", "nerdctl"]),
+            image_pull_policy=dict(type="str", choices=["always", "ifNotPresent", "never"]),
+            chdir=dict(type="path"),
+            environment=dict(type="dict", default={}),
+            timeout=dict(type="float", default=600),
+            kpt_path=dict(type="path"),
+            cache=dict(type="bool", default=False),
+            cache_dir=dict(type="path", default="~/.cache/o2edge-perf/kpt-render"),
+            verify=dict(type="bool", default=False),
+            scratch_dir=dict(type="path"),
+            name=dict(type="str", default="kpt_render"),
+            fail_on_error=dict(type="bool", default=True),
+        ),
+        mutually_exclusive=[("paths", "root")],
+        required_one_of=[("paths", "root")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    if p["runs"] < 1:
+        module.fail_json(msg="runs must be at least 1, got %d" % p["runs"])
+    if p["warmup"] < 0:
+        module.fail_json(msg="warmup must be 0 or more, got %d" % p["warmup"])
+    if p["max_workers"] is not None and p["max_workers"] < 1:
+        module.fail_json(msg="max_workers must be at least 1, got %d" % p["max_workers"])
+    if p["timeout"] <= 0:
+        module.fail_json(msg="timeout must be a positive number of seconds, got %s" % p["timeout"])
+    if p["verify"] and not p["cache"]:
+        module.fail_json(msg="verify=true needs cache=true (it checks cache hits)")
+    for field in ("chdir", "scratch_dir"):
+        if p[field] is not None and not os.path.isdir(p[field]):
+            module.fail_json(msg="%s %s is not a directory" % (field, p[field]))
+
+    if p["kpt_path"]:
+        kpt = p["kpt_path"]
+        if not (os.path.isfile(kpt) and os.access(kpt, os.X_OK)):
+            module.fail_json(msg="kpt_path %s is not an executable file; %s" % (kpt, INSTALL_HINT))
+    else:
+        kpt = module.get_bin_path("kpt")
+        if not kpt:
+            module.fail_json(msg="kpt was not found on PATH (%s); %s" % (os.environ.get("PATH", ""), INSTALL_HINT))
+
+    if p["paths"] is not None:
+        if not p["paths"]:
+            module.fail_json(msg="paths must list at least one package directory")
+        for path in p["paths"]:
+            if not os.path.isdir(path):
+                module.fail_json(msg="paths: %s is not a directory" % path)
+            if not is_package(path):
+                module.fail_json(msg="paths: %s has no Kptfile, so it is not a kpt package" % path)
+        packages = package_labels([os.path.abspath(x) for x in p["paths"]])
+    else:
+        if not os.path.isdir(p["root"]):
+            module.fail_json(msg="root %s is not a directory" % p["root"])
+        found = find_packages(p["root"])
+        if not found:
+            module.fail_json(msg="root %s contains no kpt package (no directory with a Kptfile)" % p["root"])
+        packages = package_labels(found, root=os.path.abspath(p["root"]))
+
+    env = child_env(p["environment"])
+    version_text, version_error = kpt_version(kpt, env)
+    if version_text is None:
+        module.fail_json(msg="%s version failed: %s; %s" % (kpt, version_error, INSTALL_HINT))
+    parsed = parse_kpt_version(version_text)
+    runtime_env = {}
+    if p["runtime"]:
+        for var in runtime_env_vars(parsed):
+            runtime_env[var] = p["runtime"]
+        env.update(runtime_env)
+
+    resolver = None
+    if p["cache"]:
+        runtime_name = p["runtime"] or env.get("KRM_FN_RUNTIME") or env.get("KPT_FN_RUNTIME") or "docker"
+        resolver = ImageResolver(module.get_bin_path(runtime_name), env=env)
+
+    renderer = Renderer(
+        kpt, packages, runs=p["runs"], warmup=p["warmup"], cold=p["cold"], max_workers=p["max_workers"],
+        allow_exec=p["allow_exec"], image_pull_policy=p["image_pull_policy"], env=env, chdir=p["chdir"],
+        timeout=p["timeout"], cache_dir=p["cache_dir"] if p["cache"] else None, verify=p["verify"],
+        write_cache=not module.check_mode, scratch_dir=p["scratch_dir"], kpt_ver=version_text,
+        resolver=resolver, name=p["name"])
+
+    result = None
+    try:
+        try:
+            result = renderer.run()
+        except (KptError, OSError) as exc:
+            module.fail_json(msg="kpt_render failed before rendering completed: %s" % exc)
+        versions = {"kpt": version_text}
+        extra = {"mode": p["mode"], "runtime_env": runtime_env}
+        records, total = renderer.records(result, versions, extra)
+        summaries = package_summaries(renderer, result)
+        changed = False
+        diffs = []
+        if p["mode"] == "apply":
+            for pkg, summary, output in zip(renderer.packages, summaries, result["outputs"]):
+                summary["changed"] = False
+                summary["changed_files"] = []
+                if not summary["ok"] or output is None:
+                    continue
+                before, after = snapshot(pkg.path), snapshot(output)
+                files = changed_paths(before, after)
+                if not files:
+                    continue
+                summary["changed"] = True
+                summary["changed_files"] = files
+                changed = True
+                if module._diff:
+                    diffs.extend(diff_entries(pkg.label, before, after))
+                if not module.check_mode:
+                    sync_tree(output, pkg.path)
+    finally:
+        if result is not None:
+            shutil.rmtree(result["base"], ignore_errors=True)
+
+    failing = [s for s in summaries if not s["ok"]]
+    median = total["stats"]["median"]
+    msg = "rendered %d package(s), total median %s s over %d run(s)" % (
+        len(packages), "n/a" if median is None else "%.4g" % median, p["runs"])
+    if p["mode"] == "apply":
+        msg += "; %d package(s) %schanged" % (
+            sum(1 for s in summaries if s.get("changed")), "would be " if module.check_mode else "")
+    if failing:
+        msg += "; %d failed: %s" % (len(failing), "; ".join(
+            "%s: %s" % (s["path"], (s.get("error") or "")[:500]) for s in failing))
+    out = dict(changed=changed, failed=bool(failing) and p["fail_on_error"], records=records, total=total,
+               packages=summaries, kpt_version=version_text, runtime_env=runtime_env, msg=msg)
+    if module._diff and p["mode"] == "apply":
+        out["diff"] = diffs
+    module.exit_json(**out)
+
+
+if __name__ == "__main__":
+    main()
