@@ -60,7 +60,7 @@ integration: build
 	$(PY) tests/integration/run.py
 
 lint: venv
-	$(VENV)/bin/ansible-lint --profile production --offline -q
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/ansible-lint -q
 
 lab-up: deps
 	$(LAB) up
