@@ -10,6 +10,10 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 _TREE = os.path.join(_ROOT, ".build", "unit", "ansible_collections", "o2edge")
 _LINK = os.path.join(_TREE, "perf")
 
+# The lab (tests/lab) is importable as `tests.lab` for its own unit tests.
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
+
 if os.path.basename(os.path.dirname(os.path.dirname(_ROOT))) == "ansible_collections":
     # Already inside an ansible_collections tree (ansible-test copies us there).
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(_ROOT))))
