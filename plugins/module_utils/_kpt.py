@@ -362,6 +362,34 @@ def changed_paths(before, after):
     return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
 
 
+def _yaml_docs(payload):
+    return list(yaml.safe_load_all(payload.decode("utf-8")))
+
+
+def semantic_changes(before, after, paths=None):
+    """Paths whose difference is more than a reordering of YAML mapping keys.
+
+    kpt 1.0.0-beta.56 does not write map keys in a stable order (for example the keys of a
+    function's ``configMap`` reach the function in Go map order), so two renders of the same
+    input can differ in bytes only. A YAML file (``*.yaml``, ``*.yml``, ``Kptfile``) whose
+    documents load to equal data is not a change. Without PyYAML every byte difference counts.
+    """
+    paths = changed_paths(before, after) if paths is None else paths
+    real = []
+    for rel in paths:
+        old, new = before.get(rel), after.get(rel)
+        name = os.path.basename(rel)
+        if (HAS_YAML and old and new and old[0] == "f" and new[0] == "f" and old[1] == new[1]
+                and (name == KPTFILE or name.endswith((".yaml", ".yml")))):
+            try:
+                if _yaml_docs(old[2]) == _yaml_docs(new[2]):
+                    continue
+            except (yaml.YAMLError, UnicodeDecodeError):
+                pass
+        real.append(rel)
+    return real
+
+
 def _text(payload):
     if payload is None:
         return ""
@@ -372,10 +400,10 @@ def _text(payload):
     return payload.decode("utf-8", "replace")
 
 
-def diff_entries(pkg_label, before, after):
+def diff_entries(pkg_label, before, after, paths=None):
     """Ansible diff dicts (one per changed file) between two snapshots."""
     diffs = []
-    for rel in changed_paths(before, after):
+    for rel in changed_paths(before, after) if paths is None else paths:
         old, new = before.get(rel), after.get(rel)
         if (old and old[0] == "d") or (new and new[0] == "d"):
             continue
@@ -389,10 +417,21 @@ def diff_entries(pkg_label, before, after):
     return diffs
 
 
-def sync_tree(src, dst):
-    """Make ``dst`` equal to ``src`` file by file (atomic replace per file); returns changed paths."""
+def sync_tree(src, dst, paths=None):
+    """Make ``dst`` equal to ``src`` for ``paths`` (default: every difference), one atomic replace per file."""
     before, after = snapshot(dst), snapshot(src)
-    paths = changed_paths(before, after)
+    if paths is None:
+        paths = changed_paths(before, after)
+    else:
+        # create missing parent directories of the paths too
+        wanted = set(paths)
+        for rel in list(paths):
+            parent = os.path.dirname(rel)
+            while parent and parent not in wanted:
+                if parent in after and after[parent] != before.get(parent):
+                    wanted.add(parent)
+                parent = os.path.dirname(parent)
+        paths = sorted(wanted)
     # directories first (shallow to deep), then files, then removals deep to shallow
     for rel in paths:
         new = after.get(rel)
@@ -413,7 +452,7 @@ def sync_tree(src, dst):
             os.symlink(new[2].decode("utf-8", "surrogateescape"), tmp)
         else:
             source = os.path.join(src, rel)
-            shutil.copy2(source, tmp)
+            shutil.copy(source, tmp)
         os.replace(tmp, target)
     for rel in sorted((p for p in paths if p not in after), reverse=True):
         target = os.path.join(dst, rel)
@@ -525,14 +564,15 @@ class Renderer(object):
                 return res
         res = self._render(pkg, work)
         if res["ok"] and info["cache"] == "hit" and self.verify:
-            cached_dir = os.path.join(self.cache.path(key), "tree")
-            mismatch = changed_paths(snapshot(cached_dir), snapshot(work))
-            info["verify"] = "match" if not mismatch else "mismatch"
-            if mismatch:
-                info["verify_mismatch"] = mismatch
-                res["ok"] = False
-                res["error"] = ("render cache verify mismatch for %s: the cached output differs from a fresh "
-                                "render in %s" % (pkg.path, ", ".join(mismatch[:20])))
+            cached = snapshot(os.path.join(self.cache.path(key), "tree"))
+            fresh = snapshot(work)
+            differing = changed_paths(cached, fresh)
+            if not differing:
+                info["verify"] = "match"
+            else:
+                real = semantic_changes(cached, fresh, differing)
+                info["verify"] = "mismatch" if real else "reordered"
+                info["verify_mismatch"] = real or differing
         elif res["ok"] and info["cache"] == "miss" and self.write_cache:
             if key is None:
                 # an image was not present before the render; it is now (only found ones are memoized)
@@ -597,6 +637,11 @@ class Renderer(object):
                 for i, res in enumerate(results):
                     slot = per_pkg[i]
                     slot["last"] = res
+                    slot.setdefault("cache_states", {}).setdefault(phase, []).append(res.get("cache", "off"))
+                    if res.get("verify"):
+                        slot.setdefault("verify", []).append(res["verify"])
+                        for rel in res.get("verify_mismatch") or []:
+                            slot.setdefault("verify_mismatch", set()).add(rel)
                     if res["ok"]:
                         outputs[i] = works[i]
                         if phase in ("cold", "run"):
@@ -607,8 +652,6 @@ class Renderer(object):
                     entry = {"phase": phase, "run": index, "path": self.packages[i].path, "rc": res.get("rc"),
                              "seconds": None if seconds is None else round(seconds, 6), "error": res.get("error"),
                              "stderr": res.get("stderr", "")}
-                    if res.get("verify_mismatch"):
-                        entry["verify_mismatch"] = res["verify_mismatch"]
                     slot["errors"].append(entry)
                     if phase == "run":
                         slot["failures"] += 1
@@ -640,20 +683,20 @@ class Renderer(object):
         extra_context = dict(extra_context or {})
         records = []
         for pkg, slot in zip(self.packages, result["per_pkg"]):
-            last = slot["last"] or {}
+            states = slot.get("cache_states") or {}
             ctx = base_context(started_at=result["started_at"], versions=versions,
                                command=" ".join(self.argv(pkg.path)), cwd=self.cwd_for(pkg),
-                               package=pkg.path, cache=last.get("cache", "off"), **extra_context)
+                               package=pkg.path, **extra_context)
             if self.runs:
                 records.append(make_record("%s/%s" % (self.name, pkg.label), "kpt_render", "s", slot["run"],
                                            warmup=self.warmup, failures=slot["failures"],
                                            errors=[e for e in slot["errors"] if e["phase"] != "cold"],
-                                           context=dict(ctx, phase="warm")))
+                                           context=dict(ctx, phase="warm", cache=_cache_state(states.get("run")))))
             if self.cold:
                 records.append(make_record("%s/%s@cold" % (self.name, pkg.label), "kpt_render", "s", slot["cold"],
                                            warmup=0, failures=slot["cold_failures"],
                                            errors=[e for e in slot["errors"] if e["phase"] == "cold"],
-                                           context=dict(ctx, phase="cold")))
+                                           context=dict(ctx, phase="cold", cache=_cache_state(states.get("cold")))))
         tctx = base_context(started_at=result["started_at"], versions=versions,
                             command="kpt fn render (%d packages, max_workers %d)" % (
                                 len(self.packages), self.max_workers),
@@ -673,6 +716,12 @@ class Renderer(object):
         return records, warm_total
 
 
+def _cache_state(states):
+    """One cache state for a phase's runs: the common one, or ``mixed``."""
+    states = sorted(set(states or ["off"]))
+    return states[0] if len(states) == 1 else "mixed"
+
+
 def package_summaries(renderer, result):
     out = []
     for pkg, slot, output in zip(renderer.packages, result["per_pkg"], result["outputs"]):
@@ -680,7 +729,14 @@ def package_summaries(renderer, result):
         errors = slot["errors"]
         entry = {"name": pkg.label, "path": pkg.path, "ok": not errors,
                  "cache": last.get("cache", "off"), "cache_key": last.get("key"),
-                 "verify": last.get("verify"), "rendered": output is not None}
+                 "verify": None, "rendered": output is not None}
+        verdicts = slot.get("verify") or []
+        for verdict in ("mismatch", "reordered", "match"):
+            if verdict in verdicts:
+                entry["verify"] = verdict
+                break
+        if slot.get("verify_mismatch"):
+            entry["verify_mismatch"] = sorted(slot["verify_mismatch"])
         if errors:
             entry["error"] = errors[-1].get("error")
             entry["stderr"] = tail(errors[-1].get("stderr"))

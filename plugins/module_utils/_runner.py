@@ -151,6 +151,8 @@ def measure(run, runs, warmup=0, prepare=None):
         entry = {"phase": phase, "run": index}
         for key in ("rc", "seconds", "error", "stderr"):
             entry[key] = res.get(key)
+        if entry["seconds"] is not None:
+            entry["seconds"] = round(entry["seconds"], 6)
         for key, value in res.items():
             if key not in entry and key not in ("ok", "stdout"):
                 entry[key] = value
@@ -167,7 +169,7 @@ def bench_command(command, runs, warmup=0, shell=False, cwd=None, environment=No
     env = child_env(environment)
     prepare_fn = None
     if prepare:
-        prepare_argv = build_argv(prepare, prepare_shell)
+        prepare_argv = build_argv(prepare, prepare_shell or isinstance(prepare, str))
 
         def prepare_fn():
             res = run_once(prepare_argv, cwd=cwd, env=env, timeout=timeout)

@@ -14,8 +14,9 @@ description:
   - Runs C(kpt fn render) on the given packages, or on every top-level package found under a root
     (kpt renders subpackages itself), concurrently with a pool of O(max_workers) subprocesses.
   - In O(mode=benchmark) every render works on a fresh scratch copy, so the operator's tree is never
-    touched. In O(mode=apply) the rendered result is written back into the package, file by file,
-    only when it differs (and only for packages that rendered without error).
+    touched. In O(mode=apply) the rendered result is written back into the package, file by file
+    (each replaced atomically), only where it differs in content (and only for packages whose every
+    render succeeded).
   - The first render of each package (image pulls included) is reported apart as the C(@cold) record
     when O(cold=true); then O(warmup) untimed renders, then O(runs) counted renders (the warm figures).
   - Returns one record per package and phase, plus C(total) records (the wall time of rendering all
@@ -116,8 +117,11 @@ options:
     default: ~/.cache/o2edge-perf/kpt-render
   verify:
     description:
-      - On a cache hit, render anyway and compare with the cached output byte for byte; a difference
-        is reported as a failed run (C(verify_mismatch) lists the files) and the entry is replaced.
+      - On a cache hit, render anyway and compare the fresh output with the cached one byte for byte.
+      - The verdict is reported per package in C(packages[].verify) - V(match) (byte-identical), V(reordered)
+        (bytes differ but every YAML file loads to equal data, as happens when kpt writes map keys in a different
+        order) or V(mismatch) (a real difference; the files are listed in C(verify_mismatch), a warning is
+        emitted and the cache entry is replaced by the fresh render).
     type: bool
     default: false
   scratch_dir:
@@ -219,8 +223,12 @@ packages:
       description: The cache key of the package's input, when known.
       type: str
     verify:
-      description: V(match) or V(mismatch) when O(verify=true) and the cache was hit, else null.
+      description: V(match), V(reordered) or V(mismatch) (the worst over all runs) when O(verify=true) and the cache was hit, else null.
       type: str
+    verify_mismatch:
+      description: Files (relative to the package) whose fresh render differed from the cache.
+      type: list
+      elements: str
     rendered:
       description: Whether a rendered output exists for the package.
       type: bool
@@ -228,7 +236,10 @@ packages:
       description: In apply mode, whether the rendered result differs from the package.
       type: bool
     changed_files:
-      description: In apply mode, the files (relative to the package) that differ.
+      description:
+        - In apply mode, the files (relative to the package) that differ and are written.
+        - A YAML file whose documents load to equal data (only key order differs, which kpt does not keep stable
+          across renders) is not a change, so applying twice reports no change the second time.
       type: list
       elements: str
 kpt_version:
@@ -253,9 +264,9 @@ import shutil
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._kpt import (
-    INSTALL_HINT, ImageResolver, KptError, Renderer, changed_paths, diff_entries, find_packages,
+    INSTALL_HINT, ImageResolver, KptError, Renderer, diff_entries, find_packages,
     is_package, kpt_version, package_labels, package_summaries, parse_kpt_version, runtime_env_vars,
-    snapshot, sync_tree)
+    semantic_changes, snapshot, sync_tree)
 from ansible_collections.o2edge.perf.plugins.module_utils._runner import child_env
 
 
@@ -370,20 +381,24 @@ def main():
                 if not summary["ok"] or output is None:
                     continue
                 before, after = snapshot(pkg.path), snapshot(output)
-                files = changed_paths(before, after)
+                files = semantic_changes(before, after)
                 if not files:
                     continue
                 summary["changed"] = True
                 summary["changed_files"] = files
                 changed = True
                 if module._diff:
-                    diffs.extend(diff_entries(pkg.label, before, after))
+                    diffs.extend(diff_entries(pkg.label, before, after, files))
                 if not module.check_mode:
-                    sync_tree(output, pkg.path)
+                    sync_tree(output, pkg.path, files)
     finally:
         if result is not None:
             shutil.rmtree(result["base"], ignore_errors=True)
 
+    for summary in summaries:
+        if summary.get("verify") == "mismatch":
+            module.warn("render cache verify: the cached output of %s differs from a fresh render in %s; "
+                        "the cache entry was replaced" % (summary["path"], ", ".join(summary["verify_mismatch"])))
     failing = [s for s in summaries if not s["ok"]]
     median = total["stats"]["median"]
     msg = "rendered %d package(s), total median %s s over %d run(s)" % (

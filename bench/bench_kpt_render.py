@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Side-by-side figures for the measurement engine (one run, one machine, medians and ratios).
+
+1. Parallel render of the lab's packages (kpt_render, max_workers = CPU count) against a
+   sequential shell loop of ``kpt fn render`` over the same packages (scratch copies for both,
+   copies made before the clock starts). Rounds alternate the two.
+2. Cached re-render of unchanged packages against the cold render that filled the cache;
+   the cached outputs are compared byte for byte with the cold render's outputs.
+3. The module's own overhead: command_bench's median for a command against hyperfine's median
+   (``hyperfine -N``, same warm-up, runs and prepare) for the same command.
+
+Run it inside the lab's controller namespace (podman and the registry are configured there):
+
+    python -m tests.lab exec -- .venv/bin/python bench/bench_kpt_render.py [--rounds 5] [--json out.json]
+
+Prints a markdown report; numbers are never edited by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TREE = os.path.join(ROOT, ".build", "bench", "ansible_collections", "o2edge")
+if not os.path.islink(os.path.join(TREE, "perf")):
+    os.makedirs(TREE, exist_ok=True)
+    os.symlink(ROOT, os.path.join(TREE, "perf"))
+sys.path.insert(0, os.path.dirname(os.path.dirname(TREE)))
+
+from ansible_collections.o2edge.perf.plugins.module_utils import _kpt as kpt  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils._stats import median  # noqa: E402
+
+
+def lab_dir():
+    return os.environ.get("O2LAB_DIR", os.path.join(ROOT, ".lab"))
+
+
+def run_module(name, args):
+    """Run a module the way Ansible does (a child python with an args file); return its JSON."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
+        path = handle.name
+    try:
+        env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(TREE)))
+        out = subprocess.run([sys.executable, "-m", "ansible_collections.o2edge.perf.plugins.modules." + name, path],
+                             env=env, check=False, stdout=subprocess.PIPE, text=True).stdout
+        return json.loads(out)
+    finally:
+        os.unlink(path)
+
+
+def machine():
+    info = {"host": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info["kpt"] = kpt.kpt_version(shutil.which("kpt"))[0]
+    info["runtime"] = os.environ.get("KRM_FN_RUNTIME") or os.environ.get("KPT_FN_RUNTIME")
+    return info
+
+
+def parallel_vs_sequential(packages, rounds, work):
+    kpt_bin = shutil.which("kpt")
+    seq, par = [], []
+    for r in range(rounds):
+        # sequential shell loop, as the old scripts did, on fresh scratch copies
+        loop_dir = os.path.join(work, "loop-%d" % r)
+        copies = []
+        for i, pkg in enumerate(packages):
+            dest = os.path.join(loop_dir, str(i), os.path.basename(pkg))
+            shutil.copytree(pkg, dest, symlinks=True)
+            copies.append(dest)
+        script = "set -e\nfor p in %s; do (cd \"$p\" && %s fn render --allow-exec --image-pull-policy ifNotPresent . >/dev/null 2>&1); done\n" % (
+            " ".join('"%s"' % c for c in copies), kpt_bin)
+        start = time.monotonic()
+        rc = subprocess.run(["/bin/sh", "-c", script], check=False).returncode
+        seq.append(time.monotonic() - start)
+        if rc != 0:
+            raise SystemExit("the sequential loop failed (rc %d)" % rc)
+        shutil.rmtree(loop_dir)
+        res = run_module("kpt_render", {"paths": packages, "allow_exec": True, "image_pull_policy": "ifNotPresent",
+                                        "runs": 1, "cold": False, "scratch_dir": work})
+        if res.get("failed"):
+            raise SystemExit("kpt_render failed: %s" % res.get("msg"))
+        par.append(res["total"]["samples"][0])
+    return seq, par
+
+
+def cached_vs_cold(packages, rounds, work):
+    cold, hit, identical = [], [], True
+    labels = kpt.package_labels(packages)
+    kpt_bin = shutil.which("kpt")
+    ver = kpt.kpt_version(kpt_bin)[0]
+    runtime = os.environ.get("KRM_FN_RUNTIME") or os.environ.get("KPT_FN_RUNTIME") or "docker"
+    for r in range(rounds):
+        cache_dir = os.path.join(work, "cache-%d" % r)
+        outputs = []
+        for phase in ("cold", "hit"):
+            renderer = kpt.Renderer(kpt_bin, labels, runs=1, cold=False, allow_exec=True,
+                                    image_pull_policy="ifNotPresent", cache_dir=cache_dir, kpt_ver=ver,
+                                    resolver=kpt.ImageResolver(shutil.which(runtime)), scratch_dir=work)
+            result = renderer.run()
+            try:
+                states = [s["last"]["cache"] for s in result["per_pkg"]]
+                expected = "miss" if phase == "cold" else "hit"
+                if states != [expected] * len(packages):
+                    raise SystemExit("expected every package to %s the cache, got %s" % (expected, states))
+                (cold if phase == "cold" else hit).append(result["total"]["run"][0])
+                outputs.append([kpt.snapshot(o) for o in result["outputs"]])
+            finally:
+                shutil.rmtree(result["base"])
+        identical = identical and outputs[0] == outputs[1]
+        shutil.rmtree(cache_dir)
+    return cold, hit, identical
+
+
+def overhead(commands, runs, warmup, work):
+    rows = []
+    for label, argv, cwd, prepare in commands:
+        res = run_module("command_bench", {"argv": argv, "chdir": cwd, "runs": runs, "warmup": warmup,
+                                           "prepare": prepare, "name": label})
+        module_median = res["record"]["stats"]["median"]
+        export = os.path.join(work, "hyperfine.json")
+        cmd = ["hyperfine", "-N", "--style", "none", "--warmup", str(warmup), "--runs", str(runs),
+               "--export-json", export]
+        if prepare:
+            cmd += ["--prepare", prepare]
+        cmd.append(" ".join(argv))
+        subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+        with open(export) as f:
+            hf = json.load(f)["results"][0]
+        rows.append((label, module_median, hf["median"], res["record"]["failures"]))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=20, help="runs for the overhead comparison")
+    parser.add_argument("--json", help="also write the raw figures here")
+    opts = parser.parse_args()
+
+    packages = kpt.find_packages(os.path.join(lab_dir(), "repo", "packages"))
+    if not packages:
+        raise SystemExit("no lab packages under %s (is the lab up?)" % lab_dir())
+    work = tempfile.mkdtemp(prefix="bench-kpt-render-")
+    try:
+        info = machine()
+        # one untimed render so that images are present locally (pulls are not what is compared)
+        run_module("kpt_render", {"paths": packages, "allow_exec": True, "image_pull_policy": "ifNotPresent",
+                                  "runs": 1, "cold": False, "scratch_dir": work})
+        seq, par = parallel_vs_sequential(packages, opts.rounds, work)
+        cold, hit, identical = cached_vs_cold(packages, opts.rounds, work)
+        one = [p for p in packages if p.endswith("edge3-config")] or packages[:1]
+        scratch = os.path.join(work, "one")
+        commands = [
+            ("git status --porcelain", ["git", "status", "--porcelain"], os.path.join(lab_dir(), "repo"), None),
+            ("git log --oneline -10", ["git", "log", "--oneline", "-10"], os.path.join(lab_dir(), "repo"), None),
+            ("kpt fn render (exec package)", ["kpt", "fn", "render", "--allow-exec", scratch], one[0],
+             "rm -rf %s && cp -r %s %s" % (scratch, one[0], scratch)),
+        ]
+        rows = overhead(commands, opts.runs, 2, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    figures = {"machine": info, "packages": len(packages), "rounds": opts.rounds,
+               "sequential_loop_s": seq, "parallel_module_s": par, "cold_s": cold, "cached_s": hit,
+               "cached_identical": identical, "overhead": rows}
+    out = []
+    out.append("Machine: %s, %s CPUs (%s), Python %s, kpt %s, runtime %s; %d lab packages; %d rounds." % (
+        info["host"], info["cpus"], info.get("cpu", "?"), info["python"], info["kpt"], info["runtime"],
+        len(packages), opts.rounds))
+    out.append("")
+    out.append("| comparison | baseline median (s) | o2edge.perf median (s) | ratio | target | met |")
+    out.append("|---|---|---|---|---|---|")
+    ratio = median(par) / median(seq)
+    out.append("| parallel render (max_workers=%d) vs sequential `kpt fn render` shell loop | %.3f | %.3f | %.2f | <= 0.6 | %s |" % (
+        os.cpu_count(), median(seq), median(par), ratio, "yes" if ratio <= 0.6 else "NO"))
+    ratio = median(hit) / median(cold)
+    out.append("| cached re-render vs cold render (output byte-identical: %s) | %.3f | %.4f | %.3f | <= 0.1 | %s |" % (
+        "yes" if identical else "NO", median(cold), median(hit), ratio, "yes" if ratio <= 0.1 and identical else "NO"))
+    for label, mod, hf, failures in rows:
+        diff = mod - hf
+        ok = abs(diff) <= max(0.05 * hf, 0.020) and failures == 0
+        out.append("| command_bench vs `hyperfine -N`: %s | %.4f | %.4f | %.3f | within 5%% or 20 ms | %s |" % (
+            label, hf, mod, mod / hf, "yes" if ok else "NO"))
+    out.append("")
+    out.append("Samples (s): sequential %s; parallel %s; cold %s; cached %s." % (
+        [round(x, 3) for x in seq], [round(x, 3) for x in par], [round(x, 3) for x in cold],
+        [round(x, 4) for x in hit]))
+    print("\n".join(out))
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump(figures, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,548 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The edge-sites config: schema validation, host variables and probe targets.
+
+The documented schema is docs/edge-sites.md. ``validate_config`` takes the loaded YAML
+document and returns it normalized (defaults merged under every site, paths made absolute,
+services given their kind) or raises ``EdgeSitesError`` naming every bad site and field.
+
+Pure Python; netaddr validates addresses and is imported defensively: ``validate_config``
+raises a clear ``EdgeSitesError`` when it is missing. ``site_targets`` (used by the
+service_probe module on the controller) needs nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shlex
+import struct
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover - Python 2 is not supported
+    urlsplit = None
+
+try:
+    import netaddr
+    HAS_NETADDR = True
+    NETADDR_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised only without netaddr
+    netaddr = None
+    HAS_NETADDR = False
+    NETADDR_IMPORT_ERROR = exc
+
+PLUGIN_NAMES = ("o2edge.perf.edge_sites",)
+SCHEMA_VERSIONS = (1,)
+TOP_KEYS = ("plugin", "version", "defaults", "sites", "known_hosts_dir")
+DEFAULT_KEYS = ("ssh", "python_interpreter", "labels")
+SITE_KEYS = ("name", "address", "labels", "ssh", "services", "metadata", "python_interpreter")
+SSH_KEYS = ("port", "user", "key_file", "known_hosts", "host_key", "password")
+KINDS = ("tcp", "http", "prometheus", "kubernetes")
+SERVICE_KEYS = {
+    "tcp": ("kind", "port"),
+    "http": ("kind", "url", "expect_status", "ca_file", "tls_server_name"),
+    "prometheus": ("kind", "port", "url", "ca_file", "tls_server_name", "query"),
+    "kubernetes": ("kind", "port", "url", "ca_file", "tls_server_name", "token", "token_file",
+                   "kubeconfig", "context"),
+}
+# Service names with a kind of their own; any other name needs ``kind:``.
+WELL_KNOWN = {"kubernetes": "kubernetes", "prometheus": "prometheus", "o2ims": "http"}
+DEFAULT_PORTS = {"kubernetes": 6443, "prometheus": 9090}
+# Keys whose plaintext values are secrets, refused anywhere in a site or in defaults.
+SECRET_KEYS = ("password", "passwd", "passphrase", "token", "secret")
+HOST_KEY_TYPES = (
+    "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss",
+)
+# The host variable that carries a (vaulted) Kubernetes API token, never part of edge_site.
+TOKEN_VAR = "edge_kubernetes_token"
+ALL_GROUP = "edge_sites"
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_LABEL_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_LABEL_VALUE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,63}$")
+_DNS_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_USER_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
+
+
+class EdgeSitesError(ValueError):
+    """An invalid edge-sites config; ``errors`` lists every problem found (path: message)."""
+
+    def __init__(self, errors, source=None):
+        self.errors = list(errors)
+        self.source = source
+        where = (" (%s)" % source) if source else ""
+        shown = self.errors[:20]
+        more = len(self.errors) - len(shown)
+        text = "edge-sites config%s is invalid: %s" % (where, "; ".join(shown))
+        if more > 0:
+            text += "; and %d more" % more
+        super(EdgeSitesError, self).__init__(text)
+
+
+def is_vaulted(value):
+    """True for an Ansible vault-encrypted value (``!vault``), whatever the ansible-core version."""
+    name = type(value).__name__
+    return name in ("EncryptedString", "AnsibleVaultEncryptedUnicode") or hasattr(value, "_ciphertext")
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _show(value, limit=60):
+    text = repr(value)
+    if len(text) > limit:
+        text = text[:limit - 3] + "..."
+    return text
+
+
+def label_group(key, value):
+    """Group name for one label: ``<key>_<value>``, with ``.`` and ``-`` turned into ``_``."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", "%s_%s" % (key, value))
+
+
+def check_address(address):
+    """Return (kind, error): kind is ipv4, ipv6 or dns; error a message or None."""
+    if not isinstance(address, str) or not address.strip():
+        return None, "must be a non-empty string (IPv4, IPv6 or DNS name), got %s" % _show(address)
+    if address != address.strip():
+        return None, "has surrounding spaces: %s" % _show(address)
+    if not HAS_NETADDR:
+        return None, ("cannot be validated: the Python library netaddr is missing on the controller "
+                      "(pip install netaddr): %s" % NETADDR_IMPORT_ERROR)
+    if address.startswith("[") or "%" in address:
+        return None, "must be a plain address without brackets or zone index, got %s" % _show(address)
+    if netaddr.valid_ipv4(address, flags=netaddr.INET_PTON):
+        return "ipv4", None
+    if ":" in address:
+        if netaddr.valid_ipv6(address):
+            return "ipv6", None
+        return None, "is not a valid IPv6 address: %s" % _show(address)
+    if re.match(r"^[0-9.]+$", address):
+        return None, "is not a valid IPv4 address: %s" % _show(address)
+    name = address[:-1] if address.endswith(".") else address
+    labels = name.split(".")
+    if len(name) > 253 or not all(_DNS_LABEL_RE.match(lbl) for lbl in labels):
+        return None, "is neither an IP address nor a valid DNS name: %s" % _show(address)
+    if labels[-1].isdigit():
+        return None, "is neither an IP address nor a valid DNS name (numeric top-level label): %s" % _show(address)
+    return "dns", None
+
+
+def check_host_key(value):
+    """Return (normalized 'type base64', error) for an SSH public host key pin."""
+    if not isinstance(value, str):
+        return None, "must be a string 'TYPE BASE64' (as in known_hosts), got %s" % _show(value)
+    parts = value.split()
+    if len(parts) < 2:
+        return None, "must be 'TYPE BASE64' (as in known_hosts), got %s" % _show(value)
+    ktype, blob = parts[0], parts[1]
+    if ktype not in HOST_KEY_TYPES:
+        return None, "has unknown key type %s (one of %s)" % (_show(ktype), ", ".join(HOST_KEY_TYPES))
+    try:
+        raw = base64.b64decode(blob.encode("ascii"), validate=True)
+        (length,) = struct.unpack(">I", raw[:4])
+        inner = raw[4:4 + length].decode("ascii")
+    except Exception:
+        return None, "has a key that is not valid base64 SSH key data"
+    if inner != ktype:
+        return None, "says %s but the key data is of type %s" % (ktype, inner)
+    return "%s %s" % (ktype, blob), None
+
+
+def _walk_secrets(value, path, errors, is_vault):
+    """Refuse plaintext secrets (password, token, ...) at any depth."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            sub = "%s.%s" % (path, k)
+            if isinstance(k, str) and k.lower() in SECRET_KEYS and v is not None and not is_vault(v):
+                if isinstance(v, (dict, list)):
+                    _walk_secrets(v, sub, errors, is_vault)
+                elif k.lower() == "token":
+                    errors.append("%s: a plaintext token is refused; use token_file or a vaulted variable "
+                                  "(token: !vault | ..., or %s in host_vars)" % (sub, TOKEN_VAR))
+                else:
+                    errors.append("%s: a plaintext %s is refused; use an SSH key (ssh.key_file) or a vaulted "
+                                  "variable (!vault)" % (sub, k))
+            else:
+                _walk_secrets(v, sub, errors, is_vault)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _walk_secrets(v, "%s[%d]" % (path, i), errors, is_vault)
+
+
+class _Checker(object):
+    def __init__(self, base_dir, is_vault):
+        self.errors = []
+        self.base_dir = base_dir
+        self.is_vault = is_vault
+
+    def err(self, path, msg):
+        self.errors.append("%s: %s" % (path, msg))
+
+    def mapping(self, value, path):
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.err(path, "must be a mapping, got %s" % type(value).__name__)
+            return None
+        return value
+
+    def unknown(self, value, allowed, path):
+        for key in value:
+            if key not in allowed:
+                self.err("%s.%s" % (path, key) if path else str(key),
+                         "unknown field (allowed: %s)" % ", ".join(allowed))
+
+    def path(self, value, path):
+        if not isinstance(value, str) or not value.strip():
+            self.err(path, "must be a file path (string), got %s" % _show(value))
+            return None
+        value = os.path.expanduser(value)
+        if not os.path.isabs(value):
+            if not self.base_dir:
+                self.err(path, "must be an absolute path, got %s" % _show(value))
+                return None
+            value = os.path.join(self.base_dir, value)
+        return os.path.normpath(value)
+
+    def port(self, value, path):
+        if not _is_int(value) or not 1 <= value <= 65535:
+            self.err(path, "must be an integer port 1-65535, got %s" % _show(value))
+            return None
+        return int(value)
+
+    def string(self, value, path, regex=None, what="a string"):
+        if not isinstance(value, str) or not value or (regex is not None and not regex.match(value)):
+            self.err(path, "must be %s, got %s" % (what, _show(value)))
+            return None
+        return str(value)
+
+    def url(self, value, path, schemes=("http", "https")):
+        if not isinstance(value, str) or not value:
+            self.err(path, "must be a URL string, got %s" % _show(value))
+            return None
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError as exc:
+            self.err(path, "is not a valid URL (%s): %s" % (exc, _show(value)))
+            return None
+        if parts.scheme not in schemes:
+            self.err(path, "must use %s, got %s" % (" or ".join(schemes), _show(value)))
+            return None
+        if not parts.hostname:
+            self.err(path, "has no host: %s" % _show(value))
+            return None
+        if parts.username or parts.password:
+            self.err(path, "must not carry credentials (user:password@): use a vaulted variable")
+            return None
+        kind, error = check_address(parts.hostname)
+        if error:
+            self.err(path, "host %s" % error)
+            return None
+        if port == 0:
+            self.err(path, "has port 0: %s" % _show(value))
+            return None
+        return str(value)
+
+    def labels(self, value, path):
+        value = self.mapping(value, path)
+        if value is None:
+            return {}
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str) or not _LABEL_KEY_RE.match(k):
+                self.err("%s.%s" % (path, k), "label key must match [A-Za-z_][A-Za-z0-9_]*")
+                continue
+            if isinstance(v, bool):
+                v = "true" if v else "false"
+            elif _is_int(v):
+                v = str(v)
+            if not isinstance(v, str) or not _LABEL_VALUE_RE.match(v):
+                self.err("%s.%s" % (path, k), "label value must be a word of [A-Za-z0-9_.-] (it becomes "
+                         "group %s_<value>), got %s" % (k, _show(v)))
+                continue
+            out[str(k)] = str(v)
+        return out
+
+    def ssh(self, value, path, partial=False):
+        value = self.mapping(value, path)
+        if value is None:
+            return {}
+        self.unknown(value, SSH_KEYS, path)
+        out = {}
+        if "port" in value:
+            out["port"] = self.port(value["port"], path + ".port")
+        if value.get("user") is not None:
+            out["user"] = self.string(value["user"], path + ".user", _USER_RE, "a user name")
+        for key in ("key_file", "known_hosts"):
+            if value.get(key) is not None:
+                out[key] = self.path(value[key], "%s.%s" % (path, key))
+        if value.get("host_key") is not None:
+            key, error = check_host_key(value["host_key"])
+            if error:
+                self.err(path + ".host_key", error)
+            out["host_key"] = key
+        if value.get("password") is not None and self.is_vault(value["password"]):
+            out["password"] = value["password"]
+        return out
+
+    def service(self, name, value, path, address):
+        value = self.mapping(value, path)
+        if value is None:
+            return None, None
+        kind = value.get("kind", WELL_KNOWN.get(name))
+        if kind is None:
+            self.err(path + ".kind", "is required for a service not named %s (one of %s)"
+                     % (", ".join(sorted(WELL_KNOWN)), ", ".join(KINDS)))
+            return None, None
+        if kind not in KINDS:
+            self.err(path + ".kind", "must be one of %s, got %s" % (", ".join(KINDS), _show(kind)))
+            return None, None
+        self.unknown(value, SERVICE_KEYS[kind], path)
+        out = {"kind": kind}
+        secret = None
+        if kind in ("tcp", "prometheus", "kubernetes") and "port" in value:
+            out["port"] = self.port(value["port"], path + ".port")
+        if "url" in value:
+            schemes = ("https",) if kind == "kubernetes" else ("http", "https")
+            out["url"] = self.url(value["url"], path + ".url", schemes)
+            if "port" in value and out.get("url"):
+                self.err(path, "give either port or url, not both")
+        if kind == "tcp" and "port" not in value:
+            self.err(path + ".port", "is required for kind tcp")
+        if kind == "http" and "url" not in value:
+            self.err(path + ".url", "is required for kind http (e.g. http://%s:8080/...)" % address)
+        if kind in DEFAULT_PORTS and "port" not in value and "url" not in value:
+            out["port"] = DEFAULT_PORTS[kind]
+        for key in ("ca_file", "token_file", "kubeconfig"):
+            if value.get(key) is not None:
+                out[key] = self.path(value[key], "%s.%s" % (path, key))
+        for key in ("tls_server_name", "context", "query"):
+            if value.get(key) is not None:
+                out[key] = self.string(value[key], "%s.%s" % (path, key))
+        if "expect_status" in value:
+            st = value["expect_status"]
+            codes = st if isinstance(st, list) else [st]
+            if not codes or not all(_is_int(c) and 100 <= c <= 599 for c in codes):
+                self.err(path + ".expect_status", "must be an HTTP status 100-599 or a list of them, got %s"
+                         % _show(st))
+            else:
+                out["expect_status"] = [int(c) for c in codes]
+        elif kind == "http":
+            out["expect_status"] = [200]
+        if kind == "kubernetes":
+            given = [k for k in ("token", "token_file", "kubeconfig") if value.get(k) is not None]
+            if len(given) > 1:
+                self.err(path, "give only one of token (vaulted), token_file, kubeconfig; got %s" % ", ".join(given))
+            if value.get("token") is not None and self.is_vault(value["token"]):
+                secret = value["token"]
+            if value.get("context") is not None and value.get("kubeconfig") is None:
+                self.err(path + ".context", "needs kubeconfig")
+        return out, secret
+
+
+def validate_config(data, base_dir=None, source=None, is_vault=None, plugin_names=PLUGIN_NAMES):
+    """Validate and normalize a loaded edge-sites document; raise EdgeSitesError."""
+    is_vault = is_vault or is_vaulted
+    c = _Checker(base_dir, is_vault)
+    if not isinstance(data, dict):
+        raise EdgeSitesError(["the document must be a mapping with plugin, version and sites, got %s"
+                              % type(data).__name__], source)
+    c.unknown(data, TOP_KEYS, "")
+    if data.get("plugin") not in plugin_names:
+        c.err("plugin", "must be %s, got %s" % (plugin_names[0], _show(data.get("plugin"))))
+    version = data.get("version")
+    if not _is_int(version) or version not in SCHEMA_VERSIONS:
+        c.err("version", "must be %s (the schema version), got %s"
+              % (" or ".join(str(v) for v in SCHEMA_VERSIONS), _show(version)))
+    _walk_secrets(data.get("defaults"), "defaults", c.errors, is_vault)
+    defaults = c.mapping(data.get("defaults"), "defaults") or {}
+    c.unknown(defaults, DEFAULT_KEYS, "defaults")
+    d_ssh = c.ssh(defaults.get("ssh"), "defaults.ssh")
+    d_labels = c.labels(defaults.get("labels"), "defaults.labels")
+    d_python = None
+    if defaults.get("python_interpreter") is not None:
+        d_python = c.path(defaults["python_interpreter"], "defaults.python_interpreter")
+    known_hosts_dir = None
+    if data.get("known_hosts_dir") is not None:
+        known_hosts_dir = c.path(data["known_hosts_dir"], "known_hosts_dir")
+
+    sites_in = data.get("sites")
+    sites = []
+    if not isinstance(sites_in, list) or not sites_in:
+        c.err("sites", "must be a non-empty list of sites, got %s" % _show(sites_in))
+        sites_in = []
+    names = {}
+    endpoints = {}
+    for i, raw in enumerate(sites_in):
+        label = "sites[%d]" % i
+        if not isinstance(raw, dict):
+            c.err(label, "must be a mapping with name and address, got %s" % type(raw).__name__)
+            continue
+        name = raw.get("name")
+        if isinstance(name, str) and name:
+            label = "sites[%d] (%s)" % (i, name)
+        name = c.string(name, label + ".name", _NAME_RE,
+                        "a site name of [A-Za-z0-9_.-] starting with a letter or digit, at most 63 characters")
+        if name is not None:
+            if name in names:
+                c.err(label + ".name", "duplicate site name (also sites[%d])" % names[name])
+            else:
+                names[name] = i
+        c.unknown(raw, SITE_KEYS, label)
+        _walk_secrets(raw, label, c.errors, is_vault)
+        address = raw.get("address")
+        addr_kind, error = check_address(address)
+        if error:
+            c.err(label + ".address", error)
+        ssh = dict(port=22, user=None, key_file=None, known_hosts=None, host_key=None)
+        ssh.update(dict((k, v) for k, v in d_ssh.items() if v is not None))
+        ssh.update(dict((k, v) for k, v in c.ssh(raw.get("ssh"), label + ".ssh").items() if v is not None))
+        secrets = {}
+        if ssh.get("password") is not None:
+            secrets["ansible_password"] = ssh.pop("password")
+        else:
+            ssh.pop("password", None)
+        if not ssh.get("known_hosts") and not ssh.get("host_key"):
+            c.err(label + ".ssh", "needs known_hosts or host_key (host keys are always verified); "
+                  "set it here or in defaults.ssh")
+        if name is not None and addr_kind is not None and ssh.get("port"):
+            ep = (address.lower(), ssh["port"])
+            if ep in endpoints:
+                c.err(label + ".address", "%s port %d is already site %s" % (address, ssh["port"], endpoints[ep]))
+            else:
+                endpoints[ep] = name
+        labels = dict(d_labels)
+        labels.update(c.labels(raw.get("labels"), label + ".labels"))
+        python = d_python
+        if raw.get("python_interpreter") is not None:
+            python = c.path(raw["python_interpreter"], label + ".python_interpreter")
+        services = {}
+        svc_in = c.mapping(raw.get("services"), label + ".services") or {}
+        for sname, sval in svc_in.items():
+            spath = "%s.services.%s" % (label, sname)
+            if not isinstance(sname, str) or not _LABEL_KEY_RE.match(sname):
+                c.err(spath, "service name must match [A-Za-z_][A-Za-z0-9_]*")
+                continue
+            if sname == "ssh":
+                c.err(spath, "ssh is not a service entry: configure it under the site's ssh:")
+                continue
+            svc, secret = c.service(sname, sval, spath, address)
+            if svc is not None:
+                services[sname] = svc
+            if secret is not None:
+                secrets[TOKEN_VAR] = secret
+        metadata = raw.get("metadata")
+        if metadata is None:
+            metadata = {}
+        elif not isinstance(metadata, dict):
+            c.err(label + ".metadata", "must be a mapping, got %s" % type(metadata).__name__)
+            metadata = {}
+        sites.append({
+            "name": name, "address": address, "address_kind": addr_kind, "labels": labels,
+            "ssh": ssh, "python_interpreter": python, "services": services, "metadata": metadata,
+            "secrets": secrets,
+        })
+    if c.errors:
+        raise EdgeSitesError(c.errors, source)
+    return {"version": version, "sites": sites, "known_hosts_dir": known_hosts_dir}
+
+
+def ssh_common_args(site, known_hosts=None):
+    """The ssh options every connection to ``site`` uses: host keys checked under the site's name."""
+    ssh = site["ssh"]
+    known_hosts = known_hosts or ssh.get("known_hosts")
+    args = ["-o", "HostKeyAlias=%s" % site["name"], "-o", "StrictHostKeyChecking=yes"]
+    if known_hosts:
+        args += ["-o", "UserKnownHostsFile=%s" % known_hosts]
+    args += ["-o", "IdentitiesOnly=yes"]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def pinned_known_hosts_line(site):
+    """known_hosts line for a site's pinned host key, keyed by site name and address."""
+    return "%s,%s %s\n" % (site["name"], site["address"], site["ssh"]["host_key"])
+
+
+def public_site(site):
+    """The site as a host variable (``edge_site``): everything but secrets."""
+    return dict((k, v) for k, v in site.items() if k != "secrets")
+
+
+def site_hostvars(site, known_hosts=None):
+    """Ansible host variables for one normalized site (see docs/edge-sites.md)."""
+    ssh = site["ssh"]
+    hv = {
+        "ansible_host": site["address"],
+        "ansible_port": ssh["port"],
+        "ansible_ssh_common_args": ssh_common_args(site, known_hosts),
+        "edge_site": public_site(site),
+        "edge_services": site["services"],
+        "edge_labels": site["labels"],
+        "edge_metadata": site["metadata"],
+    }
+    if ssh.get("user"):
+        hv["ansible_user"] = ssh["user"]
+    if ssh.get("key_file"):
+        hv["ansible_ssh_private_key_file"] = ssh["key_file"]
+    if site.get("python_interpreter"):
+        hv["ansible_python_interpreter"] = site["python_interpreter"]
+    hv.update(site.get("secrets") or {})
+    return hv
+
+
+def site_groups(site):
+    """Groups of a site: edge_sites, and <key>_<value> for every label."""
+    return [ALL_GROUP] + [label_group(k, v) for k, v in sorted(site["labels"].items())]
+
+
+def _url_endpoint(url):
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.hostname, port
+
+
+def site_targets(site, services=None, ssh_login=False, token=None):
+    """Probe targets (dicts for service_probe) for one site as found in the ``edge_site`` host variable.
+
+    ``services`` limits the services probed (``ssh`` included by name); ``token`` is the site's
+    Kubernetes API token (from a vaulted variable), never stored in ``edge_site``.
+    """
+    if not isinstance(site, dict) or not site.get("name") or not site.get("address"):
+        raise ValueError("a site needs at least name and address, got %s" % _show(site))
+    name = site["name"]
+    address = site["address"]
+    out = []
+    want = None if not services else set(services)
+    ssh = site.get("ssh") or {}
+    if want is None or "ssh" in want:
+        out.append({
+            "site": name, "service": "ssh", "kind": "ssh", "address": address,
+            "port": ssh.get("port") or 22, "alias": name, "known_hosts": ssh.get("known_hosts"),
+            "host_key": ssh.get("host_key"), "user": ssh.get("user"), "key_file": ssh.get("key_file"),
+            "login": bool(ssh_login),
+        })
+    for sname in sorted(site.get("services") or {}):
+        if want is not None and sname not in want:
+            continue
+        svc = dict(site["services"][sname])
+        kind = svc.pop("kind", WELL_KNOWN.get(sname))
+        target = {"site": name, "service": sname, "kind": kind}
+        if svc.get("url"):
+            host, port = _url_endpoint(svc["url"])
+            target.update(address=host, port=port)
+        else:
+            target.update(address=address, port=svc.get("port") or DEFAULT_PORTS.get(kind))
+        for key, val in svc.items():
+            if key != "port" and val is not None:
+                target[key] = val
+        if kind == "kubernetes" and token is not None:
+            target["token"] = token
+        out.append(target)
+    return out

@@ -1,0 +1,468 @@
+#!/usr/bin/python
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: service_probe
+short_description: Probe every edge site's services at once and say exactly what is wrong where
+version_added: 0.1.0
+description:
+  - Probes a list of targets (site, service kind, address, port, options) concurrently, at most
+    O(concurrency) at a time, each with its own connect timeout and total deadline.
+  - Every result has a state from a fixed vocabulary - V(up), V(refused), V(timeout),
+    V(unreachable), V(dns), V(tls), V(auth), V(http_status), V(host_key_mismatch), V(protocol) -
+    plus the latency in milliseconds and a human detail.
+  - Kinds - V(tcp) connects; V(ssh) reads the banner, fetches the host key with C(ssh-keyscan) and
+    compares it with the pin or the C(known_hosts) entry of the site's name (never trusting an
+    unknown or different key), and optionally logs in with C(BatchMode=yes) and strict host-key
+    checking to run C(true); V(kubernetes) calls C(/readyz?verbose), C(/livez) and C(/version) over
+    verified TLS with a bearer token and reports the version and failing checks; V(prometheus) calls
+    C(/-/ready) and the instant query C(up) and reports targets up and down; V(http) checks a URL's
+    status (for O2IMS and the like).
+  - Targets can be given directly (O(targets)) or built from edge sites as the
+    M(o2edge.perf.edge_sites) inventory plugin sets them in the C(edge_site) host variable (O(sites)).
+  - Tokens are never returned; give them through O(tokens) or a target's O(targets[].token) (both no_log),
+    or as files.
+  - The module only reads; it probes in check mode too.
+author:
+  - o2edge.perf contributors
+attributes:
+  check_mode:
+    support: full
+    description: Probing changes nothing, so the module probes in check mode too.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs where the probes start (normally the controller); Python 3.9 or later, standard library
+      only, plus C(ssh-keyscan) (and C(ssh) for O(ssh_login)) for V(ssh) targets.
+options:
+  targets:
+    description: Targets to probe, in addition to those built from O(sites).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      site:
+        description: Site the target belongs to (a row of the matrix).
+        type: str
+        required: true
+      service:
+        description: Service name (a column of the matrix). Defaults to O(targets[].kind).
+        type: str
+      kind:
+        description: What to probe.
+        type: str
+        required: true
+        choices: [tcp, ssh, http, prometheus, kubernetes]
+      address:
+        description: IPv4, IPv6 address or DNS name. Required unless O(targets[].url) or O(targets[].kubeconfig) is given.
+        type: str
+      port:
+        description: TCP port. Defaults to 22 (ssh), 6443 (kubernetes), 9090 (prometheus).
+        type: int
+      url:
+        description: Base URL (V(http), V(prometheus), V(kubernetes)); for V(http) the URL fetched.
+        type: str
+      expect_status:
+        description: HTTP statuses that count as up (V(http)).
+        type: list
+        elements: int
+        default: [200]
+      ca_file:
+        description: CA bundle that verifies the server's certificate (HTTPS). The system CAs otherwise.
+        type: path
+      tls_server_name:
+        description: Name to verify the server certificate against (and send as SNI) instead of the address.
+        type: str
+      token:
+        description: Bearer token for V(kubernetes). Never returned.
+        type: str
+      token_file:
+        description: File holding the bearer token for V(kubernetes).
+        type: path
+      kubeconfig:
+        description: A kubeconfig giving the V(kubernetes) server, CA and credentials (token, tokenFile or client certificate).
+        type: path
+      context:
+        description: Context of O(targets[].kubeconfig) to use instead of its current-context.
+        type: str
+      query:
+        description: PromQL instant query for V(prometheus); each series is a scrape target, 1 up, anything else down.
+        type: str
+        default: up
+      alias:
+        description: Name the SSH host key is looked up under in known_hosts (as C(HostKeyAlias)). Defaults to O(targets[].site).
+        type: str
+      known_hosts:
+        description: known_hosts file for V(ssh) (entries keyed by site name and address).
+        type: path
+      host_key:
+        description: Pinned host key C(TYPE BASE64) for V(ssh); checked instead of O(targets[].known_hosts).
+        type: str
+      user:
+        description: SSH user for the login (V(ssh) with O(targets[].login)).
+        type: str
+      key_file:
+        description: SSH private key for the login.
+        type: path
+      login:
+        description: Also log in (BatchMode, strict host-key checking) and run C(true). Defaults to O(ssh_login).
+        type: bool
+      connect_timeout:
+        description: Seconds to wait for the TCP connection. Defaults to O(connect_timeout).
+        type: float
+      timeout:
+        description: Total seconds for this target. Defaults to O(timeout).
+        type: float
+  sites:
+    description:
+      - Edge sites, each as the C(edge_site) host variable of the M(o2edge.perf.edge_sites) inventory plugin
+        (name, address, ssh, services). Every site gets an V(ssh) target and one per service.
+      - Must not contain tokens or passwords; give tokens through O(tokens).
+    type: list
+    elements: dict
+    default: []
+  services:
+    description: Only probe these services of O(sites) (for example V(ssh), V(kubernetes)). All when empty.
+    type: list
+    elements: str
+    default: []
+  tokens:
+    description: Kubernetes API bearer tokens by site name for the targets built from O(sites). Never returned.
+    type: dict
+    default: {}
+  ssh_login:
+    description: Log in over SSH (BatchMode, strict host-key checking, runs C(true)) on V(ssh) targets.
+    type: bool
+    default: false
+  concurrency:
+    description: Most targets probed at once.
+    type: int
+    default: 64
+  connect_timeout:
+    description: Default seconds to wait for a TCP connection.
+    type: float
+    default: 2.0
+  timeout:
+    description: Default total seconds per target (connect, TLS, requests, host-key fetch, login).
+    type: float
+    default: 5.0
+notes:
+  - Host keys are always verified, TLS certificates always checked; there is no option to turn either off.
+  - A V(host_key_mismatch) is reported when the server's key differs from the pin or known_hosts entry, and also
+    when no key is known for the site at all.
+  - Probes go to the addresses given, nowhere else; DNS names are resolved once per run.
+seealso:
+  - role: o2edge.perf.connectivity_check
+"""
+
+EXAMPLES = r"""
+- name: Probe every edge site of the inventory (edge_sites plugin)
+  o2edge.perf.service_probe:
+    sites: "{{ groups['edge_sites'] | map('extract', hostvars, 'edge_site') | list }}"
+    timeout: 3
+  register: probe
+
+- name: Probe two targets directly
+  o2edge.perf.service_probe:
+    targets:
+      - site: edge1
+        kind: kubernetes
+        address: 192.0.2.10
+        ca_file: /etc/o2edge/edge1-ca.crt
+        token_file: /etc/o2edge/edge1.token
+      - site: edge1
+        service: o2ims
+        kind: http
+        url: http://192.0.2.10:8080/o2ims-infrastructureInventory/v1
+  register: probe
+
+- name: Show the matrix
+  ansible.builtin.debug:
+    msg: "{{ probe.table }}"
+"""
+
+RETURN = r"""
+results:
+  description: One result per target, in the order given (targets built from O(sites) first).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    site:
+      description: Site name.
+      type: str
+      sample: edge1
+    service:
+      description: Service name.
+      type: str
+      sample: kubernetes
+    kind:
+      description: Probe kind.
+      type: str
+      sample: kubernetes
+    address:
+      description: Address probed.
+      type: str
+      sample: 192.0.2.10
+    port:
+      description: Port probed.
+      type: int
+      sample: 6443
+    ok:
+      description: True when the state is V(up).
+      type: bool
+      sample: true
+    state:
+      description: One of up, refused, timeout, unreachable, dns, tls, auth, http_status, host_key_mismatch, protocol.
+      type: str
+      sample: up
+    latency_ms:
+      description: Milliseconds the whole probe of this target took (connect, TLS, requests, host-key fetch).
+      type: float
+      sample: 12.4
+    connect_ms:
+      description: Milliseconds of the (first) TCP connection; null when none was made.
+      type: float
+      sample: 0.3
+    detail:
+      description: What was seen, in words.
+      type: str
+      sample: "ready (5 checks ok), live, version v1.30.0"
+    info:
+      description: Kind-specific facts - version, checks_ok, failing_checks, livez (kubernetes); targets_up,
+        targets_down, down, query (prometheus); status, content_type, bytes (http); banner, host_key, login (ssh).
+      type: dict
+      sample: {version: v1.30.0, checks_ok: 5, failing_checks: []}
+matrix:
+  description: "State of every service of every site, C({site: {service: state}})."
+  returned: always
+  type: dict
+  sample: {edge1: {ssh: up, kubernetes: up}, edge3: {ssh: timeout}}
+summary:
+  description: Sites fully up, partly up and down, the healthy share, and counts per state.
+  returned: always
+  type: dict
+  contains:
+    sites_total:
+      description: Sites probed.
+      type: int
+    sites_up:
+      description: Sites whose every probed service is up.
+      type: int
+    sites_partial:
+      description: Sites with some, not all, services up.
+      type: int
+    sites_down:
+      description: Sites with no service up.
+      type: int
+    healthy_share:
+      description: sites_up / sites_total (0 to 1).
+      type: float
+    healthy_pct:
+      description: The same in percent.
+      type: float
+    targets_total:
+      description: Targets probed.
+      type: int
+    targets_up:
+      description: Targets up.
+      type: int
+    states:
+      description: Number of targets in each state (every state listed).
+      type: dict
+    site_status:
+      description: C(up), C(partial) or C(down) per site.
+      type: dict
+  sample: {sites_total: 4, sites_up: 3, sites_partial: 0, sites_down: 1, healthy_share: 0.75, healthy_pct: 75.0,
+           targets_total: 10, targets_up: 9, states: {up: 9, timeout: 1}, site_status: {edge3: down}}
+table:
+  description: The matrix as aligned text lines, with a summary line.
+  returned: always
+  type: list
+  elements: str
+  sample: ["site   ssh      kubernetes  site status", "edge1  up       up          up"]
+records:
+  description: One measurement record per target (the collection's record shape), component C(probe), unit C(ms),
+    name C(probe/<site>/<service>); the sample is the latency when up, a failure otherwise.
+  returned: always
+  type: list
+  elements: dict
+msg:
+  description: One-line summary.
+  returned: always
+  type: str
+  sample: "3/4 sites fully up (75.0%), 0 partly up, 1 down; 9/10 services up"
+"""
+
+import os
+from urllib.parse import urlsplit
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.o2edge.perf.plugins.module_utils._edge_sites import site_targets
+from ansible_collections.o2edge.perf.plugins.module_utils._probe import (
+    default_context, probe_all, matrix, summarize, table)
+from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record
+
+TARGET_SPEC = dict(
+    site=dict(type="str", required=True),
+    service=dict(type="str"),
+    kind=dict(type="str", required=True, choices=["tcp", "ssh", "http", "prometheus", "kubernetes"]),
+    address=dict(type="str"),
+    port=dict(type="int"),
+    url=dict(type="str"),
+    expect_status=dict(type="list", elements="int", default=[200]),
+    ca_file=dict(type="path"),
+    tls_server_name=dict(type="str"),
+    token=dict(type="str", no_log=True),
+    token_file=dict(type="path", no_log=False),
+    kubeconfig=dict(type="path"),
+    context=dict(type="str"),
+    query=dict(type="str", default="up"),
+    alias=dict(type="str"),
+    known_hosts=dict(type="path"),
+    host_key=dict(type="str", no_log=False),
+    user=dict(type="str"),
+    key_file=dict(type="path", no_log=False),
+    login=dict(type="bool"),
+    connect_timeout=dict(type="float"),
+    timeout=dict(type="float"),
+)
+DEFAULT_PORTS = {"ssh": 22, "kubernetes": 6443, "prometheus": 9090}
+FILE_FIELDS = ("ca_file", "token_file", "kubeconfig", "known_hosts", "key_file")
+SECRET_WORDS = ("token", "password", "passwd", "passphrase", "secret")
+
+
+def _find_secret(value, path):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if str(k).lower() in SECRET_WORDS and v:
+                return "%s.%s" % (path, k)
+            found = _find_secret(v, "%s.%s" % (path, k))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _find_secret(v, "%s[%d]" % (path, i))
+            if found:
+                return found
+    return None
+
+
+def check_target(t, index, ssh_login):
+    """Complete one target in place; return an error message or None."""
+    where = "targets[%d] (site %s, service %s)" % (index, t.get("site"), t.get("service") or t.get("kind"))
+    t["service"] = t.get("service") or t["kind"]
+    if t.get("port") is None:
+        t["port"] = DEFAULT_PORTS.get(t["kind"])
+    if t["kind"] == "tcp" and t.get("port") is None:
+        return "%s: port is required for kind tcp" % where
+    if t.get("port") is not None and not 1 <= t["port"] <= 65535:
+        return "%s: port must be 1-65535, got %s" % (where, t["port"])
+    if t["kind"] == "http" and not t.get("url"):
+        return "%s: url is required for kind http" % where
+    if not t.get("address") and not t.get("url") and not t.get("kubeconfig"):
+        return "%s: address is required (or url)" % where
+    if t.get("url"):
+        try:
+            parts = urlsplit(t["url"])
+            port = parts.port
+        except ValueError as exc:
+            return "%s: url %s is not valid: %s" % (where, t["url"], exc)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "%s: url must be http(s)://host[:port]/..., got %s" % (where, t["url"])
+        t["address"] = parts.hostname
+        t["port"] = port or (443 if parts.scheme == "https" else 80)
+    for key in ("connect_timeout", "timeout"):
+        if t.get(key) is not None and t[key] <= 0:
+            return "%s: %s must be a positive number of seconds, got %s" % (where, key, t[key])
+    if t["kind"] == "ssh":
+        if t.get("login") is None:
+            t["login"] = ssh_login
+        if not t.get("host_key") and not t.get("known_hosts"):
+            return "%s: ssh needs known_hosts or host_key (host keys are always verified)" % where
+        if t.get("host_key") and len(t["host_key"].split()) < 2:
+            return "%s: host_key must be 'TYPE BASE64', got %r" % (where, t["host_key"])
+        if t["login"] and not t.get("user"):
+            return "%s: login needs user" % where
+    for key in FILE_FIELDS:
+        if t.get(key) and not os.access(t[key], os.R_OK):
+            return "%s: %s %s does not exist or is not readable" % (where, key, t[key])
+    return None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            targets=dict(type="list", elements="dict", default=[], options=TARGET_SPEC),
+            sites=dict(type="list", elements="dict", default=[]),
+            services=dict(type="list", elements="str", default=[]),
+            tokens=dict(type="dict", default={}, no_log=True),
+            ssh_login=dict(type="bool", default=False),
+            concurrency=dict(type="int", default=64),
+            connect_timeout=dict(type="float", default=2.0),
+            timeout=dict(type="float", default=5.0),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if p["concurrency"] < 1:
+        module.fail_json(msg="concurrency must be at least 1, got %d" % p["concurrency"])
+    for key in ("connect_timeout", "timeout"):
+        if p[key] <= 0:
+            module.fail_json(msg="%s must be a positive number of seconds, got %s" % (key, p[key]))
+    if not p["targets"] and not p["sites"]:
+        module.fail_json(msg="nothing to probe: give targets or sites")
+    for token in (p["tokens"] or {}).values():
+        if token:
+            module.no_log_values.add(str(token))
+
+    targets = []
+    for i, site in enumerate(p["sites"]):
+        secret = _find_secret(site, "sites[%d]" % i)
+        if secret:
+            module.fail_json(msg="%s: sites must not carry tokens or passwords (they would be logged); "
+                                 "give Kubernetes tokens through tokens (no_log)" % secret)
+        try:
+            token = (p["tokens"] or {}).get(site.get("name"))
+            targets.extend(site_targets(site, p["services"], p["ssh_login"], token=token))
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            module.fail_json(msg="sites[%d]: not an edge_site (name, address, ssh, services): %s" % (i, exc))
+    targets.extend(dict((k, v) for k, v in t.items() if v is not None) for t in p["targets"])
+    for i, t in enumerate(targets):
+        if t.get("kind") not in ("tcp", "ssh", "http", "prometheus", "kubernetes"):
+            module.fail_json(msg="targets[%d] (site %s): kind must be one of tcp, ssh, http, prometheus, "
+                                 "kubernetes, got %r" % (i, t.get("site"), t.get("kind")))
+        error = check_target(t, i, p["ssh_login"])
+        if error:
+            module.fail_json(msg=error)
+
+    ctx = default_context()
+    if any(t["kind"] == "ssh" for t in targets):
+        ctx["keyscan"] = module.get_bin_path("ssh-keyscan", required=True)
+        if any(t.get("login") for t in targets if t["kind"] == "ssh"):
+            ctx["ssh"] = module.get_bin_path("ssh", required=True)
+    results = probe_all(targets, p["concurrency"], p["connect_timeout"], p["timeout"], ctx)
+
+    records = []
+    for t, r in zip(targets, results):
+        context = base_context(target="%s:%s" % (r["address"], r["port"]), kind=r["kind"], state=r["state"])
+        records.append(make_record(
+            "probe/%s/%s" % (r["site"], r["service"]), "probe", "ms",
+            [r["latency_ms"]] if r["ok"] else [], warmup=0, failures=0 if r["ok"] else 1,
+            errors=[] if r["ok"] else [{"state": r["state"], "error": r["detail"]}], context=context))
+    lines = table(results)
+    module.exit_json(changed=False, results=results, matrix=matrix(results), summary=summarize(results),
+                     table=lines, records=records, msg=lines[-1])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+#!/usr/bin/python
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: system_baseline
+short_description: Record the host's CPU, memory, disks and load, and its utilization while a command runs
+version_added: 0.1.0
+description:
+  - Reports the CPU model and count, memory, disk usage of given paths, load averages and kernel.
+  - With O(argv) or O(cmd), runs that command once and samples CPU and memory utilization of the whole host
+    every O(interval) seconds while it runs; with O(duration) instead, samples for that long (an idle baseline).
+  - Utilization samples and the command's duration are returned as records in the collection's single record shape.
+  - Linux only (reads /proc).
+author:
+  - o2edge.perf contributors
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads host state; a given command is run in check mode too, so give it a read-only one.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux targets (/proc); Python 3.9 or later, standard library only.
+options:
+  paths:
+    description: Paths whose file system usage is reported.
+    type: list
+    elements: path
+    default: [/]
+  argv:
+    description: Command (argument list, no shell) to run while sampling. Mutually exclusive with O(cmd) and O(duration).
+    type: list
+    elements: str
+  cmd:
+    description: Command string, split like a shell would, or passed to C(/bin/sh -c) with O(shell=true).
+    type: str
+  shell:
+    description: Run O(cmd) through C(/bin/sh -c).
+    type: bool
+    default: false
+  chdir:
+    description: Working directory of the command.
+    type: path
+  environment:
+    description: Extra environment variables of the command.
+    type: dict
+    default: {}
+  timeout:
+    description: Seconds after which the command's process group is killed (counted as a failure).
+    type: float
+    default: 600
+  duration:
+    description: Without a command, sample for this many seconds (0 takes no samples).
+    type: float
+    default: 0
+  interval:
+    description: Seconds between utilization samples.
+    type: float
+    default: 0.25
+  name:
+    description: Prefix of the record names.
+    type: str
+    default: system
+  fail_on_error:
+    description: Fail the task when the command failed. Facts and records are returned either way.
+    type: bool
+    default: true
+notes:
+  - CPU utilization is for all CPUs together (100 means every CPU busy), from /proc/stat deltas counting
+    idle and iowait as idle; memory utilization is 1 - MemAvailable/MemTotal.
+"""
+
+EXAMPLES = r"""
+- name: Host facts and an idle baseline of 5 seconds
+  o2edge.perf.system_baseline:
+    paths: [/, /var/lib/containers]
+    duration: 5
+
+- name: Utilization while rendering all packages once
+  o2edge.perf.system_baseline:
+    argv: [kpt, fn, render, --allow-exec, .]
+    chdir: /srv/pipeline/packages/edge1-config
+    interval: 0.1
+"""
+
+RETURN = r"""
+system:
+  description: Host facts.
+  returned: always
+  type: dict
+  contains:
+    cpu_model:
+      description: CPU model name (null when the kernel does not say).
+      type: str
+      sample: Intel(R) Xeon(R) CPU
+    cpu_count:
+      description: Logical CPUs of the host.
+      type: int
+      sample: 2
+    cpu_usable:
+      description: CPUs this process may run on (affinity).
+      type: int
+      sample: 2
+    memory:
+      description: total_bytes, available_bytes, swap_total_bytes, swap_free_bytes, used_percent.
+      type: dict
+    disks:
+      description: One entry per path, with path, total_bytes, used_bytes, available_bytes, used_percent.
+      type: list
+      elements: dict
+    load:
+      description: Load averages over 1, 5 and 15 minutes (keys 1m, 5m, 15m).
+      type: dict
+    kernel:
+      description: Kernel release.
+      type: str
+    machine:
+      description: Machine architecture.
+      type: str
+records:
+  description:
+    - Records in the collection's single record shape, when sampling happened, C(<name>/cpu_util) and
+      C(<name>/mem_util) (unit V(%), one sample per interval) and, with a command, C(<name>/command)
+      (unit V(s), one sample).
+  returned: always
+  type: list
+  elements: dict
+msg:
+  description: A one-line summary.
+  returned: always
+  type: str
+"""
+
+import os
+import shlex
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, utc_now
+from ansible_collections.o2edge.perf.plugins.module_utils._runner import build_argv, child_env
+from ansible_collections.o2edge.perf.plugins.module_utils._sysinfo import host_facts, run_sampled, sample_utilization
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            paths=dict(type="list", elements="path", default=["/"]),
+            argv=dict(type="list", elements="str"),
+            cmd=dict(type="str"),
+            shell=dict(type="bool", default=False),
+            chdir=dict(type="path"),
+            environment=dict(type="dict", default={}),
+            timeout=dict(type="float", default=600),
+            duration=dict(type="float", default=0),
+            interval=dict(type="float", default=0.25),
+            name=dict(type="str", default="system"),
+            fail_on_error=dict(type="bool", default=True),
+        ),
+        mutually_exclusive=[("argv", "cmd")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    if p["interval"] <= 0:
+        module.fail_json(msg="interval must be a positive number of seconds, got %s" % p["interval"])
+    if p["duration"] < 0:
+        module.fail_json(msg="duration must be 0 or more seconds, got %s" % p["duration"])
+    if p["timeout"] <= 0:
+        module.fail_json(msg="timeout must be a positive number of seconds, got %s" % p["timeout"])
+    has_cmd = p["argv"] is not None or p["cmd"] is not None
+    if has_cmd and p["duration"]:
+        module.fail_json(msg="duration applies without a command; with argv/cmd, sampling lasts as long as the command")
+    if p["argv"] is not None and not p["argv"]:
+        module.fail_json(msg="argv must not be empty")
+    if p["shell"] and p["cmd"] is None:
+        module.fail_json(msg="shell=true needs cmd (a string)")
+    for path in p["paths"]:
+        if not os.path.exists(path):
+            module.fail_json(msg="paths: %s does not exist" % path)
+    if p["chdir"] is not None and not os.path.isdir(p["chdir"]):
+        module.fail_json(msg="chdir %s is not a directory" % p["chdir"])
+    if not os.path.exists("/proc/stat"):
+        module.fail_json(msg="system_baseline needs Linux /proc (no /proc/stat on this host)")
+
+    facts = host_facts(p["paths"])
+    started_at = utc_now()
+    records = []
+    failed = False
+    msg = "%s CPUs (%s), %s MB memory" % (facts["cpu_count"], facts["cpu_model"] or "model unknown",
+                                         (facts["memory"].get("total_bytes") or 0) // 1000000)
+    if has_cmd:
+        if p["cmd"] is not None:
+            if p["shell"]:
+                argv = build_argv(p["cmd"], True)
+            else:
+                try:
+                    argv = shlex.split(p["cmd"])
+                except ValueError as exc:
+                    module.fail_json(msg="cmd %r cannot be split into arguments: %s" % (p["cmd"], exc))
+            shown = p["cmd"]
+        else:
+            argv = list(p["argv"])
+            shown = " ".join(shlex.quote(a) for a in argv)
+        res = run_sampled(argv, p["interval"], cwd=p["chdir"], env=child_env(p["environment"]), timeout=p["timeout"])
+        errors = [] if res["ok"] else [{"phase": "run", "run": 0, "rc": res["rc"], "seconds": res["seconds"],
+                                        "error": res["error"], "stderr": res["stderr"]}]
+        context = base_context(started_at=started_at, command=shown, cwd=p["chdir"], interval=p["interval"])
+        records.append(make_record("%s/command" % p["name"], "system", "s",
+                                   [res["seconds"]] if res["ok"] else [], warmup=0,
+                                   failures=0 if res["ok"] else 1, errors=errors, context=context))
+        failed = not res["ok"] and p["fail_on_error"]
+        msg += "; command %s in %.3f s" % ("ran" if res["ok"] else "FAILED (%s)" % res["error"], res["seconds"] or 0)
+    elif p["duration"] > 0:
+        res = sample_utilization(p["interval"], duration=p["duration"])
+        context = base_context(started_at=started_at, duration=p["duration"], interval=p["interval"])
+    else:
+        res = None
+    if res is not None:
+        for key, unit_name in (("cpu", "cpu_util"), ("mem", "mem_util")):
+            records.append(make_record("%s/%s" % (p["name"], unit_name), "system", "%", res[key], warmup=0,
+                                       failures=0, errors=[], context=context))
+        cpu_median = records[-2]["stats"]["median"]
+        msg += "; CPU median %s%% over %d samples" % (
+            "n/a" if cpu_median is None else "%.1f" % cpu_median, len(res["cpu"]))
+    module.exit_json(changed=False, failed=failed, system=facts, records=records, msg=msg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ansible_collections.o2edge.perf.plugins.module_utils import _record as rec
+
+
+def test_record_shape():
+    r = rec.make_record("git/status", "git", "s", [0.2, 0.1, 0.3], warmup=1, failures=1,
+                        errors=[{"phase": "run", "run": 3, "error": "exit status 1"}],
+                        context=rec.base_context(command="git status", versions={"git": "2.39"}))
+    assert tuple(r) == rec.RECORD_KEYS
+    assert rec.validate_record(r) == []
+    assert r["samples"] == [0.2, 0.1, 0.3]  # in run order, not sorted
+    assert r["stats"]["median"] == 0.2
+    assert r["failures"] == 1 and r["errors"][0]["run"] == 3
+    ctx = r["context"]
+    assert ctx["command"] == "git status"
+    assert ctx["versions"]["git"] == "2.39" and "python" in ctx["versions"]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", ctx["started_at"])
+    assert ctx["host"]
+
+
+def test_all_failed_record_has_no_made_up_numbers():
+    r = rec.make_record("x", "command", "s", [], failures=3, errors=[{"error": "e"}] * 3)
+    assert rec.validate_record(r) == []
+    assert all(r["stats"][k] is None for k in ("min", "median", "mean", "p95", "max", "stdev", "mad"))
+
+
+def test_validate_finds_problems():
+    r = rec.make_record("x", "command", "s", [1.0])
+    bad = dict(r)
+    del bad["errors"]
+    bad["extra"] = 1
+    problems = rec.validate_record(bad)
+    assert "missing key errors" in problems and "unexpected keys extra" in problems
+    bad = dict(r, samples=["1"], failures=-1)
+    problems = rec.validate_record(bad)
+    assert "samples must be a list of numbers" in problems
+    assert "failures must be a non-negative integer" in problems
+    assert rec.validate_record([]) == ["record is not a mapping"]
+
+
+def test_name_required():
+    with pytest.raises(ValueError):
+        rec.make_record("", "command", "s", [])
+
+
+def test_slug_and_tail():
+    assert rec.slug("git log --oneline -10") == "git-log-oneline-10"
+    assert rec.slug("rate(prometheus_http_requests_total[5m])") == "rate-prometheus_http_requests_total-5m"
+    assert rec.slug("   ") == "unnamed"
+    assert rec.tail(b"x" * 5000, 10) == "..." + "x" * 10
+    assert rec.tail(None) == ""

@@ -1,0 +1,105 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import math
+import statistics
+
+import pytest
+
+from ansible_collections.o2edge.perf.plugins.module_utils import _stats as st
+
+
+def test_known_values_odd():
+    s = st.summarize([3, 1, 2, 5, 4])
+    assert s["min"] == 1 and s["max"] == 5
+    assert s["median"] == 3
+    assert s["mean"] == 3
+    # type 7: h = 4 * 0.95 = 3.8 -> 4 + 0.8 * (5 - 4)
+    assert s["p95"] == pytest.approx(4.8)
+    assert s["stdev"] == pytest.approx(statistics.stdev([1, 2, 3, 4, 5]))
+    assert s["mad"] == 1  # |x-3| = 2,1,0,1,2 -> median 1
+    assert s["outliers"] == [] and s["slow_first_run"] is False
+
+
+def test_known_values_even_and_percentiles():
+    data = [10, 20, 30, 40]
+    assert st.median(data) == 25
+    assert st.percentile(data, 0) == 10
+    assert st.percentile(data, 100) == 40
+    assert st.percentile(data, 50) == 25
+    # numpy.percentile([10,20,30,40], 95) == 38.5
+    assert st.percentile(data, 95) == pytest.approx(38.5)
+    assert st.percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95) == pytest.approx(9.55)
+
+
+def test_percentile_matches_statistics_quantiles_inclusive():
+    data = [0.212, 0.208, 0.230, 0.199, 0.251, 0.204, 0.219]
+    cuts = statistics.quantiles(data, n=100, method="inclusive")  # same as type 7
+    assert st.percentile(data, 95) == pytest.approx(cuts[94])
+    assert st.percentile(data, 25) == pytest.approx(cuts[24])
+
+
+def test_one_sample():
+    s = st.summarize([0.5])
+    assert s["min"] == s["median"] == s["mean"] == s["p95"] == s["max"] == 0.5
+    assert s["stdev"] is None  # cannot be measured from one run
+    assert s["mad"] == 0
+    assert s["outliers"] == [] and s["slow_first_run"] is False
+
+
+def test_no_samples_all_failures():
+    s = st.summarize([])
+    for key in st.STAT_KEYS:
+        assert s[key] is None
+    assert s["outliers"] == [] and s["slow_first_run"] is False
+
+
+def test_outlier_modified_zscore():
+    data = [1.00, 1.01, 0.99, 1.02, 0.98, 1.00, 5.0]
+    # median 1.00, MAD 0.01 -> z(5.0) = 0.6745 * 4 / 0.01 = 269.8
+    assert st.outliers(data) == [6]
+    z = st.modified_zscores(data)
+    assert z[6] == pytest.approx(0.6745 * 4.0 / 0.01)
+    assert st.summarize(data)["outliers"] == [6]
+
+
+def test_outlier_threshold_boundary():
+    # median 10, MAD 1; z = 0.6745 * d: d=5 -> 3.37 (not), d=6 -> 4.05 (outlier)
+    base = [9, 10, 11, 9, 10, 11, 10]
+    assert st.outliers(base + [15]) == []
+    assert st.outliers(base + [16]) == [7]
+    assert st.outliers(base + [4]) == [7]  # low outliers count too
+
+
+def test_zero_mad():
+    data = [2.0, 2.0, 2.0, 2.0, 2.5]
+    assert st.mad(data) == 0
+    assert st.outliers(data) == [4]
+    assert math.isinf(st.modified_zscores(data)[4])
+    assert st.outliers([1.0, 1.0, 1.0]) == []
+
+
+def test_slow_first_run():
+    assert st.slow_first_run([3.0, 1.0, 1.01, 0.99, 1.0, 1.02])
+    assert st.summarize([3.0, 1.0, 1.01, 0.99, 1.0, 1.02])["slow_first_run"] is True
+    assert not st.slow_first_run([1.0, 3.0, 1.01, 0.99, 1.0])  # a later slow run is only an outlier
+    assert not st.slow_first_run([0.5, 1.0, 1.01, 0.99, 1.0])  # a fast first run is not slow
+    assert not st.slow_first_run([3.0, 1.0])  # too few samples to tell
+
+
+def test_rejects_bad_samples():
+    with pytest.raises(TypeError):
+        st.summarize([1.0, "2"])
+    with pytest.raises(TypeError):
+        st.summarize([True])
+    with pytest.raises(ValueError):
+        st.summarize([float("nan")])
+    with pytest.raises(ValueError):
+        st.percentile([1.0], 101)
+
+
+def test_rounding():
+    s = st.summarize([1 / 3.0, 2 / 3.0], digits=3)
+    assert s["mean"] == 0.5 and s["min"] == 0.333

@@ -1,0 +1,56 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from ansible_collections.o2edge.perf.plugins.module_utils import _sysinfo as si
+
+CPUINFO_X86 = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel\t\t: 85\nmodel name\t: Intel(R) Xeon(R) Gold 6248\n"
+CPUINFO_ARM = "processor\t: 0\nBogoMIPS\t: 48.00\n\nHardware\t: BCM2835\nModel\t\t: Raspberry Pi 4 Model B\n"
+MEMINFO = "MemTotal:       16000000 kB\nMemFree:         1000000 kB\nMemAvailable:    4000000 kB\nHugePages_Total:       0\n"
+STAT = "cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 50 0 25 400 25 0 0 0 0 0\nintr 1\n"
+
+
+def test_parse_cpuinfo():
+    assert si.parse_cpuinfo(CPUINFO_X86) == "Intel(R) Xeon(R) Gold 6248"
+    assert si.parse_cpuinfo(CPUINFO_ARM) == "Raspberry Pi 4 Model B"
+    assert si.parse_cpuinfo("processor : 0\n") is None
+
+
+def test_parse_meminfo_and_util():
+    info = si.parse_meminfo(MEMINFO)
+    assert info["MemTotal"] == 16000000 * 1024 and info["HugePages_Total"] == 0
+    assert si.mem_util(info) == pytest.approx(75.0)
+    assert si.mem_util({}) is None
+
+
+def test_cpu_times_and_util():
+    busy, total = si.parse_cpu_times(STAT)
+    assert (busy, total) == (150, 1000)
+    assert si.cpu_util((150, 1000), (250, 1200)) == pytest.approx(50.0)
+    assert si.cpu_util((1, 1), (1, 1)) is None
+    with pytest.raises(ValueError):
+        si.parse_cpu_times("intr 1\n")
+
+
+def test_host_facts(tmp_path):
+    facts = si.host_facts([str(tmp_path)])
+    assert facts["cpu_count"] >= 1
+    assert facts["disks"][0]["path"] == str(tmp_path) and facts["disks"][0]["total_bytes"] > 0
+    assert set(facts["load"]) == {"1m", "5m", "15m"}
+
+
+def test_run_sampled_ok_and_failure():
+    res = si.run_sampled([sys.executable, "-c", "import time; time.sleep(0.3)"], 0.05)
+    assert res["ok"] and res["rc"] == 0 and res["cpu"] and len(res["cpu"]) == len(res["mem"])
+    assert all(0.0 <= v <= 100.0 for v in res["cpu"])
+    bad = si.run_sampled([sys.executable, "-c", "import sys; sys.stderr.write('no'); sys.exit(3)"], 0.05)
+    assert not bad["ok"] and bad["error"] == "exit status 3" and bad["stderr"] == "no"
+    slow = si.run_sampled(["sleep", "30"], 0.05, timeout=0.2)
+    assert not slow["ok"] and "timed out" in slow["error"]
+    missing = si.run_sampled(["/nonexistent/x"], 0.05)
+    assert not missing["ok"] and "cannot start" in missing["error"]

@@ -1,0 +1,86 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import sys
+from unittest import mock
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
+from ansible_collections.o2edge.perf.plugins.modules import command_bench
+
+class Done(Exception):
+    def __init__(self, result):
+        super(Done, self).__init__(result)
+        self.result = result
+
+
+def run_module(module, args, check_mode=False, diff=False):
+    """Run a module main() in-process; return its result dict (fail_json gives failed=True)."""
+    args = dict(args)
+    args["_ansible_check_mode"] = check_mode
+    args["_ansible_diff"] = diff
+
+    def exit_json(self, **kwargs):
+        kwargs.setdefault("failed", False)
+        raise Done(kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.update(failed=True, msg=msg)
+        raise Done(kwargs)
+
+    with patch_module_args(args):
+        with mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
+                mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
+            with pytest.raises(Done) as done:
+                module.main()
+    return done.value.result
+
+
+def test_success_record():
+    res = run_module(command_bench, {"argv": [sys.executable, "-c", "pass"], "runs": 3, "warmup": 1,
+                                     "component": "git", "name": "git/noop"})
+    assert res["failed"] is False and res["changed"] is False
+    rec = res["record"]
+    assert validate_record(rec) == [] and res["records"] == [rec]
+    assert rec["name"] == "git/noop" and rec["component"] == "git" and rec["unit"] == "s"
+    assert len(rec["samples"]) == 3 and rec["warmup"] == 1 and rec["failures"] == 0
+
+
+def test_check_mode_still_measures():
+    res = run_module(command_bench, {"argv": [sys.executable, "-c", "pass"], "runs": 2}, check_mode=True)
+    assert len(res["record"]["samples"]) == 2 and res["changed"] is False
+
+
+def test_failures_are_counted_and_fail_the_task():
+    res = run_module(command_bench, {"cmd": "exit 3", "shell": True, "runs": 2, "warmup": 0})
+    assert res["failed"] is True and res["record"]["failures"] == 2
+    assert res["record"]["errors"][0]["rc"] == 3 and "exit status 3" in res["msg"]
+    res = run_module(command_bench, {"cmd": "exit 3", "shell": True, "runs": 2, "warmup": 0, "fail_on_error": False})
+    assert res["failed"] is False and res["record"]["stats"]["median"] is None
+
+
+def test_default_name_and_cmd_split():
+    res = run_module(command_bench, {"cmd": "git --version", "runs": 1, "warmup": 0})
+    assert res["record"]["name"] == "command/git-version"
+    assert res["record"]["context"]["command"] == "git --version"
+
+
+@pytest.mark.parametrize("args,needle", [
+    ({"argv": ["true"], "runs": 0}, "runs must be at least 1, got 0"),
+    ({"argv": ["true"], "warmup": -1}, "warmup must be 0 or more"),
+    ({"argv": ["true"], "timeout": 0}, "timeout must be a positive"),
+    ({"argv": []}, "argv must not be empty"),
+    ({"argv": ["true"], "shell": True}, "shell=true needs cmd"),
+    ({"cmd": "echo 'unterminated"}, "cannot be split"),
+    ({"argv": ["true"], "chdir": "/nonexistent/dir"}, "chdir /nonexistent/dir is not a directory"),
+    ({"argv": ["true"], "cmd": "true"}, "mutually exclusive"),
+    ({}, "one of the following is required"),
+])
+def test_bad_input(args, needle):
+    res = run_module(command_bench, args)
+    assert res["failed"] is True and needle in res["msg"]
