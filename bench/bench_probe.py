@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026 o2edge.perf contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -79,16 +78,17 @@ def old_way():
     p = paths()
     states = {}
     for site, addr in SITES.items():
-        ping = subprocess.run(["ping", "-c1", "-W2", addr], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ping = subprocess.run(["ping", "-c1", "-W2", addr], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              check=False)
         ssh = subprocess.run(["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=2", "-o", "StrictHostKeyChecking=yes",
                               "-o", "UserKnownHostsFile=" + p["kh"], "-o", "HostKeyAlias=" + site,
                               "-o", "IdentitiesOnly=yes", "-o", "ControlMaster=no", "-o", "ControlPath=none",
                               "-i", p["key"], "-l", "root", addr, "true"],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         ports = {}
         for port in (9090, 6443):
             ports[port] = subprocess.run(["nc", "-z", "-w2", addr, str(port)], stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL).returncode == 0
+                                         stderr=subprocess.DEVNULL, check=False).returncode == 0
         states[site] = {"ping": ping.returncode == 0, "ssh": ssh.returncode == 0, "9090": ports[9090],
                         "6443": ports[6443]}
     return states

@@ -24,7 +24,7 @@ description:
   - A site with a pinned C(host_key) and no C(known_hosts) gets a generated known_hosts file (keyed by site
     name and address) under O(known_hosts_dir), used by Ansible's own SSH connections.
 author:
-  - o2edge.perf contributors
+  - o2edge.perf contributors (@o2edge)
 requirements:
   - netaddr (on the controller)
 options:
@@ -140,8 +140,8 @@ class InventoryModule(BaseInventoryPlugin):
             config = validate_config(data, base_dir=os.path.dirname(os.path.abspath(path)), source=path)
         except EdgeSitesError as exc:
             raise AnsibleParserError(to_native(exc))
-        self.set_options(direct=dict((k, data[k]) for k in ("plugin", "version", "sites", "defaults",
-                                                             "known_hosts_dir") if k in data))
+        keys = ("plugin", "version", "sites", "defaults", "known_hosts_dir")
+        self.set_options(direct=dict((k, data[k]) for k in keys if k in data))
         kh_dir = config["known_hosts_dir"] or os.path.expanduser(self.get_option("known_hosts_dir"))
         for site in config["sites"]:
             known_hosts = None

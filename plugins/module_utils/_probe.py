@@ -576,7 +576,7 @@ def _run(argv, deadline, what):
     rem = deadline.left(what)
     try:
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=rem)
+                              timeout=rem, check=False)
     except subprocess.TimeoutExpired:
         raise ProbeError("timeout", "%s: no answer within the deadline (%gs)" % (what, deadline.total))
     except OSError as exc:

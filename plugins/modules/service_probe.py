@@ -29,7 +29,7 @@ description:
     or as files.
   - The module only reads; it probes in check mode too.
 author:
-  - o2edge.perf contributors
+  - o2edge.perf contributors (@o2edge)
 attributes:
   check_mode:
     support: full
@@ -160,7 +160,8 @@ notes:
     when no key is known for the site at all.
   - Probes go to the addresses given, nowhere else; DNS names are resolved once per run.
 seealso:
-  - role: o2edge.perf.connectivity_check
+  - plugin: o2edge.perf.edge_sites
+    plugin_type: inventory
 """
 
 EXAMPLES = r"""

@@ -503,4 +503,4 @@ def test_matrix_summary_table():
 
 def test_unknown_state_is_refused():
     with pytest.raises(ValueError):
-        pr.ProbeError("broken", "x")
+        raise pr.ProbeError("broken", "x")
