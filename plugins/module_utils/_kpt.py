@@ -30,7 +30,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import tempfile
 import threading
 import time
@@ -291,9 +290,9 @@ def fingerprint(pkg):
     return tree_digest(pkg), package_functions(pkg)
 
 
-def cache_key(print_, cwd, resolver, kpt_ver, flags):
+def cache_key(fprint, cwd, resolver, kpt_ver, flags):
     """The render cache key for a package fingerprint, or None when a function's identity is unknown."""
-    digest_value, functions = print_
+    digest_value, functions = fprint
     digest = hashlib.sha256()
     digest.update(("%s\0kpt=%s\0flags=%s\0" % (
         CACHE_FORMAT, kpt_ver, json.dumps(flags, sort_keys=True))).encode("utf-8"))
@@ -541,11 +540,11 @@ class Renderer(object):
         info = {"cache": "off", "key": None, "verify": None}
         start = time.monotonic()
         key = None
-        print_ = None
+        fprint = None
         if self.cache is not None:
             try:
-                print_ = fingerprint(work)
-                key = cache_key(print_, self.cwd_for(pkg), self.resolver, self.kpt_ver, self.flags)
+                fprint = fingerprint(work)
+                key = cache_key(fprint, self.cwd_for(pkg), self.resolver, self.kpt_ver, self.flags)
             except (KptError, OSError) as exc:
                 info["cache"] = "error"
                 info["cache_error"] = str(exc)
@@ -576,7 +575,7 @@ class Renderer(object):
         elif res["ok"] and info["cache"] == "miss" and self.write_cache:
             if key is None:
                 # an image was not present before the render; it is now (only found ones are memoized)
-                key = cache_key(print_, self.cwd_for(pkg), self.resolver, self.kpt_ver, self.flags)
+                key = cache_key(fprint, self.cwd_for(pkg), self.resolver, self.kpt_ver, self.flags)
             if key is not None:
                 try:
                     self.cache.store(key, work, {"package": pkg.path, "kpt": self.kpt_ver})
