@@ -620,7 +620,7 @@ class Renderer(object):
         base = tempfile.mkdtemp(prefix="o2edge-kpt-render-", dir=self.scratch_dir)
         plan = (["cold"] if self.cold else []) + ["warmup"] * self.warmup + ["run"] * self.runs
         per_pkg = [{"cold": [], "run": [], "errors": [], "failures": 0, "cold_failures": 0, "last": None}
-                   for _ in self.packages]
+                   for _pkg in self.packages]
         total = {"cold": [], "run": [], "errors": [], "failures": 0, "cold_failures": 0}
         last_works = None
         last_dir = None

@@ -21,7 +21,7 @@ description:
     C(failures) and listed in C(errors), never dropped.
   - The command is run for real even in check mode; only use it for read-only commands.
 author:
-  - o2edge.perf contributors
+  - o2edge.perf contributors (@o2edge)
 attributes:
   check_mode:
     support: full

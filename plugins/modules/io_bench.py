@@ -16,7 +16,7 @@ description:
     after O(warmup) untimed ones.
   - The temporary file is removed after every run, also when the run fails.
 author:
-  - o2edge.perf contributors
+  - o2edge.perf contributors (@o2edge)
 attributes:
   check_mode:
     support: full

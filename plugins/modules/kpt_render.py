@@ -25,7 +25,7 @@ description:
   - The C(exec) paths of a Kptfile resolve against kpt's working directory, not the package. kpt runs
     in O(chdir), by default the package's own directory, with the absolute path of the (scratch) copy.
 author:
-  - o2edge.perf contributors
+  - o2edge.perf contributors (@o2edge)
 attributes:
   check_mode:
     support: full
@@ -192,7 +192,7 @@ records:
                 command: "kpt fn render /srv/pipeline/packages/edge1-config --allow-exec",
                 versions: {kpt: 1.0.0-beta.56, python: 3.11.7}}
 total:
-  description: The warm total record (also in O(records)).
+  description: The warm total record (also in RV(records)).
   returned: always
   type: dict
 packages:

@@ -21,7 +21,7 @@ description:
     V(http_error) (any other HTTP status), V(not_success) (2xx but not C(status=success)).
   - Connects directly to the given URL; no proxy is used.
 author:
-  - o2edge.perf contributors
+  - o2edge.perf contributors (@o2edge)
 attributes:
   check_mode:
     support: full

@@ -17,7 +17,7 @@ description:
   - Utilization samples and the command's duration are returned as records in the collection's single record shape.
   - Linux only (reads /proc).
 author:
-  - o2edge.perf contributors
+  - o2edge.perf contributors (@o2edge)
 attributes:
   check_mode:
     support: full
@@ -193,8 +193,8 @@ def main():
     started_at = utc_now()
     records = []
     failed = False
-    msg = "%s CPUs (%s), %s MB memory" % (facts["cpu_count"], facts["cpu_model"] or "model unknown",
-                                         (facts["memory"].get("total_bytes") or 0) // 1000000)
+    mem_mb = (facts["memory"].get("total_bytes") or 0) // 1000000
+    msg = "%s CPUs (%s), %s MB memory" % (facts["cpu_count"], facts["cpu_model"] or "model unknown", mem_mb)
     if has_cmd:
         if p["cmd"] is not None:
             if p["shell"]:

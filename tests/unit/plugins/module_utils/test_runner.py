@@ -30,8 +30,8 @@ def test_measure_counts_warmup_runs_and_failures():
 
 def test_measure_prepare_failure_is_a_failed_run():
     ran = []
-    samples, failures, errors, _ = rn.measure(lambda: ran.append(1) or {"ok": True, "seconds": 0.1},
-                                              runs=2, warmup=0, prepare=lambda: {"error": "no", "rc": 2})
+    samples, failures, errors, _seconds = rn.measure(lambda: ran.append(1) or {"ok": True, "seconds": 0.1},
+                                                     runs=2, warmup=0, prepare=lambda: {"error": "no", "rc": 2})
     assert ran == [] and samples == [] and failures == 2
     assert errors[0]["error"] == "prepare failed: no" and errors[0]["rc"] == 2
 

@@ -13,6 +13,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 from ansible_collections.o2edge.perf.plugins.modules import command_bench
 
+
 class Done(Exception):
     def __init__(self, result):
         super(Done, self).__init__(result)

@@ -3,7 +3,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
-import sys
 from unittest import mock
 
 import pytest
@@ -16,6 +15,7 @@ import stat
 
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 from ansible_collections.o2edge.perf.plugins.modules import kpt_render
+
 
 class Done(Exception):
     def __init__(self, result):
@@ -44,8 +44,10 @@ def run_module(module, args, check_mode=False, diff=False):
                 module.main()
     return done.value.result
 
+
 KPT = shutil.which("kpt")
 needs_kpt = pytest.mark.skipif(KPT is None, reason="kpt not installed")
+
 
 FN = """#!/bin/sh
 sed 's/^\\(    name: cm.*\\)$/\\1\\n    labels:\\n      rendered: "yes"/'
@@ -73,8 +75,8 @@ def test_benchmark_mode(tmp_path):
     res = run_module(kpt_render, {"root": str(root), "allow_exec": True, "runs": 2, "max_workers": 2,
                                   "runtime": "podman", "scratch_dir": str(tmp_path)})
     assert res["failed"] is False and res["changed"] is False
-    assert [r["name"] for r in res["records"]] == ["kpt_render/a", "kpt_render/a@cold", "kpt_render/b",
-                                                     "kpt_render/b@cold", "kpt_render/total", "kpt_render/total@cold"]
+    assert [r["name"] for r in res["records"]] == [
+        "kpt_render/a", "kpt_render/a@cold", "kpt_render/b", "kpt_render/b@cold", "kpt_render/total", "kpt_render/total@cold"]
     for rec in res["records"]:
         assert validate_record(rec) == []
     assert res["total"]["name"] == "kpt_render/total" and len(res["total"]["samples"]) == 2

@@ -3,7 +3,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
-import sys
 from unittest import mock
 
 import pytest
@@ -17,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 from ansible_collections.o2edge.perf.plugins.modules import prometheus_query
+
 
 class Done(Exception):
     def __init__(self, result):
