@@ -183,6 +183,7 @@ import shlex
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, slug
+from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 from ansible_collections.o2edge.perf.plugins.module_utils._runner import bench_command
 
 
@@ -208,12 +209,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if p["runs"] < 1:
-        module.fail_json(msg="runs must be at least 1, got %d" % p["runs"])
-    if p["warmup"] < 0:
-        module.fail_json(msg="warmup must be 0 or more, got %d" % p["warmup"])
-    if p["timeout"] is not None and p["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds, got %s" % p["timeout"])
+    error = range_error(p, positive=("timeout",))
+    if error:
+        module.fail_json(msg=error)
     if p["argv"] is not None and not p["argv"]:
         module.fail_json(msg="argv must not be empty")
     if p["shell"] and p["argv"] is not None:

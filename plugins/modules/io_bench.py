@@ -116,6 +116,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._iobench import MB, free_bytes, io_run, throughput
+from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, slug, utc_now
 from ansible_collections.o2edge.perf.plugins.module_utils._runner import measure
 
@@ -136,14 +137,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if p["runs"] < 1:
-        module.fail_json(msg="runs must be at least 1, got %d" % p["runs"])
-    if p["warmup"] < 0:
-        module.fail_json(msg="warmup must be 0 or more, got %d" % p["warmup"])
-    if p["size_mb"] < 1:
-        module.fail_json(msg="size_mb must be at least 1, got %d" % p["size_mb"])
-    if p["block_kb"] < 1:
-        module.fail_json(msg="block_kb must be at least 1, got %d" % p["block_kb"])
+    error = range_error(p, minimums=(("runs", 1), ("warmup", 0), ("size_mb", 1), ("block_kb", 1)))
+    if error:
+        module.fail_json(msg=error)
     if not os.path.isdir(p["path"]):
         module.fail_json(msg="path %s is not a directory" % p["path"])
     if not os.access(p["path"], os.W_OK | os.X_OK):

@@ -215,6 +215,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 from ansible_collections.o2edge.perf.plugins.module_utils._prometheus import (
     PromError, Target, auth_headers, build_info, query_once, range_params, safe_url)
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, slug, utc_now
@@ -250,12 +251,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if p["runs"] < 1:
-        module.fail_json(msg="runs must be at least 1, got %d" % p["runs"])
-    if p["warmup"] < 0:
-        module.fail_json(msg="warmup must be 0 or more, got %d" % p["warmup"])
-    if p["deadline"] <= 0:
-        module.fail_json(msg="deadline must be a positive number of seconds, got %s" % p["deadline"])
+    error = range_error(p, positive=("deadline",))
+    if error:
+        module.fail_json(msg=error)
     if not p["query"].strip():
         module.fail_json(msg="query must not be empty")
     if p["query_type"] == "range":

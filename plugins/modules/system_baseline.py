@@ -144,6 +144,7 @@ import shlex
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, utc_now
 from ansible_collections.o2edge.perf.plugins.module_utils._runner import build_argv, child_env
 from ansible_collections.o2edge.perf.plugins.module_utils._sysinfo import host_facts, run_sampled, sample_utilization
@@ -168,12 +169,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if p["interval"] <= 0:
-        module.fail_json(msg="interval must be a positive number of seconds, got %s" % p["interval"])
-    if p["duration"] < 0:
-        module.fail_json(msg="duration must be 0 or more seconds, got %s" % p["duration"])
-    if p["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds, got %s" % p["timeout"])
+    error = range_error(p, minimums=(("duration", 0),), positive=("interval", "timeout"))
+    if error:
+        module.fail_json(msg=error)
     has_cmd = p["argv"] is not None or p["cmd"] is not None
     if has_cmd and p["duration"]:
         module.fail_json(msg="duration applies without a command; with argv/cmd, sampling lasts as long as the command")

@@ -328,3 +328,101 @@ def test_renderer_exec_path_resolves_against_package_dir(tmp_path):
         assert "fn.sh" in err
     finally:
         shutil.rmtree(result["base"])
+
+
+# --------------------------------------------------------------------- scheduling (longest first)
+
+IMG_KPTFILE = """apiVersion: kpt.dev/v1
+kind: Kptfile
+metadata:
+  name: {name}
+pipeline:
+  mutators:
+{fns}"""
+
+
+def make_sched_pkg(base, name, images=0, execs=0, sub_execs=None):
+    pkg = base / name
+    pkg.mkdir(parents=True)
+    fns = "".join(["    - image: registry.example/fn/img%d:v1\n" % i for i in range(images)] +
+                  ["    - exec: ./fn%d.py\n" % i for i in range(execs)])
+    (pkg / "Kptfile").write_text(IMG_KPTFILE.format(name=name, fns=fns or "    []\n"))
+    if sub_execs is not None:
+        (pkg / "sub").mkdir()
+        sub = "".join("    - exec: ./s%d.py\n" % i for i in range(sub_execs))
+        (pkg / "sub" / "Kptfile").write_text(IMG_KPTFILE.format(name="sub", fns=sub or "    []\n"))
+    return pkg
+
+
+def test_static_cost_weights_images_and_counts_subpackages(tmp_path):
+    two_exec = k.static_cost(str(make_sched_pkg(tmp_path, "e2", execs=2)))
+    two_img = k.static_cost(str(make_sched_pkg(tmp_path, "i2", images=2)))
+    mixed = k.static_cost(str(make_sched_pkg(tmp_path, "m", images=2, execs=2)))
+    with_sub = k.static_cost(str(make_sched_pkg(tmp_path, "s", execs=2, sub_execs=2)))
+    assert two_exec == k.KPTFILE_COST + 2 * k.EXEC_FN_COST
+    assert two_img == k.KPTFILE_COST + 2 * k.IMAGE_FN_COST
+    assert two_exec < two_img < mixed
+    assert with_sub == 2 * k.KPTFILE_COST + 4 * k.EXEC_FN_COST  # the subpackage's functions count
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "Kptfile").write_text("metadata: [oops\n")
+    assert k.static_cost(str(bad)) == k.KPTFILE_COST
+
+
+def test_lpt_order_longest_first_ties_stable():
+    assert k.lpt_order([1.0, 3.0, 2.0, 3.0]) == [1, 3, 2, 0]
+    assert k.lpt_order([]) == []
+    assert k.lpt_order([0.5]) == [0]
+
+
+def test_estimate_costs_prefers_measured_and_scales_static():
+    static = [2.0, 4.0, 1.0]
+    assert k.estimate_costs(static, [None, None, None]) == static
+    assert k.estimate_costs(static, [0.3, 0.1, 0.2]) == [0.3, 0.1, 0.2]
+    # package 0 measured at 1.0 s for a static 2.0: the others' estimates become seconds (x 0.5)
+    assert k.estimate_costs(static, [1.0, None, None]) == [1.0, 2.0, 0.5]
+    assert k.lpt_order(k.estimate_costs(static, [1.0, None, None])) == [1, 0, 2]
+
+
+def test_renderer_hands_packages_out_longest_first(tmp_path, monkeypatch):
+    """Static order for the first render, then the previous render's measured durations."""
+    pkgs = [make_sched_pkg(tmp_path, "a-small", execs=1), make_sched_pkg(tmp_path, "b-images", images=2),
+            make_sched_pkg(tmp_path, "c-mixed", images=2, execs=2), make_sched_pkg(tmp_path, "d-sub", execs=1,
+                                                                                   sub_execs=2)]
+    packages = k.package_labels([str(p) for p in pkgs])
+    fake_seconds = {"a-small": 9.0, "b-images": 1.0, "c-mixed": 2.0, "d-sub": 3.0}
+    calls = []
+
+    def fake_job(self, pkg, work):
+        calls.append(pkg.label)
+        return {"ok": True, "seconds": fake_seconds[pkg.label], "rc": 0, "error": "", "stderr": "", "cache": "off"}
+
+    monkeypatch.setattr(k.Renderer, "_job", fake_job)
+    # one worker: the order jobs are started is exactly the order they were handed out
+    r = k.Renderer("kpt", packages, runs=2, cold=True, max_workers=1, scratch_dir=str(tmp_path))
+    result = r.run()
+    try:
+        static_first = ["c-mixed", "b-images", "d-sub", "a-small"]
+        measured_first = ["a-small", "d-sub", "c-mixed", "b-images"]
+        assert calls == static_first + measured_first + measured_first
+        assert [[packages[i].label for i in o] for o in result["orders"]] == [static_first, measured_first,
+                                                                             measured_first]
+        records, total = r.records(result, {"kpt": "x"})
+        assert total["context"]["schedule"] == "longest-first"
+        assert total["context"]["order"] == measured_first
+        # results stay in package order whatever the schedule
+        assert [rec["samples"][0] for rec in records if rec["name"].endswith(("-small", "-images"))] == [9.0, 1.0]
+    finally:
+        shutil.rmtree(result["base"])
+
+
+def test_run_blocking_results(tmp_path):
+    ok = k.run_blocking(["/bin/sh", "-c", "exit 0"])
+    assert ok["ok"] is True and ok["rc"] == 0 and ok["seconds"] is not None
+    bad = k.run_blocking(["/bin/sh", "-c", "echo boom >&2; exit 3"])
+    assert bad["ok"] is False and bad["rc"] == 3 and bad["error"] == "exit status 3 (expected 0)"
+    assert "boom" in bad["stderr"]
+    missing = k.run_blocking([str(tmp_path / "nope")])
+    assert missing["ok"] is False and missing["error"].startswith("cannot start")
+    slow = k.run_blocking(["/bin/sh", "-c", "sleep 30"], timeout=0.2)
+    assert slow["ok"] is False and slow["error"].startswith("timed out after 0.2s")
