@@ -12,14 +12,16 @@ LAB := $(PY) -m tests.lab
 PLAYBOOK := $(VENV)/bin/ansible-playbook
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 
-.PHONY: help deps venv build demo test sanity units integration lint lab-up lab-down lab-status clean
+.PHONY: help deps apt venv build demo test sanity units integration lint lab-up lab-down lab-status clean
 
 help:
 	@echo "make demo   - install what is missing, build and install the collection, bring the lab up, run the main playbook"
 	@echo "make test   - sanity, unit tests, integration plays on the lab, ansible-lint, build and install"
 	@echo "make lab-up | lab-down | lab-status | clean"
 
-deps: venv
+# Debian packages first (python3-venv among them), then the project venv.
+deps: apt venv
+apt:
 	@tests/tools/install-deps.sh
 
 venv: $(VENV)/.installed
