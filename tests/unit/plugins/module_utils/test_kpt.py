@@ -405,8 +405,8 @@ def test_renderer_hands_packages_out_longest_first(tmp_path, monkeypatch):
         static_first = ["c-mixed", "b-images", "d-sub", "a-small"]
         measured_first = ["a-small", "d-sub", "c-mixed", "b-images"]
         assert calls == static_first + measured_first + measured_first
-        assert [[packages[i].label for i in o] for o in result["orders"]] == [static_first, measured_first,
-                                                                             measured_first]
+        orders = [[packages[i].label for i in o] for o in result["orders"]]
+        assert orders == [static_first, measured_first, measured_first]
         records, total = r.records(result, {"kpt": "x"})
         assert total["context"]["schedule"] == "longest-first"
         assert total["context"]["order"] == measured_first
