@@ -40,7 +40,6 @@ if not os.path.islink(os.path.join(TREE, "perf")):
 sys.path.insert(0, os.path.dirname(os.path.dirname(TREE)))
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _kpt as kpt  # noqa: E402
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import run_once  # noqa: E402
 from ansible_collections.o2edge.perf.plugins.module_utils._stats import median  # noqa: E402
 
 
@@ -196,23 +195,6 @@ def overhead(commands, work, blocks=10, per_block=3, warmup=1):
     return rows
 
 
-def wait_bias(argv, cwd, prepare, runs=15):
-    """In-process: ``_runner.run_once`` (Popen.wait(timeout): polls, sleeps up to 50 ms) against
-    ``_kpt.run_blocking`` (blocking waitpid) on the same command, alternated, prepare before each."""
-    polled, blocking = [], []
-    for i in range(2 * runs):
-        subprocess.run(prepare, shell=True, check=True)
-        if i % 2 == 0:
-            res = run_once(argv, cwd=cwd, timeout=600)
-            polled.append(res["seconds"])
-        else:
-            res = kpt.run_blocking(argv, cwd=cwd, timeout=600)
-            blocking.append(res["seconds"])
-        if not res["ok"]:
-            raise SystemExit("wait bias run failed: %s" % res["error"])
-    return median(polled), median(blocking), runs
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -259,14 +241,13 @@ def main():
              "/bin/sh " + prepare),
         ]
         rows = overhead(commands, work, blocks=opts.blocks, per_block=opts.per_block)
-        bias = wait_bias(commands[2][1], one[0], "/bin/sh " + prepare)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     seq = times["seq"]
     figures = {"machine": info, "packages": len(packages), "rounds": opts.rounds, "render_s": times,
                "sequential_loop_cpu_s": seq_cpu, "cold_s": cold, "cached_s": hit,
-               "cached_identical": identical, "overhead": rows, "wait_bias": bias}
+               "cached_identical": identical, "overhead": rows}
     cpus = os.cpu_count()
     out = []
     out.append("Machine: %s, %s CPUs (%s), Python %s, kpt %s, runtime %s; %d lab packages; %d rounds." % (
@@ -302,10 +283,6 @@ def main():
         out.append("| command_bench vs `hyperfine -N`: %s (%d + %d runs, %d alternating blocks) | %.4f | %.4f | %.3f "
                    "(%+.1f ms) | within 5%% or 20 ms | %s |" % (
                        label, n_mod, n_hf, opts.blocks, hf, mod, mod / hf, diff * 1000, "yes" if ok else "NO"))
-    out.append("")
-    out.append("Exit detection, in-process, same kpt render alternated %d + %d times: `_runner.run_once` "
-               "(`Popen.wait(timeout)`, polling) median %.4f s, `_kpt.run_blocking` (blocking waitpid) median "
-               "%.4f s, difference %+.1f ms." % (bias[2], bias[2], bias[0], bias[1], (bias[0] - bias[1]) * 1000))
     out.append("")
     out.append("Samples (s): %s; sequential loop CPU %s; cold %s; cached %s." % (
         "; ".join("%s %s" % (v, [round(x, 3) for x in times[v]]) for v in times),

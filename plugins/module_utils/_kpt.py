@@ -30,8 +30,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
 import threading
 import time
@@ -513,69 +511,6 @@ def lpt_order(costs):
     return sorted(range(len(costs)), key=lambda i: (-costs[i], i))
 
 
-def _kill_group(proc):
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        try:
-            proc.kill()
-        except OSError:
-            pass
-
-
-def run_blocking(argv, cwd=None, env=None, timeout=None):
-    """Run ``argv`` once (same result dict as ``_runner.run_once``), noticing its exit at once.
-
-    ``Popen.wait(timeout)`` polls with sleeps growing to 50 ms, so a render's end is seen up to
-    50 ms late (its time inflated and its worker idle meanwhile). Here the wait blocks in
-    waitpid and a timer thread kills the process group when ``timeout`` expires.
-    """
-    result = {"ok": False, "seconds": None, "rc": None, "error": "", "stderr": "", "stdout": ""}
-    expired = threading.Event()
-    with tempfile.TemporaryFile() as err_file:
-        start = time.monotonic()
-        try:
-            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=err_file, start_new_session=True, close_fds=True)
-        except OSError as exc:
-            result["error"] = "cannot start %s: %s" % (argv[0] if argv else "command", exc.strerror or exc)
-            return result
-
-        def _expire():
-            if proc.returncode is None:
-                expired.set()
-                _kill_group(proc)
-
-        timer = None
-        if timeout:
-            timer = threading.Timer(timeout, _expire)
-            timer.daemon = True
-            timer.start()
-        try:
-            rc = proc.wait()
-            seconds = time.monotonic() - start
-        finally:
-            if timer is not None:
-                timer.cancel()
-            if proc.poll() is None:
-                _kill_group(proc)
-                proc.wait()
-        result["seconds"] = seconds
-        err_file.seek(0)
-        result["stderr"] = tail(err_file.read())
-    if expired.is_set():
-        result["error"] = "timed out after %ss (process group killed)" % (timeout,)
-        return result
-    result["rc"] = rc
-    if rc == 0:
-        result["ok"] = True
-    elif rc < 0:
-        result["error"] = "killed by signal %d" % -rc
-    else:
-        result["error"] = "exit status %d (expected 0)" % rc
-    return result
-
-
 # --------------------------------------------------------------------------- render engine
 
 class Package(object):
@@ -638,7 +573,7 @@ class Renderer(object):
         return self.chdir or pkg.path
 
     def _render(self, pkg, work):
-        res = run_blocking(self.argv(work), cwd=self.cwd_for(pkg), env=self.env, timeout=self.timeout)
+        res = run_once(self.argv(work), cwd=self.cwd_for(pkg), env=self.env, timeout=self.timeout)
         if not res["ok"]:
             # kpt names the scratch copy; name the operator's package instead
             stderr = (res.get("stderr") or "").replace(work, pkg.path)

@@ -278,6 +278,7 @@ from ansible_collections.o2edge.perf.plugins.module_utils._kpt import (
     INSTALL_HINT, ImageResolver, KptError, Renderer, diff_entries, find_packages,
     is_package, kpt_version, package_labels, package_summaries, parse_kpt_version, runtime_env_vars,
     semantic_changes, snapshot, sync_tree)
+from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 from ansible_collections.o2edge.perf.plugins.module_utils._runner import child_env
 
 
@@ -310,14 +311,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if p["runs"] < 1:
-        module.fail_json(msg="runs must be at least 1, got %d" % p["runs"])
-    if p["warmup"] < 0:
-        module.fail_json(msg="warmup must be 0 or more, got %d" % p["warmup"])
-    if p["max_workers"] is not None and p["max_workers"] < 1:
-        module.fail_json(msg="max_workers must be at least 1, got %d" % p["max_workers"])
-    if p["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds, got %s" % p["timeout"])
+    error = range_error(p, minimums=(("runs", 1), ("warmup", 0), ("max_workers", 1)), positive=("timeout",))
+    if error:
+        module.fail_json(msg=error)
     if p["verify"] and not p["cache"]:
         module.fail_json(msg="verify=true needs cache=true (it checks cache hits)")
     for field in ("chdir", "scratch_dir"):

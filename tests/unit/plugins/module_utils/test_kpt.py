@@ -414,15 +414,3 @@ def test_renderer_hands_packages_out_longest_first(tmp_path, monkeypatch):
         assert [rec["samples"][0] for rec in records if rec["name"].endswith(("-small", "-images"))] == [9.0, 1.0]
     finally:
         shutil.rmtree(result["base"])
-
-
-def test_run_blocking_results(tmp_path):
-    ok = k.run_blocking(["/bin/sh", "-c", "exit 0"])
-    assert ok["ok"] is True and ok["rc"] == 0 and ok["seconds"] is not None
-    bad = k.run_blocking(["/bin/sh", "-c", "echo boom >&2; exit 3"])
-    assert bad["ok"] is False and bad["rc"] == 3 and bad["error"] == "exit status 3 (expected 0)"
-    assert "boom" in bad["stderr"]
-    missing = k.run_blocking([str(tmp_path / "nope")])
-    assert missing["ok"] is False and missing["error"].startswith("cannot start")
-    slow = k.run_blocking(["/bin/sh", "-c", "sleep 30"], timeout=0.2)
-    assert slow["ok"] is False and slow["error"].startswith("timed out after 0.2s")
