@@ -31,9 +31,10 @@ def main(argv=None):
             if a.json:
                 print(json.dumps(st, indent=2))
             else:
-                print("lab %s (%s)" % ("UP" if st["up"] else "NOT UP", st["lab_dir"]))
-                for name, c in st["components"].items():
-                    print("  %-24s %s" % (name, "running pid %s" % c["pid"] if c["running"] else "stopped"))
+                lines = ["lab %s (%s)" % ("UP" if st["up"] else "NOT UP", st["lab_dir"])]
+                lines += ["  %-24s %s" % (name, "running pid %s" % c["pid"] if c["running"] else "stopped")
+                          for name, c in st["components"].items()]
+                print("\n".join(lines))
             return 0 if st["up"] else 3
         elif a.cmd == "leftovers":
             left = lab.leftovers()
@@ -51,4 +52,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `status | head`: the reader left, nothing is wrong
+        sys.exit(0)
