@@ -39,7 +39,8 @@ build: venv
 demo: deps build
 	$(LAB) up
 	@mkdir -p results
-	$(LAB) exec -- $(PLAYBOOK) -i .lab/edge-sites.yml o2edge.perf.site -e o2edge_results_dir=$(CURDIR)/results
+	$(LAB) exec -- $(PLAYBOOK) -i .lab/edge-sites.yml o2edge.perf.site \
+	  -e @.lab/management.yml -e o2edge_results_dir=$(CURDIR)/results
 	@echo
 	@echo "Results: $(CURDIR)/results (latest: $$(ls -t results | head -1))"
 	@echo "The lab stays up for you to explore: 'make lab-status', 'make lab-down'."

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Descriptive statistics for benchmark samples (stdlib only, Python 3.9+).
 
-Methods (stated once, here and in docs/benchmarks-measure.md):
+Methods (stated once, here and in docs/statistics.md):
 
 * ``median`` is the middle value (mean of the two middle values for an even count).
 * ``p95`` (and :func:`percentile` in general) uses linear interpolation between the

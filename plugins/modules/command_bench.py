@@ -93,7 +93,7 @@ options:
     default: true
 notes:
   - Statistics methods (p95 by linear interpolation, Hyndman-Fan type 7; outliers by modified z-score
-    on the MAD) are described in the collection's docs/benchmarks-measure.md.
+    on the MAD) are described in the collection's docs/statistics.md.
 seealso:
   - module: o2edge.perf.kpt_render
   - module: o2edge.perf.system_baseline

@@ -65,7 +65,7 @@ options:
     type: bool
     default: true
 notes:
-  - Statistics methods are described in the collection's docs/benchmarks-measure.md.
+  - Statistics methods are described in the collection's docs/statistics.md.
 """
 
 EXAMPLES = r"""

@@ -75,11 +75,11 @@ options:
       - Packages are handed to the workers longest first, by the previous render's measured duration of each
         package, or before any measurement by a static estimate (functions of every Kptfile of the tree, an
         C(image) function counted as two C(exec) ones), so that the slowest packages do not start last.
-      - Renders with C(image) functions wait on container start, leaving CPU idle, so one or two workers more
-        than the CPU count can shorten the total when many packages use images. On a 2-CPU lab machine
-        (10 packages, 5 with image functions) 3 and 4 workers measured 0.62x and 0.63x of a sequential loop
-        against 0.69x for 2, in one run on a shared machine; that is not a reliable enough margin to change the
-        default. Measure with your packages (see docs/benchmarks-measure.md).
+      - Renders with C(image) functions wait on container start, leaving CPU idle, so one worker more than
+        the CPU count can shorten the total when many packages use images. On a 2-CPU lab machine
+        (10 packages, 5 with image functions) 3 workers measured 0.56x and 0.62x of a sequential loop in two
+        runs, against 0.64x and 0.69x for 2; the default stays the CPU count. Measure with your packages
+        (bench/bench_kpt_render.py, docs/benchmarks.md).
     type: int
   allow_exec:
     description: Pass C(--allow-exec) so that C(exec) functions may run.
@@ -145,7 +145,7 @@ options:
     type: bool
     default: true
 notes:
-  - Statistics methods are described in the collection's docs/benchmarks-measure.md.
+  - Statistics methods are described in the collection's docs/statistics.md.
   - The cache trusts the local image behind a tag; reference images by digest, or pull before, when tags move.
 seealso:
   - module: o2edge.perf.command_bench

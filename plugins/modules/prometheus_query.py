@@ -106,7 +106,7 @@ options:
     type: bool
     default: true
 notes:
-  - Statistics methods are described in the collection's docs/benchmarks-measure.md.
+  - Statistics methods are described in the collection's docs/statistics.md.
 seealso:
   - module: o2edge.perf.command_bench
 """

@@ -702,6 +702,11 @@ def write_configs(client_key, host_pubs, stale_pub):
                                 "healthy": {"hosts": {s: {} for s, v in SITES.items() if v["full"]}},
                                 "ssh_only": {"hosts": {s: {} for s, v in SITES.items() if not v["full"]}}}}}
     write(path("inventory.yml"), "# o2edge.perf lab inventory (real addresses)\n" + yaml.safe_dump(inv, sort_keys=False))
+    # What the management host offers, for the measuring playbook (o2edge.perf.measure).
+    write(path("management.yml"), "# o2edge.perf lab management host (written by `python -m tests.lab up`)\n"
+          + yaml.safe_dump({"o2edge_pipeline_repo": path("repo"),
+                            "o2edge_kpt_root": path("repo", "packages"),
+                            "o2edge_prometheus_url": "http://%s:9090" % MGMT_IP}, sort_keys=False))
     write(path("env"), "".join("export %s=%s\n" % (k, v) for k, v in sorted(lab_env().items())))
     write(path("stale-host-key.pub"), stale_pub + "\n")
 

@@ -32,6 +32,13 @@ TOKEN = "s3cr3t-token-value"
 
 # --------------------------------------------------------------------------- loopback servers
 
+class QuietServer(ThreadingHTTPServer):
+    """A loopback test server that does not print the handshakes the tests abort on purpose."""
+
+    def handle_error(self, request, client_address):
+        pass
+
+
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -80,7 +87,7 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def http_server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv = QuietServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
@@ -112,7 +119,7 @@ def pki(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def https_server(pki):
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv = QuietServer(("127.0.0.1", 0), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(os.path.join(pki, "srv.crt"), os.path.join(pki, "srv.key"))
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
