@@ -30,6 +30,19 @@ from ansible_collections.o2edge.perf.plugins.module_utils._record import tail
 SHELL = "/bin/sh"
 
 
+def command_argument_spec():
+    """The argument spec of a command to run (argv or cmd, shell, chdir, environment, timeout),
+    shared by the modules that run one; each module documents it in its own words."""
+    return dict(
+        argv=dict(type="list", elements="str"),
+        cmd=dict(type="str"),
+        shell=dict(type="bool", default=False),
+        chdir=dict(type="path"),
+        environment=dict(type="dict", default={}),
+        timeout=dict(type="float", default=600),
+    )
+
+
 def build_argv(command, shell=False):
     """argv for ``command`` (a list, or a string when ``shell`` is true)."""
     if shell:

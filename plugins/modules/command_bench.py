@@ -184,20 +184,15 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, slug
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import bench_command
+from ansible_collections.o2edge.perf.plugins.module_utils._runner import bench_command, command_argument_spec
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            argv=dict(type="list", elements="str"),
-            cmd=dict(type="str"),
-            shell=dict(type="bool", default=False),
-            chdir=dict(type="path"),
-            environment=dict(type="dict", default={}),
+            command_argument_spec(),
             runs=dict(type="int", default=10),
             warmup=dict(type="int", default=1),
-            timeout=dict(type="float", default=600),
             prepare=dict(type="str"),
             expect_rc=dict(type="list", elements="int", default=[0]),
             name=dict(type="str"),

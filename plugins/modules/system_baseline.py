@@ -146,20 +146,15 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, utc_now
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import build_argv, child_env
+from ansible_collections.o2edge.perf.plugins.module_utils._runner import build_argv, child_env, command_argument_spec
 from ansible_collections.o2edge.perf.plugins.module_utils._sysinfo import host_facts, run_sampled, sample_utilization
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            command_argument_spec(),
             paths=dict(type="list", elements="path", default=["/"]),
-            argv=dict(type="list", elements="str"),
-            cmd=dict(type="str"),
-            shell=dict(type="bool", default=False),
-            chdir=dict(type="path"),
-            environment=dict(type="dict", default={}),
-            timeout=dict(type="float", default=600),
             duration=dict(type="float", default=0),
             interval=dict(type="float", default=0.25),
             name=dict(type="str", default="system"),

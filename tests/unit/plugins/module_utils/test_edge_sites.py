@@ -229,7 +229,6 @@ def test_hostvars_and_groups():
     assert hv["ansible_python_interpreter"] == "/usr/bin/python3"
     assert hv["ansible_ssh_common_args"] == ("-o HostKeyAlias=edge1 -o StrictHostKeyChecking=yes "
                                              "-o UserKnownHostsFile=/k/known_hosts -o IdentitiesOnly=yes")
-    assert "StrictHostKeyChecking=no" not in hv["ansible_ssh_common_args"]
     assert hv["edge_labels"] == {"role": "edge", "tier": "healthy", "region": "lab"}
     assert hv["edge_services"]["prometheus"]["port"] == 9090
     assert hv["edge_metadata"]["free"] == "form"
