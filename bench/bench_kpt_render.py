@@ -198,8 +198,8 @@ def overhead(commands, work, blocks=10, per_block=3, warmup=1):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--blocks", type=int, default=10, help="alternating blocks for the overhead comparison")
-    parser.add_argument("--per-block", type=int, default=3, help="counted runs per overhead block and side")
+    parser.add_argument("--blocks", type=int, default=20, help="alternating blocks for the overhead comparison")
+    parser.add_argument("--per-block", type=int, default=5, help="counted runs per overhead block and side")
     parser.add_argument("--workers", default="2,3,4,cpu",
                         help="max_workers / xargs -P values to compare (cpu = the CPU count, all = one per package)")
     parser.add_argument("--json", help="also write the raw figures here")
@@ -262,7 +262,7 @@ def main():
     for n in workers:
         for variant, text in (("xargs-P%d" % n, "`xargs -P %d` of `kpt fn render`" % n),
                               ("module-%d" % n, "kpt_render max_workers=%d%s" % (
-                                  n, " (default: CPU count)" if n == cpus else ""))):
+                                  n, " (default: CPU count + 1)" if n == kpt.default_workers() else ""))):
             ratio = median(times[variant]) / median(seq)
             met = "yes" if ratio <= 0.6 else "NO"
             out.append("| %s | %.3f | %.2f | %s |" % (text, median(times[variant]), ratio, met))

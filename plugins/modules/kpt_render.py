@@ -71,15 +71,15 @@ options:
     default: true
   max_workers:
     description:
-      - Packages rendered at the same time. Defaults to the CPU count of the host.
+      - Packages rendered at the same time. Defaults to the CPU count of the host plus one.
       - Packages are handed to the workers longest first, by the previous render's measured duration of each
         package, or before any measurement by a static estimate (functions of every Kptfile of the tree, an
         C(image) function counted as two C(exec) ones), so that the slowest packages do not start last.
-      - Renders with C(image) functions wait on container start, leaving CPU idle, so one worker more than
-        the CPU count can shorten the total when many packages use images. On a 2-CPU lab machine
-        (10 packages, 5 with image functions) 3 workers measured 0.56x and 0.62x of a sequential loop in two
-        runs, against 0.64x and 0.69x for 2; the default stays the CPU count. Measure with your packages
-        (bench/bench_kpt_render.py, docs/benchmarks.md).
+      - Why one more than the CPUs - renders with C(image) functions wait on container start, leaving CPU idle,
+        and the spare render fills that gap. On a 2-CPU lab machine (10 packages, 5 with image functions),
+        in three runs, 3 workers took 0.56x, 0.59x and 0.62x of a sequential loop, 2 workers 0.64x, 0.63x
+        and 0.69x. Pure C(exec) pipelines are CPU-bound and gain little from it; set the CPU count there.
+        Measure with your packages (bench/bench_kpt_render.py, docs/benchmarks.md).
     type: int
   allow_exec:
     description: Pass C(--allow-exec) so that C(exec) functions may run.

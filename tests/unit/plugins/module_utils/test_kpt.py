@@ -414,3 +414,12 @@ def test_renderer_hands_packages_out_longest_first(tmp_path, monkeypatch):
         assert [rec["samples"][0] for rec in records if rec["name"].endswith(("-small", "-images"))] == [9.0, 1.0]
     finally:
         shutil.rmtree(result["base"])
+
+
+def test_default_workers_is_one_more_than_the_cpus(monkeypatch):
+    monkeypatch.setattr(k.os, "cpu_count", lambda: 2)
+    assert k.default_workers() == 3
+    assert k.Renderer("kpt", [], scratch_dir="/tmp").max_workers == 3
+    assert k.Renderer("kpt", [], max_workers=1, scratch_dir="/tmp").max_workers == 1
+    monkeypatch.setattr(k.os, "cpu_count", lambda: None)
+    assert k.default_workers() == 2
