@@ -515,9 +515,8 @@ def lpt_order(costs):
 
 def default_workers():
     """One render more than there are CPUs: renders with image functions wait on container start
-    (CPU idle), and the spare render fills that gap. Measured on the 2-CPU lab in three runs:
-    3 workers 0.56x, 0.59x and 0.62x of a sequential loop, 2 workers 0.64x, 0.63x and 0.69x
-    (docs/benchmarks.md)."""
+    (CPU idle), and the spare render fills that gap. Measured on the 2-CPU lab in four runs:
+    3 workers 0.56x to 0.62x of a sequential loop, 2 workers 0.63x to 0.69x (docs/benchmarks.md)."""
     return (os.cpu_count() or 1) + 1
 
 

@@ -77,8 +77,8 @@ options:
         C(image) function counted as two C(exec) ones), so that the slowest packages do not start last.
       - Why one more than the CPUs - renders with C(image) functions wait on container start, leaving CPU idle,
         and the spare render fills that gap. On a 2-CPU lab machine (10 packages, 5 with image functions),
-        in three runs, 3 workers took 0.56x, 0.59x and 0.62x of a sequential loop, 2 workers 0.64x, 0.63x
-        and 0.69x. Pure C(exec) pipelines are CPU-bound and gain little from it; set the CPU count there.
+        in four runs, 3 workers took 0.56x to 0.62x of a sequential loop, 2 workers 0.63x to 0.69x.
+        Pure C(exec) pipelines are CPU-bound and gain little from it; set the CPU count there.
         Measure with your packages (bench/bench_kpt_render.py, docs/benchmarks.md).
     type: int
   allow_exec:
