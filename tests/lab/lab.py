@@ -34,7 +34,8 @@ SITES = {
     "edge4": {"idx": 4, "full": False},
 }
 STALE = {"name": "stale", "idx": 102, "impostor_of": "edge2"}
-PORTS = {"ssh": 22, "prometheus": 9090, "node_exporter": 9100, "kubernetes": 6443, "o2ims": 8080}
+PORTS = {"ssh": 22, "prometheus": 9090, "node_exporter": 9100, "kubernetes": 6443, "o2ims": 8080,
+         "registry": 5000}
 FULL_SERVICES = ["ssh", "prometheus", "node_exporter", "kubernetes", "o2ims"]
 
 FN_IMAGES = {"passthrough": "passthrough.sh", "require-labels": "require-labels.sh"}
@@ -814,59 +815,63 @@ def status():
             "namespaces": lab_namespaces(), "guard_route": guard_route_present()}
 
 
-def _service_names(site, service):
+MGMT_SERVICES = {"registry": "ctl-registry", "prometheus": "mgmt-prometheus"}
+
+
+def _services(site):
+    """The services a site runs (mgmt: the controller side's registry and Prometheus)."""
     if site == "mgmt":
-        return {"registry": ["ctl-registry"], "prometheus": ["mgmt-prometheus"]}.get(service)
-    if service in ("site", "all"):
-        return [site + "-" + s for s in (FULL_SERVICES if SITES[site]["full"] else ["ssh"])]
-    return [site + "-" + service]
+        return list(MGMT_SERVICES)
+    return FULL_SERVICES if SITES[site]["full"] else ["ssh"]
+
+
+def _component(site, service):
+    return MGMT_SERVICES[service] if site == "mgmt" else site + "-" + service
+
+
+def _drop_rule(service):
+    """The iptables rule that blackholes one service, or the whole site for V(site)."""
+    if service == "site":
+        return ["INPUT", "-i", "eth0", "-j", "DROP", "-m", "comment", "--comment", "o2lab-blackhole-site"]
+    return ["INPUT", "-p", "tcp", "--dport", str(PORTS[service]), "-j", "DROP",
+            "-m", "comment", "--comment", "o2lab-blackhole-" + service]
 
 
 def fault(site, service, action):
     if site not in SITES and site != "mgmt":
         raise LabError("fault: unknown site %r (one of %s, mgmt)" % (site, ", ".join(SITES)))
-    valid = FULL_SERVICES if site == "mgmt" or SITES[site]["full"] else ["ssh"]
-    if site == "mgmt":
-        valid = ["registry", "prometheus"]
+    valid = _services(site)
     if service not in valid + ["site"]:
         raise LabError("fault: %s has no service %r (one of %s, site)" % (site, service, ", ".join(valid)))
     if action not in ("down", "blackhole", "restore"):
         raise LabError("fault: action %r is not one of down, blackhole, restore" % action)
     ns = CTL if site == "mgmt" else edge_ns(site)
-    names = _service_names(site, service)
+    names = [_component(site, svc) for svc in (valid if service == "site" else [service])]
     if action == "down":
         for n in names:
             stop(n)
     elif action == "blackhole":
-        if service == "site":
-            rule = ["INPUT", "-i", "eth0", "-j", "DROP", "-m", "comment", "--comment", "o2lab-blackhole-site"]
-        else:
-            port = {"registry": 5000}.get(service, PORTS.get(service))
-            rule = ["INPUT", "-p", "tcp", "--dport", str(port), "-j", "DROP",
-                    "-m", "comment", "--comment", "o2lab-blackhole-" + service]
+        rule = _drop_rule(service)
         if ns_exec(ns, ["iptables", "-C"] + rule, check=False).returncode != 0:
             ns_exec(ns, ["iptables", "-I"] + rule)
     else:
         if service == "site":
             ns_exec(ns, ["iptables", "-F", "INPUT"], check=False)
         else:
-            port = {"registry": 5000}.get(service, PORTS.get(service))
-            rule = ["INPUT", "-p", "tcp", "--dport", str(port), "-j", "DROP",
-                    "-m", "comment", "--comment", "o2lab-blackhole-" + service]
-            while ns_exec(ns, ["iptables", "-D"] + rule, check=False).returncode == 0:
+            while ns_exec(ns, ["iptables", "-D"] + _drop_rule(service), check=False).returncode == 0:
                 pass
         rec = recorded()
         for n in names:
             info = rec.get(n)
             if info and _alive(info["pid"], info["marker"], info.get("ns")):
                 continue
-            svc = n.split("-", 1)[1]
-            if site == "mgmt":
-                if svc == "registry":
-                    start_registry()
-                else:
-                    start_prometheus("mgmt", CTL, MGMT_IP, mgmt_jobs())
+            if n == "ctl-registry":
+                start_registry()
                 continue
+            if n == "mgmt-prometheus":
+                start_prometheus("mgmt", CTL, MGMT_IP, mgmt_jobs())
+                continue
+            svc = n.split("-", 1)[1]
             start_edge_services(site, SITES[site]["idx"], only=[svc])
             wait_port(CTL, edge_ip(SITES[site]["idx"]), PORTS[svc])
     log("fault: %s %s %s done" % (site, service, action))

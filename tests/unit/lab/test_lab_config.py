@@ -63,3 +63,13 @@ def test_fault_rejects_unknown_site_service_and_action():
         lab.fault("edge3", "prometheus", "down")
     with pytest.raises(lab.LabError, match="action 'explode'"):
         lab.fault("edge1", "ssh", "explode")
+
+
+def test_fault_targets_and_drop_rules():
+    assert lab._services("mgmt") == ["registry", "prometheus"]
+    assert lab._services("edge3") == ["ssh"]
+    assert [lab._component("mgmt", s) for s in lab._services("mgmt")] == ["ctl-registry", "mgmt-prometheus"]
+    assert lab._component("edge1", "kubernetes") == "edge1-kubernetes"
+    assert lab._drop_rule("registry")[:5] == ["INPUT", "-p", "tcp", "--dport", "5000"]
+    assert lab._drop_rule("prometheus")[4] == "9090"
+    assert lab._drop_rule("site")[:4] == ["INPUT", "-i", "eth0", "-j"]

@@ -85,15 +85,18 @@ class Handler(BaseHTTPRequestHandler):
         return self._send(404, {"error": "not found"})
 
 
-@pytest.fixture(scope="module")
-def http_server():
-    srv = QuietServer(("127.0.0.1", 0), Handler)
+def _serve(srv):
+    """Serve ``srv`` in a thread for the fixture's scope; yields its port."""
     srv.daemon_threads = True
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield srv.server_address[1]
     srv.shutdown()
     srv.server_close()
+
+
+@pytest.fixture(scope="module")
+def http_server():
+    yield from _serve(QuietServer(("127.0.0.1", 0), Handler))
 
 
 def _openssl(*args, cwd):
@@ -123,12 +126,7 @@ def https_server(pki):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(os.path.join(pki, "srv.crt"), os.path.join(pki, "srv.key"))
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
-    srv.daemon_threads = True
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield srv.server_address[1]
-    srv.shutdown()
-    srv.server_close()
+    yield from _serve(srv)
 
 
 class LineServer(object):
