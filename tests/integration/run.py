@@ -18,6 +18,20 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
+# The suite runs the lab from a folder whose path is at least this long, so that it proves the
+# lab works from a long checkout path (a long one once made every kpt function cost 40 s).
+LONG_PATH_MIN = 80
+
+
+def suite_lab_dir():
+    default = os.path.join(ROOT, ".lab")
+    if len(default) >= LONG_PATH_MIN:
+        return default
+    stem = os.path.join(ROOT, ".build", "lab-from-a-long-checkout-path-")
+    return stem + "x" * max(1, LONG_PATH_MIN - len(stem) - len("/.lab")) + "/.lab"
+
+
+os.environ.setdefault("O2LAB_DIR", suite_lab_dir())
 
 from tests.lab import lab  # noqa: E402
 
@@ -69,6 +83,11 @@ def lab_down_leaves_nothing():
         raise AssertionError("leftovers after down: %s" % left)
 
 
+def lab_dir_is_long():
+    if len(lab.LAB_DIR) < LONG_PATH_MIN:
+        raise AssertionError("the lab folder %s is shorter than %d characters" % (lab.LAB_DIR, LONG_PATH_MIN))
+
+
 def run_play(play):
     env = dict(os.environ)
     env.update(lab.lab_env())
@@ -89,6 +108,8 @@ def main(argv):
         plays = [p for p in plays if os.path.basename(p)[:-4] in only]
     results = []
     try:
+        check(results, "lab: folder path is %d characters (>= %d)" % (len(lab.LAB_DIR), LONG_PATH_MIN),
+              lambda: lab_dir_is_long())
         check(results, "lab: up", lab.up)
         if not only:
             check(results, "lab: second up changes nothing", lab_idempotent_up)

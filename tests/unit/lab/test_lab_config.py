@@ -4,12 +4,13 @@ import os
 import pytest
 import yaml
 
-from tests.lab import lab
+from tests.lab import common, images, lab
 
 
 @pytest.fixture
 def labdir(tmp_path, monkeypatch):
-    monkeypatch.setattr(lab, "LAB_DIR", str(tmp_path))
+    monkeypatch.setattr(common, "LAB_DIR", str(tmp_path))
+    monkeypatch.setattr(common, "SHORT_ROOT", str(tmp_path / "short"))
     return tmp_path
 
 
@@ -40,7 +41,7 @@ def test_configs_list_edge2_at_its_stale_address_and_pin_keys_by_site(labdir):
     args = inv["all"]["children"]["edges"]["hosts"]["edge2"]["ansible_ssh_common_args"]
     assert "StrictHostKeyChecking=yes" in args and "HostKeyAlias=edge2" in args
     assert "/dev/null" not in args
-    assert oct(os.stat(labdir / "ssh" / "cp").st_mode & 0o777) == "0o700"
+    assert oct(os.stat(common.short_path("ssh-cp")).st_mode & 0o777) == "0o700"
     mgmt = yaml.safe_load((labdir / "management.yml").read_text())
     assert mgmt == {"o2edge_pipeline_repo": str(labdir / "repo"), "o2edge_kpt_root": str(labdir / "repo" / "packages"),
                     "o2edge_prometheus_url": "http://198.18.0.1:9090"}
@@ -73,3 +74,33 @@ def test_fault_targets_and_drop_rules():
     assert lab._drop_rule("registry")[:5] == ["INPUT", "-p", "tcp", "--dport", "5000"]
     assert lab._drop_rule("prometheus")[4] == "9090"
     assert lab._drop_rule("site")[:4] == ["INPUT", "-i", "eth0", "-j"]
+
+
+def test_sockets_and_podman_state_stay_short_whatever_the_checkout_path(monkeypatch):
+    """The 40 s-per-function bug: podman's exit command refuses a runroot over 50 characters,
+    and an Ansible ControlPath socket over 107 bytes cannot be bound."""
+    long_dir = "/home/operator/src/github.com/some-organisation/" + "x" * 120 + "/.lab"
+    monkeypatch.setattr(common, "LAB_DIR", long_dir)
+    runroot = images.podman_runroot()
+    assert len(runroot) <= 50 and not runroot.startswith(long_dir)
+    # Ansible's ControlPath is <dir>/<40 hex> and ssh adds a 17-character temporary suffix.
+    control_dir = lab.lab_env()["ANSIBLE_SSH_CONTROL_PATH_DIR"]
+    assert len(control_dir) + 1 + 40 + 17 <= 107
+    # Two labs in two checkouts do not share the folder.
+    monkeypatch.setattr(common, "LAB_DIR", long_dir + "2")
+    assert images.podman_runroot() != runroot
+
+
+def test_podman_runroot_over_the_limit_is_refused_by_name(monkeypatch):
+    monkeypatch.setattr(common, "SHORT_ROOT", "/run/" + "y" * 60)
+    with pytest.raises(lab.LabError, match="podman runroot .* 50"):
+        images.podman_runroot()
+
+
+def test_containers_conf_points_podman_at_the_short_state(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "LAB_DIR", str(tmp_path / ("p" * 100)))
+    images.make_containers_conf()
+    storage = (tmp_path / ("p" * 100) / "containers" / "storage.conf").read_text()
+    conf = (tmp_path / ("p" * 100) / "containers" / "containers.conf").read_text()
+    assert 'runroot = "%s"' % images.podman_runroot() in storage
+    assert 'tmp_dir = "%s"' % common.short_path("libpod") in conf
