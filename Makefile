@@ -12,11 +12,12 @@ LAB := $(PY) -m tests.lab
 PLAYBOOK := $(VENV)/bin/ansible-playbook
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 
-.PHONY: help deps apt venv build demo test sanity units integration lint lab-up lab-down lab-status clean
+.PHONY: help deps apt venv build demo test sanity units integration lint mutation lab-up lab-down lab-status clean
 
 help:
 	@echo "make demo   - install what is missing, build and install the collection, bring the lab up, run the main playbook"
 	@echo "make test   - sanity, unit tests, integration plays on the lab, ansible-lint, build and install"
+	@echo "make mutation - mutation testing of the core module_utils (slow, outside make test)"
 	@echo "make lab-up | lab-down | lab-status | clean"
 
 # Debian packages first (python3-venv among them), then the project venv.
@@ -61,6 +62,10 @@ units: venv
 
 integration: build
 	$(PY) tests/integration/run.py
+
+# Mutation testing of the core module_utils (slow; not part of `make test`): docs/mutation.md.
+mutation: venv
+	$(PY) tests/tools/mutation.py
 
 lint: venv
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/ansible-lint -q

@@ -7,10 +7,14 @@ Run inside the lab's controller namespace (the lab must be up):
 
     python -m tests.lab exec -- .venv/bin/python bench/bench_probe.py [--runs 5] [--json out.json]
 
-1. 4 sites x 3 services (ssh, prometheus, kubernetes) with edge3 blackholed, 2 s timeout:
-   service_probe's prober vs the old way, one site after another: ``ping -c1 -W2``,
-   ``ssh -o BatchMode=yes -o ConnectTimeout=2`` with host-key checking on, ``nc -z -w2`` per port.
-   Both measured side by side in the same run, alternating, median of --runs.
+1. 4 sites x 3 services (ssh, prometheus, kubernetes) with edge3 blackholed, 2 s timeout,
+   three variants timed the same way, as whole processes (interpreter start-up included), side
+   by side in one run with their order rotated every round, median of --runs:
+   - service_probe's prober (a fresh Python process that imports it and probes the 12 targets);
+   - the old way, one site after another: ``ping -c1 -W2``, ``ssh -o BatchMode=yes
+     -o ConnectTimeout=2`` with host-key checking on, ``nc -z -w2`` per port;
+   - a parallel shell: ``xargs -P 12`` running ``ssh-keyscan -T 2`` for SSH and ``nc -z -w 2``
+     for the other ports (it checks less than the prober: no host-key comparison, no HTTP).
 2. 256 targets (the lab's services over many ports and addresses, 32 of them on the blackholed
    site), 2 s timeout, default concurrency 64: wall time against 1.5 x the timeout.
 3. Peak memory (ru_maxrss) of a fresh process probing 1000 targets, next to the same process
@@ -92,6 +96,33 @@ def old_way():
         states[site] = {"ping": ping.returncode == 0, "ssh": ssh.returncode == 0, "9090": ports[9090],
                         "6443": ports[6443]}
     return states
+
+
+XARGS_SCRIPT = (
+    'kind=$1 addr=$2 port=$3; '
+    'if [ "$kind" = ssh ]; then ssh-keyscan -T 2 -t ed25519 -p "$port" -- "$addr" >/dev/null 2>&1; '
+    'else nc -z -w 2 "$addr" "$port" >/dev/null 2>&1; fi; echo "$kind $addr $port $?"')
+
+
+def xargs_argv(targets, parallel):
+    """A parallel shell baseline: one ssh-keyscan or nc per target, xargs -P in parallel."""
+    lines = "".join("%s %s %d\n" % (t["kind"], t["address"], t["port"]) for t in targets)
+    return ["xargs", "-P", str(parallel), "-L", "1", "sh", "-c", XARGS_SCRIPT, "sh"], lines
+
+
+def timed_process(argv, stdin=None):
+    """Wall time of a whole process, from spawn to exit (monotonic clock)."""
+    t0 = time.monotonic()
+    res = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         universal_newlines=True, check=False)
+    return time.monotonic() - t0, res
+
+
+def child_probe():
+    """Run in a fresh process: probe the 12 small targets, print the matrix."""
+    probe = _import_probe()
+    res = probe.probe_all(small_targets(), concurrency=64, connect_timeout=TIMEOUT, timeout=TIMEOUT)
+    print(json.dumps(probe.matrix(res), sort_keys=True))
 
 
 def many_targets():
@@ -177,11 +208,19 @@ def main():
     ap.add_argument("--memory-targets", type=int, default=1000)
     ap.add_argument("--json", help="also write the figures as JSON to this file")
     ap.add_argument("--child-mem", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--child-probe", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--child-old", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child_mem:
         child_memory(a.child_mem)
         return 0
-    missing = [t for t in ("ping", "nc", "ssh", "ssh-keyscan") if not shutil.which(t)]
+    if a.child_probe:
+        child_probe()
+        return 0
+    if a.child_old:
+        print(json.dumps(old_way(), sort_keys=True))
+        return 0
+    missing = [t for t in ("ping", "nc", "ssh", "ssh-keyscan", "xargs") if not shutil.which(t)]
     if missing:
         print("missing tools: %s (Debian packages iputils-ping, netcat-openbsd, openssh-client)" % ", ".join(missing))
         return 2
@@ -190,27 +229,41 @@ def main():
     small = small_targets()
     many = many_targets()
     assert len(many) == 256, len(many)
-    new_times, old_times, many_times = [], [], []
+    times = {"new": [], "old": [], "xargs": []}
+    many_times = []
+    seen = {}
+    xargv, xstdin = xargs_argv(small, len(small))
+    variants = {
+        "new": lambda: timed_process([sys.executable, os.path.abspath(__file__), "--child-probe"]),
+        "old": lambda: timed_process([sys.executable, os.path.abspath(__file__), "--child-old"]),
+        "xargs": lambda: timed_process(xargv, xstdin),
+    }
+    order = list(variants)
     lab("fault", BLACKHOLED, "site", "blackhole")
     try:
-        for _i in range(a.runs):
-            t0 = time.monotonic()
-            res = probe.probe_all(small, concurrency=64, connect_timeout=TIMEOUT, timeout=TIMEOUT)
-            new_times.append(time.monotonic() - t0)
-            t0 = time.monotonic()
-            old = old_way()
-            old_times.append(time.monotonic() - t0)
+        for i in range(a.runs):
+            rotated = order[i % len(order):] + order[:i % len(order)]
+            for name in rotated:
+                took, res = variants[name]()
+                times[name].append(took)
+                seen[name] = res.stdout
             t0 = time.monotonic()
             res_many = probe.probe_all(many, concurrency=64, connect_timeout=TIMEOUT, timeout=TIMEOUT)
             many_times.append(time.monotonic() - t0)
     finally:
         lab("fault", BLACKHOLED, "site", "restore")
+    new_times, old_times, xargs_times = times["new"], times["old"], times["xargs"]
+    res_matrix = json.loads(seen["new"].strip().splitlines()[-1])
+    old = json.loads(seen["old"].strip().splitlines()[-1])
     out["small"] = {"targets": len(small), "new_s": [round(x, 3) for x in new_times],
                     "old_s": [round(x, 3) for x in old_times],
                     "new_median_s": round(statistics.median(new_times), 3),
                     "old_median_s": round(statistics.median(old_times), 3),
-                    "matrix": probe.matrix(res), "old_checks": old}
-    out["small"]["ratio_old_over_new"] = round(out["small"]["old_median_s"] / out["small"]["new_median_s"], 1)
+                    "xargs_s": [round(x, 3) for x in xargs_times],
+                    "xargs_median_s": round(statistics.median(xargs_times), 3),
+                    "matrix": res_matrix, "old_checks": old, "xargs_output": seen["xargs"].split("\n")}
+    out["small"]["ratio_old_over_new"] = round(out["small"]["old_median_s"] / out["small"]["new_median_s"], 2)
+    out["small"]["ratio_xargs_over_new"] = round(out["small"]["xargs_median_s"] / out["small"]["new_median_s"], 2)
     out["many"] = {"targets": len(many), "concurrency": 64, "wall_s": [round(x, 3) for x in many_times],
                    "median_s": round(statistics.median(many_times), 3), "states": count_states(res_many),
                    "limit_s": 1.5 * TIMEOUT}
@@ -223,15 +276,19 @@ def main():
     print("")
     print("| scenario | wall time, median of %d | target |" % a.runs)
     print("|---|---|---|")
-    print("| 4 sites x 3 services, edge3 blackholed, 2 s timeout: service_probe (concurrent) | %.3f s | <= 2.5 s |"
-          % s["new_median_s"])
-    print("| same, old way (sequential ping + ssh + nc per port) | %.3f s | - |" % s["old_median_s"])
-    print("| ratio old / new | %.1fx | - |" % s["ratio_old_over_new"])
+    print("| 4 sites x 3 services, edge3 blackholed, 2 s timeout: service_probe (concurrent, whole process) "
+          "| %.3f s | <= 2.5 s |" % s["new_median_s"])
+    print("| same, old way (sequential ping + ssh + nc per port, whole process) | %.3f s (%.2fx) | - |"
+          % (s["old_median_s"], s["ratio_old_over_new"]))
+    print("| same, parallel shell (xargs -P 12: ssh-keyscan / nc -z, whole process) | %.3f s (%.2fx) | - |"
+          % (s["xargs_median_s"], s["ratio_xargs_over_new"]))
     print("| 256 targets, 32 blackholed, 2 s timeout, concurrency 64 | %.3f s | <= %.1f s |" % (m["median_s"], m["limit_s"]))
     print("| peak RSS, %d targets (before probing -> after) | %.1f MiB -> %.1f MiB | - |"
           % (mem["targets"], mem["maxrss_kib_before"] / 1024.0, mem["maxrss_kib_after"] / 1024.0))
     print("")
-    print("small: new runs %s, old runs %s" % (s["new_s"], s["old_s"]))
+    print("small: new runs %s, old runs %s, xargs runs %s (order rotated every round)"
+          % (s["new_s"], s["old_s"], s["xargs_s"]))
+    print("xargs results (kind address port rc): %s" % "; ".join(x for x in s["xargs_output"] if x))
     print("small matrix: %s" % json.dumps(s["matrix"], sort_keys=True))
     print("old checks: %s" % json.dumps(s["old_checks"], sort_keys=True))
     print("256 runs %s; states %s" % (m["wall_s"], json.dumps(m["states"])))
