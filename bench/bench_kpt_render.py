@@ -40,6 +40,9 @@ if not os.path.islink(os.path.join(TREE, "perf")):
 sys.path.insert(0, os.path.dirname(os.path.dirname(TREE)))
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _kpt as kpt  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils import _kpt_sync as kpt_sync  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils import _kptfile as kptfile  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils import _render_cache as render_cache  # noqa: E402
 from ansible_collections.o2edge.perf.plugins.module_utils._stats import median  # noqa: E402
 
 
@@ -71,7 +74,7 @@ def machine():
                     break
     except OSError:
         pass
-    info["kpt"] = kpt.kpt_version(shutil.which("kpt"))[0]
+    info["kpt"] = kptfile.kpt_version(shutil.which("kpt"))[0]
     info["runtime"] = os.environ.get("KRM_FN_RUNTIME") or os.environ.get("KPT_FN_RUNTIME")
     return info
 
@@ -143,7 +146,7 @@ def cached_vs_cold(packages, rounds, work):
     cold, hit, identical = [], [], True
     labels = kpt.package_labels(packages)
     kpt_bin = shutil.which("kpt")
-    ver = kpt.kpt_version(kpt_bin)[0]
+    ver = kptfile.kpt_version(kpt_bin)[0]
     runtime = os.environ.get("KRM_FN_RUNTIME") or os.environ.get("KPT_FN_RUNTIME") or "docker"
     for r in range(rounds):
         cache_dir = os.path.join(work, "cache-%d" % r)
@@ -151,7 +154,7 @@ def cached_vs_cold(packages, rounds, work):
         for phase in ("cold", "hit"):
             renderer = kpt.Renderer(kpt_bin, labels, runs=1, cold=False, allow_exec=True,
                                     image_pull_policy="ifNotPresent", cache_dir=cache_dir, kpt_ver=ver,
-                                    resolver=kpt.ImageResolver(shutil.which(runtime)), scratch_dir=work)
+                                    resolver=render_cache.ImageResolver(shutil.which(runtime)), scratch_dir=work)
             result = renderer.run()
             try:
                 states = [s["last"]["cache"] for s in result["per_pkg"]]
@@ -159,7 +162,7 @@ def cached_vs_cold(packages, rounds, work):
                 if states != [expected] * len(packages):
                     raise SystemExit("expected every package to %s the cache, got %s" % (expected, states))
                 (cold if phase == "cold" else hit).append(result["total"]["run"][0])
-                outputs.append([kpt.snapshot(o) for o in result["outputs"]])
+                outputs.append([kpt_sync.snapshot(o) for o in result["outputs"]])
             finally:
                 shutil.rmtree(result["base"])
         identical = identical and outputs[0] == outputs[1]
@@ -216,7 +219,7 @@ def main():
                                  check=True, stdout=subprocess.PIPE).stdout
         subprocess.run(["tar", "-x", "-C", work], input=archive, check=True)
         # the render comparisons on 1 to max_workers CPUs are the same code path; record both
-        packages = kpt.find_packages(os.path.join(work, "packages"))
+        packages = kptfile.find_packages(os.path.join(work, "packages"))
         info = machine()
         # one untimed render so that images are present locally (pulls are not what is compared)
         run_module("kpt_render", {"paths": packages, "allow_exec": True, "image_pull_policy": "ifNotPresent",

@@ -114,10 +114,10 @@ options:
     type: path
   cache:
     description:
-      - Use the render cache. Its key is a sha256 of the package's files and each function's identity (the
-        local image ID and digest from C(<runtime> image inspect), or the C(exec) file's sha256, plus the
-        function's Kptfile entry and config), the kpt version and the render flags. A hit restores the
-        previous output instead of rendering.
+      - Use the render cache. Its key is a sha256 of the package's files (paths, contents and executable bits, so
+        a renamed file is another key) and each function's identity (the local image ID and digest from
+        C(<runtime> image inspect), or the C(exec) file's sha256, plus the function's Kptfile entry and config),
+        the kpt version and the render flags. A hit restores the previous output instead of rendering.
     type: bool
     default: false
   cache_dir:
@@ -183,8 +183,10 @@ records:
       then C(<name>/total) and C(<name>/total@cold) (wall time of all packages rendered together).
     - Each record's C(context) holds host, started_at, command, cwd, package, cache (V(off), V(miss),
       V(hit), V(error)), phase (V(warm) or V(cold)) and versions (kpt, python).
-    - The C(total) records' C(context) also holds max_workers, schedule (V(longest-first)) and order (the
-      package labels in the order the last render handed them to the workers).
+    - The C(total) records' C(context) also holds workers (the size of the pool actually used, the
+      smaller of O(max_workers) and the number of packages), max_workers (as requested, or its default),
+      schedule (V(longest-first)) and order (the package labels in the order the last render handed them
+      to the workers).
     - A failed run appears in C(errors) with the package path, kpt's exit status and its message.
   returned: always
   type: list
@@ -219,10 +221,10 @@ packages:
       description: The package directory.
       type: str
     ok:
-      description: Whether every render of the package succeeded.
+      description: Whether every render of the package succeeded (and, in apply mode, its write-back).
       type: bool
     error:
-      description: The last error (kpt's message included), when a render failed.
+      description: The last error (kpt's message included), when a render or the write-back failed.
       type: str
     stderr:
       description: The tail of kpt's standard error of that failed render.
@@ -232,6 +234,9 @@ packages:
       type: str
     cache_key:
       description: The cache key of the package's input, when known.
+      type: str
+    cache_error:
+      description: The last render cache failure (an unreadable Kptfile for the key, a failed restore or store), if any.
       type: str
     verify:
       description: V(match), V(reordered) or V(mismatch) (the worst over all runs) when O(verify=true) and the cache was hit, else null.
@@ -274,11 +279,13 @@ import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.o2edge.perf.plugins.module_utils._kpt import (
-    INSTALL_HINT, ImageResolver, KptError, Renderer, diff_entries, find_packages,
-    is_package, kpt_version, package_labels, package_summaries, parse_kpt_version, runtime_env_vars,
-    semantic_changes, snapshot, sync_tree)
+from ansible_collections.o2edge.perf.plugins.module_utils._kpt import Renderer, package_labels, package_summaries
+from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import apply_outputs
+from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
+    INSTALL_HINT, KptError, find_packages, function_runtime, is_package, kpt_version, parse_kpt_version,
+    runtime_env_vars)
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
+from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import ImageResolver
 from ansible_collections.o2edge.perf.plugins.module_utils._runner import child_env
 
 
@@ -359,8 +366,7 @@ def main():
 
     resolver = None
     if p["cache"]:
-        runtime_name = p["runtime"] or env.get("KRM_FN_RUNTIME") or env.get("KPT_FN_RUNTIME") or "docker"
-        resolver = ImageResolver(module.get_bin_path(runtime_name), env=env)
+        resolver = ImageResolver(module.get_bin_path(function_runtime(p["runtime"], env)), env=env)
 
     renderer = Renderer(
         kpt, packages, runs=p["runs"], warmup=p["warmup"], cold=p["cold"], max_workers=p["max_workers"],
@@ -379,25 +385,10 @@ def main():
         extra = {"mode": p["mode"], "runtime_env": runtime_env}
         records, total = renderer.records(result, versions, extra)
         summaries = package_summaries(renderer, result)
-        changed = False
-        diffs = []
+        changed, diffs = False, []
         if p["mode"] == "apply":
-            for pkg, summary, output in zip(renderer.packages, summaries, result["outputs"]):
-                summary["changed"] = False
-                summary["changed_files"] = []
-                if not summary["ok"] or output is None:
-                    continue
-                before, after = snapshot(pkg.path), snapshot(output)
-                files = semantic_changes(before, after)
-                if not files:
-                    continue
-                summary["changed"] = True
-                summary["changed_files"] = files
-                changed = True
-                if module._diff:
-                    diffs.extend(diff_entries(pkg.label, before, after, files))
-                if not module.check_mode:
-                    sync_tree(output, pkg.path, files)
+            changed, diffs = apply_outputs(renderer.packages, summaries, result["outputs"],
+                                           write=not module.check_mode, diff=module._diff)
     finally:
         if result is not None:
             shutil.rmtree(result["base"], ignore_errors=True)

@@ -1,144 +1,40 @@
 # Copyright (c) 2026 o2edge.perf contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""kpt helpers: version/runtime selection, Kptfile parsing, discovery, cache key, cache, sync.
+"""The renderer: timing, pool size, cache use, failure isolation, longest-first scheduling, records.
 
-The render tests use the machine's kpt (skipped without it) with an exec function written
-here; nothing goes to the network and no duration is asserted.
+Most tests use a fake kpt (a shell script, tests/unit/plugins/module_utils/kpt_fixtures.py); two
+use the machine's kpt (skipped without it) with an exec function written here. Nothing goes to
+the network.
 """
 from __future__ import annotations
 
 import os
 import shutil
-import stat
 
 import pytest
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _kpt as k
+from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import snapshot
+from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import find_packages
+from tests.unit.plugins.module_utils.kpt_fixtures import (
+    FakeResolver, make_fake_kpt, make_fn, make_pkg, make_plain_pkg)
 
 KPT = shutil.which("kpt")
 
-KPTFILE = """apiVersion: kpt.dev/v1
-kind: Kptfile
-metadata:
-  name: {name}
-pipeline:
-  mutators:
-    - exec: {exec_path}
-      configMap:
-        team: {team}
-{extra}"""
 
-FN = """#!/bin/sh
-# adds a label to every resource (reads and writes a ResourceList)
-sed 's/^\\(    name: cm.*\\)$/\\1\\n    labels:\\n      rendered: "yes"/'
-"""
-
-CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{n}\ndata:\n  a: b\n"
-
-
-class FakeResolver(object):
-    def __init__(self, known):
-        self.known = known
-
-    def identity(self, image):
-        return self.known.get(image)
-
-
-def make_pkg(base, name, exec_path="../fn.sh", team="a", extra="", sub=False):
-    pkg = base / name
-    pkg.mkdir(parents=True)
-    (pkg / "Kptfile").write_text(KPTFILE.format(name=name, exec_path=exec_path, team=team, extra=extra))
-    (pkg / "cm.yaml").write_text(CM.format(n=1))
-    if sub:
-        (pkg / "sub").mkdir()
-        (pkg / "sub" / "Kptfile").write_text("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: sub\n")
-        (pkg / "sub" / "cm.yaml").write_text(CM.format(n=2))
-    return pkg
-
-
-def make_fn(base):
-    base.mkdir(parents=True, exist_ok=True)
-    fn = base / "fn.sh"
-    fn.write_text(FN)
-    fn.chmod(fn.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return fn
-
-
-# --------------------------------------------------------------------- version -> runtime variable
-
-@pytest.mark.parametrize("text,expected", [
-    ("1.0.0-beta.56", (1, 0, 0, 1, 56)),
-    ("v1.0.0-beta.59\n", (1, 0, 0, 1, 59)),
-    ("1.0.0-rc.1", (1, 0, 0, 2, 1)),
-    ("1.0.0", (1, 0, 0, 3, 0)),
-    ("kpt version 1.0.0-alpha.3", (1, 0, 0, 0, 3)),
-    ("unknown", None),
-    ("", None),
-])
-def test_parse_kpt_version(text, expected):
-    assert k.parse_kpt_version(text) == expected
-
-
-@pytest.mark.parametrize("text,var", [
-    ("1.0.0-beta.49", ("KPT_FN_RUNTIME",)),
-    ("1.0.0-beta.56", ("KPT_FN_RUNTIME",)),
-    ("1.0.0-beta.58", ("KPT_FN_RUNTIME",)),
-    ("1.0.0-beta.59", ("KRM_FN_RUNTIME",)),
-    ("1.0.0-beta.61", ("KRM_FN_RUNTIME",)),
-    ("1.0.0-rc.1", ("KRM_FN_RUNTIME",)),
-    ("1.0.0", ("KRM_FN_RUNTIME",)),
-    ("1.1.0-beta.1", ("KRM_FN_RUNTIME",)),
-    ("0.39.2", ("KPT_FN_RUNTIME",)),
-    ("garbage", ("KPT_FN_RUNTIME", "KRM_FN_RUNTIME")),
-])
-def test_runtime_variable_follows_version(text, var):
-    assert k.runtime_env_vars(k.parse_kpt_version(text)) == var
-
-
-# --------------------------------------------------------------------- Kptfile parsing and discovery
-
-def test_parse_kptfile_functions():
-    text = KPTFILE.format(name="p", exec_path="./fn.sh", team="a",
-                          extra="  validators:\n    - image: 198.18.0.1:5000/kpt-fn/require-labels:v1\n")
-    fns = k.parse_kptfile(text, "p/Kptfile")
-    assert [f["stage"] for f in fns] == ["mutators", "validators"]
-    assert fns[0]["fn"]["exec"] == "./fn.sh" and fns[0]["fn"]["configMap"] == {"team": "a"}
-    assert fns[1]["fn"]["image"].endswith("require-labels:v1")
-    assert k.parse_kptfile("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n") == []
-
-
-@pytest.mark.parametrize("text,needle", [
-    ("metadata: [oops\n", "invalid Kptfile bad/Kptfile"),
-    ("- a\n- b\n", "not a mapping"),
-    ("pipeline: [1]\n", "pipeline is not a mapping"),
-    ("pipeline:\n  mutators: {a: 1}\n", "pipeline.mutators is not a list"),
-    ("pipeline:\n  mutators:\n  - configMap: {a: b}\n", "neither image nor exec"),
-])
-def test_parse_kptfile_invalid(text, needle):
-    with pytest.raises(k.KptError) as err:
-        k.parse_kptfile(text, "bad/Kptfile")
-    assert needle in str(err.value)
-
-
-def test_parse_kptfile_without_yaml(monkeypatch):
-    monkeypatch.setattr(k, "HAS_YAML", False)
-    text = KPTFILE.format(name="p", exec_path="/opt/fn.py", team="a", extra="    - image: 'reg/x:v1'\n")
-    fns = k.parse_kptfile(text)
-    assert [f["fn"] for f in fns] == [{"exec": "/opt/fn.py"}, {"image": "reg/x:v1"}]
-
-
-def test_find_packages_top_level_only(tmp_path):
-    make_pkg(tmp_path / "packages", "b", sub=True)
-    make_pkg(tmp_path / "packages", "a")
-    (tmp_path / "packages" / "notapkg").mkdir()
-    (tmp_path / "packages" / ".git").mkdir()
-    (tmp_path / "packages" / ".git" / "Kptfile").write_text("x")
-    found = k.find_packages(str(tmp_path / "packages"))
-    assert found == [str(tmp_path / "packages" / "a"), str(tmp_path / "packages" / "b")]
-    # a root that is itself a package is the one package
-    assert k.find_packages(str(tmp_path / "packages" / "b")) == [str(tmp_path / "packages" / "b")]
-    assert k.find_packages(str(tmp_path / "packages" / "notapkg")) == []
+def render_with(kpt, packages, tmp_path, **kw):
+    """Run a Renderer; returns (renderer, result, records, total, summaries, output snapshots)."""
+    kw.setdefault("kpt_ver", "1.0.0-beta.56")
+    kw.setdefault("resolver", FakeResolver({}))
+    r = k.Renderer(kpt, packages, scratch_dir=str(tmp_path), **kw)
+    result = r.run()
+    try:
+        records, total = r.records(result, {"kpt": "1.0.0-beta.56"})
+        return r, result, records, total, k.package_summaries(r, result), [
+            snapshot(o) if o else None for o in result["outputs"]]
+    finally:
+        shutil.rmtree(result["base"])
 
 
 def test_package_labels_unique():
@@ -148,117 +44,92 @@ def test_package_labels_unique():
     assert [p.label for p in k.package_labels(["/r/p/q"], root="/r")] == ["p/q"]
 
 
-def test_resolve_exec_relative_to_cwd(tmp_path):
-    assert k.resolve_exec("../fn.sh", str(tmp_path / "pkg")) == str(tmp_path / "fn.sh")
-    assert k.resolve_exec("/abs/fn --flag", "/ignored") == "/abs/fn"
-    assert k.resolve_exec("sh", "/ignored") == shutil.which("sh")
+# --------------------------------------------------------------------- rendering with a fake kpt
+
+def test_samples_are_the_real_render_time(tmp_path, monkeypatch):
+    """A render that takes 0.2 s is reported as taking 0.2 s (not a constant, not the lookup only)."""
+    monkeypatch.setenv("FAKE_KPT_SLEEP", "0.2")
+    packages = k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", n, n)) for n in ("a", "b")])
+    _r, _result, records, total, summaries, _out = render_with(
+        make_fake_kpt(tmp_path), packages, tmp_path, runs=2, cold=True, max_workers=2)
+    assert all(s["ok"] for s in summaries)
+    assert [len(rec["samples"]) for rec in records] == [2, 1, 2, 1, 2, 1]  # a, a@cold, b, b@cold, totals
+    for rec in records:
+        assert all(0.2 <= x < 2.0 for x in rec["samples"]), (rec["name"], rec["samples"])
 
 
-# --------------------------------------------------------------------- cache key
-
-def key_of(pkg, cwd, resolver=None, ver="1.0.0-beta.56", flags=None):
-    return k.cache_key(k.fingerprint(str(pkg)), str(cwd), resolver or FakeResolver({}), ver,
-                       flags or {"allow_exec": True, "image_pull_policy": None})
-
-
-def test_cache_key_stable_and_content_sensitive(tmp_path):
-    make_fn(tmp_path)
-    pkg = make_pkg(tmp_path, "p", sub=True)
-    first = key_of(pkg, pkg)
-    assert first == key_of(pkg, pkg) and len(first) == 64
-    (pkg / "sub" / "cm.yaml").write_text(CM.format(n=3))           # a subpackage file
-    second = key_of(pkg, pkg)
-    assert second != first
-    (pkg / "new.yaml").write_text("")                                # a new empty file
-    assert key_of(pkg, pkg) != second
-    os.unlink(str(pkg / "new.yaml"))
-    assert key_of(pkg, pkg) == second
-    os.chmod(str(pkg / "cm.yaml"), 0o755)                            # the executable bit
-    assert key_of(pkg, pkg) != second
+def test_total_reports_the_pool_size_used(tmp_path):
+    packages = k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", n, n)) for n in ("a", "b")])
+    _r, result, records, total, _s, _o = render_with(make_fake_kpt(tmp_path), packages, tmp_path, runs=1,
+                                                      cold=True, max_workers=8)
+    assert result["workers"] == 2
+    for rec in records[-2:]:
+        assert rec["context"]["workers"] == 2 and rec["context"]["max_workers"] == 8
+        assert "2 workers" in rec["context"]["command"]
+    assert "workers" not in records[0]["context"]          # a package record has no pool
+    _r, result, records, total, _s, _o = render_with(make_fake_kpt(tmp_path), packages, tmp_path, runs=1,
+                                                      cold=False, max_workers=1)
+    assert total["context"]["workers"] == 1 and total["context"]["max_workers"] == 1
 
 
-def test_cache_key_function_identity(tmp_path):
-    fn = make_fn(tmp_path)
-    pkg = make_pkg(tmp_path, "p")
-    base = key_of(pkg, pkg)
-    fn.write_text(FN + "# changed\n")                               # exec file content
-    changed_fn = key_of(pkg, pkg)
-    assert changed_fn != base
-    # a different function config is a different key (it is in the Kptfile too)
-    other = make_pkg(tmp_path / "o", "p", team="b")
-    (tmp_path / "o" / "fn.sh").write_text(fn.read_text())
-    assert key_of(other, other) != changed_fn
-    # other kpt version or flags
-    assert key_of(pkg, pkg, ver="1.0.0-beta.59") != changed_fn
-    assert key_of(pkg, pkg, flags={"allow_exec": True, "image_pull_policy": "never"}) != changed_fn
-    # missing executable: no key (uncacheable)
-    fn.unlink()
-    assert key_of(pkg, pkg) is None
+def test_cache_serves_each_package_its_own_render(tmp_path):
+    """Two packages with the same Kptfile and other inputs: every hit restores that package's render."""
+    kpt = make_fake_kpt(tmp_path)
+    pkgs = [make_plain_pkg(tmp_path / "pkgs", n, "input of %s\n" % n) for n in ("a", "b", "c")]
+    for pkg in pkgs:                                      # the same Kptfile everywhere
+        (pkg / "Kptfile").write_text((pkgs[0] / "Kptfile").read_text())
+    packages = k.package_labels([str(p) for p in pkgs])
+    kw = dict(runs=2, cold=True, max_workers=3, allow_exec=True, cache_dir=str(tmp_path / "cache"))
+    _r, _res, records, _t, summaries, outputs = render_with(kpt, packages, tmp_path, **kw)
+    assert [s["cache"] for s in summaries] == ["hit"] * 3
+    assert len(set(s["cache_key"] for s in summaries)) == 3
+    for pkg, out in zip(pkgs, outputs):
+        assert out["rendered.txt"][2].endswith(b"input of %s\n" % pkg.name.encode())
+    # a second task: every render is a hit, still each with its own output
+    _r, _res, records, _t, summaries, outputs2 = render_with(kpt, packages, tmp_path, **kw)
+    assert [rec["context"]["cache"] for rec in records[:6]] == ["hit"] * 6
+    assert outputs2 == outputs
 
 
-def test_cache_key_image_digest(tmp_path):
-    pkg = tmp_path / "img"
-    pkg.mkdir()
-    (pkg / "Kptfile").write_text("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: img\npipeline:\n"
-                                 "  mutators:\n    - image: reg/fn:v1\n")
-    one = key_of(pkg, pkg, FakeResolver({"reg/fn:v1": "sha256:aaa sha256:m1"}))
-    two = key_of(pkg, pkg, FakeResolver({"reg/fn:v1": "sha256:bbb sha256:m2"}))
-    assert one and two and one != two                 # same tag, other image: other key
-    assert key_of(pkg, pkg, FakeResolver({})) is None  # image not present: no key
+def test_cache_renamed_file_is_rendered_again(tmp_path):
+    kpt = make_fake_kpt(tmp_path)
+    pkg = make_plain_pkg(tmp_path / "pkgs", "p", "same bytes\n")
+    packages = k.package_labels([str(pkg)])
+    kw = dict(runs=1, cold=True, cache_dir=str(tmp_path / "cache"))
+    _r, _res, _rec, _t, summaries, outputs = render_with(kpt, packages, tmp_path, **kw)
+    assert b"input.data" in outputs[0]["rendered.txt"][2]
+    os.rename(str(pkg / "input.data"), str(pkg / "renamed.data"))
+    _r, _res, records, _t, summaries2, outputs2 = render_with(kpt, packages, tmp_path, **kw)
+    assert records[1]["context"]["cache"] == "miss"        # the cold render after the rename
+    assert summaries2[0]["cache_key"] != summaries[0]["cache_key"]
+    rendered = outputs2[0]["rendered.txt"][2]
+    assert b"renamed.data" in rendered and b"input.data" not in rendered
+    assert "input.data" not in outputs2[0]
 
 
-def test_cache_key_invalid_kptfile(tmp_path):
-    pkg = tmp_path / "bad"
-    pkg.mkdir()
-    (pkg / "Kptfile").write_text("metadata: [oops\n")
-    with pytest.raises(k.KptError):
-        key_of(pkg, pkg)
+def test_cache_store_failure_is_reported(tmp_path):
+    kpt = make_fake_kpt(tmp_path)
+    packages = k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", "p", "x"))])
+    (tmp_path / "cache").write_text("a file where the cache directory should be")
+    _r, _res, _rec, _t, summaries, _o = render_with(kpt, packages, tmp_path, runs=1, cold=False,
+                                                     cache_dir=str(tmp_path / "cache"))
+    assert summaries[0]["ok"] is True and summaries[0]["cache"] == "miss"
+    assert summaries[0]["cache_error"].startswith("store failed")
 
 
-def test_render_cache_store_restore(tmp_path):
-    src = make_pkg(tmp_path, "p", sub=True)
-    os.symlink("cm.yaml", str(src / "link.yaml"))
-    cache = k.RenderCache(str(tmp_path / "cache"))
-    assert not cache.has("ab" * 32)
-    cache.store("ab" * 32, str(src), {"package": "p"})
-    assert cache.has("ab" * 32)
-    dest = tmp_path / "restored"
-    (dest / "stale").mkdir(parents=True)
-    assert cache.restore("ab" * 32, str(dest))
-    assert k.snapshot(str(dest)) == k.snapshot(str(src))
-    assert os.path.islink(str(dest / "link.yaml"))
-    assert not cache.restore("cd" * 32, str(dest))
-    cache.store("ab" * 32, str(src))  # replacing an entry works
-    assert not [n for n in os.listdir(str(tmp_path / "cache" / "ab")) if n.startswith(".tmp-")]
-
-
-# --------------------------------------------------------------------- comparison and write-back
-
-def test_semantic_changes_ignores_key_order():
-    before = {"a.yaml": ("f", 0, b"x: 1\ny: 2\n"), "b.yaml": ("f", 0, b"x: 1\n"), "c.txt": ("f", 0, b"1 2")}
-    after = {"a.yaml": ("f", 0, b"y: 2\nx: 1\n"), "b.yaml": ("f", 0, b"x: 2\n"), "c.txt": ("f", 0, b"2 1"),
-             "d.yaml": ("f", 0, b"new: 1\n")}
-    assert k.changed_paths(before, after) == ["a.yaml", "b.yaml", "c.txt", "d.yaml"]
-    assert k.semantic_changes(before, after) == ["b.yaml", "c.txt", "d.yaml"]
-
-
-def test_sync_tree_and_diff(tmp_path):
-    src = make_pkg(tmp_path / "src", "p", sub=True)
-    dst = tmp_path / "dst"
-    shutil.copytree(str(src), str(dst))
-    (src / "cm.yaml").write_text(CM.format(n=9))
-    (src / "sub" / "new.yaml").write_text("a: 1\n")
-    os.unlink(str(src / "sub" / "cm.yaml"))
-    (dst / "gone").mkdir()
-    (dst / "gone" / "x.yaml").write_text("x")
-    before, after = k.snapshot(str(dst)), k.snapshot(str(src))
-    diffs = k.diff_entries("p", before, after)
-    headers = sorted((d["before_header"], d["after_header"]) for d in diffs)
-    assert ("p/cm.yaml", "p/cm.yaml") in headers
-    assert ("/dev/null", "p/sub/new.yaml") in headers and ("p/sub/cm.yaml", "/dev/null") in headers
-    k.sync_tree(str(src), str(dst))
-    assert k.snapshot(str(dst)) == k.snapshot(str(src))
-    assert not [n for n in os.listdir(str(dst)) if n.endswith(".o2edge-tmp")]
+def test_failed_package_does_not_stop_the_others(tmp_path):
+    kpt = make_fake_kpt(tmp_path)
+    good = make_plain_pkg(tmp_path / "pkgs", "good", "x")
+    bad = make_plain_pkg(tmp_path / "pkgs", "bad", "x")
+    (bad / "FAIL").write_text("")
+    packages = k.package_labels([str(good), str(bad)])
+    _r, _res, records, total, summaries, outputs = render_with(kpt, packages, tmp_path, runs=2, cold=True,
+                                                               max_workers=2)
+    assert [s["ok"] for s in summaries] == [True, False] and outputs[1] is None
+    assert records[0]["failures"] == 0 and len(records[0]["samples"]) == 2
+    assert records[2]["failures"] == 2 and records[2]["samples"] == [] and records[3]["failures"] == 1
+    assert "failed on purpose" in summaries[1]["error"] and str(bad) in summaries[1]["error"]
+    assert total["failures"] == 2 and total["samples"] == []  # a total with a failed package is not a figure
 
 
 # --------------------------------------------------------------------- rendering with the real kpt
@@ -270,21 +141,12 @@ def test_renderer_failure_isolation_and_cache(tmp_path):
     bad = tmp_path / "pkgs" / "bad"
     bad.mkdir()
     (bad / "Kptfile").write_text("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata: [oops\n")
-    pristine = k.snapshot(str(good))
-    packages = k.package_labels(k.find_packages(str(tmp_path / "pkgs")), root=str(tmp_path / "pkgs"))
-    cache_dir = tmp_path / "cache"
+    pristine = snapshot(str(good))
+    packages = k.package_labels(find_packages(str(tmp_path / "pkgs")), root=str(tmp_path / "pkgs"))
 
     def render(**kw):
-        r = k.Renderer(KPT, packages, runs=2, warmup=1, cold=True, max_workers=2, allow_exec=True,
-                       cache_dir=str(cache_dir), kpt_ver="1.0.0-beta.56", resolver=FakeResolver({}),
-                       scratch_dir=str(tmp_path), **kw)
-        result = r.run()
-        try:
-            records, total = r.records(result, {"kpt": "1.0.0-beta.56"})
-            return r, result, records, total, k.package_summaries(r, result), [
-                k.snapshot(o) if o else None for o in result["outputs"]]
-        finally:
-            shutil.rmtree(result["base"])
+        return render_with(KPT, packages, tmp_path, runs=2, warmup=1, cold=True, max_workers=2, allow_exec=True,
+                           cache_dir=str(tmp_path / "cache"), **kw)
 
     r, result, records, total, summaries, outputs = render()
     names = [rec["name"] for rec in records]
@@ -299,7 +161,7 @@ def test_renderer_failure_isolation_and_cache(tmp_path):
     assert total["failures"] == 2 and total["samples"] == []  # a total with a failed package is not a figure
     assert summaries[0]["ok"] is False and summaries[1]["ok"] is True
     assert b'rendered: "yes"' in outputs[1]["cm.yaml"][2]
-    assert k.snapshot(str(good)) == pristine  # benchmark mode leaves the package untouched
+    assert snapshot(str(good)) == pristine  # benchmark mode leaves the package untouched
     # cold render missed and stored, later ones hit
     assert summaries[1]["cache"] == "hit" and summaries[1]["cache_key"]
     assert records[3]["context"]["cache"] == "miss" and records[2]["context"]["cache"] == "hit"

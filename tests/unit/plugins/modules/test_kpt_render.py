@@ -13,6 +13,7 @@ from ansible.module_utils import basic
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 from ansible_collections.o2edge.perf.plugins.modules import kpt_render
 from tests.unit.module_runner import run_module
+from tests.unit.plugins.module_utils.kpt_fixtures import make_fake_kpt, make_plain_pkg
 
 
 KPT = shutil.which("kpt")
@@ -50,6 +51,7 @@ def test_benchmark_mode(tmp_path):
     for rec in res["records"]:
         assert validate_record(rec) == []
     assert res["total"]["name"] == "kpt_render/total" and len(res["total"]["samples"]) == 2
+    assert res["total"]["context"]["workers"] == 2 and res["total"]["context"]["max_workers"] == 2
     assert res["runtime_env"] == {"KPT_FN_RUNTIME": "podman"}  # 1.0.0-beta.56 here
     assert (root / "a" / "cm.yaml").read_text() == before
     assert [n for n in os.listdir(str(tmp_path)) if n.startswith("o2edge-kpt-render-")] == []
@@ -99,6 +101,38 @@ def test_cache_hit_restores(tmp_path):
     check = run_module(kpt_render, dict(args, cache_dir=str(tmp_path / "other")), check_mode=True)
     assert check["packages"][0]["cache"] == "miss"  # check mode does not write the cache
     assert not os.path.exists(str(tmp_path / "other"))
+
+
+def test_total_reports_workers_used_and_requested(tmp_path):
+    pkgs = [make_plain_pkg(tmp_path / "pkgs", n, n) for n in ("a", "b")]
+    res = run_module(kpt_render, {"paths": [str(p) for p in pkgs], "kpt_path": make_fake_kpt(tmp_path),
+                                  "runs": 1, "max_workers": 8})
+    assert res["failed"] is False
+    for rec in res["records"][-2:]:
+        assert validate_record(rec) == []
+        assert rec["context"]["workers"] == 2 and rec["context"]["max_workers"] == 8
+
+
+def test_apply_write_back_failure_leaves_the_package_as_it_was(tmp_path, monkeypatch):
+    pkgs = [make_plain_pkg(tmp_path / "pkgs", n, n) for n in ("a", "b")]
+    for pkg in pkgs:
+        (pkg / "rendered.txt").write_text("old\n")
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if dst.startswith(str(pkgs[0]) + os.sep):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    res = run_module(kpt_render, {"paths": [str(p) for p in pkgs], "kpt_path": make_fake_kpt(tmp_path),
+                                  "mode": "apply", "runs": 1, "cold": False})
+    assert res["failed"] is True and res["changed"] is True
+    assert str(pkgs[0]) in res["msg"] and "No space left on device" in res["msg"]
+    assert [p["ok"] for p in res["packages"]] == [False, True]
+    assert (pkgs[0] / "rendered.txt").read_text() == "old\n"
+    assert sorted(os.listdir(str(pkgs[0]))) == ["Kptfile", "input.data", "rendered.txt"]  # no temp file
+    assert "input.data" in (pkgs[1] / "rendered.txt").read_text()  # the other package was written
 
 
 @pytest.mark.parametrize("make_args,needle", [

@@ -1,0 +1,181 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Rendered output against the package: tree snapshots, semantic changes, diffs, write-back.
+
+Write-back replaces one file at a time atomically (a temporary ``.NAME.o2edge-tmp`` beside it,
+then ``os.replace``); a failed replace leaves the original file as it was and no temporary
+file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KPTFILE
+from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import tree_entries
+
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - every byte difference counts then
+    HAS_YAML = False
+
+MAX_DIFF_BYTES = 65536
+TMP_SUFFIX = ".o2edge-tmp"
+
+
+def snapshot(root):
+    return dict((rel, (kind, mode, payload)) for rel, kind, mode, payload in tree_entries(root))
+
+
+def changed_paths(before, after):
+    """Sorted relpaths that differ between two snapshots (added, removed or modified)."""
+    return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+
+
+def _yaml_docs(payload):
+    return list(yaml.safe_load_all(payload.decode("utf-8")))
+
+
+def semantic_changes(before, after, paths=None):
+    """Paths whose difference is more than a reordering of YAML mapping keys.
+
+    kpt 1.0.0-beta.56 does not write map keys in a stable order (for example the keys of a
+    function's ``configMap`` reach the function in Go map order), so two renders of the same
+    input can differ in bytes only. A YAML file (``*.yaml``, ``*.yml``, ``Kptfile``) whose
+    documents load to equal data is not a change. Without PyYAML every byte difference counts.
+    """
+    paths = changed_paths(before, after) if paths is None else paths
+    real = []
+    for rel in paths:
+        old, new = before.get(rel), after.get(rel)
+        name = os.path.basename(rel)
+        if (HAS_YAML and old and new and old[0] == "f" and new[0] == "f" and old[1] == new[1]
+                and (name == KPTFILE or name.endswith((".yaml", ".yml")))):
+            try:
+                if _yaml_docs(old[2]) == _yaml_docs(new[2]):
+                    continue
+            except (yaml.YAMLError, UnicodeDecodeError):
+                pass
+        real.append(rel)
+    return real
+
+
+def _text(payload):
+    if payload is None:
+        return ""
+    if b"\0" in payload[:8192]:
+        return "(binary file, %d bytes)\n" % len(payload)
+    if len(payload) > MAX_DIFF_BYTES:
+        return "(%d bytes, too large to show)\n" % len(payload)
+    return payload.decode("utf-8", "replace")
+
+
+def diff_entries(pkg_label, before, after, paths=None):
+    """Ansible diff dicts (one per changed file) between two snapshots."""
+    diffs = []
+    for rel in changed_paths(before, after) if paths is None else paths:
+        old, new = before.get(rel), after.get(rel)
+        if (old and old[0] == "d") or (new and new[0] == "d"):
+            continue
+        name = os.path.join(pkg_label, rel)
+        diffs.append({
+            "before_header": name if old else "/dev/null",
+            "after_header": name if new else "/dev/null",
+            "before": _text(old[2]) if old else "",
+            "after": _text(new[2]) if new else "",
+        })
+    return diffs
+
+
+def _remove(path):
+    if os.path.islink(path) or os.path.isfile(path):
+        os.unlink(path)
+    elif os.path.isdir(path):
+        shutil.rmtree(path)
+
+
+def _replace_file(src, rel, new, target):
+    """Put ``new`` (a file of ``src`` or a symlink) at ``target`` atomically; no temporary file survives."""
+    tmp = os.path.join(os.path.dirname(target), ".%s%s" % (os.path.basename(target), TMP_SUFFIX))
+    _remove(tmp)  # a leftover of an interrupted run
+    try:
+        if new[0] == "l":
+            os.symlink(new[2].decode("utf-8", "surrogateescape"), tmp)
+        else:
+            shutil.copy(os.path.join(src, rel), tmp)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            _remove(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def sync_tree(src, dst, paths=None):
+    """Make ``dst`` equal to ``src`` for ``paths`` (default: every difference), one atomic replace per file."""
+    before, after = snapshot(dst), snapshot(src)
+    if paths is None:
+        paths = changed_paths(before, after)
+    else:
+        # create missing parent directories of the paths too
+        wanted = set(paths)
+        for rel in list(paths):
+            parent = os.path.dirname(rel)
+            while parent and parent not in wanted:
+                if parent in after and after[parent] != before.get(parent):
+                    wanted.add(parent)
+                parent = os.path.dirname(parent)
+        paths = sorted(wanted)
+    # directories first (shallow to deep), then files, then removals deep to shallow
+    for rel in paths:
+        new = after.get(rel)
+        if new and new[0] == "d":
+            target = os.path.join(dst, rel)
+            if os.path.lexists(target) and not os.path.isdir(target):
+                os.unlink(target)
+            os.makedirs(target, exist_ok=True)
+    for rel in paths:
+        new = after.get(rel)
+        if new and new[0] != "d":
+            _replace_file(src, rel, new, os.path.join(dst, rel))
+    for rel in sorted((p for p in paths if p not in after), reverse=True):
+        _remove(os.path.join(dst, rel))
+    return paths
+
+
+def apply_outputs(packages, summaries, outputs, write=True, diff=False):
+    """Write each package's rendered output back where it differs semantically.
+
+    Sets ``changed`` and ``changed_files`` of every summary; skips packages with a failed
+    render. A failed write-back marks the package failed (``ok`` false, ``error`` naming it)
+    and the others still go on. Returns (changed, diff entries when ``diff``).
+    """
+    changed = False
+    diffs = []
+    for pkg, summary, output in zip(packages, summaries, outputs):
+        summary["changed"] = False
+        summary["changed_files"] = []
+        if not summary["ok"] or output is None:
+            continue
+        before, after = snapshot(pkg.path), snapshot(output)
+        files = semantic_changes(before, after)
+        if not files:
+            continue
+        summary["changed"] = True
+        summary["changed_files"] = files
+        changed = True
+        if diff:
+            diffs.extend(diff_entries(pkg.label, before, after, files))
+        if write:
+            try:
+                sync_tree(output, pkg.path, files)
+            except OSError as exc:
+                summary["ok"] = False
+                summary["error"] = "writing the rendered output back to %s failed: %s" % (pkg.path, exc)
+    return changed, diffs
