@@ -13,7 +13,8 @@ Outcomes (``OUTCOMES``):
 * ``server_timeout`` ``errorType: timeout`` (HTTP 503): the server-side ``timeout`` expired
 * ``bad_query``      HTTP 400 / ``errorType: bad_data`` (parse error, bad parameter)
 * ``unreachable``    no connection (refused, no route, DNS failure, connect timed out)
-* ``tls_error``      TLS handshake or certificate verification failed
+* ``tls_error``      TLS handshake or certificate verification failed, or plain http was sent to
+                     a TLS port (the server's HTTP 400 saying so)
 * ``client_timeout`` connected, but the client deadline expired before the whole answer came
 * ``http_error``     any other HTTP status (401, 403, 404, 422, 5xx ...) or errorType
 * ``not_success``    HTTP 2xx but not ``status: success`` (or not the API's JSON)
@@ -29,39 +30,49 @@ import time
 from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from urllib.parse import urlencode, urlsplit
 
+from ansible_collections.o2edge.perf.plugins.module_utils._services import UrlError, url_endpoint
+
 OUTCOMES = ("success", "server_timeout", "bad_query", "unreachable", "tls_error", "client_timeout",
             "http_error", "not_success")
 MAX_BODY = 256 * 1024 * 1024
 USER_AGENT = "o2edge.perf-prometheus_query/1"
+DEFAULT_LOOKBACK = 3600.0
+# What servers answer, with HTTP 400, to plain HTTP on a TLS port: Go's net/http (Prometheus and
+# most exporters), nginx.
+PLAIN_HTTP_TO_TLS = (b"Client sent an HTTP request to an HTTPS server", b"The plain HTTP request was sent to HTTPS port")
 
 
 class PromError(Exception):
     """Bad input: the message names the field and value."""
 
 
+def _shown(url):
+    """``url`` as it may appear in a message: any ``user:password@`` is replaced by ``***@``."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        return url.strip()
+    netloc, slash, path = rest.partition("/")
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    return scheme + sep + netloc + slash + path
+
+
 def parse_url(url):
-    """(scheme, host, port, base_path) of a Prometheus base URL; PromError when malformed."""
-    if not isinstance(url, str) or not url.strip():
-        raise PromError("url is empty")
+    """(scheme, host, port, base_path) of a Prometheus base URL; PromError when malformed.
+
+    The checks every service URL shares (scheme, host, port, white space, no embedded
+    credentials) are ``_services.url_endpoint``'s; a Prometheus base URL also has no query or
+    fragment (the API paths are appended to it).
+    """
     try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        raise PromError("url %r is malformed: %s" % (url, exc))
-    if parts.scheme not in ("http", "https"):
-        raise PromError("url %r is malformed: the scheme must be http or https" % url)
-    if not parts.hostname:
-        raise PromError("url %r is malformed: it has no host" % url)
-    if parts.username is not None or parts.password is not None:
-        raise PromError("url must not embed credentials; use username/password or bearer_token")
-    if parts.query or parts.fragment:
-        raise PromError("url %r is malformed: give the server's base URL without query or fragment" % url)
-    if any(c.isspace() for c in url.strip()):
-        raise PromError("url %r is malformed: it contains white space" % url)
-    if port is None:
-        port = 443 if parts.scheme == "https" else 80
-    base = parts.path.rstrip("/")
-    return parts.scheme, parts.hostname, port, base
+        scheme, host, port, path, query = url_endpoint(url)
+    except UrlError as exc:
+        if not isinstance(url, str) or not url.strip():
+            raise PromError("url is empty")
+        raise PromError("url %r %s" % (_shown(url), exc))
+    if query or urlsplit(url.strip()).fragment:
+        raise PromError("url %r is malformed: give the server's base URL without query or fragment" % _shown(url))
+    return scheme, host, port, path.rstrip("/")
 
 
 def safe_url(url):
@@ -215,6 +226,8 @@ def query_once(target, query, query_type="instant", params=None, deadline=30.0):
     except (ValueError, UnicodeDecodeError):
         payload = None
     outcome, error_type, error = classify(raw["http_status"], payload)
+    if raw["http_status"] == 400 and payload is None and any(m in raw["body"][:4096] for m in PLAIN_HTTP_TO_TLS):
+        outcome, error = "tls_error", "the server speaks TLS on this port: use an https:// url"
     res.update(outcome=outcome, error_type=error_type, error=error)
     if isinstance(payload, dict):
         res["warnings"] = payload.get("warnings") or []
@@ -238,7 +251,15 @@ def build_info(target, deadline=5.0):
 
 
 def range_params(start=None, end=None, step=None, lookback=None, now=None):
-    """Form parameters of a range query; ``lookback`` seconds before ``end`` (default now)."""
+    """Form parameters of a range query; ``lookback`` seconds before ``end`` (default now).
+
+    ``lookback`` None means ``DEFAULT_LOOKBACK`` (one hour); zero, a negative number or NaN is
+    refused (PromError): a range query that starts where it ends is no lookback at all.
+    """
+    if lookback is None:
+        lookback = DEFAULT_LOOKBACK
+    elif isinstance(lookback, bool) or not isinstance(lookback, (int, float)) or not lookback > 0:
+        raise PromError("lookback must be a positive number of seconds, got %r" % (lookback,))
     now = time.time() if now is None else now
     params = {"step": step}
     if end is None:
@@ -255,5 +276,5 @@ def range_params(start=None, end=None, step=None, lookback=None, now=None):
     else:
         if end_value is None:
             raise PromError("start is required when end (%r) is not a Unix timestamp" % (end,))
-        params["start"] = "%.3f" % (end_value - (lookback or 3600))
+        params["start"] = "%.3f" % (end_value - lookback)
     return params

@@ -1,7 +1,7 @@
 # Copyright (c) 2026 o2edge.perf contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The one measurement record shape shared by every measuring module (see DESIGN.md).
+"""The one measurement record shape shared by every measuring module (docs/statistics.md).
 
 ::
 
@@ -17,12 +17,14 @@
 
 ``failures`` counts failed *counted* runs only; ``errors`` also keeps failed warm-up runs
 (marked ``phase: warmup``) so that nothing is dropped silently. Figures that could not be
-measured are ``None`` in ``stats``, never invented.
+measured are ``None`` in ``stats``, never invented. A sample that is not a finite number
+(None, NaN, a bool, a string) is refused with an error naming the record and the index.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 import platform
 import re
 import socket
@@ -71,11 +73,26 @@ def base_context(started_at=None, versions=None, **extra):
     return context
 
 
+def _sample(name, index, value, digits):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("record %s: samples[%d] is %r, not a number" % (name, index, value))
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError("record %s: samples[%d] is %r, not a finite number" % (name, index, value))
+    return round(float(value), digits)
+
+
 def make_record(name, component, unit, samples, warmup=0, failures=0, errors=None, context=None, digits=6):
-    """Build a record; ``stats`` is computed from ``samples``."""
+    """Build a record; ``stats`` is computed from ``samples``.
+
+    Raises ValueError for an empty name, TypeError when ``samples`` is not a list of numbers
+    (the message names the index: ``samples[2] is None, not a number``), ValueError for a NaN
+    or infinite sample.
+    """
     if not name or not isinstance(name, str):
         raise ValueError("record name must be a non-empty string, got %r" % (name,))
-    samples = [round(float(s), digits) for s in samples]
+    if not isinstance(samples, (list, tuple)):
+        raise TypeError("record %s: samples must be a list of numbers, got %r" % (name, samples))
+    samples = [_sample(name, i, s, digits) for i, s in enumerate(samples)]
     return {
         "name": name,
         "component": component,

@@ -1,16 +1,23 @@
 # Copyright (c) 2026 o2edge.perf contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run a command W warm-up times and N counted times, timed with a monotonic clock.
+"""The one home for running a measured command: W warm-up and N counted runs, timed with a
+monotonic clock.
 
 * argv is executed directly (no shell) unless ``shell=True`` is asked for, then
-  ``/bin/sh -c STRING``.
+  ``/bin/sh -c STRING``. :func:`command_from_params` turns the shared module options
+  (:func:`command_argument_spec`) into that argv, for every module that runs a command.
 * stdout goes to /dev/null (as hyperfine's default ``--output=null``) unless captured;
   stderr goes to an unnamed temporary file, so that no pipe has to be drained while the
   clock runs, and its tail is kept for the error entry of a failed run.
 * The clock is ``time.monotonic()`` (CLOCK_MONOTONIC on Linux, nanosecond resolution),
-  started right before the process is spawned and stopped when it has been reaped.
-* A per-run timeout kills the whole process group (the command runs in its own session).
+  started right before the process is spawned and stopped when it has been reaped; the
+  wait blocks in waitpid, so the end of the command is seen at once (``Popen.wait(timeout)``
+  polls with sleeps growing to 50 ms).
+* A per-run timeout kills the whole process group (the command runs in its own session),
+  so that children the command started do not outlive it.
+* :func:`run_sampled` runs a command the same way while a sampler (for example CPU and
+  memory utilization) runs in a thread; the sampler is started before the clock.
 * ``prepare`` runs before every run (warm-up and counted), untimed, like hyperfine's
   ``--prepare``; if it fails, that run is counted as failed and the command is not run.
 * Failed runs are counted and their errors kept (never dropped).
@@ -19,6 +26,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import tempfile
@@ -28,6 +36,10 @@ import time
 from ansible_collections.o2edge.perf.plugins.module_utils._record import tail
 
 SHELL = "/bin/sh"
+
+
+class CommandError(ValueError):
+    """A command given by module options that cannot be run; the message names the option."""
 
 
 def command_argument_spec():
@@ -54,6 +66,39 @@ def build_argv(command, shell=False):
     return [str(a) for a in command]
 
 
+def command_from_params(params):
+    """``(argv, shown)`` of the command given by the options of :func:`command_argument_spec`.
+
+    ``argv`` is what is executed: the ``argv`` list as given, ``cmd`` split like a shell would
+    (``shlex``), or ``/bin/sh -c cmd`` with ``shell``; ``shown`` is the command as a person
+    reads it (``cmd`` as given, or ``argv`` shell-quoted). Returns ``(None, None)`` when neither
+    ``argv`` nor ``cmd`` is given. Raises :class:`CommandError` for an empty ``argv`` or
+    ``cmd``, ``shell`` without ``cmd``, a ``cmd`` that cannot be split, or a ``chdir`` that
+    is not a directory.
+    """
+    argv, cmd, shell, chdir = params.get("argv"), params.get("cmd"), params.get("shell"), params.get("chdir")
+    if shell and cmd is None:
+        raise CommandError("shell=true needs cmd (a string)%s" % (", not argv" if argv is not None else ""))
+    if argv is not None and cmd is not None:
+        raise CommandError("argv and cmd are mutually exclusive")
+    if chdir is not None and not os.path.isdir(chdir):
+        raise CommandError("chdir %s is not a directory" % chdir)
+    if argv is not None:
+        if not argv:
+            raise CommandError("argv must not be empty")
+        return build_argv(argv), " ".join(shlex.quote(str(a)) for a in argv)
+    if cmd is None:
+        return None, None
+    if not cmd.strip():
+        raise CommandError("cmd must not be empty")
+    if shell:
+        return build_argv(cmd, True), cmd
+    try:
+        return shlex.split(cmd), cmd
+    except ValueError as exc:
+        raise CommandError("cmd %r cannot be split into arguments: %s" % (cmd, exc))
+
+
 def child_env(environment=None, base=None):
     env = dict(os.environ if base is None else base)
     for key, value in (environment or {}).items():
@@ -74,50 +119,78 @@ def _kill_group(proc):
             pass
 
 
-def run_once(argv, cwd=None, env=None, timeout=None, expect_rc=(0,), capture_stdout=False):
-    """Run ``argv`` once; return a dict with ok, seconds, rc, error, stderr (tail), stdout.
+class _Sampler(object):
+    """Runs ``sampler(stop)`` in a daemon thread; ``stop`` is set when the command ended."""
 
-    ``env`` is the complete environment of the child (see :func:`child_env`).
+    def __init__(self, sampler):
+        self.stop = threading.Event()
+        self.result = None
+        self.exc = None
+        self._fn = sampler
+        self._thread = threading.Thread(target=self._run, name="o2edge-sampler")
+        self._thread.daemon = True
 
-    The wait blocks in waitpid, so the end of the command is seen at once: ``Popen.wait(timeout)``
-    polls with sleeps growing to 50 ms, which inflated short commands' times by up to 50 ms.
-    A timer thread kills the process group when ``timeout`` expires.
-    """
+    def _run(self):
+        try:
+            self.result = self._fn(self.stop)
+        except Exception as exc:  # re-raised in the caller's thread by finish()
+            self.exc = exc
+
+    def start(self):
+        self._thread.start()
+
+    def finish(self):
+        self.stop.set()
+        self._thread.join()
+        if self.exc is not None:
+            raise self.exc
+        return self.result
+
+
+def _run(argv, cwd=None, env=None, timeout=None, expect_rc=(0,), capture_stdout=False, sampler=None):
+    """The one timing path of :func:`run_once` and :func:`run_sampled`."""
     result = {"ok": False, "seconds": None, "rc": None, "error": "", "stderr": "", "stdout": ""}
     expired = threading.Event()
+    watcher = _Sampler(sampler) if sampler is not None else None
     with tempfile.TemporaryFile() as err_file:
         out_file = tempfile.TemporaryFile() if capture_stdout else None
         try:
-            start = time.monotonic()
+            if watcher is not None:
+                watcher.start()  # before the clock: the thread start is not measured
             try:
-                proc = subprocess.Popen(
-                    argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                    stdout=out_file if out_file is not None else subprocess.DEVNULL,
-                    stderr=err_file, start_new_session=True, close_fds=True)
-            except OSError as exc:
-                result["error"] = "cannot start %s: %s" % (argv[0] if argv else "command", exc.strerror or exc)
-                return result
+                start = time.monotonic()
+                try:
+                    proc = subprocess.Popen(
+                        argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                        stdout=out_file if out_file is not None else subprocess.DEVNULL,
+                        stderr=err_file, start_new_session=True, close_fds=True)
+                except OSError as exc:
+                    result["error"] = "cannot start %s: %s" % (argv[0] if argv else "command", exc.strerror or exc)
+                    return result
 
-            def _expire():
-                if proc.returncode is None:
-                    expired.set()
-                    _kill_group(proc)
+                def _expire():
+                    if proc.returncode is None:
+                        expired.set()
+                        _kill_group(proc)
 
-            timer = None
-            if timeout:
-                timer = threading.Timer(timeout, _expire)
-                timer.daemon = True
-                timer.start()
-            try:
-                rc = proc.wait()
-                seconds = time.monotonic() - start
+                timer = None
+                if timeout:
+                    timer = threading.Timer(timeout, _expire)
+                    timer.daemon = True
+                    timer.start()
+                try:
+                    rc = proc.wait()
+                    seconds = time.monotonic() - start
+                finally:
+                    if timer is not None:
+                        timer.cancel()
+                    # never leave a child behind, even on KeyboardInterrupt
+                    if proc.poll() is None:
+                        _kill_group(proc)
+                        proc.wait()
             finally:
-                if timer is not None:
-                    timer.cancel()
-                # never leave a child behind, even on KeyboardInterrupt
-                if proc.poll() is None:
-                    _kill_group(proc)
-                    proc.wait()
+                if watcher is not None:
+                    result["sampled"] = watcher.finish()
             result["seconds"] = seconds
             err_file.seek(0)
             result["stderr"] = tail(err_file.read())
@@ -138,6 +211,29 @@ def run_once(argv, cwd=None, env=None, timeout=None, expect_rc=(0,), capture_std
         finally:
             if out_file is not None:
                 out_file.close()
+
+
+def run_once(argv, cwd=None, env=None, timeout=None, expect_rc=(0,), capture_stdout=False):
+    """Run ``argv`` once; return a dict with ok, seconds, rc, error, stderr (tail), stdout.
+
+    ``env`` is the complete environment of the child (see :func:`child_env`). ``seconds`` is
+    the wall time from right before the spawn to the reaping of the process, also for a failed
+    or timed-out run (None when the command could not be started). A timer thread kills the
+    process group when ``timeout`` expires.
+    """
+    return _run(argv, cwd=cwd, env=env, timeout=timeout, expect_rc=expect_rc, capture_stdout=capture_stdout)
+
+
+def run_sampled(argv, sampler, cwd=None, env=None, timeout=None, expect_rc=(0,)):
+    """Run ``argv`` once, timed exactly as :func:`run_once`, while ``sampler`` runs.
+
+    ``sampler(stop)`` is called in a thread started before the clock; ``stop`` is a
+    ``threading.Event`` set as soon as the command has ended (after the clock stopped), and the
+    sampler is expected to return soon after it. Its return value is the result's ``sampled``
+    (it is also returned for a failed run; a sampler's exception is raised here once the
+    command has been reaped).
+    """
+    return _run(argv, cwd=cwd, env=env, timeout=timeout, expect_rc=expect_rc, sampler=sampler)
 
 
 def measure(run, runs, warmup=0, prepare=None):
@@ -198,9 +294,11 @@ def bench_command(command, runs, warmup=0, shell=False, cwd=None, environment=No
     if prepare:
         prepare_argv = build_argv(prepare, prepare_shell or isinstance(prepare, str))
 
-        def prepare_fn():
+        def _prepare():
             res = run_once(prepare_argv, cwd=cwd, env=env, timeout=timeout)
             return None if res["ok"] else res
+
+        prepare_fn = _prepare
 
     def run():
         return run_once(argv, cwd=cwd, env=env, timeout=timeout, expect_rc=tuple(expect_rc))

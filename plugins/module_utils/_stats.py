@@ -125,7 +125,12 @@ def outliers(samples, threshold=OUTLIER_THRESHOLD):
 
 
 def slow_first_run(samples, threshold=OUTLIER_THRESHOLD):
-    """True when the first sample is a high outlier (needs at least 3 samples)."""
+    """True when the first sample is a high outlier (needs at least 3 samples).
+
+    With two samples the first one's modified z-score is 0 or +/-0.6745 whatever the values
+    (MAD is half their distance), so the guard only matters for thresholds below that: one
+    sample more than the other is not a "first run slower than the rest".
+    """
     values = _check(samples)
     if len(values) < 3:
         return False

@@ -6,18 +6,17 @@
 * CPU utilization of an interval = ``100 * (1 - d(idle + iowait) / d(total))`` from the
   aggregate ``cpu`` line of /proc/stat (all CPUs together, so 100 % = every CPU busy).
 * Memory utilization = ``100 * (1 - MemAvailable / MemTotal)`` from /proc/meminfo.
+
+Running a command while sampling is the runner's job (:func:`_runner.run_sampled`, with
+:func:`utilization_sampler`), so that a command is timed the same way everywhere.
 """
 
 from __future__ import annotations
 
 import os
 import platform
-import signal
-import subprocess
-import tempfile
+import threading
 import time
-
-from ansible_collections.o2edge.perf.plugins.module_utils._record import tail
 
 PROC_STAT = "/proc/stat"
 PROC_MEMINFO = "/proc/meminfo"
@@ -131,31 +130,28 @@ def host_facts(paths=()):
     return facts
 
 
-def sample_utilization(interval, proc=None, duration=None, timeout=None):
-    """Sample CPU and memory utilization every ``interval`` s while ``proc`` runs (or for ``duration`` s).
+def sample_utilization(interval, duration=None, stop=None):
+    """Sample CPU and memory utilization every ``interval`` s until ``stop`` is set or ``duration`` s passed.
 
-    Returns dict: cpu (list of %), mem (list of %), seconds (wall time), rc, timed_out.
-    A last partial interval is kept when the process ends in the middle of one.
+    ``stop`` is a ``threading.Event`` (set by :func:`_runner.run_sampled` when the command ended);
+    without it, sampling lasts ``duration`` seconds. A last partial interval is kept when sampling
+    ends in the middle of one. Returns dict: cpu (list of %), mem (list of %), seconds (wall time
+    of the sampling).
     """
+    if stop is None and duration is None:
+        raise ValueError("sample_utilization needs a stop event or a duration")
+    if stop is None:
+        stop = threading.Event()
     cpu, mem = [], []
     start = time.monotonic()
     prev = read_cpu_times()
-    rc = None
-    timed_out = False
     while True:
-        done = False
-        if proc is not None:
-            try:
-                rc = proc.wait(timeout=interval)
-                done = True
-            except subprocess.TimeoutExpired:
-                if timeout is not None and time.monotonic() - start > timeout:
-                    timed_out = True
-                    done = True
-        else:
-            left = duration - (time.monotonic() - start)
-            time.sleep(max(0.0, min(interval, left)))
-            done = time.monotonic() - start >= duration
+        wait = interval
+        if duration is not None:
+            wait = max(0.0, min(interval, duration - (time.monotonic() - start)))
+        done = stop.wait(wait)
+        if duration is not None and time.monotonic() - start >= duration:
+            done = True
         cur = read_cpu_times()
         value = cpu_util(prev, cur)
         if value is not None:
@@ -166,36 +162,11 @@ def sample_utilization(interval, proc=None, duration=None, timeout=None):
         prev = cur
         if done:
             break
-    return {"cpu": cpu, "mem": mem, "seconds": time.monotonic() - start, "rc": rc, "timed_out": timed_out}
+    return {"cpu": cpu, "mem": mem, "seconds": time.monotonic() - start}
 
 
-def run_sampled(argv, interval, cwd=None, env=None, timeout=None):
-    """Run ``argv`` while sampling; returns the sample dict plus ok/error/stderr."""
-    with tempfile.TemporaryFile() as err:
-        try:
-            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=err, start_new_session=True)
-        except OSError as exc:
-            return {"ok": False, "error": "cannot start %s: %s" % (argv[0], exc.strerror or exc), "cpu": [],
-                    "mem": [], "seconds": None, "rc": None, "stderr": ""}
-        try:
-            res = sample_utilization(interval, proc=proc, timeout=timeout)
-        finally:
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                proc.wait()
-        err.seek(0)
-        res["stderr"] = tail(err.read())
-    if res["timed_out"]:
-        res["ok"] = False
-        res["error"] = "timed out after %ss (process group killed)" % timeout
-    elif res["rc"] != 0:
-        res["ok"] = False
-        res["error"] = "exit status %s" % res["rc"]
-    else:
-        res["ok"] = True
-        res["error"] = None
-    return res
+def utilization_sampler(interval):
+    """A sampler for :func:`_runner.run_sampled`: CPU and memory utilization every ``interval`` s."""
+    def sampler(stop):
+        return sample_utilization(interval, stop=stop)
+    return sampler

@@ -177,14 +177,12 @@ msg:
   sample: "git/status: median 0.012 s over 10 runs, 0 failures"
 """
 
-import os
-import shlex
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, slug
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import bench_command, command_argument_spec
+from ansible_collections.o2edge.perf.plugins.module_utils._runner import (
+    CommandError, bench_command, command_argument_spec, command_from_params)
 
 
 def main():
@@ -207,35 +205,17 @@ def main():
     error = range_error(p, positive=("timeout",))
     if error:
         module.fail_json(msg=error)
-    if p["argv"] is not None and not p["argv"]:
-        module.fail_json(msg="argv must not be empty")
-    if p["shell"] and p["argv"] is not None:
-        module.fail_json(msg="shell=true needs cmd (a string), not argv")
-    if p["cmd"] is not None:
-        if not p["cmd"].strip():
-            module.fail_json(msg="cmd must not be empty")
-        if p["shell"]:
-            command = p["cmd"]
-            shown = p["cmd"]
-        else:
-            try:
-                command = shlex.split(p["cmd"])
-            except ValueError as exc:
-                module.fail_json(msg="cmd %r cannot be split into arguments: %s" % (p["cmd"], exc))
-            shown = p["cmd"]
-    else:
-        command = p["argv"]
-        shown = " ".join(shlex.quote(a) for a in command)
-    if p["chdir"] is not None:
-        if not os.path.isdir(p["chdir"]):
-            module.fail_json(msg="chdir %s is not a directory" % p["chdir"])
+    try:
+        argv, shown = command_from_params(p)
+    except CommandError as exc:
+        module.fail_json(msg=str(exc))
 
     name = p["name"] or "%s/%s" % (p["component"], slug(shown))
     context = base_context(command=shown, cwd=p["chdir"], shell=p["shell"])
     if p["prepare"]:
         context["prepare"] = p["prepare"]
     samples, failures, errors, _argv = bench_command(
-        command, p["runs"], p["warmup"], shell=p["shell"], cwd=p["chdir"],
+        argv, p["runs"], p["warmup"], cwd=p["chdir"],
         environment=p["environment"], timeout=p["timeout"], prepare=p["prepare"],
         prepare_shell=True, expect_rc=p["expect_rc"])
     record = make_record(name, p["component"], "s", samples, warmup=p["warmup"],

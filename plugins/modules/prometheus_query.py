@@ -17,7 +17,8 @@ description:
     per run), and returns one measurement record in the collection's single record shape.
   - Every run gets an outcome - V(success), V(server_timeout) (HTTP 503, C(errorType) timeout, the
     server-side O(timeout) expired), V(bad_query) (HTTP 400), V(unreachable) (refused, no route, DNS,
-    connect timeout), V(tls_error), V(client_timeout) (the client O(deadline) expired),
+    connect timeout), V(tls_error) (handshake or certificate failed, or plain http sent to a TLS port),
+    V(client_timeout) (the client O(deadline) expired),
     V(http_error) (any other HTTP status), V(not_success) (2xx but not C(status=success)).
   - Connects directly to the given URL; no proxy is used.
 author:
@@ -60,7 +61,7 @@ options:
     description: Resolution step of a range query (a Prometheus duration such as V(15s), or seconds). Required for V(range).
     type: str
   lookback:
-    description: Seconds before O(end) where a range query starts when O(start) is not given.
+    description: Seconds before O(end) where a range query starts when O(start) is not given. Must be above 0.
     type: float
     default: 3600
   timeout:
@@ -261,8 +262,6 @@ def main():
             module.fail_json(msg="step is required for query_type=range")
         if p["time"]:
             module.fail_json(msg="time applies to instant queries; use start/end for query_type=range")
-        if p["lookback"] <= 0:
-            module.fail_json(msg="lookback must be a positive number of seconds, got %s" % p["lookback"])
     elif p["start"] or p["end"] or p["step"]:
         module.fail_json(msg="start, end and step apply to query_type=range, not instant")
     if p["ca_file"] and not p["url"].strip().lower().startswith("https:"):

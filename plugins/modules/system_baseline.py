@@ -140,14 +140,15 @@ msg:
 """
 
 import os
-import shlex
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, utc_now
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import build_argv, child_env, command_argument_spec
-from ansible_collections.o2edge.perf.plugins.module_utils._sysinfo import host_facts, run_sampled, sample_utilization
+from ansible_collections.o2edge.perf.plugins.module_utils._runner import (
+    CommandError, child_env, command_argument_spec, command_from_params, run_sampled)
+from ansible_collections.o2edge.perf.plugins.module_utils._sysinfo import (
+    host_facts, sample_utilization, utilization_sampler)
 
 
 def main():
@@ -170,15 +171,13 @@ def main():
     has_cmd = p["argv"] is not None or p["cmd"] is not None
     if has_cmd and p["duration"]:
         module.fail_json(msg="duration applies without a command; with argv/cmd, sampling lasts as long as the command")
-    if p["argv"] is not None and not p["argv"]:
-        module.fail_json(msg="argv must not be empty")
-    if p["shell"] and p["cmd"] is None:
-        module.fail_json(msg="shell=true needs cmd (a string)")
+    try:
+        argv, shown = command_from_params(p)
+    except CommandError as exc:
+        module.fail_json(msg=str(exc))
     for path in p["paths"]:
         if not os.path.exists(path):
             module.fail_json(msg="paths: %s does not exist" % path)
-    if p["chdir"] is not None and not os.path.isdir(p["chdir"]):
-        module.fail_json(msg="chdir %s is not a directory" % p["chdir"])
     if not os.path.exists("/proc/stat"):
         module.fail_json(msg="system_baseline needs Linux /proc (no /proc/stat on this host)")
 
@@ -188,28 +187,19 @@ def main():
     failed = False
     mem_mb = (facts["memory"].get("total_bytes") or 0) // 1000000
     msg = "%s CPUs (%s), %s MB memory" % (facts["cpu_count"], facts["cpu_model"] or "model unknown", mem_mb)
-    if has_cmd:
-        if p["cmd"] is not None:
-            if p["shell"]:
-                argv = build_argv(p["cmd"], True)
-            else:
-                try:
-                    argv = shlex.split(p["cmd"])
-                except ValueError as exc:
-                    module.fail_json(msg="cmd %r cannot be split into arguments: %s" % (p["cmd"], exc))
-            shown = p["cmd"]
-        else:
-            argv = list(p["argv"])
-            shown = " ".join(shlex.quote(a) for a in argv)
-        res = run_sampled(argv, p["interval"], cwd=p["chdir"], env=child_env(p["environment"]), timeout=p["timeout"])
-        errors = [] if res["ok"] else [{"phase": "run", "run": 0, "rc": res["rc"], "seconds": res["seconds"],
-                                        "error": res["error"], "stderr": res["stderr"]}]
+    if argv is not None:
+        run = run_sampled(argv, utilization_sampler(p["interval"]), cwd=p["chdir"],
+                          env=child_env(p["environment"]), timeout=p["timeout"])
+        res = run["sampled"]
+        seconds = None if run["seconds"] is None else round(run["seconds"], 6)
+        errors = [] if run["ok"] else [{"phase": "run", "run": 0, "rc": run["rc"], "seconds": seconds,
+                                        "error": run["error"], "stderr": run["stderr"]}]
         context = base_context(started_at=started_at, command=shown, cwd=p["chdir"], interval=p["interval"])
         records.append(make_record("%s/command" % p["name"], "system", "s",
-                                   [res["seconds"]] if res["ok"] else [], warmup=0,
-                                   failures=0 if res["ok"] else 1, errors=errors, context=context))
-        failed = not res["ok"] and p["fail_on_error"]
-        msg += "; command %s in %.3f s" % ("ran" if res["ok"] else "FAILED (%s)" % res["error"], res["seconds"] or 0)
+                                   [run["seconds"]] if run["ok"] else [], warmup=0,
+                                   failures=0 if run["ok"] else 1, errors=errors, context=context))
+        failed = not run["ok"] and p["fail_on_error"]
+        msg += "; command %s in %.3f s" % ("ran" if run["ok"] else "FAILED (%s)" % run["error"], run["seconds"] or 0)
     elif p["duration"] > 0:
         res = sample_utilization(p["interval"], duration=p["duration"])
         context = base_context(started_at=started_at, duration=p["duration"], interval=p["interval"])

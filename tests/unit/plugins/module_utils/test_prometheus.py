@@ -4,8 +4,11 @@
 """Prometheus client: URL checks, outcome classification, and real HTTP against a loopback fake."""
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -27,19 +30,29 @@ def test_parse_url(url, expected):
 
 @pytest.mark.parametrize("url,needle", [
     ("", "url is empty"),
-    ("198.18.0.1:9090", "scheme must be http or https"),
-    ("ftp://x", "scheme must be http or https"),
-    ("http://", "no host"),
-    ("http://x:99999", "malformed"),
-    ("http://x:abc", "malformed"),
-    ("http://u:p@x:9090", "must not embed credentials"),
+    ("  ", "url is empty"),
+    (None, "url is empty"),
+    ("198.18.0.1:9090", "must use http or https"),
+    ("ftp://x", "url 'ftp://x' must use http or https, got scheme 'ftp'"),
+    ("http://", "url 'http://' has no host"),
+    ("http://x:99999", "url 'http://x:99999' is not a valid URL"),
+    ("http://x:abc", "url 'http://x:abc' is not a valid URL"),
+    ("http://u:p@x:9090", "url 'http://***@x:9090' must not embed credentials"),
     ("http://x:9090/api/v1/query?query=up", "without query or fragment"),
+    ("http://x:9090/#frag", "without query or fragment"),
     ("http://x y:9090", "white space"),
 ])
 def test_parse_url_malformed(url, needle):
     with pytest.raises(pq.PromError) as err:
         pq.parse_url(url)
     assert needle in str(err.value)
+
+
+def test_parse_url_never_shows_credentials():
+    for url in ("http://user:s3cret@x:9090", "http://user:s3cret@x:9090/?q=1", "ftp://user:s3cret@x"):
+        with pytest.raises(pq.PromError) as err:
+            pq.parse_url(url)
+        assert "s3cret" not in str(err.value)
 
 
 @pytest.mark.parametrize("status,payload,outcome", [
@@ -77,6 +90,16 @@ def test_range_params():
     assert p["start"] == "2026-01-01T00:00:00Z"
     with pytest.raises(pq.PromError):
         pq.range_params(end="2026-01-01T01:00:00Z", step="60")
+    # no lookback given: one hour
+    assert pq.range_params(step="15s", now=5000.0)["start"] == "1400.000"
+
+
+@pytest.mark.parametrize("lookback", [0, 0.0, -60, float("nan")])
+def test_range_params_refuses_a_lookback_that_is_not_positive(lookback):
+    # 0 is not "the default": a silent 3600 would query another range than asked for
+    with pytest.raises(pq.PromError) as err:
+        pq.range_params(step="15s", lookback=lookback, now=1000.0)
+    assert "lookback must be a positive number of seconds, got %r" % (lookback,) in str(err.value)
 
 
 # --------------------------------------------------------------------- loopback fake server
@@ -126,7 +149,7 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture()
 def server():
     srv = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     Handler.seen = []
     yield "http://127.0.0.1:%d/prefix" % srv.server_address[1]
@@ -185,9 +208,132 @@ def test_unreachable():
 
 
 def test_tls_error_against_plain_http(server):
+    # the plain server's answer to the ClientHello is no TLS record: the handshake fails
     res = pq.query_once(pq.Target(server.replace("http://", "https://")), "up", deadline=2)
-    assert res["outcome"] in ("tls_error", "http_error", "unreachable")
-    assert not res["ok"]
+    assert res["outcome"] == "tls_error" and not res["ok"]
+    assert res["http_status"] is None and res["error"].startswith("TLS failed")
+
+
+# --------------------------------------------------------------------- loopback TLS server
+
+def _self_signed(name):
+    """(key PEM, certificate PEM) of a self-signed CA certificate valid for 127.0.0.1."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("tls")
+    key, cert = _self_signed("o2edge test server")
+    _other_key, other = _self_signed("o2edge other CA")
+    (base / "key.pem").write_bytes(key)
+    (base / "cert.pem").write_bytes(cert)
+    (base / "other-ca.pem").write_bytes(other)
+    return {"key": str(base / "key.pem"), "cert": str(base / "cert.pem"), "other_ca": str(base / "other-ca.pem")}
+
+
+@pytest.fixture()
+def tls_server(certs):
+    srv = HTTPServer(("127.0.0.1", 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(certs["cert"], certs["key"])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    Handler.seen = []
+    yield "https://127.0.0.1:%d" % srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_tls_with_the_right_ca(tls_server, certs):
+    res = pq.query_once(pq.Target(tls_server, ca_file=certs["cert"]), "up", deadline=5)
+    assert res["ok"] and res["outcome"] == "success"
+
+
+@pytest.mark.parametrize("ca", ["other_ca", None])
+def test_tls_certificate_not_trusted_is_a_tls_error(tls_server, certs, ca):
+    # a CA that did not sign the server's certificate (or the system CAs): verification fails
+    # in the handshake, before any HTTP: never an HTTP error
+    res = pq.query_once(pq.Target(tls_server, ca_file=certs[ca] if ca else None), "up", deadline=5)
+    assert res["outcome"] == "tls_error" and not res["ok"]
+    assert res["http_status"] is None and "certificate verify failed" in res["error"]
+    assert Handler.seen == []
+
+
+def test_tls_without_validation(tls_server):
+    res = pq.query_once(pq.Target(tls_server, validate_certs=False), "up", deadline=5)
+    assert res["ok"] and res["outcome"] == "success"
+
+
+def test_https_to_a_plain_tcp_server_is_a_tls_error():
+    # a server that answers anything but TLS to the ClientHello
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        conn, _addr = listener.accept()
+        with conn:
+            try:
+                conn.recv(4096)
+                conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n" * 4)
+                conn.recv(4096)  # until the client gives up
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        res = pq.query_once(pq.Target("https://127.0.0.1:%d" % listener.getsockname()[1]), "up", deadline=5)
+    finally:
+        thread.join(5)
+        listener.close()
+    assert res["outcome"] == "tls_error" and res["error"].startswith("TLS failed")
+
+
+@pytest.mark.parametrize("answer", [
+    b"Client sent an HTTP request to an HTTPS server.\n",  # Go's net/http (Prometheus)
+    b"<html><center>The plain HTTP request was sent to HTTPS port</center></html>",  # nginx
+])
+def test_plain_http_to_a_tls_port_is_a_tls_error(answer):
+    class TlsPort(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.send_response(400)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+    srv = HTTPServer(("127.0.0.1", 0), TlsPort)
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        res = pq.query_once(pq.Target("http://127.0.0.1:%d" % srv.server_address[1]), "up", deadline=5)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert res["outcome"] == "tls_error" and "https://" in res["error"]
+    assert res["http_status"] == 400
 
 
 def test_build_info(server):

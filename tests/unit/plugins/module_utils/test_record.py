@@ -3,11 +3,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _record as rec
+from ansible_collections.o2edge.perf.plugins.module_utils._stats import STAT_KEYS
 
 
 def test_record_shape():
@@ -49,6 +51,39 @@ def test_validate_finds_problems():
 def test_name_required():
     with pytest.raises(ValueError):
         rec.make_record("", "command", "s", [])
+
+
+@pytest.mark.parametrize("bad,error,needle", [
+    (None, TypeError, "record git/status: samples[1] is None, not a number"),
+    (float("nan"), ValueError, "record git/status: samples[1] is nan, not a finite number"),
+    (float("inf"), ValueError, "record git/status: samples[1] is inf, not a finite number"),
+    (True, TypeError, "record git/status: samples[1] is True, not a number"),
+    ("0.2", TypeError, "record git/status: samples[1] is '0.2', not a number"),
+])
+def test_bad_sample_is_refused_naming_the_index(bad, error, needle):
+    with pytest.raises(error) as err:
+        rec.make_record("git/status", "git", "s", [0.1, bad, 0.3])
+    assert str(err.value) == needle
+
+
+def test_samples_must_be_a_list():
+    with pytest.raises(TypeError, match="record x: samples must be a list of numbers, got None"):
+        rec.make_record("x", "command", "s", None)
+    assert rec.make_record("x", "command", "s", (1, 2.5))["samples"] == [1.0, 2.5]
+
+
+def test_record_shape_is_documented_in_the_project():
+    # the record shape lives in the project's own docs/statistics.md, which _record.py cites
+    root = os.path.dirname(os.path.dirname(os.path.abspath(rec.__file__)))
+    root = os.path.dirname(root)
+    doc_path = os.path.join(root, "docs", "statistics.md")
+    assert "docs/statistics.md" in rec.__doc__
+    with open(doc_path) as handle:
+        doc = handle.read()
+    for key in rec.RECORD_KEYS:
+        assert "| `%s` |" % key in doc, "docs/statistics.md does not describe the record key %s" % key
+    for key in STAT_KEYS + ("outliers", "slow_first_run"):
+        assert "`%s`" % key in doc
 
 
 def test_slug_and_tail():

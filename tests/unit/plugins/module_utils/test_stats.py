@@ -89,6 +89,17 @@ def test_slow_first_run():
     assert not st.slow_first_run([3.0, 1.0])  # too few samples to tell
 
 
+def test_slow_first_run_needs_three_samples():
+    # With two samples the first one's modified z-score is always +/-0.6745 (MAD is half their
+    # distance), so the "at least 3 samples" guard only shows with a threshold below that.
+    assert st.modified_zscores([3.0, 1.0])[0] == pytest.approx(0.6745)
+    assert not st.slow_first_run([3.0, 1.0], threshold=0.5)  # n = 2: too few to tell
+    assert not st.slow_first_run([3.0], threshold=-1.0)  # n = 1 (z is 0 > -1, but too few)
+    assert st.slow_first_run([3.0, 1.0, 1.0])  # n = 3 is enough (MAD 0: z = +inf)
+    assert st.slow_first_run([3.0, 1.0, 1.1], threshold=0.5)  # n = 3 with the lowered threshold
+    assert not st.slow_first_run([1.0, 1.0, 3.0])  # the slow run is not the first
+
+
 def test_rejects_bad_samples():
     with pytest.raises(TypeError):
         st.summarize([1.0, "2"])

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import sys
+import threading
 
 import pytest
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _sysinfo as si
+from ansible_collections.o2edge.perf.plugins.module_utils._runner import run_sampled
 
 CPUINFO_X86 = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel\t\t: 85\nmodel name\t: Intel(R) Xeon(R) Gold 6248\n"
 CPUINFO_ARM = "processor\t: 0\nBogoMIPS\t: 48.00\n\nHardware\t: BCM2835\nModel\t\t: Raspberry Pi 4 Model B\n"
@@ -44,13 +46,25 @@ def test_host_facts(tmp_path):
     assert set(facts["load"]) == {"1m", "5m", "15m"}
 
 
-def test_run_sampled_ok_and_failure():
-    res = si.run_sampled([sys.executable, "-c", "import time; time.sleep(0.3)"], 0.05)
-    assert res["ok"] and res["rc"] == 0 and res["cpu"] and len(res["cpu"]) == len(res["mem"])
-    assert all(0.0 <= v <= 100.0 for v in res["cpu"])
-    bad = si.run_sampled([sys.executable, "-c", "import sys; sys.stderr.write('no'); sys.exit(3)"], 0.05)
-    assert not bad["ok"] and bad["error"] == "exit status 3" and bad["stderr"] == "no"
-    slow = si.run_sampled(["sleep", "30"], 0.05, timeout=0.2)
-    assert not slow["ok"] and "timed out" in slow["error"]
-    missing = si.run_sampled(["/nonexistent/x"], 0.05)
-    assert not missing["ok"] and "cannot start" in missing["error"]
+def test_sample_utilization_until_stopped():
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    res = si.sample_utilization(0.05, stop=stop)
+    assert res["cpu"] and len(res["cpu"]) == len(res["mem"])
+    assert all(0.0 <= v <= 100.0 for v in res["cpu"] + res["mem"])
+    assert res["seconds"] >= 0.3
+
+
+def test_sample_utilization_for_a_duration():
+    res = si.sample_utilization(0.05, duration=0.2)
+    assert res["cpu"] and res["seconds"] >= 0.2
+    with pytest.raises(ValueError):
+        si.sample_utilization(0.05)
+
+
+def test_utilization_sampler_with_the_runner():
+    res = run_sampled([sys.executable, "-c", "import time; time.sleep(0.3)"], si.utilization_sampler(0.05))
+    assert res["ok"] and res["rc"] == 0
+    sampled = res["sampled"]
+    assert sampled["cpu"] and len(sampled["cpu"]) == len(sampled["mem"])
+    assert all(0.0 <= v <= 100.0 for v in sampled["cpu"])

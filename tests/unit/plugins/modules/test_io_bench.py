@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import os
+import types
 
 import pytest
 
+from ansible_collections.o2edge.perf.plugins.module_utils import _iobench
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 from ansible_collections.o2edge.perf.plugins.modules import io_bench
 from tests.unit.module_runner import run_module
@@ -23,6 +25,35 @@ def test_records(tmp_path):
         assert validate_record(rec) == [] and len(rec["samples"]) == 2
     assert res["write_mb_s"] > 0 and res["read_mb_s"] > 0
     assert os.listdir(str(tmp_path)) == []
+
+
+def test_figures_are_the_measured_time(tmp_path, monkeypatch):
+    # a fake clock that moves 0.5 s per write call and 0.1 s per read call
+    clock = {"now": 50.0}
+
+    class SlowOS(object):
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def write(self, fd, data):
+            clock["now"] += 0.5
+            return os.write(fd, data)
+
+        def readv(self, fd, buffers):
+            clock["now"] += 0.1
+            return os.readv(fd, buffers)
+
+    monkeypatch.setattr(_iobench, "os", SlowOS())
+    monkeypatch.setattr(_iobench, "time", types.SimpleNamespace(monotonic=lambda: clock["now"]))
+    # 1 MB in 256 KiB blocks: 4 writes (2.0 s), 4 reads and one at EOF (0.5 s)
+    res = run_module(io_bench, {"path": str(tmp_path), "size_mb": 1, "runs": 2, "block_kb": 256})
+    assert res["failed"] is False
+    by_name = dict((r["name"].rsplit("/", 1)[1], r["samples"]) for r in res["records"])
+    assert by_name["write_seconds"] == [pytest.approx(2.0)] * 2
+    assert by_name["read_seconds"] == [pytest.approx(0.5)] * 2
+    # throughput = size / seconds
+    assert by_name["write"] == [pytest.approx(0.5)] * 2 and by_name["read"] == [pytest.approx(2.0)] * 2
+    assert res["write_mb_s"] == pytest.approx(0.5) and res["read_mb_s"] == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -3,10 +3,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
+import subprocess
 import sys
+import time
+import types
 
 import pytest
 
+from ansible_collections.o2edge.perf.plugins.module_utils import _runner
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 from ansible_collections.o2edge.perf.plugins.modules import system_baseline
 from tests.unit.module_runner import run_module
@@ -28,6 +32,35 @@ def test_sampling_a_command():
     assert len(res["records"][0]["samples"]) == 1 and res["records"][1]["unit"] == "%"
 
 
+def test_command_is_timed_by_the_runner(monkeypatch):
+    # the clock starts before the spawn and stops when the command is reaped (no polling wait)
+    events = []
+    real_popen = subprocess.Popen
+
+    class LoggedPopen(real_popen):
+        def __init__(self, *args, **kwargs):
+            events.append("spawn")
+            super(LoggedPopen, self).__init__(*args, **kwargs)
+
+        def wait(self, timeout=None):
+            assert timeout is None, "the command must be waited for in waitpid, not polled"
+            rc = super(LoggedPopen, self).wait(timeout)
+            events.append("reaped")
+            return rc
+
+    def monotonic():
+        events.append("clock")
+        return time.monotonic()
+
+    monkeypatch.setattr(_runner, "time", types.SimpleNamespace(monotonic=monotonic))
+    monkeypatch.setattr(_runner, "subprocess", types.SimpleNamespace(Popen=LoggedPopen, DEVNULL=subprocess.DEVNULL))
+    res = run_module(system_baseline, {"argv": ["sleep", "0.1"], "interval": 0.05})
+    assert res["failed"] is False
+    command = res["records"][0]
+    assert command["name"] == "system/command" and command["samples"][0] >= 0.1
+    assert events[:4] == ["clock", "spawn", "reaped", "clock"]
+
+
 def test_failed_command():
     res = run_module(system_baseline, {"cmd": "exit 2", "shell": True, "interval": 0.05})
     assert res["failed"] is True and res["records"][0]["failures"] == 1
@@ -44,6 +77,11 @@ def test_duration_sampling():
     ({"argv": ["true"], "duration": 1}, "duration applies without a command"),
     ({"paths": ["/nonexistent/x"]}, "paths: /nonexistent/x does not exist"),
     ({"shell": True}, "shell=true needs cmd"),
+    # the same command checks as command_bench (one source: _runner.command_from_params)
+    ({"argv": []}, "argv must not be empty"),
+    ({"cmd": "echo 'unterminated"}, "cannot be split"),
+    ({"argv": ["true"], "chdir": "/nonexistent/dir"}, "chdir /nonexistent/dir is not a directory"),
+    ({"argv": ["true"], "timeout": 0}, "timeout must be a positive"),
 ])
 def test_bad_input(args, needle):
     res = run_module(system_baseline, args)
