@@ -25,6 +25,20 @@ SITES = {
     "edge4": {"idx": 4, "full": False},
 }
 STALE = {"name": "stale", "idx": 102, "impostor_of": "edge2"}
+# Hosts that answer SSH with host keys of their own, for the stale-address search to tell apart
+# from edge2's real address: the impostor at the stale address (above), a second impostor at
+# another old address, and a decoy range 198.18.104.8/29 whose six addresses share one sshd.
+IMPOSTORS = [
+    {"name": "stale", "idx": 102, "extra": []},
+    {"name": "stale2", "idx": 103, "extra": []},
+    {"name": "decoy", "idx": 104, "extra": [9, 11, 12, 13, 14]},
+]
+DECOY_RANGE = "198.18.104.8/29"
+
+
+def impostor_ips(imp):
+    """Every address an impostor answers on (its own .10 and its extra host numbers)."""
+    return [edge_ip(imp["idx"])] + ["198.18.%d.%d" % (imp["idx"], n) for n in imp["extra"]]
 PORTS = {"ssh": 22, "prometheus": 9090, "node_exporter": 9100, "kubernetes": 6443, "o2ims": 8080,
          "registry": 5000}
 FULL_SERVICES = ["ssh", "prometheus", "node_exporter", "kubernetes", "o2ims"]

@@ -24,7 +24,9 @@ def lab_env():
     return env
 
 
-def write_configs(client_key, host_pubs, stale_pub):
+def write_configs(client_key, host_pubs, impostor_pubs):
+    """Write the users' files; ``impostor_pubs`` maps each impostor (stale, stale2, decoy) to its
+    public host key, published as ``<name>-host-key.pub`` for tests to recognise it."""
     ssh_dir = path("ssh")
     lines = []
     for site, v in SITES.items():
@@ -81,4 +83,5 @@ def write_configs(client_key, host_pubs, stale_pub):
                             "o2edge_kpt_root": path("repo", "packages"),
                             "o2edge_prometheus_url": "http://%s:9090" % MGMT_IP}, sort_keys=False))
     write(path("env"), "".join("export %s=%s\n" % (k, v) for k, v in sorted(lab_env().items())))
-    write(path("stale-host-key.pub"), stale_pub + "\n")
+    for name, pub in sorted(impostor_pubs.items()):
+        write(path("%s-host-key.pub" % name), pub + "\n")

@@ -5,7 +5,7 @@ import shutil
 
 import yaml
 
-from .common import (FULL_SERVICES, HERE, MGMT_IP, SITES, STALE, edge_ip, edge_ns, path, run, write)
+from .common import (FULL_SERVICES, HERE, MGMT_IP, SITES, edge_ip, edge_ns, path, run, write)
 from .procs import start
 
 
@@ -51,7 +51,7 @@ def make_pki():
 
 
 SSHD_CONFIG = """# o2edge lab sshd for {site} (this edge's own /etc/ssh, bind-mounted in its mount namespace)
-ListenAddress {ip}
+{listen}
 Port 22
 HostKey /etc/ssh/ssh_host_ed25519_key
 PidFile /run/sshd.pid
@@ -67,7 +67,7 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 """
 
 
-def make_edge_files(site, idx, client_pub):
+def make_edge_files(site, idx, client_pub, ips=None):
     base = path("edges", site)
     etc = os.path.join(base, "etc-ssh")
     os.makedirs(os.path.join(etc, "authorized_keys"), exist_ok=True)
@@ -75,7 +75,8 @@ def make_edge_files(site, idx, client_pub):
         os.chmod(d, 0o755)
     host_pub = keygen(os.path.join(etc, "ssh_host_ed25519_key"), "root@" + site)
     if not os.path.exists(os.path.join(etc, "sshd_config")):
-        write(os.path.join(etc, "sshd_config"), SSHD_CONFIG.format(site=site, ip=edge_ip(idx)))
+        listen = "\n".join("ListenAddress %s" % ip for ip in (ips or [edge_ip(idx)]))
+        write(os.path.join(etc, "sshd_config"), SSHD_CONFIG.format(site=site, listen=listen))
     if os.path.exists("/etc/ssh/moduli") and not os.path.exists(os.path.join(etc, "moduli")):
         shutil.copy("/etc/ssh/moduli", os.path.join(etc, "moduli"))
     write(os.path.join(etc, "authorized_keys", "root"), client_pub + "\n", 0o600)
@@ -154,9 +155,3 @@ def start_edge_services(site, idx, only=None):
         start(site + "-o2ims", ["/usr/bin/python3", os.path.join(HERE, "standin.py"), "o2ims",
                                 "--listen", ip, "--port", "8080", "--site", site],
               ns=ns, marker="standin.py o2ims --listen " + ip)
-
-
-def start_stale(client_pub):
-    site, idx = STALE["name"], STALE["idx"]
-    make_edge_files(site, idx, client_pub)
-    start_sshd(site, idx)

@@ -21,8 +21,8 @@ import subprocess
 import time
 
 from . import common
-from .common import (CTL, FULL_SERVICES, LAB_RANGE, MGMT_IP, PORTS, PREFIX, SITES, STALE, LabError,  # noqa: F401
-                     check_prereqs, ctl_prefix, edge_ip, edge_ns, log, path, run, short_path, write)  # noqa: F401
+from .common import (CTL, FULL_SERVICES, LAB_RANGE, MGMT_IP, PORTS, PREFIX, SITES, STALE, IMPOSTORS, LabError,  # noqa: F401
+                     check_prereqs, ctl_prefix, edge_ip, edge_ns, impostor_ips, log, path, run, short_path, write)  # noqa: F401
 from .configs import lab_env, write_configs  # noqa: F401
 from .edges import keygen, make_edge_files, make_pki, mgmt_jobs, prom_config, start_edge_services, \
     start_prometheus, start_sshd  # noqa: F401
@@ -37,7 +37,7 @@ LAB_DIR = common.LAB_DIR
 
 
 def expected_components():
-    names = ["ctl-registry", "mgmt-prometheus", STALE["name"] + "-ssh"]
+    names = ["ctl-registry", "mgmt-prometheus"] + [imp["name"] + "-ssh" for imp in IMPOSTORS]
     for site, v in SITES.items():
         names += [site + "-" + s for s in (FULL_SERVICES if v["full"] else ["ssh"])]
     return names
@@ -51,7 +51,7 @@ def healthy():
         info = rec.get(name)
         if not info or not _alive(info["pid"], info["marker"], info.get("ns")):
             return False
-    if sorted(lab_namespaces()) != sorted([CTL, edge_ns(STALE["name"])] + [edge_ns(s) for s in SITES]):
+    if sorted(lab_namespaces()) != sorted([CTL] + [edge_ns(i["name"]) for i in IMPOSTORS] + [edge_ns(s) for s in SITES]):
         return False
     return guard_route_present()
 
@@ -113,18 +113,22 @@ def up():
     for site, v in SITES.items():
         host_pubs[site] = make_edge_files(site, v["idx"], client_pub)
         start_edge_services(site, v["idx"])
-    stale_pub = make_edge_files(STALE["name"], STALE["idx"], client_pub)
-    start_sshd(STALE["name"], STALE["idx"])
+    impostor_pubs = {}
+    for imp in IMPOSTORS:
+        impostor_pubs[imp["name"]] = make_edge_files(imp["name"], imp["idx"], client_pub, ips=impostor_ips(imp))
+        start_sshd(imp["name"], imp["idx"])
     make_containers_conf()
     start_registry()
     start_prometheus("mgmt", CTL, MGMT_IP, mgmt_jobs())
     make_repo()
-    write_configs(client_key, host_pubs, stale_pub)
+    write_configs(client_key, host_pubs, impostor_pubs)
     # Wait for every listener before declaring the lab up.
     for site, v in SITES.items():
         for svc in (FULL_SERVICES if v["full"] else ["ssh"]):
             wait_port(CTL, edge_ip(v["idx"]), PORTS[svc])
-    wait_port(CTL, edge_ip(STALE["idx"]), 22)
+    for imp in IMPOSTORS:
+        for ip in impostor_ips(imp):
+            wait_port(CTL, ip, 22)
     wait_port(CTL, MGMT_IP, 5000)
     wait_port(CTL, MGMT_IP, 9090)
     push_fn_images()

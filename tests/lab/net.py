@@ -1,7 +1,7 @@
 """Namespaces, links, addresses and the guard route of the lab's network."""
 import os
 
-from .common import (CTL, LAB_RANGE, MGMT_IP, PREFIX, SITES, STALE, ctl_ip, edge_ip, edge_ns, ns_exec,
+from .common import (CTL, LAB_RANGE, MGMT_IP, PREFIX, IMPOSTORS, SITES, ctl_ip, impostor_ips, edge_ip, edge_ns, ns_exec,
                      run)
 from . import common
 
@@ -37,7 +37,7 @@ def make_network():
     ns_exec(CTL, ["ip", "link", "set", "lo", "up"])
     # The management services' address (no dummy interfaces on these kernels: lo carries it).
     ns_exec(CTL, ["ip", "addr", "add", MGMT_IP + "/32", "dev", "lo"])
-    for site, idx in [(s, v["idx"]) for s, v in SITES.items()] + [(STALE["name"], STALE["idx"])]:
+    for site, idx in [(s, v["idx"]) for s, v in SITES.items()] + [(i["name"], i["idx"]) for i in IMPOSTORS]:
         ns = edge_ns(site)
         run(["ip", "netns", "add", ns])
         ns_exec(ns, ["ip", "link", "set", "lo", "up"])
@@ -49,6 +49,10 @@ def make_network():
         ns_exec(CTL, ["ip", "link", "set", a, "up"])
         ns_exec(ns, ["ip", "link", "set", b, "name", "eth0"])
         ns_exec(ns, ["ip", "addr", "add", edge_ip(idx) + "/24", "dev", "eth0"])
+        for imp in IMPOSTORS:
+            if imp["idx"] == idx:
+                for extra in impostor_ips(imp)[1:]:
+                    ns_exec(ns, ["ip", "addr", "add", extra + "/24", "dev", "eth0"])
         ns_exec(ns, ["ip", "link", "set", "eth0", "up"])
         # Only the lab range goes back to the controller; there is no default route anywhere.
         ns_exec(ns, ["ip", "route", "add", LAB_RANGE, "via", ctl_ip(idx)])

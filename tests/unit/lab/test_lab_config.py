@@ -25,7 +25,7 @@ def test_prometheus_config_groups_targets_per_job():
 
 def test_configs_list_edge2_at_its_stale_address_and_pin_keys_by_site(labdir):
     pubs = {s: "ssh-ed25519 AAAAkey%s root@%s" % (s, s) for s in lab.SITES}
-    lab.write_configs(str(labdir / "ssh" / "id_ed25519"), pubs, "ssh-ed25519 AAAAimpostor root@stale")
+    lab.write_configs(str(labdir / "ssh" / "id_ed25519"), pubs, {"stale": "ssh-ed25519 AAAAimpostor root@stale"})
     stale = yaml.safe_load((labdir / "edge-sites.yml").read_text())
     fixed = yaml.safe_load((labdir / "edge-sites-fixed.yml").read_text())
     addr = {s["name"]: s["address"] for s in stale["sites"]}
