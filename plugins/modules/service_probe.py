@@ -26,7 +26,10 @@ description:
   - Targets can be given directly (O(targets)) or built from edge sites as the
     M(o2edge.perf.edge_sites) inventory plugin sets them in the C(edge_site) host variable (O(sites)).
   - Tokens are never returned; give them through O(tokens) or a target's O(targets[].token) (both no_log),
-    or as files.
+    or as files. Every token a probe sends (given, or read from a token file or a kubeconfig) is masked
+    out of the details and info, also when a server echoes it back.
+  - The module fails (C(failed=true)) only for invalid arguments, naming the field. A service that is down is
+    a result with its state, not a failure (C(failed=false)).
   - The module only reads; it probes in check mode too.
 author:
   - o2edge.perf contributors (@o2edge)
@@ -57,18 +60,25 @@ options:
         description: Service name (a column of the matrix). Defaults to O(targets[].kind).
         type: str
       kind:
-        description: What to probe.
+        description:
+          - What to probe, one of V(tcp), V(ssh), V(http), V(prometheus), V(kubernetes).
+          - Any other value fails the module with a message naming the target and the kind.
         type: str
         required: true
-        choices: [tcp, ssh, http, prometheus, kubernetes]
       address:
-        description: IPv4, IPv6 address or DNS name. Required unless O(targets[].url) or O(targets[].kubeconfig) is given.
+        description:
+          - One IPv4 or IPv6 address or DNS name (no white space or commas).
+          - Required unless O(targets[].url) or (for V(kubernetes)) O(targets[].kubeconfig) is given.
         type: str
       port:
-        description: TCP port. Defaults to 22 (ssh), 6443 (kubernetes), 9090 (prometheus).
+        description:
+          - TCP port. Defaults to 22 (ssh), 6443 (kubernetes), 9090 (prometheus); required for V(tcp).
+          - Taken from O(targets[].url) when that is given.
         type: int
       url:
-        description: Base URL (V(http), V(prometheus), V(kubernetes)); for V(http) the URL fetched.
+        description:
+          - Base URL (V(http), V(prometheus), V(kubernetes) only); for V(http) the URL fetched, and required.
+          - Sets the address and port probed; must not embed credentials.
         type: str
       expect_status:
         description: HTTP statuses that count as up (V(http)).
@@ -88,7 +98,13 @@ options:
         description: File holding the bearer token for V(kubernetes).
         type: path
       kubeconfig:
-        description: A kubeconfig giving the V(kubernetes) server, CA and credentials (token, tokenFile or client certificate).
+        description:
+          - A kubeconfig giving the V(kubernetes) server, CA and credentials (token, tokenFile or client certificate);
+            V(kubernetes) only.
+          - Its server, CA and TLS server name are used instead of O(targets[].address), O(targets[].url),
+            O(targets[].ca_file) and O(targets[].tls_server_name); its credentials unless O(targets[].token)
+            is given, and O(targets[].token_file) only when it has none. exec and auth-provider credentials are
+            not supported.
         type: path
       context:
         description: Context of O(targets[].kubeconfig) to use instead of its current-context.
@@ -113,7 +129,9 @@ options:
         description: SSH private key for the login.
         type: path
       login:
-        description: Also log in (BatchMode, strict host-key checking) and run C(true). Defaults to O(ssh_login).
+        description:
+          - Also log in (BatchMode, strict host-key checking against the pin or O(targets[].known_hosts) only,
+            under the alias) and run C(true). Defaults to O(ssh_login).
         type: bool
       connect_timeout:
         description: Seconds to wait for the TCP connection. Defaults to O(connect_timeout).
@@ -125,7 +143,9 @@ options:
     description:
       - Edge sites, each as the C(edge_site) host variable of the M(o2edge.perf.edge_sites) inventory plugin
         (name, address, ssh, services). Every site gets an V(ssh) target and one per service.
-      - Must not contain tokens or passwords; give tokens through O(tokens).
+      - Must not contain secrets - a value under a secret-named key (C(token), C(password), C(api_key) and the
+        like) or secret material (a private key, a JWT, a URL with a password or a token parameter); the module
+        fails naming the first one. Give tokens through O(tokens).
     type: list
     elements: dict
     default: []
@@ -159,6 +179,7 @@ notes:
   - A V(host_key_mismatch) is reported when the server's key differs from the pin or known_hosts entry, and also
     when no key is known for the site at all.
   - Probes go to the addresses given, nowhere else; DNS names are resolved once per run.
+  - C(ssh-keyscan) and C(ssh) get the address after C(--), so an address is never read as an option.
 seealso:
   - plugin: o2edge.perf.edge_sites
     plugin_type: inventory
@@ -210,11 +231,12 @@ results:
       type: str
       sample: kubernetes
     address:
-      description: Address probed.
+      description: Address probed (the host of the url or of the kubeconfig's server when one is given);
+        null when it could not be known (an unreadable kubeconfig).
       type: str
       sample: 192.0.2.10
     port:
-      description: Port probed.
+      description: Port probed (from the url or the kubeconfig's server when one is given); null when not known.
       type: int
       sample: 6443
     ok:
@@ -234,7 +256,7 @@ results:
       type: float
       sample: 0.3
     detail:
-      description: What was seen, in words.
+      description: What was seen, in words; tokens are masked as C(********).
       type: str
       sample: "ready (5 checks ok), live, version v1.30.0"
     info:
@@ -304,7 +326,6 @@ msg:
 """
 
 import os
-from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -312,11 +333,14 @@ from ansible_collections.o2edge.perf.plugins.module_utils._edge_sites import sit
 from ansible_collections.o2edge.perf.plugins.module_utils._probe import (
     default_context, probe_all, matrix, summarize, table)
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record
+from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, secret_value_reason
+from ansible_collections.o2edge.perf.plugins.module_utils._services import (
+    DEFAULT_PORTS, PROBE_KINDS, UrlError, url_endpoint)
 
 TARGET_SPEC = dict(
     site=dict(type="str", required=True),
     service=dict(type="str"),
-    kind=dict(type="str", required=True, choices=["tcp", "ssh", "http", "prometheus", "kubernetes"]),
+    kind=dict(type="str", required=True),
     address=dict(type="str"),
     port=dict(type="int"),
     url=dict(type="str"),
@@ -337,17 +361,28 @@ TARGET_SPEC = dict(
     connect_timeout=dict(type="float"),
     timeout=dict(type="float"),
 )
-DEFAULT_PORTS = {"ssh": 22, "kubernetes": 6443, "prometheus": 9090}
+ARGUMENT_SPEC = dict(
+    targets=dict(type="list", elements="dict", default=[], options=TARGET_SPEC),
+    sites=dict(type="list", elements="dict", default=[]),
+    services=dict(type="list", elements="str", default=[]),
+    tokens=dict(type="dict", default={}, no_log=True),
+    ssh_login=dict(type="bool", default=False),
+    concurrency=dict(type="int", default=64),
+    connect_timeout=dict(type="float", default=2.0),
+    timeout=dict(type="float", default=5.0),
+)
 FILE_FIELDS = ("ca_file", "token_file", "kubeconfig", "known_hosts", "key_file")
-SECRET_WORDS = ("token", "password", "passwd", "passphrase", "secret")
+URL_KINDS = ("http", "prometheus", "kubernetes")
 
 
 def _find_secret(value, path):
+    """The path of the first secret in ``value``: a secret-named key with a value, or secret material."""
     if isinstance(value, dict):
         for k, v in value.items():
-            if str(k).lower() in SECRET_WORDS and v:
-                return "%s.%s" % (path, k)
-            found = _find_secret(v, "%s.%s" % (path, k))
+            sub = "%s.%s" % (path, k)
+            if v and is_secret_key(str(k)):
+                return sub
+            found = _find_secret(v, sub)
             if found:
                 return found
     elif isinstance(value, list):
@@ -355,37 +390,55 @@ def _find_secret(value, path):
             found = _find_secret(v, "%s[%d]" % (path, i))
             if found:
                 return found
+    elif secret_value_reason(value):
+        return path
     return None
 
 
-def check_target(t, index, ssh_login):
-    """Complete one target in place; return an error message or None."""
-    where = "targets[%d] (site %s, service %s)" % (index, t.get("site"), t.get("service") or t.get("kind"))
-    t["service"] = t.get("service") or t["kind"]
-    if t.get("port") is None:
-        t["port"] = DEFAULT_PORTS.get(t["kind"])
-    if t["kind"] == "tcp" and t.get("port") is None:
+def _address_error(address):
+    if not isinstance(address, str) or not address.strip():
+        return "address must be a host name or an IP address"
+    if any(c.isspace() or c in ",\0" for c in address):
+        return "address must be one host name or IP address (no white space, commas or NUL)"
+    return None
+
+
+def check_target(t, where, ssh_login):
+    """Complete one target in place; return an error message naming ``where`` and the field, or None."""
+    kind = t.get("kind")
+    if kind not in PROBE_KINDS:
+        if kind is None:
+            return "%s: kind is missing (the service name is not a well-known one); give kind, one of %s" % (
+                where, ", ".join(PROBE_KINDS))
+        return "%s: kind %r is not a probe kind; the kinds are %s" % (where, kind, ", ".join(PROBE_KINDS))
+    t["service"] = t.get("service") or kind
+    if t.get("url"):
+        if kind not in URL_KINDS:
+            return "%s: url is only for kinds %s, not %s" % (where, ", ".join(URL_KINDS), kind)
+        try:
+            _scheme, t["address"], t["port"], _path, _query = url_endpoint(t["url"])
+        except UrlError as exc:
+            return "%s: url %s" % (where, exc)
+    elif kind == "http":
+        return "%s: url is required for kind http" % where
+    if t.get("kubeconfig") and kind != "kubernetes":
+        return "%s: kubeconfig is only for kind kubernetes, not %s" % (where, kind)
+    if t.get("address") is not None:
+        error = _address_error(t["address"])
+        if error:
+            return "%s: %s" % (where, error)
+        if t.get("port") is None:
+            t["port"] = DEFAULT_PORTS.get(kind)
+    elif not t.get("kubeconfig"):
+        return "%s: address is required (or %s)" % (where, "url or kubeconfig" if kind == "kubernetes" else "url")
+    if kind == "tcp" and t.get("port") is None:
         return "%s: port is required for kind tcp" % where
     if t.get("port") is not None and not 1 <= t["port"] <= 65535:
         return "%s: port must be 1-65535, got %s" % (where, t["port"])
-    if t["kind"] == "http" and not t.get("url"):
-        return "%s: url is required for kind http" % where
-    if not t.get("address") and not t.get("url") and not t.get("kubeconfig"):
-        return "%s: address is required (or url)" % where
-    if t.get("url"):
-        try:
-            parts = urlsplit(t["url"])
-            port = parts.port
-        except ValueError as exc:
-            return "%s: url %s is not valid: %s" % (where, t["url"], exc)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return "%s: url must be http(s)://host[:port]/..., got %s" % (where, t["url"])
-        t["address"] = parts.hostname
-        t["port"] = port or (443 if parts.scheme == "https" else 80)
     for key in ("connect_timeout", "timeout"):
         if t.get(key) is not None and t[key] <= 0:
             return "%s: %s must be a positive number of seconds, got %s" % (where, key, t[key])
-    if t["kind"] == "ssh":
+    if kind == "ssh":
         if t.get("login") is None:
             t["login"] = ssh_login
         if not t.get("host_key") and not t.get("known_hosts"):
@@ -400,20 +453,37 @@ def check_target(t, index, ssh_login):
     return None
 
 
+def _targets(module):
+    """[(where, target)] from sites then targets; fails the module on the first invalid one."""
+    p = module.params
+    out = []
+    for i, site in enumerate(p["sites"]):
+        secret = _find_secret(site, "sites[%d]" % i)
+        if secret:
+            module.fail_json(msg="%s: sites must not carry tokens, passwords or keys (they would be logged); "
+                                 "give Kubernetes tokens through tokens (no_log)" % secret)
+        try:
+            token = (p["tokens"] or {}).get(site.get("name"))
+            built = site_targets(site, p["services"], p["ssh_login"], token=token)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            module.fail_json(msg="sites[%d]: not an edge_site (name, address, ssh, services): %s" % (i, exc))
+        out.extend(("sites[%d] (%s) service %s" % (i, t["site"], t["service"]), t) for t in built)
+    for i, given in enumerate(p["targets"]):
+        t = dict((k, v) for k, v in given.items() if v is not None)
+        for key, value in t.items():
+            if key != "token" and secret_value_reason(value):
+                module.fail_json(msg="targets[%d].%s %s: secrets go in token or token_file (no_log), "
+                                     "never in other fields" % (i, key, secret_value_reason(value)))
+        out.append(("targets[%d] (site %s, service %s)" % (i, t.get("site"), t.get("service") or t.get("kind")), t))
+    for where, t in out:
+        error = check_target(t, where, p["ssh_login"])
+        if error:
+            module.fail_json(msg=error)
+    return [t for _where, t in out]
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            targets=dict(type="list", elements="dict", default=[], options=TARGET_SPEC),
-            sites=dict(type="list", elements="dict", default=[]),
-            services=dict(type="list", elements="str", default=[]),
-            tokens=dict(type="dict", default={}, no_log=True),
-            ssh_login=dict(type="bool", default=False),
-            concurrency=dict(type="int", default=64),
-            connect_timeout=dict(type="float", default=2.0),
-            timeout=dict(type="float", default=5.0),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     if p["concurrency"] < 1:
         module.fail_json(msg="concurrency must be at least 1, got %d" % p["concurrency"])
@@ -425,26 +495,7 @@ def main():
     for token in (p["tokens"] or {}).values():
         if token:
             module.no_log_values.add(str(token))
-
-    targets = []
-    for i, site in enumerate(p["sites"]):
-        secret = _find_secret(site, "sites[%d]" % i)
-        if secret:
-            module.fail_json(msg="%s: sites must not carry tokens or passwords (they would be logged); "
-                                 "give Kubernetes tokens through tokens (no_log)" % secret)
-        try:
-            token = (p["tokens"] or {}).get(site.get("name"))
-            targets.extend(site_targets(site, p["services"], p["ssh_login"], token=token))
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            module.fail_json(msg="sites[%d]: not an edge_site (name, address, ssh, services): %s" % (i, exc))
-    targets.extend(dict((k, v) for k, v in t.items() if v is not None) for t in p["targets"])
-    for i, t in enumerate(targets):
-        if t.get("kind") not in ("tcp", "ssh", "http", "prometheus", "kubernetes"):
-            module.fail_json(msg="targets[%d] (site %s): kind must be one of tcp, ssh, http, prometheus, "
-                                 "kubernetes, got %r" % (i, t.get("site"), t.get("kind")))
-        error = check_target(t, i, p["ssh_login"])
-        if error:
-            module.fail_json(msg=error)
+    targets = _targets(module)
 
     ctx = default_context()
     if any(t["kind"] == "ssh" for t in targets):
@@ -454,15 +505,15 @@ def main():
     results = probe_all(targets, p["concurrency"], p["connect_timeout"], p["timeout"], ctx)
 
     records = []
-    for t, r in zip(targets, results):
+    for r in results:
         context = base_context(target="%s:%s" % (r["address"], r["port"]), kind=r["kind"], state=r["state"])
         records.append(make_record(
             "probe/%s/%s" % (r["site"], r["service"]), "probe", "ms",
             [r["latency_ms"]] if r["ok"] else [], warmup=0, failures=0 if r["ok"] else 1,
             errors=[] if r["ok"] else [{"state": r["state"], "error": r["detail"]}], context=context))
     lines = table(results)
-    module.exit_json(changed=False, results=results, matrix=matrix(results), summary=summarize(results),
-                     table=lines, records=records, msg=lines[-1])
+    module.exit_json(changed=False, failed=False, results=results, matrix=matrix(results),
+                     summary=summarize(results), table=lines, records=records, msg=lines[-1])
 
 
 if __name__ == "__main__":

@@ -36,7 +36,9 @@ TARGETS = {
     "_runner.py": [UT + "test_runner.py", MT + "test_command_bench.py", MT + "test_system_baseline.py"],
     "_iobench.py": [UT + "test_iobench.py", MT + "test_io_bench.py"],
     "_render_cache.py": [UT + "test_kpt*.py"],
-    "_probe.py": [UT + "test_probe*.py"],
+    "_probe.py": [UT + "test_probe*.py", MT + "test_service_probe.py"],
+    "_probe_ssh.py": [UT + "test_probe_ssh.py", UT + "test_probe.py"],
+    "_probe_http.py": [UT + "test_probe_http.py", UT + "test_probe.py"],
     "_edge_sites.py": [UT + "test_edge_sites.py", "tests/unit/plugins/inventory/test_*.py"],
     "_prometheus.py": [UT + "test_prometheus.py", MT + "test_prometheus_query.py"],
 }

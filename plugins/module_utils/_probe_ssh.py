@@ -1,0 +1,270 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The ``ssh`` probe kind: banner, host key, optional login (standard library plus OpenSSH clients).
+
+The banner is read over TCP; the host key is fetched with ``ssh-keyscan`` and compared with the
+target's pinned ``host_key`` or with the ``known_hosts`` entries of the site's alias (the name
+the key is known under, as ``HostKeyAlias``); an unknown, different or ``@revoked`` key is a
+``host_key_mismatch``, never trusted. The optional login runs ``ssh`` in BatchMode with strict
+host-key checking against the same key and runs ``true``.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import hashlib
+import hmac
+import math
+import os
+import socket
+import subprocess
+import tempfile
+
+from ansible_collections.o2edge.perf.plugins.module_utils._probe import ProbeError, classify_error, tcp_connect
+
+KEYSCAN_TYPES = {
+    "ssh-ed25519": "ed25519", "ssh-rsa": "rsa", "ssh-dss": "dsa",
+    "ecdsa-sha2-nistp256": "ecdsa", "ecdsa-sha2-nistp384": "ecdsa", "ecdsa-sha2-nistp521": "ecdsa",
+    "sk-ssh-ed25519@openssh.com": "ed25519-sk", "sk-ecdsa-sha2-nistp256@openssh.com": "ecdsa-sk",
+}
+
+
+# --------------------------------------------------------------------------- host keys
+
+def ssh_key_fingerprint(blob_b64):
+    """OpenSSH SHA256 fingerprint (``SHA256:...``) of a base64 SSH public key blob."""
+    try:
+        raw = base64.b64decode(blob_b64)
+    except (ValueError, TypeError):
+        return "SHA256:?"
+    return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode("ascii").rstrip("=")
+
+
+def _host_matches(field, alias):
+    """True when a known_hosts host field (patterns, hashed names, negations) names ``alias``."""
+    if field.startswith("|1|"):
+        try:
+            _x, _one, salt, digest = field.split("|")
+            mac = hmac.new(base64.b64decode(salt), alias.encode("utf-8"), hashlib.sha1).digest()
+            return hmac.compare_digest(base64.b64encode(mac).decode("ascii"), digest)
+        except (ValueError, TypeError):
+            return False
+    matched = False
+    for pattern in field.split(","):
+        negate = pattern.startswith("!")
+        pattern = pattern[1:] if negate else pattern
+        if fnmatch.fnmatchcase(alias.lower(), pattern.lower()):
+            if negate:
+                return False
+            matched = True
+    return matched
+
+
+def known_host_keys(text, alias):
+    """(keys, revoked) for ``alias`` from known_hosts text: lists of (type, base64)."""
+    keys = []
+    revoked = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        marker = None
+        if parts[0].startswith("@"):
+            marker = parts.pop(0)
+        if len(parts) < 3 or not _host_matches(parts[0], alias):
+            continue
+        if marker == "@revoked":
+            revoked.append((parts[1], parts[2]))
+        elif marker is None:
+            keys.append((parts[1], parts[2]))
+    return keys, revoked
+
+
+def parse_keyscan(text):
+    """(type, base64) pairs from ssh-keyscan output."""
+    out = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and not line.startswith("#") and parts[1] in KEYSCAN_TYPES:
+            out.append((parts[1], parts[2]))
+    return out
+
+
+def compare_host_keys(offered, known, revoked, alias, where):
+    """None when an offered key is known (and not revoked), else a host_key_mismatch ProbeError."""
+    for k in offered:
+        if k in revoked:
+            return ProbeError("host_key_mismatch", "%s offers host key %s %s, which is @revoked for %s"
+                              % (where, k[0], ssh_key_fingerprint(k[1]), alias))
+    for k in offered:
+        if k in known:
+            return None
+    got = ", ".join("%s %s" % (t, ssh_key_fingerprint(b)) for t, b in offered)
+    want = ", ".join("%s %s" % (t, ssh_key_fingerprint(b)) for t, b in known)
+    return ProbeError("host_key_mismatch", "%s offers %s; the key known for %s is %s: not the host expected "
+                      "(stale address or impostor), never trusted" % (where, got, alias, want))
+
+
+def _known_keys(target, alias):
+    """(known, revoked, source) for the target: its pin, or the alias's known_hosts entries."""
+    if target.get("host_key"):
+        parts = target["host_key"].split()
+        return [(parts[0], parts[1])], [], "the pinned host_key"
+    path = target.get("known_hosts")
+    if not path:
+        raise ProbeError("host_key_mismatch", "no host_key pin and no known_hosts for %s: host keys are "
+                         "always verified" % alias)
+    try:
+        with open(path, "r") as f:
+            known, revoked = known_host_keys(f.read(), alias)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProbeError("host_key_mismatch", "cannot read known_hosts %s: %s" % (path, exc))
+    if not known:
+        raise ProbeError("host_key_mismatch", "%s has no host key for %s (entries are keyed by site name "
+                         "and address); the host is unknown, never trusted" % (path, alias))
+    return known, revoked, "known_hosts"
+
+
+# --------------------------------------------------------------------------- banner, programs
+
+def _read_banner(sock, deadline):
+    data = b""
+    for _i in range(20):
+        try:
+            sock.settimeout(deadline.left("the SSH banner"))
+            chunk = sock.recv(512)
+        except (socket.timeout, ProbeError):
+            if b"\n" in data:  # lines came, none of them an SSH banner
+                break
+            raise
+        if not chunk:
+            break
+        data += chunk
+        for line in data.split(b"\n")[:-1]:
+            if line.startswith(b"SSH-"):
+                return line.rstrip(b"\r").decode("ascii", "replace")
+        if len(data) > 8192:
+            break
+    text = data[:80].decode("ascii", "replace").strip()
+    raise ProbeError("protocol", "no SSH banner (got %r)" % text if text else "connection closed without an SSH banner")
+
+
+def _run(argv, deadline, what):
+    rem = deadline.left(what)
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=rem, check=False)
+    except subprocess.TimeoutExpired:
+        raise ProbeError("timeout", "%s: no answer within the deadline (%gs)" % (what, deadline.total))
+    except OSError as exc:
+        raise ProbeError("protocol", "%s: cannot run %s: %s" % (what, argv[0], exc))
+    return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+
+
+def _ssh_error(stderr, rc):
+    text = stderr.strip()
+    low = text.lower()
+    last = text.splitlines()[-1] if text else "ssh exited %d" % rc
+    if "host key verification failed" in low or "remote host identification has changed" in low:
+        return ProbeError("host_key_mismatch", "ssh login: %s" % last)
+    if "permission denied" in low or "too many authentication failures" in low:
+        return ProbeError("auth", "ssh login: %s" % last)
+    if "connection refused" in low:
+        return ProbeError("refused", "ssh login: %s" % last)
+    if "timed out" in low:
+        return ProbeError("timeout", "ssh login: %s" % last)
+    if "network is unreachable" in low or "no route to host" in low:
+        return ProbeError("unreachable", "ssh login: %s" % last)
+    if "could not resolve hostname" in low:
+        return ProbeError("dns", "ssh login: %s" % last)
+    return ProbeError("protocol", "ssh login: %s" % last)
+
+
+def keyscan_argv(keyscan, address, port, types, timeout):
+    """ssh-keyscan's command line; ``--`` ends the options, so no address is ever read as one."""
+    return [keyscan, "-T", str(timeout), "-p", str(port), "-t", ",".join(types), "--", address]
+
+
+def login_argv(ssh, target, alias, known_hosts, connect_timeout):
+    """ssh's command line for the login: BatchMode, strict host-key checking against ``known_hosts``
+    only (under ``alias``), no agent keys beyond ``key_file``, no connection sharing, runs ``true``."""
+    argv = [ssh, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+            "-o", "UserKnownHostsFile=%s" % known_hosts, "-o", "GlobalKnownHostsFile=none",
+            "-o", "HostKeyAlias=%s" % alias, "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=%d" % connect_timeout,
+            "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "LogLevel=ERROR",
+            "-p", str(target["port"]), "-l", target["user"]]
+    if target.get("key_file"):
+        argv += ["-i", target["key_file"]]
+    return argv + ["--", target["address"], "true"]
+
+
+# --------------------------------------------------------------------------- the kind
+
+def probe_ssh(target, deadline, ctx):
+    address, port = target["address"], target["port"]
+    alias = target.get("alias") or target.get("site") or address
+    sock, connect_ms = tcp_connect(address, port, deadline, ctx["resolver"])
+    try:
+        banner = _read_banner(sock, deadline)
+        try:
+            sock.sendall(b"SSH-2.0-o2edge_probe\r\n")
+        except OSError:
+            pass
+    except Exception as exc:  # noqa: BLE001 - ProbeErrors pass through classify_error unchanged
+        raise classify_error(exc, "reading the SSH banner")
+    finally:
+        sock.close()
+    info = {"connect_ms": connect_ms, "banner": banner}
+    known, revoked, source = _known_keys(target, alias)
+    types = sorted(set(KEYSCAN_TYPES.get(t, "") for t, _b in known) - set([""]))
+    if not types:
+        raise ProbeError("host_key_mismatch", "%s for %s has no key type ssh-keyscan can fetch" % (source, alias),
+                         info)
+    timeout = max(1, int(math.ceil(deadline.left("fetching the host key"))))
+    _rc, out, err = _run(keyscan_argv(ctx["keyscan"], address, port, types, timeout), deadline, "ssh-keyscan")
+    offered = parse_keyscan(out)
+    if not offered:
+        low = err.lower()
+        if "timeout" in low or "timed out" in low or deadline.remaining() <= 0:
+            raise ProbeError("timeout", "ssh-keyscan: no host key within the deadline", info)
+        raise ProbeError("protocol", "ssh-keyscan got no host key of type %s from %s:%s%s"
+                         % (",".join(types), address, port, (": " + err.strip().splitlines()[-1]) if err.strip() else ""),
+                         info)
+    mismatch = compare_host_keys(offered, known, revoked, alias, "%s:%s" % (address, port))
+    if mismatch is not None:
+        mismatch.info = info
+        raise mismatch
+    info["host_key"] = "%s %s" % (offered[0][0], ssh_key_fingerprint(offered[0][1]))
+    detail = "%s; host key matches %s for %s" % (banner, source, alias)
+    if target.get("login"):
+        try:
+            detail += "; " + _ssh_login(target, alias, deadline, ctx)
+        except ProbeError as exc:
+            exc.info = info
+            raise
+        info["login"] = True
+    return detail, info
+
+
+def _ssh_login(target, alias, deadline, ctx):
+    if not target.get("user"):
+        raise ProbeError("auth", "ssh login requested but no user is set for %s" % alias)
+    tmp = None
+    known_hosts = target.get("known_hosts")
+    try:
+        if target.get("host_key"):
+            fd, tmp = tempfile.mkstemp(prefix="o2edge-kh-")
+            with os.fdopen(fd, "w") as f:
+                f.write("%s %s\n" % (alias, " ".join(target["host_key"].split()[:2])))
+            known_hosts = tmp
+        connect = max(1, int(math.ceil(min(deadline.connect, deadline.left("the ssh login")))))
+        rc, _out, err = _run(login_argv(ctx["ssh"], target, alias, known_hosts, connect), deadline, "ssh login")
+    finally:
+        if tmp:
+            os.unlink(tmp)
+    if rc != 0:
+        raise _ssh_error(err, rc)
+    return "login as %s ran true" % target["user"]

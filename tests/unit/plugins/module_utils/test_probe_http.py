@@ -1,0 +1,234 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The HTTP probe kinds (http, prometheus, kubernetes) against loopback HTTP and TLS servers.
+
+The Kubernetes stand-in lives in tests/unit/probe_servers.py: a verifying TLS server whose CA
+is made here with openssl, a bearer token, a 200 readyz that still lists a failing check, and
+routes that echo the token back in every place a detail is built from.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+import pytest
+
+from ansible_collections.o2edge.perf.plugins.module_utils import _probe as pr
+from ansible_collections.o2edge.perf.plugins.module_utils import _probe_http as ph
+from tests.unit.probe_servers import (  # noqa: F401 - http_server, https_server, line_server, pki are fixtures
+    TOKEN, closed_port, http_server, https_server, line_server, pki, write_kubeconfig)
+
+
+def run(target, timeout=3.0, **ctx):
+    return pr.probe_one(target, connect_timeout=timeout, timeout=timeout, ctx=pr.default_context(**ctx))
+
+
+# --------------------------------------------------------------------------- http / prometheus
+
+def test_http_expected_status(http_server):
+    base = "http://127.0.0.1:%d" % http_server
+    ok = run({"site": "s", "service": "o2ims", "kind": "http", "url": base + "/o2ims"})
+    assert (ok["state"], ok["service"], ok["info"]["status"]) == ("up", "o2ims", 200)
+    assert (ok["address"], ok["port"]) == ("127.0.0.1", http_server)  # from the url
+    missing = run({"site": "s", "kind": "http", "url": base + "/nothing"})
+    assert missing["state"] == "http_status" and "404" in missing["detail"]
+    assert missing["info"]["status"] == 404
+    expected_404 = run({"site": "s", "kind": "http", "url": base + "/nothing", "expect_status": [404]})
+    assert expected_404["state"] == "up"
+    forbidden = run({"site": "s", "kind": "http", "url": base + "/secret"})
+    assert forbidden["state"] == "auth"
+
+
+def test_http_refused():
+    r = run({"site": "s", "kind": "http", "url": "http://127.0.0.1:%d/x" % closed_port()})
+    assert r["state"] == "refused"
+
+
+def test_http_garbage_is_protocol(line_server):
+    srv = line_server(b"SSH-2.0-not-http\r\n")
+    r = run({"site": "s", "kind": "http", "url": "http://127.0.0.1:%d/" % srv.port}, timeout=1.0)
+    assert r["state"] == "protocol"
+
+
+def test_bad_url_is_a_named_protocol_error():
+    r = run({"site": "s", "kind": "http", "url": "ftp://127.0.0.1/x"})
+    assert r["state"] == "protocol" and r["detail"].startswith("url must use http or https")
+
+
+def test_prometheus_targets(http_server):
+    r = run({"site": "s", "kind": "prometheus", "address": "127.0.0.1", "port": http_server})
+    assert r["state"] == "up", r
+    assert (r["info"]["targets_up"], r["info"]["targets_down"], r["info"]["down"]) == (2, 1, ["node/b:9100"])
+    notready = run({"site": "s", "kind": "prometheus", "url": "http://127.0.0.1:%d/notready" % http_server})
+    assert notready["state"] == "http_status" and "503" in notready["detail"], notready
+    garbage = run({"site": "s", "kind": "prometheus", "url": "http://127.0.0.1:%d/garbage" % http_server})
+    assert garbage["state"] == "protocol"
+
+
+# --------------------------------------------------------------------------- kubernetes (TLS)
+
+def kube(port, pki, **extra):
+    t = {"site": "edge1", "kind": "kubernetes", "address": "127.0.0.1", "port": port,
+         "ca_file": os.path.join(pki, "ca.crt"), "token": TOKEN}
+    t.update(extra)
+    return t
+
+
+def test_kubernetes_up(https_server, pki):
+    r = run(kube(https_server, pki))
+    assert r["state"] == "up", r
+    assert r["info"]["version"] == "v1.30.1" and r["info"]["checks_ok"] == 2 and r["info"]["failing_checks"] == []
+    assert r["info"]["livez"] == 200
+
+
+def test_kubernetes_token_file(https_server, pki, tmp_path):
+    tf = tmp_path / "token"
+    tf.write_text(TOKEN + "\n")
+    assert run(kube(https_server, pki, token=None, token_file=str(tf)))["state"] == "up"
+
+
+def test_kubernetes_wrong_ca_is_tls(https_server, pki):
+    r = run(kube(https_server, pki, ca_file=os.path.join(pki, "wrong-ca.crt")))
+    assert r["state"] == "tls" and "certificate verification failed" in r["detail"]
+
+
+def test_kubernetes_wrong_name_is_tls(https_server, pki):
+    r = run(kube(https_server, pki, tls_server_name="api.example.net"))
+    assert r["state"] == "tls"
+
+
+def test_kubernetes_wrong_token_is_auth_and_never_shown(https_server, pki):
+    r = run(kube(https_server, pki, token="wrong-token-xyz"))
+    assert r["state"] == "auth" and "401" in r["detail"]
+    assert r["connect_ms"] is not None
+    assert "wrong-token-xyz" not in json.dumps(r)
+    ok = run(kube(https_server, pki))
+    assert TOKEN not in json.dumps(ok)
+
+
+def test_kubernetes_failing_checks(https_server, pki):
+    r = run(kube(https_server, pki, url="https://127.0.0.1:%d/sub" % https_server))
+    assert r["state"] == "http_status"
+    assert r["info"]["failing_checks"] == ["etcd"] and "etcd" in r["detail"]
+
+
+def test_kubernetes_readyz_200_with_a_failing_check_is_not_up(https_server, pki):
+    """An apiserver can answer 200 and still list [-] checks: that is a failure, named."""
+    r = run(kube(https_server, pki, url="https://127.0.0.1:%d/fail200" % https_server))
+    assert (r["ok"], r["state"]) == (False, "http_status"), r
+    assert "GET /readyz: 200" in r["detail"] and "failing checks: etcd" in r["detail"]
+    assert r["info"]["failing_checks"] == ["etcd"] and r["info"]["checks_ok"] == 2
+
+
+def test_kubernetes_plain_http_port_is_tls(http_server, pki):
+    r = run(kube(http_server, pki))
+    assert r["state"] == "tls"
+
+
+def test_kubernetes_over_http_url_is_refused_as_protocol(http_server, pki):
+    r = run(kube(http_server, pki, url="http://127.0.0.1:%d" % http_server))
+    assert r["state"] == "protocol" and "must be reached over https" in r["detail"]
+
+
+# --------------------------------------------------------------------------- kubeconfig
+
+def test_kubernetes_kubeconfig_contexts(https_server, pki, tmp_path):
+    with open(os.path.join(pki, "ca.crt"), "rb") as f:
+        ca_data = base64.b64encode(f.read()).decode()
+    kc = {"apiVersion": "v1", "kind": "Config", "current-context": "other",
+          "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:%d" % https_server,
+                                                 "certificate-authority-data": ca_data}}],
+          "users": [{"name": "u", "user": {"token": TOKEN}}, {"name": "bad", "user": {"token": "nope"}}],
+          "contexts": [{"name": "ro", "context": {"cluster": "c", "user": "u"}},
+                       {"name": "other", "context": {"cluster": "c", "user": "bad"}}]}
+    path = tmp_path / "kubeconfig.json"
+    path.write_text(json.dumps(kc))
+    t = {"site": "e", "kind": "kubernetes", "address": "192.0.2.1", "port": 6443, "kubeconfig": str(path)}
+    up = run(dict(t, context="ro"))
+    assert up["state"] == "up"
+    assert (up["address"], up["port"]) == ("127.0.0.1", https_server)  # the kubeconfig's server, not address
+    assert run(t)["state"] == "auth"
+    assert run(dict(t, context="missing"))["state"] == "protocol"
+
+
+def test_kubernetes_kubeconfig_only_no_address(https_server, pki, tmp_path):
+    """A target with only a kubeconfig (no address, no port) probes the kubeconfig's server."""
+    kc = write_kubeconfig(tmp_path / "config", "https://127.0.0.1:%d" % https_server,
+                          os.path.join(pki, "ca.crt"), {"token": TOKEN})
+    r = run({"site": "e", "kind": "kubernetes", "kubeconfig": kc})
+    assert r["state"] == "up", r
+    assert (r["address"], r["port"], r["info"]["version"]) == ("127.0.0.1", https_server, "v1.30.1")
+    assert TOKEN not in json.dumps(r)
+
+
+def test_kubernetes_kubeconfig_token_file_relative(https_server, pki, tmp_path):
+    (tmp_path / "tok").write_text(TOKEN + "\n")
+    kc = write_kubeconfig(tmp_path / "config", "https://127.0.0.1:%d" % https_server,
+                          os.path.join(pki, "ca.crt"), {"tokenFile": "tok"})
+    assert run({"site": "e", "kind": "kubernetes", "kubeconfig": kc})["state"] == "up"
+
+
+def test_kubernetes_kubeconfig_exec_is_auth(tmp_path, pki):
+    kc = write_kubeconfig(tmp_path / "config", "https://127.0.0.1:1", os.path.join(pki, "ca.crt"),
+                          {"exec": "{command: get-token}"})
+    r = run({"site": "e", "kind": "kubernetes", "kubeconfig": kc})
+    assert r["state"] == "auth" and "exec and auth-provider" in r["detail"]
+    assert r["address"] is None  # the endpoint was never known
+
+
+def test_kubeconfig_yaml_error_never_quotes_the_document(tmp_path):
+    path = tmp_path / "config"
+    path.write_text("users:\n- name: u\n  user: {token: %s: x}\n" % TOKEN)
+    r = run({"site": "e", "kind": "kubernetes", "kubeconfig": str(path)})
+    assert r["state"] == "protocol" and "not valid YAML at line 3" in r["detail"]
+    assert TOKEN not in json.dumps(r)
+
+
+# --------------------------------------------------------------------------- tokens echoed back
+
+def _kubeconfig_token(tmp_path, pki, port, prefix):
+    return {"kubeconfig": write_kubeconfig(tmp_path / "config", "https://127.0.0.1:%d%s" % (port, prefix),
+                                           os.path.join(pki, "ca.crt"), {"token": TOKEN}),
+            "token": None, "address": None}
+
+
+def _kubeconfig_token_file(tmp_path, pki, port, prefix):
+    (tmp_path / "tok").write_text(TOKEN + "\n")
+    return {"kubeconfig": write_kubeconfig(tmp_path / "config", "https://127.0.0.1:%d%s" % (port, prefix),
+                                           os.path.join(pki, "ca.crt"), {"tokenFile": str(tmp_path / "tok")}),
+            "token": None, "address": None}
+
+
+def _token_file(tmp_path, pki, port, prefix):
+    (tmp_path / "tok").write_text(TOKEN + "\n")
+    return {"token": None, "token_file": str(tmp_path / "tok"), "url": "https://127.0.0.1:%d%s" % (port, prefix)}
+
+
+def _token(tmp_path, pki, port, prefix):
+    return {"url": "https://127.0.0.1:%d%s" % (port, prefix)}
+
+
+@pytest.mark.parametrize("where,state", [
+    ("readyz", "http_status"),       # a failing check named like the token: detail and info.failing_checks
+    ("livez", "http_status"),        # the token in a 503 body
+    ("version500", "http_status"),   # the token in a 500 body
+    ("version", "up"),               # the token as the version: the success detail and info.version
+])
+@pytest.mark.parametrize("source", [_token, _token_file, _kubeconfig_token, _kubeconfig_token_file])
+def test_token_echoed_by_the_server_is_masked(https_server, pki, tmp_path, where, state, source):
+    extra = source(tmp_path, pki, https_server, "/echo-" + where)
+    target = dict((k, v) for k, v in kube(https_server, pki, **extra).items() if v is not None)
+    r = run(target)
+    assert r["state"] == state, r
+    assert TOKEN not in json.dumps(r)
+    assert "********" in r["detail"]
+
+
+def test_http_get_reports_connect_time_and_body(http_server):
+    deadline = pr.Deadline(2, 2)
+    status, reason, headers, body, connect_ms = ph.http_get("http", "127.0.0.1", http_server, "/o2ims", deadline,
+                                                            pr.Resolver())
+    assert (status, reason, json.loads(body)) == (200, "OK", {"oCloudId": "x"})
+    assert headers["content-type"] == "application/json" and connect_ms >= 0
