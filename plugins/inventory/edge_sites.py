@@ -12,7 +12,13 @@ version_added: 0.1.0
 description:
   - Reads an edge-sites config (a YAML file whose C(plugin) key is V(o2edge.perf.edge_sites)), validates it
     against the documented schema (docs/edge-sites.md in the collection) and adds one host per site.
-  - Every invalid entry is reported with its site and field; plaintext passwords and tokens are refused.
+  - Every invalid entry is reported with its site and field; plaintext secrets (by key name, such as C(password),
+    C(api_token), C(client_secret), C(private_key), or by shape, such as a private key block or a token in a URL)
+    are refused anywhere in the file, and error messages never print them.
+  - The file is read within bounds (1 MiB, 32 levels of nesting, 100000 values with YAML aliases expanded, no
+    repeated keys) before anything big is built, so an alias bomb or a deeply nested file is refused at once.
+  - Values are data, never templates - a string that could be a Jinja template stays untrusted (C(!unsafe) or not)
+    and is used verbatim; C(!vault) values stay encrypted until used.
   - Sets C(ansible_host), C(ansible_port), C(ansible_user), C(ansible_ssh_private_key_file),
     C(ansible_python_interpreter) and C(ansible_ssh_common_args) (with C(HostKeyAlias=<site>),
     C(StrictHostKeyChecking=yes), C(UserKnownHostsFile=<known_hosts>), C(IdentitiesOnly=yes)), so that a
@@ -23,6 +29,14 @@ description:
     (characters other than letters, digits and C(_) become C(_)), for example C(role_edge), C(tier_healthy).
   - A site with a pinned C(host_key) and no C(known_hosts) gets a generated known_hosts file (keyed by site
     name and address) under O(known_hosts_dir), used by Ansible's own SSH connections.
+notes:
+  - By Ansible's default a refused inventory source is only a warning and the run goes on (exit code 0). Set
+    C(unparsed_is_failed = True) in the C([inventory]) section of C(ansible.cfg) (or the environment variable
+    E(ANSIBLE_INVENTORY_UNPARSED_FAILED) set to V(True)) so that a refused edge-sites config fails the run; the collection
+    ships an example as C(ansible.cfg.example).
+  - That example also sets C(enable_plugins = o2edge.perf.edge_sites, host_list, script, toml). The C(auto) and
+    C(yaml) plugins would load a refused file again with Ansible's unbounded YAML loader, and C(ini) quotes its
+    lines in errors.
 author:
   - o2edge.perf contributors (@o2edge)
 requirements:
@@ -73,13 +87,162 @@ sites:
 import os
 import tempfile
 
+import yaml
+
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.common.yaml import HAS_LIBYAML
+from ansible.parsing.yaml.loader import AnsibleLoader
 from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible.template import trust_as_template
 
 from ansible_collections.o2edge.perf.plugins.module_utils._edge_sites import (
-    EdgeSitesError, PLUGIN_NAMES, pinned_known_hosts_line, site_groups, site_hostvars, validate_config)
+    MAX_DEPTH, MAX_VALUES, EdgeSitesError, PLUGIN_NAMES, _seg, is_vaulted, pinned_known_hosts_line, site_groups,
+    site_hostvars, validate_config)
+from ansible_collections.o2edge.perf.plugins.module_utils._secrets import secret_value_reason
+
+try:
+    from ansible._internal._datatag._tags import Origin
+except ImportError:  # pragma: no cover - only ansible-core 2.19 is supported; Origin is a nicety
+    Origin = None
+
+# An edge-sites config is a few KB; anything bigger than this is refused unread.
+MAX_FILE_BYTES = 1 << 20
+_EVENT_LOADER = yaml.CSafeLoader if HAS_LIBYAML else yaml.SafeLoader
+
+
+class BoundedYamlError(ValueError):
+    """A file refused before (or while) parsing it: too big, too deep, too many values, not YAML."""
+
+
+def _yaml_problem(exc):
+    """A YAML error as 'problem (line L, column C)', without the source snippet (it may hold a secret)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        return "%s #x%04x at character %d" % (str(exc.reason)[:80], ord(exc.character) if isinstance(exc.character, str)
+                                              else exc.character, exc.position)
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    text = str(problem)[:160]
+    if getattr(exc, "context", None):
+        text = "%s %s" % (str(exc.context)[:80], text)
+    if mark is not None:
+        text += " (line %d, column %d)" % (mark.line + 1, mark.column + 1)
+    if secret_value_reason(text):
+        text = "invalid YAML (details hidden: they look like a secret)"
+    return text
+
+
+def _key_seen(stack, scalar, line):
+    """Track keys of the innermost open mapping; refuse a repeated plain key. ``scalar`` None: not a scalar."""
+    if not stack or stack[-1][3] is None:
+        return
+    frame = stack[-1]
+    is_key, frame[4] = frame[4], not frame[4]
+    if is_key and scalar is not None:
+        if scalar in frame[3]:
+            raise BoundedYamlError("repeats the key %s in one mapping (line %d); YAML would keep only the last"
+                                   % (_seg(scalar), line))
+        frame[3].add(scalar)
+
+
+def check_yaml_bounds(text, max_depth=MAX_DEPTH, max_values=MAX_VALUES):
+    """Read the YAML event stream once, building nothing, and raise BoundedYamlError when the document
+    would nest deeper than ``max_depth`` or hold more than ``max_values`` values once aliases are expanded
+    (an alias bomb), when an alias refers to a node that contains it (a recursive structure), or when a
+    mapping repeats a key (YAML would silently keep the last one).
+
+    Work is linear in the events read and stops at the first bound crossed; a too-deep document is
+    refused after ``max_depth`` events, before libyaml or the constructor could recurse on it.
+    """
+    loader = _EVENT_LOADER(text)
+    stack = []     # one [anchor, size, child height, keys seen or None, next scalar is a key] per open collection
+    anchors = {}   # anchor -> (size, height) of its node; None while the node is still open
+    total = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            line = event.start_mark.line + 1 if event.start_mark is not None else 0
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                if len(stack) >= max_depth:
+                    raise BoundedYamlError("nests deeper than %d levels (line %d)" % (max_depth, line))
+                if event.anchor is not None:
+                    anchors[event.anchor] = None
+                _key_seen(stack, None, line)
+                is_map = isinstance(event, yaml.MappingStartEvent)
+                stack.append([event.anchor, 1, 0, set() if is_map else None, is_map])
+                size, height = 1, None
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                anchor, size, child_height = stack.pop()[:3]
+                height = child_height + 1
+                if anchor is not None:
+                    anchors[anchor] = (size, height)
+                if stack:
+                    stack[-1][1] += size
+                    stack[-1][2] = max(stack[-1][2], height)
+                continue
+            elif isinstance(event, yaml.ScalarEvent):
+                _key_seen(stack, event.value, line)
+                size, height = 1, 0
+                if event.anchor is not None:
+                    anchors[event.anchor] = (1, 0)
+            elif isinstance(event, yaml.AliasEvent):
+                _key_seen(stack, None, line)
+                if event.anchor in anchors and anchors[event.anchor] is None:
+                    raise BoundedYamlError("alias *%s (line %d) refers to a node that contains it: a recursive "
+                                           "structure" % (str(event.anchor)[:40], line))
+                size, height = anchors.get(event.anchor, (1, 0))
+                if len(stack) + height > max_depth:
+                    raise BoundedYamlError("alias *%s (line %d) nests deeper than %d levels once expanded"
+                                           % (str(event.anchor)[:40], line, max_depth))
+            else:
+                continue
+            total += size
+            if total > max_values:
+                raise BoundedYamlError("holds more than %d values once YAML aliases are expanded (line %d): "
+                                       "refused (an alias bomb?)" % (max_values, line))
+            if height is not None and stack:
+                stack[-1][1] += size
+                stack[-1][2] = max(stack[-1][2], height)
+    except yaml.YAMLError as exc:
+        raise BoundedYamlError("is not valid YAML: %s" % _yaml_problem(exc))
+    finally:
+        loader.dispose()
+    return total
+
+
+def load_bounded(path, max_bytes=MAX_FILE_BYTES):
+    """The YAML document in ``path``, read and parsed within bounds; raise BoundedYamlError.
+
+    Reads at most ``max_bytes`` (+1 to notice a bigger file), checks the event stream with
+    ``check_yaml_bounds``, then builds the document with Ansible's own loader (``!unsafe`` and
+    ``!vault`` work as in any Ansible YAML file). Nothing is trusted as a template.
+    """
+    with open(path, "rb") as f:
+        raw = f.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise BoundedYamlError("is larger than %d bytes; an edge-sites config is a few KB" % max_bytes)
+    if raw.lstrip().startswith(b"$ANSIBLE_VAULT"):
+        raise BoundedYamlError("is vault-encrypted as a whole; encrypt single values (!vault) instead")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BoundedYamlError("is not UTF-8 text (byte %d)" % exc.start)
+    check_yaml_bounds(text)
+    if Origin is not None:
+        text = Origin(path=path).tag(text)
+    loader = AnsibleLoader(text)
+    if hasattr(loader, "_duplicate_key_mode"):
+        # Repeated keys were refused above; what is left is a merge key (<<) overridden on purpose, which
+        # Ansible would warn about showing the source line.
+        loader._duplicate_key_mode = "ignore"
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise BoundedYamlError("is not valid YAML: %s" % _yaml_problem(exc))
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise BoundedYamlError("is not valid YAML: %s" % _yaml_problem(exc))
+    finally:
+        loader.dispose()
 
 
 def _write_if_changed(path, text):
@@ -102,14 +265,25 @@ def _write_if_changed(path, text):
         raise
 
 
-def _trusted(value):
-    """Strings from (or built from) the operator's file, trusted as any file inventory's values are."""
-    if isinstance(value, str):
-        return trust_as_template(value)
+def _may_be_template(text):
+    """True for a string Jinja could take as a template: any ``{`` (``{{``, ``{%``, ``{#``) or ``#jinja2:``."""
+    return "{" in text or "#jinja2:" in text
+
+
+def _as_data(value):
+    """Values from the operator's file as data, never templates.
+
+    A string that could be a template (``_may_be_template``) is left untrusted, ``!unsafe`` or not,
+    so Ansible uses it verbatim and ``ansible-inventory --list`` marks it ``__ansible_unsafe``. Any
+    other string is inert (there is nothing to render), so it is marked trusted only to keep
+    ``--list`` output plain JSON strings. Vaulted values are left as they are.
+    """
+    if isinstance(value, str) and not is_vaulted(value):
+        return value if _may_be_template(value) else trust_as_template(value)
     if isinstance(value, dict):
-        return dict((k, _trusted(v)) for k, v in value.items())
+        return dict((k, _as_data(v)) for k, v in value.items())
     if isinstance(value, list):
-        return [_trusted(v) for v in value]
+        return [_as_data(v) for v in value]
     return value
 
 
@@ -132,35 +306,36 @@ class InventoryModule(BaseInventoryPlugin):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         try:
-            # As every file inventory source (and _read_config_data): the operator's file, trusted.
-            data = self.loader.load_from_file(path, cache="none", trusted_as_template=True)
-        except Exception as exc:
-            raise AnsibleParserError("cannot read edge-sites config %s: %s" % (path, to_native(exc)))
+            data = load_bounded(path)
+        except BoundedYamlError as exc:
+            raise AnsibleParserError("edge-sites config (%s) is refused: the file %s" % (path, exc))
+        except OSError as exc:
+            raise AnsibleParserError("cannot read edge-sites config %s: %s" % (path, to_native(exc.strerror or exc)))
         try:
             config = validate_config(data, base_dir=os.path.dirname(os.path.abspath(path)), source=path)
+            hostvars = [(site, site_hostvars(site)) for site in config["sites"]]
         except EdgeSitesError as exc:
             raise AnsibleParserError(to_native(exc))
         keys = ("plugin", "version", "sites", "defaults", "known_hosts_dir")
         self.set_options(direct=dict((k, data[k]) for k in keys if k in data))
         kh_dir = config["known_hosts_dir"] or os.path.expanduser(self.get_option("known_hosts_dir"))
-        for site in config["sites"]:
-            known_hosts = None
+        for site, hv in hostvars:
             if site["ssh"].get("host_key") and not site["ssh"].get("known_hosts"):
-                known_hosts = self._pinned_known_hosts(kh_dir, site)
+                hv = site_hostvars(site, self._pinned_known_hosts(kh_dir, site))
             name = site["name"]
             self.inventory.add_host(name)
             for group in site_groups(site):
                 self.inventory.add_group(group)
                 self.inventory.add_host(name, group=group)
-            for key, value in site_hostvars(site, known_hosts).items():
-                self.inventory.set_variable(name, key, _trusted(value))
+            for key, value in hv.items():
+                self.inventory.set_variable(name, key, _as_data(value))
 
     def _pinned_known_hosts(self, directory, site):
         path = os.path.join(directory, site["name"])
         try:
             os.makedirs(directory, mode=0o700, exist_ok=True)
             _write_if_changed(path, pinned_known_hosts_line(site))
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise AnsibleParserError("site %s: cannot write the known_hosts file for its pinned host_key at %s: %s"
                                      % (site["name"], path, to_native(exc)))
         return path

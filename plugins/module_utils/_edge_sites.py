@@ -7,6 +7,11 @@ The documented schema is docs/edge-sites.md. ``validate_config`` takes the loade
 document and returns it normalized (defaults merged under every site, paths made absolute,
 services given their kind) or raises ``EdgeSitesError`` naming every bad site and field.
 
+Error messages never show a whole mapping or list (only its type and size), show a scalar
+truncated, and never show a value that is a secret by its key or its shape (``_secrets``).
+What is a secret is decided in ``_secrets``; service kinds, default ports and URL parsing
+come from ``_services``.
+
 Pure Python; netaddr validates addresses and is imported defensively: ``validate_config``
 raises a clear ``EdgeSitesError`` when it is missing. ``site_targets`` (used by the
 service_probe module on the controller) needs nothing but the standard library.
@@ -15,15 +20,17 @@ service_probe module on the controller) needs nothing but the standard library.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import re
 import shlex
+import socket
 import struct
 
-try:
-    from urllib.parse import urlsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    urlsplit = None
+from ansible_collections.o2edge.perf.plugins.module_utils._secrets import (
+    find_secrets, is_secret_key, key_words, secret_value_reason)
+from ansible_collections.o2edge.perf.plugins.module_utils._services import (
+    DEFAULT_PORTS, SERVICE_KINDS, WELL_KNOWN, UrlError, url_endpoint)
 
 try:
     import netaddr
@@ -40,7 +47,7 @@ TOP_KEYS = ("plugin", "version", "defaults", "sites", "known_hosts_dir")
 DEFAULT_KEYS = ("ssh", "python_interpreter", "labels")
 SITE_KEYS = ("name", "address", "labels", "ssh", "services", "metadata", "python_interpreter")
 SSH_KEYS = ("port", "user", "key_file", "known_hosts", "host_key", "password")
-KINDS = ("tcp", "http", "prometheus", "kubernetes")
+KINDS = SERVICE_KINDS
 SERVICE_KEYS = {
     "tcp": ("kind", "port"),
     "http": ("kind", "url", "expect_status", "ca_file", "tls_server_name"),
@@ -48,24 +55,33 @@ SERVICE_KEYS = {
     "kubernetes": ("kind", "port", "url", "ca_file", "tls_server_name", "token", "token_file",
                    "kubeconfig", "context"),
 }
-# Service names with a kind of their own; any other name needs ``kind:``.
-WELL_KNOWN = {"kubernetes": "kubernetes", "prometheus": "prometheus", "o2ims": "http"}
-DEFAULT_PORTS = {"kubernetes": 6443, "prometheus": 9090}
-# Keys whose plaintext values are secrets, refused anywhere in a site or in defaults.
-SECRET_KEYS = ("password", "passwd", "passphrase", "token", "secret")
 HOST_KEY_TYPES = (
     "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
     "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss",
 )
 # The host variable that carries a (vaulted) Kubernetes API token, never part of edge_site.
 TOKEN_VAR = "edge_kubernetes_token"
+# Host variables that may hold a secret, and only a vaulted one.
+SECRET_VARS = ("ansible_password", TOKEN_VAR)
 ALL_GROUP = "edge_sites"
+# Groups every inventory has, plus ours; no site may be named like a group.
+BUILTIN_GROUPS = ("all", "ungrouped", ALL_GROUP)
+# Bounds on the loaded document: nesting depth and values (YAML aliases counted each time used).
+MAX_DEPTH = 32
+MAX_VALUES = 100000
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-_LABEL_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_LABEL_VALUE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,63}$")
-_DNS_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-_USER_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
+# All matched with fullmatch: ``$`` would let a trailing newline through.
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+_LABEL_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_LABEL_VALUE_RE = re.compile(r"[A-Za-z0-9_.-]{1,63}")
+_DNS_LABEL_RE = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+_NUMERIC_LABEL_RE = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
+_DOTTED_RE = re.compile(r"[0-9.]+")
+_USER_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}")
+_SEGMENT_RE = re.compile(r"[A-Za-z0-9_-]{1,63}")
+# White space and control characters (NUL, newline, ...): never part of an address, name or path.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_SPACE_OR_CONTROL_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 class EdgeSitesError(ValueError):
@@ -93,11 +109,31 @@ def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _show(value, limit=60):
-    text = repr(value)
-    if len(text) > limit:
-        text = text[:limit - 3] + "..."
-    return text
+def _show(value, limit=60, key=None):
+    """A value for an error message: never a whole mapping or list, never a secret, at most ``limit`` characters."""
+    if is_vaulted(value):
+        return "a vaulted value"
+    if isinstance(value, dict):
+        return "a mapping (%d entries)" % len(value)
+    if isinstance(value, (list, tuple, set)):
+        return "a list (%d items)" % len(value)
+    if isinstance(value, (str, bytes)):
+        if (key is not None and is_secret_key(key)) or secret_value_reason(value):
+            return "a hidden value of %d characters" % len(value)
+        text = repr(value[:limit])
+        return text if len(value) <= limit else "%s... (%d characters)" % (text, len(value))
+    if value is None or isinstance(value, (bool, float)):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(int(value)) if value.bit_length() <= 64 else "an integer of %d bits" % value.bit_length()
+    return "a value of type %s" % type(value).__name__
+
+
+def _seg(key):
+    """One path segment for a key from the file: the key when it is a short word, else shown safely."""
+    if isinstance(key, str) and _SEGMENT_RE.fullmatch(key):
+        return key
+    return "[%s]" % _show(key, limit=40)
 
 
 def label_group(key, value):
@@ -105,12 +141,35 @@ def label_group(key, value):
     return re.sub(r"[^A-Za-z0-9_]", "_", "%s_%s" % (key, value))
 
 
+def shape_error(data, max_depth=MAX_DEPTH, max_values=MAX_VALUES):
+    """A message when ``data`` nests deeper than ``max_depth`` (or refers to itself) or holds more than
+    ``max_values`` values counting shared ones each time; else None. Bounded work, no recursion."""
+    stack = [(data, 0, None)]
+    count = 0
+    while stack:
+        value, depth, link = stack.pop()
+        count += 1
+        if count > max_values:
+            return "the document holds more than %d values (YAML aliases count each time they are used)" % max_values
+        if isinstance(value, (dict, list)):
+            if depth >= max_depth:
+                where = []
+                while link is not None:
+                    link, key = link
+                    where.append("[%d]" % key if isinstance(key, int) else "." + _seg(key))
+                return "%s: nests deeper than %d levels (or refers to itself)" % ("".join(reversed(where)).lstrip("."),
+                                                                                   max_depth)
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((v, depth + 1, (link, k)) for k, v in items)
+    return None
+
+
 def check_address(address):
     """Return (kind, error): kind is ipv4, ipv6 or dns; error a message or None."""
-    if not isinstance(address, str) or not address.strip():
+    if not isinstance(address, str) or not address:
         return None, "must be a non-empty string (IPv4, IPv6 or DNS name), got %s" % _show(address)
-    if address != address.strip():
-        return None, "has surrounding spaces: %s" % _show(address)
+    if _SPACE_OR_CONTROL_RE.search(address):
+        return None, "must not contain white space or control characters (NUL, newline), got %s" % _show(address)
     if not HAS_NETADDR:
         return None, ("cannot be validated: the Python library netaddr is missing on the controller "
                       "(pip install netaddr): %s" % NETADDR_IMPORT_ERROR)
@@ -122,15 +181,32 @@ def check_address(address):
         if netaddr.valid_ipv6(address):
             return "ipv6", None
         return None, "is not a valid IPv6 address: %s" % _show(address)
-    if re.match(r"^[0-9.]+$", address):
+    if _DOTTED_RE.fullmatch(address):
         return None, "is not a valid IPv4 address: %s" % _show(address)
+    try:
+        socket.inet_aton(address)
+        legacy = True
+    except (OSError, ValueError):
+        legacy = False
     name = address[:-1] if address.endswith(".") else address
     labels = name.split(".")
-    if len(name) > 253 or not all(_DNS_LABEL_RE.match(lbl) for lbl in labels):
+    if legacy or _NUMERIC_LABEL_RE.fullmatch(labels[-1]):
+        return None, ("is an IPv4 address in a legacy numeric form (hex, octal or short) or a DNS name with a "
+                      "numeric last label; write IPv4 as a dotted quad of decimals: %s" % _show(address))
+    if len(name) > 253 or not all(_DNS_LABEL_RE.fullmatch(lbl) for lbl in labels):
         return None, "is neither an IP address nor a valid DNS name: %s" % _show(address)
-    if labels[-1].isdigit():
-        return None, "is neither an IP address nor a valid DNS name (numeric top-level label): %s" % _show(address)
     return "dns", None
+
+
+def normalize_address(address, kind):
+    """The canonical form of a checked address: IPs compressed and lower case, DNS names lower case without
+    the trailing dot. Two sites with the same canonical address and port are the same endpoint."""
+    if kind in ("ipv4", "ipv6"):
+        try:
+            return str(ipaddress.ip_address(address))
+        except ValueError:  # pragma: no cover - netaddr and ipaddress agree on what they accept
+            return address.lower()
+    return address.lower().rstrip(".")
 
 
 def check_host_key(value):
@@ -150,29 +226,38 @@ def check_host_key(value):
     except Exception:
         return None, "has a key that is not valid base64 SSH key data"
     if inner != ktype:
-        return None, "says %s but the key data is of type %s" % (ktype, inner)
+        return None, "says %s but the key data is of type %s" % (ktype, _show(inner, limit=40))
     return "%s %s" % (ktype, blob), None
 
 
-def _walk_secrets(value, path, errors, is_vault):
-    """Refuse plaintext secrets (password, token, ...) at any depth."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            sub = "%s.%s" % (path, k)
-            if isinstance(k, str) and k.lower() in SECRET_KEYS and v is not None and not is_vault(v):
-                if isinstance(v, (dict, list)):
-                    _walk_secrets(v, sub, errors, is_vault)
-                elif k.lower() == "token":
-                    errors.append("%s: a plaintext token is refused; use token_file or a vaulted variable "
-                                  "(token: !vault | ..., or %s in host_vars)" % (sub, TOKEN_VAR))
-                else:
-                    errors.append("%s: a plaintext %s is refused; use an SSH key (ssh.key_file) or a vaulted "
-                                  "variable (!vault)" % (sub, k))
-            else:
-                _walk_secrets(v, sub, errors, is_vault)
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _walk_secrets(v, "%s[%d]" % (path, i), errors, is_vault)
+def _secret_message(key, reason):
+    if reason == "vaulted":
+        return ("a vaulted secret is only taken as ssh.password or services.kubernetes.token; keep others in "
+                "vaulted host_vars, never in edge_site")
+    if reason != "plaintext":
+        return "%s, refused: give a path, a token_file or a vaulted variable instead" % reason
+    words = key_words(key)
+    if "token" in words or "bearer" in words:
+        return "a plaintext token is refused; use token_file or a vaulted variable (token: !vault | ..., or %s " \
+               "in host_vars)" % TOKEN_VAR
+    if any(w.startswith("pass") or w == "pwd" for w in words):
+        return "a plaintext password is refused; use an SSH key (ssh.key_file) or a vaulted variable (!vault)"
+    return "a plaintext secret is refused (its key names a secret); keep it in a file or a vaulted variable"
+
+
+def _vault_allowed(keys):
+    """Where the schema takes a vaulted secret: ssh.password and services.<name>.token."""
+    return keys == ("ssh", "password") or (len(keys) == 3 and keys[0] == "services" and keys[2] == "token")
+
+
+def secret_errors(value, path, is_vault, allow=_vault_allowed):
+    """Every secret in ``value`` (by key name or by the value's shape) as 'path: message'; never a value."""
+    errors = []
+    for keys, reason in find_secrets(value, is_vault, allow):
+        where = "".join("[%d]" % k if isinstance(k, int) and not isinstance(k, bool) else "." + _seg(k)
+                        for k in keys)
+        errors.append("%s%s: %s" % (path, where, _secret_message(keys[-1] if keys else None, reason)))
+    return errors
 
 
 class _Checker(object):
@@ -188,19 +273,19 @@ class _Checker(object):
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.err(path, "must be a mapping, got %s" % type(value).__name__)
+            self.err(path, "must be a mapping, got %s" % _show(value))
             return None
         return value
 
     def unknown(self, value, allowed, path):
         for key in value:
             if key not in allowed:
-                self.err("%s.%s" % (path, key) if path else str(key),
+                self.err("%s.%s" % (path, _seg(key)) if path else _seg(key),
                          "unknown field (allowed: %s)" % ", ".join(allowed))
 
     def path(self, value, path):
-        if not isinstance(value, str) or not value.strip():
-            self.err(path, "must be a file path (string), got %s" % _show(value))
+        if not isinstance(value, str) or not value.strip() or _CONTROL_RE.search(value):
+            self.err(path, "must be a file path (a string without control characters), got %s" % _show(value))
             return None
         value = os.path.expanduser(value)
         if not os.path.isabs(value):
@@ -216,37 +301,25 @@ class _Checker(object):
             return None
         return int(value)
 
-    def string(self, value, path, regex=None, what="a string"):
-        if not isinstance(value, str) or not value or (regex is not None and not regex.match(value)):
+    def string(self, value, path, regex=None, what="a string", control_ok=""):
+        if (not isinstance(value, str) or not value or (regex is not None and not regex.fullmatch(value))
+                or any(c not in control_ok for c in _CONTROL_RE.findall(value))):
             self.err(path, "must be %s, got %s" % (what, _show(value)))
             return None
         return str(value)
 
     def url(self, value, path, schemes=("http", "https")):
-        if not isinstance(value, str) or not value:
-            self.err(path, "must be a URL string, got %s" % _show(value))
-            return None
         try:
-            parts = urlsplit(value)
-            port = parts.port
-        except ValueError as exc:
-            self.err(path, "is not a valid URL (%s): %s" % (exc, _show(value)))
+            host, port = url_endpoint(value, schemes)[1:3]
+        except UrlError as exc:
+            self.err(path, str(exc))
             return None
-        if parts.scheme not in schemes:
-            self.err(path, "must use %s, got %s" % (" or ".join(schemes), _show(value)))
-            return None
-        if not parts.hostname:
-            self.err(path, "has no host: %s" % _show(value))
-            return None
-        if parts.username or parts.password:
-            self.err(path, "must not carry credentials (user:password@): use a vaulted variable")
-            return None
-        kind, error = check_address(parts.hostname)
+        kind, error = check_address(host)
         if error:
             self.err(path, "host %s" % error)
             return None
         if port == 0:
-            self.err(path, "has port 0: %s" % _show(value))
+            self.err(path, "has port 0")
             return None
         return str(value)
 
@@ -256,21 +329,21 @@ class _Checker(object):
             return {}
         out = {}
         for k, v in value.items():
-            if not isinstance(k, str) or not _LABEL_KEY_RE.match(k):
-                self.err("%s.%s" % (path, k), "label key must match [A-Za-z_][A-Za-z0-9_]*")
+            if not isinstance(k, str) or not _LABEL_KEY_RE.fullmatch(k):
+                self.err("%s.%s" % (path, _seg(k)), "label key must match [A-Za-z_][A-Za-z0-9_]*")
                 continue
             if isinstance(v, bool):
                 v = "true" if v else "false"
             elif _is_int(v):
                 v = str(v)
-            if not isinstance(v, str) or not _LABEL_VALUE_RE.match(v):
+            if not isinstance(v, str) or not _LABEL_VALUE_RE.fullmatch(v):
                 self.err("%s.%s" % (path, k), "label value must be a word of [A-Za-z0-9_.-] (it becomes "
-                         "group %s_<value>), got %s" % (k, _show(v)))
+                         "group %s_<value>), got %s" % (k, _show(v, key=k)))
                 continue
             out[str(k)] = str(v)
         return out
 
-    def ssh(self, value, path, partial=False):
+    def ssh(self, value, path):
         value = self.mapping(value, path)
         if value is None:
             return {}
@@ -301,7 +374,7 @@ class _Checker(object):
             self.err(path + ".kind", "is required for a service not named %s (one of %s)"
                      % (", ".join(sorted(WELL_KNOWN)), ", ".join(KINDS)))
             return None, None
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             self.err(path + ".kind", "must be one of %s, got %s" % (", ".join(KINDS), _show(kind)))
             return None, None
         self.unknown(value, SERVICE_KEYS[kind], path)
@@ -317,7 +390,8 @@ class _Checker(object):
         if kind == "tcp" and "port" not in value:
             self.err(path + ".port", "is required for kind tcp")
         if kind == "http" and "url" not in value:
-            self.err(path + ".url", "is required for kind http (e.g. http://%s:8080/...)" % address)
+            self.err(path + ".url", "is required for kind http (e.g. http://%s:8080/...)"
+                     % (address if check_address(address)[1] is None else "ADDRESS"))
         if kind in DEFAULT_PORTS and "port" not in value and "url" not in value:
             out["port"] = DEFAULT_PORTS[kind]
         for key in ("ca_file", "token_file", "kubeconfig"):
@@ -325,7 +399,7 @@ class _Checker(object):
                 out[key] = self.path(value[key], "%s.%s" % (path, key))
         for key in ("tls_server_name", "context", "query"):
             if value.get(key) is not None:
-                out[key] = self.string(value[key], "%s.%s" % (path, key))
+                out[key] = self.string(value[key], "%s.%s" % (path, key), control_ok="\t\n" if key == "query" else "")
         if "expect_status" in value:
             st = value["expect_status"]
             codes = st if isinstance(st, list) else [st]
@@ -353,7 +427,10 @@ def validate_config(data, base_dir=None, source=None, is_vault=None, plugin_name
     c = _Checker(base_dir, is_vault)
     if not isinstance(data, dict):
         raise EdgeSitesError(["the document must be a mapping with plugin, version and sites, got %s"
-                              % type(data).__name__], source)
+                              % _show(data)], source)
+    error = shape_error(data)
+    if error:
+        raise EdgeSitesError([error], source)
     c.unknown(data, TOP_KEYS, "")
     if data.get("plugin") not in plugin_names:
         c.err("plugin", "must be %s, got %s" % (plugin_names[0], _show(data.get("plugin"))))
@@ -361,7 +438,7 @@ def validate_config(data, base_dir=None, source=None, is_vault=None, plugin_name
     if not _is_int(version) or version not in SCHEMA_VERSIONS:
         c.err("version", "must be %s (the schema version), got %s"
               % (" or ".join(str(v) for v in SCHEMA_VERSIONS), _show(version)))
-    _walk_secrets(data.get("defaults"), "defaults", c.errors, is_vault)
+    c.errors.extend(secret_errors(data.get("defaults"), "defaults", is_vault))
     defaults = c.mapping(data.get("defaults"), "defaults") or {}
     c.unknown(defaults, DEFAULT_KEYS, "defaults")
     d_ssh = c.ssh(defaults.get("ssh"), "defaults.ssh")
@@ -383,10 +460,10 @@ def validate_config(data, base_dir=None, source=None, is_vault=None, plugin_name
     for i, raw in enumerate(sites_in):
         label = "sites[%d]" % i
         if not isinstance(raw, dict):
-            c.err(label, "must be a mapping with name and address, got %s" % type(raw).__name__)
+            c.err(label, "must be a mapping with name and address, got %s" % _show(raw))
             continue
         name = raw.get("name")
-        if isinstance(name, str) and name:
+        if isinstance(name, str) and _NAME_RE.fullmatch(name):
             label = "sites[%d] (%s)" % (i, name)
         name = c.string(name, label + ".name", _NAME_RE,
                         "a site name of [A-Za-z0-9_.-] starting with a letter or digit, at most 63 characters")
@@ -396,7 +473,7 @@ def validate_config(data, base_dir=None, source=None, is_vault=None, plugin_name
             else:
                 names[name] = i
         c.unknown(raw, SITE_KEYS, label)
-        _walk_secrets(raw, label, c.errors, is_vault)
+        c.errors.extend(secret_errors(raw, label, is_vault))
         address = raw.get("address")
         addr_kind, error = check_address(address)
         if error:
@@ -413,11 +490,12 @@ def validate_config(data, base_dir=None, source=None, is_vault=None, plugin_name
             c.err(label + ".ssh", "needs known_hosts or host_key (host keys are always verified); "
                   "set it here or in defaults.ssh")
         if name is not None and addr_kind is not None and ssh.get("port"):
-            ep = (address.lower(), ssh["port"])
+            ep = (normalize_address(address, addr_kind), ssh["port"])
             if ep in endpoints:
-                c.err(label + ".address", "%s port %d is already site %s" % (address, ssh["port"], endpoints[ep]))
+                c.err(label + ".address", "%s port %d is already site %s (%s)"
+                      % (address, ssh["port"], endpoints[ep][0], endpoints[ep][1]))
             else:
-                endpoints[ep] = name
+                endpoints[ep] = (name, address)
         labels = dict(d_labels)
         labels.update(c.labels(raw.get("labels"), label + ".labels"))
         python = d_python
@@ -426,8 +504,8 @@ def validate_config(data, base_dir=None, source=None, is_vault=None, plugin_name
         services = {}
         svc_in = c.mapping(raw.get("services"), label + ".services") or {}
         for sname, sval in svc_in.items():
-            spath = "%s.services.%s" % (label, sname)
-            if not isinstance(sname, str) or not _LABEL_KEY_RE.match(sname):
+            spath = "%s.services.%s" % (label, _seg(sname))
+            if not isinstance(sname, str) or not _LABEL_KEY_RE.fullmatch(sname):
                 c.err(spath, "service name must match [A-Za-z_][A-Za-z0-9_]*")
                 continue
             if sname == "ssh":
@@ -438,20 +516,35 @@ def validate_config(data, base_dir=None, source=None, is_vault=None, plugin_name
                 services[sname] = svc
             if secret is not None:
                 secrets[TOKEN_VAR] = secret
-        metadata = raw.get("metadata")
-        if metadata is None:
-            metadata = {}
-        elif not isinstance(metadata, dict):
-            c.err(label + ".metadata", "must be a mapping, got %s" % type(metadata).__name__)
-            metadata = {}
+        metadata = c.mapping(raw.get("metadata"), label + ".metadata")
         sites.append({
             "name": name, "address": address, "address_kind": addr_kind, "labels": labels,
-            "ssh": ssh, "python_interpreter": python, "services": services, "metadata": metadata,
-            "secrets": secrets,
+            "ssh": ssh, "python_interpreter": python, "services": services, "metadata": metadata or {},
+            "secrets": secrets, "_label": label,
         })
+    groups = set(BUILTIN_GROUPS)
+    for s in sites:
+        groups.update(site_groups(s))
+    for s in sites:
+        if s["name"] in groups:
+            c.err(s["_label"] + ".name", "is also the name of a group (all, ungrouped, %s or a label group "
+                  "<key>_<value>); a host must not share a group's name" % ALL_GROUP)
+    for s in sites:
+        del s["_label"]
     if c.errors:
         raise EdgeSitesError(c.errors, source)
     return {"version": version, "sites": sites, "known_hosts_dir": known_hosts_dir}
+
+
+def _refuse_published_secrets(name, hostvars, is_vault=is_vaulted):
+    """Raise EdgeSitesError when a host variable would carry a secret (only vaulted SECRET_VARS may)."""
+    errors = []
+    for key, value in hostvars.items():
+        if not (key in SECRET_VARS and is_vault(value)):
+            errors.extend(secret_errors({key: value}, "", is_vault, allow=None))
+    if errors:
+        raise EdgeSitesError(["site %s: refusing to publish a secret as a host variable: %s"
+                              % (_seg(name), e.lstrip(".")) for e in errors])
 
 
 def ssh_common_args(site, known_hosts=None):
@@ -470,19 +563,22 @@ def pinned_known_hosts_line(site):
     return "%s,%s %s\n" % (site["name"], site["address"], site["ssh"]["host_key"])
 
 
-def public_site(site):
-    """The site as a host variable (``edge_site``): everything but secrets."""
-    return dict((k, v) for k, v in site.items() if k != "secrets")
+def public_site(site, _check=True):
+    """The site as a host variable (``edge_site``): everything but secrets; raises if a secret slipped in."""
+    out = dict((k, v) for k, v in site.items() if k != "secrets")
+    if _check:
+        _refuse_published_secrets(site.get("name"), {"edge_site": out})
+    return out
 
 
-def site_hostvars(site, known_hosts=None):
-    """Ansible host variables for one normalized site (see docs/edge-sites.md)."""
+def site_hostvars(site, known_hosts=None, is_vault=is_vaulted):
+    """Ansible host variables for one normalized site (see docs/edge-sites.md); never a plaintext secret."""
     ssh = site["ssh"]
     hv = {
         "ansible_host": site["address"],
         "ansible_port": ssh["port"],
         "ansible_ssh_common_args": ssh_common_args(site, known_hosts),
-        "edge_site": public_site(site),
+        "edge_site": public_site(site, _check=False),  # checked below with the rest
         "edge_services": site["services"],
         "edge_labels": site["labels"],
         "edge_metadata": site["metadata"],
@@ -494,6 +590,7 @@ def site_hostvars(site, known_hosts=None):
     if site.get("python_interpreter"):
         hv["ansible_python_interpreter"] = site["python_interpreter"]
     hv.update(site.get("secrets") or {})
+    _refuse_published_secrets(site.get("name"), hv, is_vault)
     return hv
 
 
@@ -502,40 +599,44 @@ def site_groups(site):
     return [ALL_GROUP] + [label_group(k, v) for k, v in sorted(site["labels"].items())]
 
 
-def _url_endpoint(url):
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return parts.hostname, port
-
-
 def site_targets(site, services=None, ssh_login=False, token=None):
     """Probe targets (dicts for service_probe) for one site as found in the ``edge_site`` host variable.
 
     ``services`` limits the services probed (``ssh`` included by name); ``token`` is the site's
-    Kubernetes API token (from a vaulted variable), never stored in ``edge_site``.
+    Kubernetes API token (from a vaulted variable), never stored in ``edge_site``. Raises
+    ValueError (never TypeError) for a site of another shape.
     """
     if not isinstance(site, dict) or not site.get("name") or not site.get("address"):
         raise ValueError("a site needs at least name and address, got %s" % _show(site))
     name = site["name"]
     address = site["address"]
+    ssh = site.get("ssh") or {}
+    svcs = site.get("services") or {}
+    if not isinstance(ssh, dict) or not isinstance(svcs, dict):
+        raise ValueError("site %s: ssh and services must be mappings" % _show(name))
     out = []
     want = None if not services else set(services)
-    ssh = site.get("ssh") or {}
     if want is None or "ssh" in want:
         out.append({
             "site": name, "service": "ssh", "kind": "ssh", "address": address,
-            "port": ssh.get("port") or 22, "alias": name, "known_hosts": ssh.get("known_hosts"),
+            "port": ssh.get("port") or DEFAULT_PORTS["ssh"], "alias": name, "known_hosts": ssh.get("known_hosts"),
             "host_key": ssh.get("host_key"), "user": ssh.get("user"), "key_file": ssh.get("key_file"),
             "login": bool(ssh_login),
         })
-    for sname in sorted(site.get("services") or {}):
+    for sname in sorted(svcs, key=str):
         if want is not None and sname not in want:
             continue
-        svc = dict(site["services"][sname])
+        if not isinstance(svcs[sname], dict):
+            raise ValueError("site %s: service %s must be a mapping, got %s" % (_show(name), _seg(sname),
+                                                                                 _show(svcs[sname])))
+        svc = dict(svcs[sname])
         kind = svc.pop("kind", WELL_KNOWN.get(sname))
         target = {"site": name, "service": sname, "kind": kind}
         if svc.get("url"):
-            host, port = _url_endpoint(svc["url"])
+            try:
+                host, port = url_endpoint(svc["url"])[1:3]
+            except UrlError as exc:
+                raise ValueError("site %s: service %s url %s" % (_show(name), _seg(sname), exc))
             target.update(address=host, port=port)
         else:
             target.update(address=address, port=svc.get("port") or DEFAULT_PORTS.get(kind))

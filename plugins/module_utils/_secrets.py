@@ -24,6 +24,7 @@ reason or message it returns. Standard library only, Python 3.9+: modules use it
 
 from __future__ import annotations
 
+import functools
 import re
 
 MASK = "********"
@@ -60,6 +61,11 @@ def key_words(name):
 
 def is_secret_key(name):
     """True when a key's value is a secret by the key's name (see the module docstring)."""
+    return isinstance(name, str) and _is_secret_word_list(name[:256])
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_word_list(name):
     words = key_words(name)
     if not words or words[-1] in PATH_WORDS:
         return False

@@ -113,14 +113,23 @@ def test_pinned_host_key_writes_known_hosts(tmp_path, plugin):
     assert kh.stat().st_mtime_ns == mtime  # unchanged content is not rewritten
 
 
-def ansible_inventory(*args):
+def ansible_cli(tool, *args, **env_changes):
     env = dict(os.environ)
     env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(ROOT, ".build", "unit")
     env["ANSIBLE_INVENTORY_UNPARSED_FAILED"] = "1"
     env["ANSIBLE_NOCOLOR"] = "1"
-    exe = os.path.join(os.path.dirname(sys.executable), "ansible-inventory")
+    for key, value in env_changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    exe = os.path.join(os.path.dirname(sys.executable), tool)
     return subprocess.run([exe] + list(args), env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, timeout=120, check=False)
+
+
+def ansible_inventory(*args, **env_changes):
+    return ansible_cli("ansible-inventory", *args, **env_changes)
 
 
 def test_ansible_inventory_graph_and_list_on_the_example():
@@ -150,3 +159,212 @@ def test_ansible_inventory_reports_the_bad_field(tmp_path):
     assert out.returncode != 0
     assert "sites[0] (edge1).ssh.password: a plaintext password is refused" in out.stderr
     assert "hunter2" not in out.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Hardening against hostile and careless files. Each class names the bug class it catches.
+
+SECRET = "s3cr3tVALUE"
+PEM = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXkt%s\n-----END OPENSSH PRIVATE KEY-----\n" % SECRET
+HEAD = ("plugin: o2edge.perf.edge_sites\nversion: 1\ndefaults: {ssh: {known_hosts: /k/known_hosts}}\n"
+        "sites:\n  - name: edge1\n    address: 192.0.2.10\n")
+BOMB = "".join(["a0: &a0 [x, x, x, x, x, x, x, x, x]\n"] + [
+    "a%d: &a%d [%s]\n" % (i, i, ", ".join(["*a%d" % (i - 1)] * 9)) for i in range(1, 9)])
+
+
+def write(tmp_path, text, name="edge-sites.yml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def refused(plugin, path):
+    with pytest.raises(AnsibleParserError) as info:
+        parse(plugin, path)
+    return str(info.value)
+
+
+class TestValuesStayData(object):
+    """Catches: the plugin trusting the file's strings as templates (undoing !unsafe, rendering '{{ 7*6 }}'
+    or a lookup when a play uses the variable)."""
+
+    TEXT = HEAD + ("    metadata:\n"
+                   "      unsafe: !unsafe '{{ lookup(\"pipe\", \"id\") }}'\n"
+                   "      plain: '{{ 7*6 }}'\n"
+                   "      header: \"#jinja2:variable_start_string:'[['\\n[[ 6*7 ]]\"\n"
+                   "      '{{ 6*7 }}': key\n"
+                   "      text: plain words\n"
+                   "    ssh: {key_file: !unsafe '/k/{{ 6*7 }}/id'}\n")
+    EXPECTED = {"unsafe": '{{ lookup("pipe", "id") }}', "plain": "{{ 7*6 }}",
+                "header": "#jinja2:variable_start_string:'[['\n[[ 6*7 ]]", "{{ 6*7 }}": "key", "text": "plain words"}
+
+    def test_verbatim_through_inventory_manager_and_templar(self, tmp_path, plugin):
+        from ansible.inventory.manager import InventoryManager
+        from ansible.template import Templar, trust_as_template
+        from ansible.vars.manager import VariableManager
+
+        loader = DataLoader()
+        manager = InventoryManager(loader=loader)
+        plugin.parse(manager._inventory, loader, write(tmp_path, self.TEXT), cache=False)
+        hostvars = VariableManager(loader=loader, inventory=manager).get_vars(host=manager.get_host("edge1"))
+        templar = Templar(loader=loader, variables=hostvars)
+        assert templar.template(trust_as_template("{{ edge_metadata }}")) == self.EXPECTED
+        assert templar.template(trust_as_template("{{ edge_site.metadata.plain }}")) == "{{ 7*6 }}"
+        assert templar.template(trust_as_template("{{ edge_metadata.unsafe }}")) == '{{ lookup("pipe", "id") }}'
+        assert templar.template(hostvars["ansible_ssh_private_key_file"]) == "/k/{{ 6*7 }}/id"
+        assert templar.template(trust_as_template("{{ ansible_host }}")) == "192.0.2.10"
+
+    def test_verbatim_in_a_play_and_marked_unsafe_in_list(self, tmp_path):
+        path = write(tmp_path, self.TEXT)
+        out = ansible_cli("ansible", "-i", path, "edge1", "-m", "ansible.builtin.debug", "-a", "var=edge_metadata")
+        assert out.returncode == 0, out.stderr
+        assert '"plain": "{{ 7*6 }}"' in out.stdout and '"unsafe": "{{ lookup(\\"pipe\\", \\"id\\") }}"' in out.stdout
+        assert "uid=" not in out.stdout and "42" not in out.stdout
+        listed = ansible_inventory("-i", path, "--list")
+        assert listed.returncode == 0, listed.stderr
+        meta = json.loads(listed.stdout)["_meta"]["hostvars"]["edge1"]["edge_metadata"]
+        assert meta["unsafe"] == {"__ansible_unsafe": '{{ lookup("pipe", "id") }}'}
+        assert meta["plain"] == {"__ansible_unsafe": "{{ 7*6 }}"}
+        assert meta["text"] == "plain words"  # inert strings stay plain JSON strings
+
+
+class TestVault(object):
+    """Catches: the bounded loader losing Ansible's !vault tag (or the plugin refusing a vaulted token)."""
+
+    def test_vaulted_token_is_published_encrypted_and_decrypts(self, tmp_path, plugin, monkeypatch):
+        from ansible.parsing.vault import EncryptedString, VaultLib, VaultSecret, VaultSecretsContext
+        from ansible.template import Templar, trust_as_template
+
+        secrets = [("default", VaultSecret(b"test-only-password"))]
+        monkeypatch.setattr(VaultSecretsContext, "_current", VaultSecretsContext(secrets))
+        cipher = VaultLib(secrets).encrypt(SECRET).decode()
+        text = HEAD + "    services:\n      kubernetes:\n        token: !vault |\n%s\n" % "\n".join(
+            "          " + line for line in cipher.splitlines())
+        inv = parse(plugin, write(tmp_path, text))
+        token = inv.hosts["edge1"].vars["edge_kubernetes_token"]
+        assert isinstance(token, EncryptedString)
+        assert SECRET not in json.dumps(inv.hosts["edge1"].vars["edge_site"])
+        templar = Templar(loader=DataLoader(), variables={"t": token})
+        assert templar.template(trust_as_template("{{ t }}")) == SECRET
+
+
+class TestRefusedCleanly(object):
+    """Catches: a traceback (ValueError, RecursionError, TypeError) or a YAML error that quotes the file's
+    line (and so its secret) instead of a clear AnsibleParserError naming the site and field."""
+
+    def test_nul_in_address(self, tmp_path, plugin):
+        text = refused(plugin, write(tmp_path, HEAD.replace("192.0.2.10", '"192.0.2.10\\0"')))
+        assert "sites[0] (edge1).address: must not contain white space or control characters" in text
+
+    def test_nul_in_path(self, tmp_path, plugin):
+        text = refused(plugin, write(tmp_path, HEAD + '    ssh: {key_file: "/k/id\\0"}\n'))
+        assert "sites[0] (edge1).ssh.key_file: must be a file path" in text
+
+    def test_raw_nul_byte(self, tmp_path, plugin):
+        text = refused(plugin, write(tmp_path, HEAD + "    metadata: {a: \"x\0\"}\n"))
+        assert "is not valid YAML" in text and "#x0000" in text
+
+    @pytest.mark.parametrize("yaml_text", ["    metadata: &m {self: *m}\n", "    metadata: &m [1, *m]\n"])
+    def test_recursive_anchor(self, tmp_path, plugin, yaml_text):
+        text = refused(plugin, write(tmp_path, HEAD + yaml_text))
+        assert "alias *m (line 7) refers to a node that contains it: a recursive structure" in text
+
+    def test_deep_nesting(self, tmp_path, plugin):
+        text = refused(plugin, write(tmp_path, HEAD + "    metadata: {a: " + "[" * 5000 + "]" * 5000 + "}\n"))
+        assert "nests deeper than 32 levels (line 7)" in text
+
+    def test_odd_service_shapes(self, tmp_path, plugin):
+        text = refused(plugin, write(tmp_path, HEAD + "    services: {kubernetes: [1], x: 5, y: {kind: [tcp]}}\n"))
+        assert "sites[0] (edge1).services.kubernetes: must be a mapping, got a list (1 items)" in text
+        assert "sites[0] (edge1).services.x: must be a mapping, got 5" in text
+        assert "sites[0] (edge1).services.y.kind: must be one of" in text
+
+    def test_yaml_error_does_not_quote_the_line(self, tmp_path, plugin):
+        text = refused(plugin, write(tmp_path, HEAD + '    metadata: {api_token: "%s\n' % SECRET))
+        assert "is not valid YAML" in text and "line" in text
+        assert SECRET not in text
+
+    def test_repeated_key_refused(self, tmp_path, plugin):
+        text = refused(plugin, write(tmp_path, HEAD + "    address: 192.0.2.99\n"))
+        assert "repeats the key address in one mapping (line 7)" in text
+
+    def test_merge_key_override_accepted(self, tmp_path, plugin):
+        text = HEAD + "    metadata:\n      <<: {a: 1, b: 2}\n      a: 3\n"
+        assert parse(plugin, write(tmp_path, text)).hosts["edge1"].vars["edge_metadata"] == {"a": 3, "b": 2}
+
+
+class TestBounded(object):
+    """Catches: an alias bomb, a huge or deeply nested file taking long (or crashing libyaml) before it is
+    refused, and a huge value echoed back."""
+
+    def test_alias_bomb_refused_fast(self, tmp_path, plugin):
+        import time
+        path = write(tmp_path, HEAD + "    metadata:\n" + "".join("      " + line + "\n" for line in BOMB.splitlines()))
+        start = time.monotonic()
+        text = refused(plugin, path)
+        assert time.monotonic() - start < 1.0
+        assert "holds more than 100000 values once YAML aliases are expanded" in text
+
+    def test_deep_nesting_refused_before_libyaml_recurses(self):
+        import time
+        from ansible_collections.o2edge.perf.plugins.inventory.edge_sites import BoundedYamlError, check_yaml_bounds
+
+        start = time.monotonic()
+        with pytest.raises(BoundedYamlError, match="nests deeper than 32 levels"):
+            check_yaml_bounds("[" * 500000 + "]" * 500000)  # composing this in libyaml segfaults
+        assert time.monotonic() - start < 1.0
+
+    def test_alias_expanding_too_deep(self):
+        from ansible_collections.o2edge.perf.plugins.inventory.edge_sites import BoundedYamlError, check_yaml_bounds
+
+        text = "a: &a " + "[" * 20 + "]" * 20 + "\nb: " + "[" * 15 + "*a" + "]" * 15 + "\n"
+        with pytest.raises(BoundedYamlError, match=r"alias \*a \(line 2\) nests deeper than 32 levels"):
+            check_yaml_bounds(text)
+        # map, a, [1, 2] (3 nodes), b, [*a, *a] (1 + 3 + 3): aliases count as the nodes they stand for
+        assert check_yaml_bounds("a: &a [1, 2]\nb: [*a, *a]\n") == 13
+
+    def test_big_file_refused_unread(self, tmp_path, plugin):
+        path = write(tmp_path, HEAD + "    metadata: {pad: '%s'}\n" % ("x" * (1 << 20)))
+        assert "is larger than 1048576 bytes" in refused(plugin, path)
+
+    def test_huge_name_not_echoed(self, tmp_path, plugin):
+        text = refused(plugin, write(tmp_path, HEAD.replace("edge1", "n" * 100000) + "    labels: [x]\n"))
+        assert len(text) < 2000 and text.count("n" * 60) == 1
+
+
+class TestRefusedFileFailsTheRun(object):
+    """Catches: a refused file exiting 0 (Ansible's default only warns), the shipped example config not
+    setting it, and a secret from the refused file reaching the output."""
+
+    BAD = HEAD + "    ssh:\n      key_file: |\n%s    metadata: {api_token: %s, bmc: {password: [%s]}}\n" % (
+        "".join("        " + line + "\n" for line in PEM.splitlines()), SECRET, SECRET)
+
+    def check(self, out):
+        assert out.returncode != 0
+        for field in ("sites[0] (edge1).ssh.key_file: holds a private key block",
+                      "sites[0] (edge1).metadata.api_token: a plaintext token is refused",
+                      "sites[0] (edge1).metadata.bmc.password: a plaintext password is refused"):
+            assert field in out.stderr
+        assert SECRET not in out.stdout + out.stderr
+        assert "BEGIN OPENSSH" not in out.stdout + out.stderr
+
+    def test_env_var(self, tmp_path):
+        self.check(ansible_inventory("-i", write(tmp_path, self.BAD), "--list"))
+
+    def test_shipped_example_config(self, tmp_path):
+        cfg = tmp_path / "ansible.cfg"
+        with open(os.path.join(ROOT, "ansible.cfg.example")) as f:
+            cfg.write_text(f.read())
+        out = ansible_inventory("-i", write(tmp_path, self.BAD), "--list",
+                                ANSIBLE_INVENTORY_UNPARSED_FAILED=None, ANSIBLE_CONFIG=str(cfg))
+        self.check(out)
+        assert "'auto' plugin" not in out.stderr and "'ini' plugin" not in out.stderr
+
+    def test_alias_bomb_with_example_config(self, tmp_path):
+        cfg = tmp_path / "ansible.cfg"
+        with open(os.path.join(ROOT, "ansible.cfg.example")) as f:
+            cfg.write_text(f.read())
+        path = write(tmp_path, HEAD + "    metadata:\n" + "".join("      " + line + "\n" for line in BOMB.splitlines()))
+        out = ansible_inventory("-i", path, "--list", ANSIBLE_INVENTORY_UNPARSED_FAILED=None, ANSIBLE_CONFIG=str(cfg))
+        assert out.returncode != 0
+        assert "an alias bomb" in out.stderr

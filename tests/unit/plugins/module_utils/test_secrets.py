@@ -106,7 +106,9 @@ class TestFindSecrets(object):
                          ("bmc", "password"): "plaintext"}
 
     def test_vaulted_only_where_allowed(self):
-        is_vault = lambda v: v == "VAULT"  # noqa: E731
+        def is_vault(v):
+            return v == "VAULT"
+
         doc = {"ssh": {"password": "VAULT"}, "metadata": {"password": "VAULT"}}
         found = s.find_secrets(doc, is_vault, allow=lambda keys: keys == ("ssh", "password"))
         assert found == [(("metadata", "password"), "vaulted")]
