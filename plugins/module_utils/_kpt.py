@@ -87,10 +87,12 @@ def lpt_order(costs):
 # --------------------------------------------------------------------------- render engine
 
 def default_workers():
-    """One render more than there are CPUs: renders with image functions wait on container start
-    (CPU idle), and the spare render fills that gap. Measured on the 2-CPU lab in four runs:
-    3 workers 0.56x to 0.62x of a sequential loop, 2 workers 0.63x to 0.69x (docs/benchmarks.md)."""
-    return (os.cpu_count() or 1) + 1
+    """Twice as many renders as CPUs: renders with image functions spend much of their time
+    waiting for a container to start, with the CPU idle. Decided from alternated runs with
+    per-round paired ratios on the 2-CPU lab (docs/benchmarks.md): 4 workers were faster than 3
+    (median ratio 3/4 = 1.067 and 1.016, both intervals above 1) and not clearly slower than 5
+    or 6 (intervals containing 1 or favouring 4/5)."""
+    return 2 * (os.cpu_count() or 1)
 
 
 class Package(object):

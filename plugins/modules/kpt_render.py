@@ -71,13 +71,14 @@ options:
     default: true
   max_workers:
     description:
-      - Packages rendered at the same time. Defaults to the CPU count of the host plus one.
+      - Packages rendered at the same time. Defaults to twice the CPU count of the host.
       - Packages are handed to the workers longest first, by the previous render's measured duration of each
         package, or before any measurement by a static estimate (functions of every Kptfile of the tree, an
         C(image) function counted as two C(exec) ones), so that the slowest packages do not start last.
-      - Why one more than the CPUs - renders with C(image) functions wait on container start, leaving CPU idle,
-        and the spare render fills that gap. On a 2-CPU lab machine (10 packages, 5 with image functions),
-        in four runs, 3 workers took 0.56x to 0.62x of a sequential loop, 2 workers 0.63x to 0.69x.
+      - Why twice the CPUs - renders with C(image) functions wait on container start, leaving CPU idle, and
+        the extra renders fill that gap. On a 2-CPU lab machine (10 packages, 5 with image functions), in two
+        alternated runs with per-round paired ratios, 4 workers were faster than 3 and not clearly slower
+        than 5 or 6; 2 workers were clearly slower than 3.
         Pure C(exec) pipelines are CPU-bound and gain little from it; set the CPU count there.
         Measure with your packages (bench/bench_kpt_render.py, docs/benchmarks.md).
     type: int

@@ -278,10 +278,12 @@ def test_renderer_hands_packages_out_longest_first(tmp_path, monkeypatch):
         shutil.rmtree(result["base"])
 
 
-def test_default_workers_is_one_more_than_the_cpus(monkeypatch):
+def test_default_workers_is_twice_the_cpus(monkeypatch):
     monkeypatch.setattr(k.os, "cpu_count", lambda: 2)
-    assert k.default_workers() == 3
-    assert k.Renderer("kpt", [], scratch_dir="/tmp").max_workers == 3
+    assert k.default_workers() == 4
+    assert k.Renderer("kpt", [], scratch_dir="/tmp").max_workers == 4
     assert k.Renderer("kpt", [], max_workers=1, scratch_dir="/tmp").max_workers == 1
+    monkeypatch.setattr(k.os, "cpu_count", lambda: 3)
+    assert k.default_workers() == 6
     monkeypatch.setattr(k.os, "cpu_count", lambda: None)
     assert k.default_workers() == 2
