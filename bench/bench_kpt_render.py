@@ -199,7 +199,7 @@ def paired(a, b, seed=7, resamples=2000):
     import random
     ratios = [x / y for x, y in zip(a, b)]
     rng = random.Random(seed)
-    meds = sorted(median([rng.choice(ratios) for _ in ratios]) for _ in range(resamples))
+    meds = sorted(median([rng.choice(ratios) for _r in ratios]) for _b in range(resamples))
     return {"median_ratio": median(ratios), "ci95": (meds[int(0.025 * resamples)], meds[int(0.975 * resamples) - 1]),
             "a_faster": sum(1 for x in ratios if x < 1), "rounds": len(ratios)}
 

@@ -157,8 +157,8 @@ def shape_error(data, max_depth=MAX_DEPTH, max_values=MAX_VALUES):
                 while link is not None:
                     link, key = link
                     where.append("[%d]" % key if isinstance(key, int) else "." + _seg(key))
-                return "%s: nests deeper than %d levels (or refers to itself)" % ("".join(reversed(where)).lstrip("."),
-                                                                                   max_depth)
+                shown = "".join(reversed(where)).lstrip(".")
+                return "%s: nests deeper than %d levels (or refers to itself)" % (shown, max_depth)
             items = value.items() if isinstance(value, dict) else enumerate(value)
             stack.extend((v, depth + 1, (link, k)) for k, v in items)
     return None
@@ -627,8 +627,8 @@ def site_targets(site, services=None, ssh_login=False, token=None):
         if want is not None and sname not in want:
             continue
         if not isinstance(svcs[sname], dict):
-            raise ValueError("site %s: service %s must be a mapping, got %s" % (_show(name), _seg(sname),
-                                                                                 _show(svcs[sname])))
+            raise ValueError("site %s: service %s must be a mapping, got %s"
+                             % (_show(name), _seg(sname), _show(svcs[sname])))
         svc = dict(svcs[sname])
         kind = svc.pop("kind", WELL_KNOWN.get(sname))
         target = {"site": name, "service": sname, "kind": kind}

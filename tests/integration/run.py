@@ -109,7 +109,7 @@ def main(argv):
     results = []
     try:
         check(results, "lab: folder path is %d characters (>= %d)" % (len(lab.LAB_DIR), LONG_PATH_MIN),
-              lambda: lab_dir_is_long())
+              lab_dir_is_long)
         check(results, "lab: up", lab.up)
         if not only:
             check(results, "lab: second up changes nothing", lab_idempotent_up)

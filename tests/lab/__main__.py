@@ -3,7 +3,7 @@ import argparse
 import json
 import sys
 
-from . import lab
+from . import faults, lab
 
 
 def main(argv=None):
@@ -41,7 +41,7 @@ def main(argv=None):
             print(json.dumps(left, indent=2))
             return 1 if any(left.values()) else 0
         elif a.cmd == "fault":
-            lab.fault(a.site, a.service, a.action)
+            faults.fault(a.site, a.service, a.action)
         elif a.cmd == "exec":
             argv = a.argv[1:] if a.argv[:1] == ["--"] else a.argv
             return lab.exec_in_controller(argv)

@@ -39,6 +39,8 @@ DECOY_RANGE = "198.18.104.8/29"
 def impostor_ips(imp):
     """Every address an impostor answers on (its own .10 and its extra host numbers)."""
     return [edge_ip(imp["idx"])] + ["198.18.%d.%d" % (imp["idx"], n) for n in imp["extra"]]
+
+
 PORTS = {"ssh": 22, "prometheus": 9090, "node_exporter": 9100, "kubernetes": 6443, "o2ims": 8080,
          "registry": 5000}
 FULL_SERVICES = ["ssh", "prometheus", "node_exporter", "kubernetes", "o2ims"]

@@ -9,7 +9,6 @@ from .images import containers_env
 from . import common
 
 
-
 def lab_env():
     env = containers_env()
     env.update({

@@ -9,7 +9,6 @@ from .common import (FULL_SERVICES, HERE, MGMT_IP, SITES, edge_ip, edge_ns, path
 from .procs import start
 
 
-
 def keygen(p, comment):
     if not os.path.exists(p):
         os.makedirs(os.path.dirname(p), exist_ok=True)

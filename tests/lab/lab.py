@@ -21,19 +21,16 @@ import subprocess
 import time
 
 from . import common
-from .common import (CTL, FULL_SERVICES, LAB_RANGE, MGMT_IP, PORTS, PREFIX, SITES, STALE, IMPOSTORS, LabError,  # noqa: F401
-                     check_prereqs, ctl_prefix, edge_ip, edge_ns, impostor_ips, log, path, run, short_path, write)  # noqa: F401
-from .configs import lab_env, write_configs  # noqa: F401
-from .edges import keygen, make_edge_files, make_pki, mgmt_jobs, prom_config, start_edge_services, \
-    start_prometheus, start_sshd  # noqa: F401
-from .faults import _component, _drop_rule, _services, fault  # noqa: F401
-from .images import check_fn_container, make_containers_conf, push_fn_images, start_registry  # noqa: F401
+from .common import (CTL, FULL_SERVICES, IMPOSTORS, LAB_RANGE, MGMT_IP, PORTS, PREFIX, SITES, LabError,
+                     check_prereqs, ctl_prefix, edge_ip, edge_ns, impostor_ips, log, path, run, write)
+from .configs import lab_env, write_configs
+from .edges import keygen, make_edge_files, make_pki, mgmt_jobs, start_edge_services, start_prometheus, start_sshd
+from .images import check_fn_container, make_containers_conf, push_fn_images, start_registry
 from .net import guard_route_present, lab_mounts, lab_namespaces, make_network
 from .procs import _alive, _cmdline, lab_processes, recorded, stop, wait_port
-from .repo import PACKAGES, _pipeline, make_repo  # noqa: F401
+from .repo import make_repo
 
 LAB_DIR = common.LAB_DIR
-
 
 
 def expected_components():

@@ -6,7 +6,6 @@ from .common import (CTL, LAB_RANGE, MGMT_IP, PREFIX, IMPOSTORS, SITES, ctl_ip, 
 from . import common
 
 
-
 def lab_namespaces():
     res = run(["ip", "netns", "list"], check=False)
     names = [line.split()[0] for line in (res.stdout or "").splitlines() if line.strip()]

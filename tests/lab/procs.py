@@ -10,7 +10,6 @@ from .net import lab_namespaces
 from . import common
 
 
-
 def _cmdline(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:

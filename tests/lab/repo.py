@@ -5,7 +5,6 @@ import shutil
 from .common import HERE, REGISTRY, FN_TAG, path, run, write
 
 
-
 KPTFILE = """apiVersion: kpt.dev/v1
 kind: Kptfile
 metadata:

@@ -22,3 +22,6 @@ else:
     if not os.path.islink(_LINK):
         os.symlink(_ROOT, _LINK)
     sys.path.insert(0, os.path.dirname(os.path.dirname(_TREE)))
+
+# Loopback servers and PKI shared by the probe tests (fixtures: http_server, https_server, pki, line_server).
+pytest_plugins = ["tests.unit.probe_servers"]

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Loopback servers (127.0.0.1 only) and stand-in programs for the prober and service_probe tests.
 
-Import the fixtures into a test module (``from tests.unit.probe_servers import pki, https_server``).
+The fixtures are registered for every unit test by tests/unit/conftest.py (``pytest_plugins``).
 
 The HTTP(S) handler plays a Kubernetes API (bearer ``TOKEN``), a Prometheus and an O2IMS, plus
 misbehaving variants: ``/sub`` (readyz 500 with a failing check), ``/fail200`` (readyz 200 that

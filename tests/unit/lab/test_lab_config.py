@@ -4,7 +4,7 @@ import os
 import pytest
 import yaml
 
-from tests.lab import common, images, lab
+from tests.lab import common, configs, edges, faults, images, lab, repo
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def labdir(tmp_path, monkeypatch):
 
 
 def test_prometheus_config_groups_targets_per_job():
-    cfg = yaml.safe_load(lab.prom_config(lab.mgmt_jobs()))
+    cfg = yaml.safe_load(edges.prom_config(edges.mgmt_jobs()))
     names = [j["job_name"] for j in cfg["scrape_configs"]]
     assert len(names) == len(set(names)), "Prometheus refuses duplicate job names"
     node = next(j for j in cfg["scrape_configs"] if j["job_name"] == "edge_node")
@@ -24,8 +24,8 @@ def test_prometheus_config_groups_targets_per_job():
 
 
 def test_configs_list_edge2_at_its_stale_address_and_pin_keys_by_site(labdir):
-    pubs = {s: "ssh-ed25519 AAAAkey%s root@%s" % (s, s) for s in lab.SITES}
-    lab.write_configs(str(labdir / "ssh" / "id_ed25519"), pubs, {"stale": "ssh-ed25519 AAAAimpostor root@stale"})
+    pubs = {s: "ssh-ed25519 AAAAkey%s root@%s" % (s, s) for s in common.SITES}
+    configs.write_configs(str(labdir / "ssh" / "id_ed25519"), pubs, {"stale": "ssh-ed25519 AAAAimpostor root@stale"})
     stale = yaml.safe_load((labdir / "edge-sites.yml").read_text())
     fixed = yaml.safe_load((labdir / "edge-sites-fixed.yml").read_text())
     addr = {s["name"]: s["address"] for s in stale["sites"]}
@@ -48,10 +48,10 @@ def test_configs_list_edge2_at_its_stale_address_and_pin_keys_by_site(labdir):
 
 
 def test_package_pipelines_use_exec_and_image_functions(labdir):
-    kinds = {k for _n, _s, k, _r, _sub in lab.PACKAGES}
+    kinds = {k for _n, _s, k, _r, _sub in repo.PACKAGES}
     assert kinds == {"exec", "image", "mixed"}
-    assert len(lab.PACKAGES) >= 8
-    mixed = lab._pipeline("mixed", "p", "edge1")
+    assert len(repo.PACKAGES) >= 8
+    mixed = repo._pipeline("mixed", "p", "edge1")
     assert "exec: %s/fn/set-annotations.py" % labdir in mixed
     assert "image: 198.18.0.1:5000/kpt-fn/passthrough:v1" in mixed
     assert "validators:" in mixed
@@ -59,21 +59,21 @@ def test_package_pipelines_use_exec_and_image_functions(labdir):
 
 def test_fault_rejects_unknown_site_service_and_action():
     with pytest.raises(lab.LabError, match="unknown site 'edge9'"):
-        lab.fault("edge9", "ssh", "down")
+        faults.fault("edge9", "ssh", "down")
     with pytest.raises(lab.LabError, match="edge3 has no service 'prometheus'"):
-        lab.fault("edge3", "prometheus", "down")
+        faults.fault("edge3", "prometheus", "down")
     with pytest.raises(lab.LabError, match="action 'explode'"):
-        lab.fault("edge1", "ssh", "explode")
+        faults.fault("edge1", "ssh", "explode")
 
 
 def test_fault_targets_and_drop_rules():
-    assert lab._services("mgmt") == ["registry", "prometheus"]
-    assert lab._services("edge3") == ["ssh"]
-    assert [lab._component("mgmt", s) for s in lab._services("mgmt")] == ["ctl-registry", "mgmt-prometheus"]
-    assert lab._component("edge1", "kubernetes") == "edge1-kubernetes"
-    assert lab._drop_rule("registry")[:5] == ["INPUT", "-p", "tcp", "--dport", "5000"]
-    assert lab._drop_rule("prometheus")[4] == "9090"
-    assert lab._drop_rule("site")[:4] == ["INPUT", "-i", "eth0", "-j"]
+    assert faults._services("mgmt") == ["registry", "prometheus"]
+    assert faults._services("edge3") == ["ssh"]
+    assert [faults._component("mgmt", s) for s in faults._services("mgmt")] == ["ctl-registry", "mgmt-prometheus"]
+    assert faults._component("edge1", "kubernetes") == "edge1-kubernetes"
+    assert faults._drop_rule("registry")[:5] == ["INPUT", "-p", "tcp", "--dport", "5000"]
+    assert faults._drop_rule("prometheus")[4] == "9090"
+    assert faults._drop_rule("site")[:4] == ["INPUT", "-i", "eth0", "-j"]
 
 
 def test_sockets_and_podman_state_stay_short_whatever_the_checkout_path(monkeypatch):

@@ -493,7 +493,7 @@ class TestNoPythonErrors(object):
     def test_deep_nesting(self):
         doc = copy.deepcopy(GOOD)
         deep = []
-        for _ in range(5000):
+        for _level in range(5000):
             deep = [deep]
         site(doc)["metadata"] = {"deep": deep}
         assert "nests deeper than 32 levels" in errors_of(doc)
@@ -517,7 +517,7 @@ class TestDenialOfService(object):
     def test_shared_structure_bomb_refused_fast(self):
         import time
         level = ["x"] * 9
-        for _ in range(8):
+        for _level in range(8):
             level = [level] * 9  # what yaml.safe_load makes of a 9x9 alias bomb: shared lists, 9**9 leaves
         doc = copy.deepcopy(GOOD)
         site(doc)["metadata"] = {"bomb": level}

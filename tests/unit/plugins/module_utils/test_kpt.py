@@ -60,15 +60,15 @@ def test_samples_are_the_real_render_time(tmp_path, monkeypatch):
 
 def test_total_reports_the_pool_size_used(tmp_path):
     packages = k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", n, n)) for n in ("a", "b")])
-    _r, result, records, total, _s, _o = render_with(make_fake_kpt(tmp_path), packages, tmp_path, runs=1,
-                                                      cold=True, max_workers=8)
+    _r, result, records, total, _s, _o = render_with(
+        make_fake_kpt(tmp_path), packages, tmp_path, runs=1, cold=True, max_workers=8)
     assert result["workers"] == 2
     for rec in records[-2:]:
         assert rec["context"]["workers"] == 2 and rec["context"]["max_workers"] == 8
         assert "2 workers" in rec["context"]["command"]
     assert "workers" not in records[0]["context"]          # a package record has no pool
-    _r, result, records, total, _s, _o = render_with(make_fake_kpt(tmp_path), packages, tmp_path, runs=1,
-                                                      cold=False, max_workers=1)
+    _r, result, records, total, _s, _o = render_with(
+        make_fake_kpt(tmp_path), packages, tmp_path, runs=1, cold=False, max_workers=1)
     assert total["context"]["workers"] == 1 and total["context"]["max_workers"] == 1
 
 
@@ -111,8 +111,8 @@ def test_cache_store_failure_is_reported(tmp_path):
     kpt = make_fake_kpt(tmp_path)
     packages = k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", "p", "x"))])
     (tmp_path / "cache").write_text("a file where the cache directory should be")
-    _r, _res, _rec, _t, summaries, _o = render_with(kpt, packages, tmp_path, runs=1, cold=False,
-                                                     cache_dir=str(tmp_path / "cache"))
+    _r, _res, _rec, _t, summaries, _o = render_with(
+        kpt, packages, tmp_path, runs=1, cold=False, cache_dir=str(tmp_path / "cache"))
     assert summaries[0]["ok"] is True and summaries[0]["cache"] == "miss"
     assert summaries[0]["cache_error"].startswith("store failed")
 

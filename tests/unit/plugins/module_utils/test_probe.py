@@ -18,7 +18,7 @@ import pytest
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _probe as pr
 from ansible_collections.o2edge.perf.plugins.module_utils._services import PROBE_KINDS
-from tests.unit.probe_servers import TOKEN, closed_port, http_server, line_server  # noqa: F401 - fixtures
+from tests.unit.probe_servers import TOKEN, closed_port
 
 
 def run(target, timeout=3.0, **ctx):

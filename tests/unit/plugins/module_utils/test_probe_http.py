@@ -17,8 +17,7 @@ import pytest
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _probe as pr
 from ansible_collections.o2edge.perf.plugins.module_utils import _probe_http as ph
-from tests.unit.probe_servers import (  # noqa: F401 - http_server, https_server, line_server, pki are fixtures
-    TOKEN, closed_port, http_server, https_server, line_server, pki, write_kubeconfig)
+from tests.unit.probe_servers import TOKEN, closed_port, write_kubeconfig
 
 
 def run(target, timeout=3.0, **ctx):

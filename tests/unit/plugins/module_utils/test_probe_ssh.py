@@ -21,8 +21,7 @@ import pytest
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _probe as pr
 from ansible_collections.o2edge.perf.plugins.module_utils import _probe_ssh as ps
-from tests.unit.probe_servers import (  # noqa: F401 - line_server is a fixture
-    KEY_A, KEY_B, closed_port, fake_keyscan, line_server, recorded_argv, tool)
+from tests.unit.probe_servers import KEY_A, KEY_B, closed_port, fake_keyscan, recorded_argv, tool
 
 
 def run(target, timeout=3.0, **ctx):

@@ -150,7 +150,7 @@ def _run_as_ansible_does(tmp_path, args):
     env = dict(os.environ, PYTHONPATH=_collections_path())
     proc = subprocess.run(
         [sys.executable, "-m", "ansible_collections.o2edge.perf.plugins.modules.prometheus_query", str(args_file)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(tmp_path), timeout=120)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(tmp_path), timeout=120, check=False)
     out = proc.stdout.decode("utf-8", "replace")
     err = proc.stderr.decode("utf-8", "replace")
     try:

@@ -21,9 +21,7 @@ from ansible_collections.o2edge.perf.plugins.module_utils._record import validat
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key
 from ansible_collections.o2edge.perf.plugins.modules import service_probe
 from tests.unit.module_runner import run_module
-from tests.unit.probe_servers import (  # noqa: F401 - http_server, https_server, line_server, pki are fixtures
-    KEY_A, TOKEN, closed_port, fake_keyscan, http_server, https_server, line_server, pki, recorded_argv,
-    write_kubeconfig)
+from tests.unit.probe_servers import KEY_A, TOKEN, closed_port, fake_keyscan, recorded_argv, write_kubeconfig
 
 
 def probe(**args):
