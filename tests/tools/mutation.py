@@ -12,8 +12,8 @@ for every survivor, its diff. docs/mutation.md carries the counts and each survi
 import argparse
 import glob
 import os
-import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -40,6 +40,8 @@ TARGETS = {
     "_probe_ssh.py": [UT + "test_probe_ssh.py", UT + "test_probe.py"],
     "_probe_http.py": [UT + "test_probe_http.py", UT + "test_probe.py"],
     "_edge_sites.py": [UT + "test_edge_sites.py", "tests/unit/plugins/inventory/test_*.py"],
+    "_edge_address.py": [UT + "test_edge_address.py", MT + "test_edge_address_module.py"],
+    "_yaml_edit.py": [UT + "test_yaml_edit.py"],
     "_prometheus.py": [UT + "test_prometheus.py", MT + "test_prometheus_query.py"],
 }
 
@@ -71,25 +73,18 @@ def ensure_venv():
     return mutmut
 
 
-def results(mutmut):
-    """{status: [ids]} from `mutmut results` (run in TREE)."""
-    out = sh([mutmut, "results"], cwd=TREE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout
-    found, status = {}, None
-    for line in out.splitlines():
-        head = re.match(r"^(Survived|Timed out|Suspicious|Untested|Killed)\b.*\((\d+)\)", line.strip())
-        if head:
-            status = head.group(1)
-            found.setdefault(status, [])
-            continue
-        if status and "----" in line:
-            continue
-        if status:
-            for part in re.findall(r"\d+(?:-\d+)?", line.split(":", 1)[-1]):
-                if "-" in part:
-                    a, b = part.split("-")
-                    found[status].extend(range(int(a), int(b) + 1))
-                else:
-                    found[status].append(int(part))
+def results():
+    """{status: [mutant ids]} read from mutmut's cache (run in TREE). mutmut 2's statuses:
+    ok_killed, ok_suspicious (killed, but the tests ran slowly), bad_survived, bad_timeout,
+    untested, skipped. `mutmut results` lists only the ones not killed, so the cache is read."""
+    con = sqlite3.connect(os.path.join(TREE, ".mutmut-cache"))
+    try:
+        rows = con.execute("SELECT id, status FROM Mutant ORDER BY id").fetchall()
+    finally:
+        con.close()
+    found = {}
+    for mid, status in rows:
+        found.setdefault(status, []).append(mid)
     return found
 
 
@@ -119,13 +114,14 @@ def main():
         sh([mutmut, "run", "--paths-to-mutate", src, "--tests-dir", "tests/unit", "--runner", runner,
             "--simple-output", "--no-progress"], cwd=TREE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         took = time.monotonic() - t0
-        found = results(mutmut)
-        survivors = found.get("Survived", []) + found.get("Suspicious", [])
-        killed = len(found.get("Killed", []))
+        found = results()
+        survivors = found.get("bad_survived", []) + found.get("untested", [])
+        killed = len(found.get("ok_killed", [])) + len(found.get("ok_suspicious", []))
+        timeouts = len(found.get("bad_timeout", []))
         total = sum(len(v) for v in found.values())
-        summary.append((fname, "%.0fs" % took, total, killed, len(found.get("Timed out", [])), len(survivors)))
+        summary.append((fname, "%.0fs" % took, total, killed, timeouts, len(survivors)))
         report += ["## %s (%d mutants, %d killed, %d timed out, %d survived; %.0f s)" % (
-            fname, total, killed, len(found.get("Timed out", [])), len(survivors), took), "",
+            fname, total, killed, timeouts, len(survivors), took), "",
             "tests: " + " ".join(tests), ""]
         for mid in survivors:
             diff = sh([mutmut, "show", str(mid)], cwd=TREE, stdout=subprocess.PIPE,
