@@ -14,7 +14,7 @@ afterwards with ``ssh -O exit``):
 - ``no multiplexing``: ``ssh_args = -o ControlMaster=no -o ControlPath=none``, no pipelining;
 - ``ansible defaults``: Ansible's own ssh_args (ControlMaster=auto, ControlPersist=60s), no pipelining;
 - ``ssh_tuning``: the ansible.cfg written by the o2edge.perf.ssh_tuning role (controller side);
-- ``mitogen``: the same ansible.cfg plus Mitogen's ``mitogen_linear`` strategy.
+- ``mitogen``: the role's ansible.cfg with ``ssh_tuning_mitogen: true`` (Mitogen's ``mitogen_linear``).
 
 Host keys are verified in every variant (the inventory's HostKeyAlias and
 StrictHostKeyChecking=yes). Every run's per-host results (changed/failed per task and the
@@ -109,10 +109,10 @@ def summarize(path):
     return {h: {key: raw[key].get(h) for key in sorted(raw)} for h in hosts}
 
 
-def role_cfg(work):
+def role_cfg(work, inventory, mitogen=False):
     """Write the ssh_tuning role's ansible.cfg (controller side) into work/; return its path."""
-    cfg = os.path.join(work, "ssh_tuning.cfg")
-    play = os.path.join(work, "write_cfg.yml")
+    cfg = os.path.join(work, "ssh_tuning%s.cfg" % ("-mitogen" if mitogen else ""))
+    play = os.path.join(work, "write_cfg%s.yml" % ("-mitogen" if mitogen else ""))
     with open(play, "w") as f:
         f.write("""---
 - name: The role's controller-side settings
@@ -126,8 +126,9 @@ def role_cfg(work):
         ssh_tuning_client_config: %s
         ssh_tuning_control_dir: %s
         ssh_tuning_ansible_cfg: %s
-""" % (os.path.join(work, "ssh_config"), os.path.join(SHORT, "bench-cm"), cfg))
-    res = subprocess.run([PLAYBOOK, "-i", "localhost,", play], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        ssh_tuning_mitogen: %s
+""" % (os.path.join(work, "ssh_config"), os.path.join(SHORT, "bench-cm"), cfg, "true" if mitogen else "false"))
+    res = subprocess.run([PLAYBOOK, "-i", inventory, play], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          universal_newlines=True, check=False)
     if res.returncode != 0:
         sys.exit("could not write the role's ansible.cfg:\n" + res.stdout[-2000:])
@@ -142,7 +143,7 @@ def mitogen_strategy_dir():
     return os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy")
 
 
-def variant_env(name, cfg, cp_dir):
+def variant_env(name, cfgs, cp_dir):
     env = dict(os.environ)
     for key in ("ANSIBLE_CONFIG", "ANSIBLE_SSH_ARGS", "ANSIBLE_PIPELINING", "ANSIBLE_STRATEGY",
                 "ANSIBLE_STRATEGY_PLUGINS"):
@@ -155,10 +156,7 @@ def variant_env(name, cfg, cp_dir):
     elif name == "ansible defaults":
         env["ANSIBLE_PIPELINING"] = "False"
     else:
-        env["ANSIBLE_CONFIG"] = cfg
-        if name == "mitogen":
-            env["ANSIBLE_STRATEGY_PLUGINS"] = mitogen_strategy_dir()
-            env["ANSIBLE_STRATEGY"] = "mitogen_linear"
+        env["ANSIBLE_CONFIG"] = cfgs[name]
     return env
 
 
@@ -173,12 +171,12 @@ def end_masters(cp_dir):
     shutil.rmtree(cp_dir, ignore_errors=True)
 
 
-def run_variant(name, inventory, play, cfg, tag):
+def run_variant(name, inventory, play, cfgs, tag):
     cp_dir = os.path.join(SHORT, "bench-cp-%s" % tag)
     os.makedirs(cp_dir, mode=0o700, exist_ok=True)
     out = os.path.join(os.path.dirname(play), "out-%s.json" % tag)
     start = time.monotonic()
-    res = subprocess.run([PLAYBOOK, "-i", inventory, play, "-e", "bench_out=" + out], env=variant_env(name, cfg, cp_dir),
+    res = subprocess.run([PLAYBOOK, "-i", inventory, play, "-e", "bench_out=" + out], env=variant_env(name, cfgs, cp_dir),
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     took = time.monotonic() - start
     end_masters(cp_dir)
@@ -204,12 +202,14 @@ def main():
         play = os.path.join(work, "ten_tasks.yml")
         with open(play, "w") as f:
             f.write(PLAY)
-        cfg = role_cfg(work)
+        cfgs = {"ssh_tuning": role_cfg(work, fixed)}
+        if "mitogen" in variants:
+            cfgs["mitogen"] = role_cfg(work, fixed, mitogen=True)
         for r in range(a.rounds):
             order = variants[r % len(variants):] + variants[:r % len(variants)]
             for name in order:
                 tag = "%s-%d" % (name.replace(" ", "-"), r)
-                took, res, out = run_variant(name, fixed, play, cfg, tag)
+                took, res, out = run_variant(name, fixed, play, cfgs, tag)
                 rcs[name].append(res.returncode)
                 if res.returncode != 0:
                     print("%s round %d failed (rc %d):\n%s" % (name, r, res.returncode, res.stdout[-1500:]))
@@ -218,7 +218,7 @@ def main():
                 results.setdefault(name, summarize(out))
         stale_check = {}
         for name in variants:
-            took, res, out = run_variant(name, stale, play, cfg, name.replace(" ", "-") + "-stale")
+            took, res, out = run_variant(name, stale, play, cfgs, name.replace(" ", "-") + "-stale")
             stale_check[name] = {"rc": res.returncode,
                                  "edge2_unreachable": "edge2" in res.stdout and "unreachable=1" in
                                  [line for line in res.stdout.splitlines() if line.startswith("edge2 ")][-1]}
