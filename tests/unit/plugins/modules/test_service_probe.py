@@ -34,8 +34,7 @@ def _specs(spec, path=""):
     for name, opts in spec.items():
         yield path + name, name, opts
         if opts.get("options"):
-            for item in _specs(opts["options"], path + name + "[]."):
-                yield item
+            yield from _specs(opts["options"], path + name + "[].")
 
 
 def test_every_secret_option_is_no_log():
