@@ -88,6 +88,25 @@ def lab_dir_is_long():
         raise AssertionError("the lab folder %s is shorter than %d characters" % (lab.LAB_DIR, LONG_PATH_MIN))
 
 
+def docs_render():
+    """ansible-doc renders every module, the inventory plugin and every role of the installed collection."""
+    env = dict(os.environ)
+    env.update(lab.lab_env())
+    doc = os.path.join(ROOT, ".venv", "bin", "ansible-doc")
+    items = [("module", n[:-3]) for n in sorted(os.listdir(os.path.join(ROOT, "plugins", "modules"))) if n.endswith(".py")]
+    items += [("inventory", n[:-3]) for n in sorted(os.listdir(os.path.join(ROOT, "plugins", "inventory")))
+              if n.endswith(".py")]
+    items += [("role", n) for n in sorted(os.listdir(os.path.join(ROOT, "roles")))]
+    bad = []
+    for kind, name in items:
+        res = subprocess.run([doc, "-t", kind, "o2edge.perf." + name], env=env, check=False, universal_newlines=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if res.returncode != 0 or "WARNING" in res.stderr or len(res.stdout.splitlines()) < 10:
+            bad.append("%s %s: rc %d %s" % (kind, name, res.returncode, res.stderr.strip()[:300]))
+    if bad:
+        raise AssertionError("ansible-doc failed: " + "; ".join(bad))
+
+
 def run_play(play):
     env = dict(os.environ)
     env.update(lab.lab_env())
@@ -110,6 +129,7 @@ def main(argv):
     try:
         check(results, "lab: folder path is %d characters (>= %d)" % (len(lab.LAB_DIR), LONG_PATH_MIN),
               lab_dir_is_long)
+        check(results, "collection: ansible-doc renders every plugin and role", docs_render)
         check(results, "lab: up", lab.up)
         if not only:
             check(results, "lab: second up changes nothing", lab_idempotent_up)
