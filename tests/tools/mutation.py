@@ -21,7 +21,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORK = os.path.join(ROOT, ".build", "mutation")
 TREE = os.path.join(WORK, "tree")
-VENV = os.path.join(WORK, "venv")
+VENV = os.path.join(ROOT, ".build", "mutation", "venv")
 MUTMUT_REQ = "mutmut==2.5.1"
 UT = "tests/unit/plugins/module_utils/"
 MT = "tests/unit/plugins/modules/"
@@ -91,7 +91,12 @@ def results():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", help="comma-separated target files (default: all)")
+    ap.add_argument("--work", help="work folder (default .build/mutation); separate runs need separate folders")
     args = ap.parse_args()
+    global WORK, TREE
+    if args.work:
+        WORK = os.path.abspath(args.work)
+        TREE = os.path.join(WORK, "tree")
     targets = dict(TARGETS)
     if args.only:
         targets = {k: v for k, v in TARGETS.items() if k in args.only.split(",")}
@@ -129,6 +134,8 @@ def main():
             report += ["### mutant %d" % mid, "", "```diff", diff, "```", ""]
         print("%-18s %4d mutants %4d killed %3d survived (%.0f s)" % (fname, total, killed, len(survivors), took),
               flush=True)
+        with open(os.path.join(WORK, "report-partial.md"), "w") as f:
+            f.write("\n".join(report) + "\n")
     report[2:2] = ["| file | time | mutants | killed | timed out | survived |", "|---|---|---|---|---|---|"] + [
         "| %s | %s | %d | %d | %d | %d |" % row for row in summary] + [""]
     with open(os.path.join(WORK, "report.md"), "w") as f:
