@@ -43,7 +43,17 @@ demo: deps build
 	$(LAB) exec -- $(PLAYBOOK) -i .lab/edge-sites.yml o2edge.perf.site \
 	  -e @.lab/management.yml -e o2edge_results_dir=$(CURDIR)/results
 	@echo
-	@echo "Results: $(CURDIR)/results (latest: $$(ls -t results | head -1))"
+	@echo "=== Fixing edge connectivity on COPIES of the lab's edge-sites config and known_hosts (results/demo/)"
+	rm -rf results/demo && mkdir -p results/demo
+	cp .lab/edge-sites.yml .lab/ssh/known_hosts results/demo/
+	$(LAB) exec -- $(PLAYBOOK) -i results/demo/edge-sites.yml o2edge.perf.fix_edge_connectivity \
+	  -e o2edge_known_hosts_file=$(CURDIR)/results/demo/known_hosts \
+	  -e '{"o2edge_edge_candidates": [{"site": "edge2", "addresses": ["198.18.103.10"], "cidrs": ["198.18.2.0/28", "198.18.104.8/29"]}]}' \
+	  -e o2edge_ssh_client_config=$(CURDIR)/results/demo/ssh_config \
+	  -e ssh_tuning_control_dir=$$($(PY) -c 'from tests.lab import common; print(common.short_path("demo-cm"))') \
+	  -e o2edge_results_dir=$(CURDIR)/results
+	@echo
+	@echo "Results: $(CURDIR)/results (latest: $$(ls -t results | head -1)); the fixed copies: results/demo/"
 	@echo "The lab stays up for you to explore: 'make lab-status', 'make lab-down'."
 
 test: deps
