@@ -12,6 +12,9 @@ Facts this code relies on (checked against kpt 1.0.0-beta.56):
   directory*, not the package; a bare name is looked up on PATH.
 * The function runtime is chosen with ``KPT_FN_RUNTIME`` up to 1.0.0-beta.58 and
   ``KRM_FN_RUNTIME`` from 1.0.0-beta.59 on (docker, podman or nerdctl; kpt's default is docker).
+* A function image with no ``/`` at all (``set-namespace:v0.4.1``) is a short name: kpt prefixes
+  it with ``gcr.io/kpt-fn/`` before 1.0.0-beta.59 and ``ghcr.io/kptdev/krm-functions-catalog/``
+  from 1.0.0-beta.59 on (the functions catalog moved with the runtime variable's rename).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ except ImportError:  # pragma: no cover - the regex fallback below is used
 
 KPTFILE = "Kptfile"
 KRM_SWITCH = (1, 0, 0, 1, 59)  # 1.0.0-beta.59: KRM_FN_RUNTIME replaces KPT_FN_RUNTIME
+OLD_FN_PREFIX = "gcr.io/kpt-fn/"  # short function names up to 1.0.0-beta.58
+NEW_FN_PREFIX = "ghcr.io/kptdev/krm-functions-catalog/"  # from 1.0.0-beta.59 (KRM_SWITCH) on
 DEFAULT_RUNTIME = "docker"
 _PRE_RANK = {"alpha": 0, "beta": 1, "rc": 2}
 INSTALL_HINT = ("install kpt from https://kpt.dev/installation/kpt-cli (download the kpt_linux_amd64 "
@@ -72,6 +77,13 @@ def runtime_env_vars(version):
     return ("KPT_FN_RUNTIME",)
 
 
+def short_name_prefix(version):
+    """The prefix kpt ``version`` gives a short function image name (no ``/``); None if unknown."""
+    if version is None:
+        return None
+    return NEW_FN_PREFIX if version >= KRM_SWITCH else OLD_FN_PREFIX
+
+
 def function_runtime(runtime, env):
     """The runtime kpt will use: ``runtime`` if given, else the environment's choice, else docker."""
     return runtime or env.get("KRM_FN_RUNTIME") or env.get("KPT_FN_RUNTIME") or DEFAULT_RUNTIME
@@ -104,13 +116,19 @@ def find_packages(root):
     return sorted(found)
 
 
-def kptfiles(pkg):
-    """Every Kptfile of the package tree (the package's and its subpackages'), sorted."""
+def kptfiles(pkg, limit=None):
+    """Every Kptfile of the package tree (the package's and its subpackages'), sorted.
+
+    With ``limit``, raises KptError as soon as more than ``limit`` Kptfiles are found (the walk
+    stops there, so a huge tree is not walked to its end).
+    """
     result = []
     for dirpath, dirnames, files in os.walk(pkg):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
         if KPTFILE in files:
             result.append(os.path.join(dirpath, KPTFILE))
+            if limit is not None and len(result) > limit:
+                raise KptError("%s holds more than %d Kptfiles" % (pkg, limit))
     return sorted(result)
 
 
