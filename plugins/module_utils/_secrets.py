@@ -88,11 +88,8 @@ def _url_reason(url):
     for query in (parts.query, parts.fragment):
         if not query:
             continue
-        try:
-            pairs = parse_qsl(query, keep_blank_values=True)
-        except ValueError:
-            continue
-        for key, _value in pairs:
+        # Without strict_parsing or max_num_fields, parse_qsl never raises ValueError.
+        for key, _value in parse_qsl(query, keep_blank_values=True):
             if is_secret_key(key) or key_words(key) in (["key"], ["sig"], ["signature"]):
                 return "is a URL with a secret in its query string (parameter %r)" % key[:40]
     return None

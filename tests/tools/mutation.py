@@ -114,7 +114,9 @@ def main():
         tests = [os.path.relpath(t, TREE) for t in tests]
         if os.path.exists(os.path.join(TREE, ".mutmut-cache")):
             os.unlink(os.path.join(TREE, ".mutmut-cache"))
-        runner = "%s -m pytest -x -q -p no:cacheprovider -p no:randomly %s" % (python, " ".join(tests))
+        # mutmut 2 counts only exit code 1 as a kill; a mutant that breaks an import makes pytest
+        # exit 2 (collection error) and would be listed as a survivor: any failure becomes 1.
+        runner = "sh -c '%s -m pytest -x -q -p no:cacheprovider -p no:randomly %s || exit 1'" % (python, " ".join(tests))
         t0 = time.monotonic()
         sh([mutmut, "run", "--paths-to-mutate", src, "--tests-dir", "tests/unit", "--runner", runner,
             "--simple-output", "--no-progress"], cwd=TREE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -20,3 +20,14 @@ from ansible_collections.o2edge.perf.plugins.module_utils._params import range_e
 ])
 def test_range_error(params, kwargs, expected):
     assert range_error(params, **kwargs) == expected
+
+
+@pytest.mark.parametrize("value", [1, 0.5, 0.001])
+def test_positive_duration_accepts_one_second_and_fractions(value):
+    # "positive" means above zero, not above one: timeout=1 and timeout=0.5 are valid.
+    assert range_error({"timeout": value}, minimums=(), positive=("timeout",)) is None
+
+
+def test_positive_duration_refuses_negative():
+    assert range_error({"timeout": -0.5}, minimums=(), positive=("timeout",)) == \
+        "timeout must be a positive number of seconds, got -0.5"

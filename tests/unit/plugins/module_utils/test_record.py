@@ -3,8 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
+import datetime
 import os
 import re
+import types
 
 import pytest
 
@@ -92,3 +94,79 @@ def test_slug_and_tail():
     assert rec.slug("   ") == "unnamed"
     assert rec.tail(b"x" * 5000, 10) == "..." + "x" * 10
     assert rec.tail(None) == ""
+
+
+# --- mutation-testing kills (docs/mutation.md) -------------------------------------------
+
+
+def test_utc_now_milliseconds_are_microseconds_floor_divided_by_1000(monkeypatch):
+    # 12:34:56.500999 is ".500Z": milliseconds, truncated, zero-padded to three digits.
+    fixed = datetime.datetime(2026, 1, 2, 12, 34, 56, 500999, tzinfo=datetime.timezone.utc)
+
+    class FrozenDatetime(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return fixed
+
+    monkeypatch.setattr(rec, "datetime", types.SimpleNamespace(datetime=FrozenDatetime, timezone=datetime.timezone))
+    assert rec.utc_now() == "2026-01-02T12:34:56.500Z"
+    fixed = fixed.replace(microsecond=7000)
+    assert rec.utc_now() == "2026-01-02T12:34:56.007Z"
+
+
+def test_slug_strips_only_dashes_and_slashes_at_the_ends():
+    # Letters at the ends are kept ("X-ray X" must not lose its X's); only - and / are trimmed.
+    assert rec.slug("X-ray X") == "X-ray-X"
+    assert rec.slug("/-x-/") == "x"
+
+
+def test_slug_is_cut_at_120_characters():
+    assert rec.slug("a" * 200) == "a" * 120
+
+
+def test_tail_keeps_exactly_error_tail_characters():
+    # The default tail is 2000 characters: a 2000-character message is kept whole (no "..."),
+    # a 2001-character one loses its first character.
+    assert rec.ERROR_TAIL == 2000
+    assert rec.tail("y" * 2000) == "y" * 2000
+    assert rec.tail("x" + "y" * 2000) == "..." + "y" * 2000
+    assert rec.tail("abc", 3) == "abc"
+
+
+def test_tail_replaces_undecodable_bytes():
+    # stderr that is not UTF-8 must not raise: bad bytes become U+FFFD.
+    assert rec.tail(b"exit \xff\xfe status") == "exit \ufffd\ufffd status"
+
+
+def test_make_record_defaults_no_warmup_no_failures_six_digits():
+    r = rec.make_record("x", "command", "s", [0.1234567], context={})
+    assert r["warmup"] == 0 and r["failures"] == 0 and r["errors"] == []
+    assert r["samples"] == [0.123457] and r["stats"]["median"] == 0.123457
+
+
+@pytest.mark.parametrize("name", ["", None, 5])
+def test_bad_record_name_message_is_exact(name):
+    with pytest.raises(ValueError) as err:
+        rec.make_record(name, "command", "s", [])
+    assert re.fullmatch(r"record name must be a non-empty string, got %s" % re.escape(repr(name)),
+                        str(err.value)), str(err.value)
+
+
+def test_samples_not_a_list_message_is_exact():
+    with pytest.raises(TypeError) as err:
+        rec.make_record("x", "command", "s", "0.2")
+    assert re.fullmatch(r"record x: samples must be a list of numbers, got '0\.2'", str(err.value)), str(err.value)
+
+
+def test_validate_record_messages_are_exact():
+    # Each problem is reported whole, in a fixed order, so that an operator can act on it.
+    r = rec.make_record("x", "command", "s", [1.0], context={})
+    bad = dict(r, zeta=1, alpha=2)
+    del bad["errors"]
+    assert rec.validate_record(bad) == ["missing key errors", "unexpected keys alpha, zeta"]
+    bad = dict(r, errors="e", stats={"min": "1", "median": None}, context=[])
+    assert rec.validate_record(bad) == [
+        "errors must be a list", "stats.min must be a number or None", "stats lacks mean", "stats lacks p95",
+        "stats lacks max", "stats lacks stdev", "stats lacks mad", "context must be a mapping"]
+    bad = dict(r, stats=[], context={"host": "h"})
+    assert rec.validate_record(bad) == ["stats must be a mapping", "context lacks started_at", "context lacks versions"]

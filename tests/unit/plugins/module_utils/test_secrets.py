@@ -124,3 +124,65 @@ def test_import_safe_without_ansible():
             "assert not [m for m in sys.modules if m.split('.')[0] in ('ansible', 'ansible_collections')]; "
             "assert ns['is_secret_key']('Password')" % path)
     subprocess.run([sys.executable, "-I", "-S", "-c", code], check=True, timeout=60)
+
+
+# --- mutation-testing kills (docs/mutation.md) -------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["token_dir", "password_dir", "sshKeyDir", "api_key_dir", "secret_path"])
+def test_dir_or_path_as_last_word_names_a_place_not_a_secret(name):
+    # Catches: "dir" dropped from the path words, so token_dir (a folder) is taken for a token.
+    assert s.is_secret_key(name) is False
+
+
+def test_key_words_looks_at_the_first_256_characters_only():
+    # Catches: a longer cut of the key name (bounded work on hostile input).
+    assert s.key_words("a" * 256 + "Token") == ["a" * 256]
+    assert s.key_words("a" * 250 + "_token") == ["a" * 250, "token"]
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("https://ops:s3cr3t@192.0.2.10/x", "is a URL with a password in it"),
+    ("https://h.example.net/x?a=1&token=s3cr3t", "is a URL with a secret in its query string (parameter 'token')"),
+    (JWT, "holds a JWT-shaped token"),
+    (PEM_RSA, "holds a private key block"),
+])
+def test_reason_is_exact(value, reason):
+    # Catches: the reason an operator reads changed or garbled.
+    assert s.secret_value_reason(value) == reason
+
+
+@pytest.mark.parametrize("param", ["key", "sig", "signature", "Signature", "KEY"])
+def test_signed_url_parameters_are_secrets(param):
+    # Catches: a presigned URL (?key=, ?sig=, ?signature=) not flagged; these bare words are secret
+    # in a query string although "key" alone is not a secret key name.
+    assert s.secret_value_reason("https://h.example.net/x?a=1&%s=s3cr3t" % param) == \
+        "is a URL with a secret in its query string (parameter %r)" % param
+
+
+def test_blank_secret_query_parameter_is_flagged():
+    # Catches: blank values dropped by parse_qsl, so "?token=" (the secret placed in the URL, even
+    # if empty here) or a bare "?token" goes unnoticed.
+    assert s.secret_value_reason("https://h.example.net/x?token=") == \
+        "is a URL with a secret in its query string (parameter 'token')"
+    assert s.secret_value_reason("https://h.example.net/x?access_token") == \
+        "is a URL with a secret in its query string (parameter 'access_token')"
+
+
+def test_query_parameter_name_in_reason_is_cut_at_40_characters():
+    name = "a" * 45 + "_token"
+    assert s.secret_value_reason("https://h.example.net/x?%s=s3cr3t" % name) == \
+        "is a URL with a secret in its query string (parameter %r)" % ("a" * 40)
+
+
+def test_words_private_key_without_a_pem_block_are_not_a_key():
+    # Catches: the cheap "PRIVATE KEY" pre-check taken for the match itself.
+    assert s.secret_value_reason("rotate the PRIVATE KEY of edge1 yearly") is None
+    assert s.secret_value_reason("-----BEGIN PRIVATE KEY") is None
+
+
+def test_scan_stops_after_one_mebibyte():
+    # Catches: an unbounded (or larger) scan; only the first 1 MiB of a value is looked at.
+    limit = 1 << 20
+    assert s.secret_value_reason("x" * (limit - len(PEM_RSA)) + PEM_RSA) == "holds a private key block"
+    assert s.secret_value_reason("x" * limit + PEM_RSA) is None

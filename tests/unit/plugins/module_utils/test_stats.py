@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 import statistics
 
 import pytest
@@ -114,3 +115,68 @@ def test_rejects_bad_samples():
 def test_rounding():
     s = st.summarize([1 / 3.0, 2 / 3.0], digits=3)
     assert s["mean"] == 0.5 and s["min"] == 0.333
+
+
+# --- mutation-testing kills (docs/mutation.md) -------------------------------------------
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    ("2", TypeError, r"sample '2' is not a number"),
+    (True, TypeError, r"sample True is not a number"),
+    (None, TypeError, r"sample None is not a number"),
+    (float("nan"), ValueError, r"sample nan is not finite"),
+    (float("-inf"), ValueError, r"sample -inf is not finite"),
+])
+def test_bad_sample_message_is_exact(bad, error, message):
+    # The operator reads which sample was refused and why; the message is checked whole.
+    with pytest.raises(error) as err:
+        st.summarize([1.0, bad])
+    assert re.fullmatch(message, str(err.value)), str(err.value)
+
+
+@pytest.mark.parametrize("q", [True, False, "50", None, -0.1, 100.1, 101])
+def test_percentile_q_refused_bool_string_or_out_of_range(q):
+    # A bool is not a percentile (True == 1 would quietly give p1); a string must not reach the
+    # comparison (TypeError); the message names the bad q whole.
+    with pytest.raises(ValueError) as err:
+        st.percentile([1.0, 2.0], q)
+    assert re.fullmatch(r"percentile q must be a number between 0 and 100, got %s" % re.escape(repr(q)),
+                        str(err.value)), str(err.value)
+
+
+def test_percentile_two_samples_interpolates():
+    # n = 2 is the first count that interpolates; only n = 1 short-cuts to the single value.
+    assert st.percentile([1.0, 3.0], 0) == 1.0
+    assert st.percentile([1.0, 3.0], 50) == 2.0
+    assert st.percentile([1.0, 3.0], 100) == 3.0
+    assert st.summarize([1.0, 3.0])["p95"] == pytest.approx(2.9)
+
+
+def test_stdev_defined_from_two_samples():
+    # Two samples are enough for a sample standard deviation (n - 1 = 1); only n < 2 is None.
+    assert st.stdev([1.0, 3.0]) == pytest.approx(math.sqrt(2.0))
+    assert st.summarize([1.0, 3.0])["stdev"] == pytest.approx(round(math.sqrt(2.0), 6))
+    assert st.stdev([1.0]) is None
+
+
+def test_zero_mad_score_of_the_median_samples_is_zero():
+    # MAD 0: samples equal to the median score exactly 0, the others +/-inf.
+    assert st.modified_zscores([2.0, 2.0, 2.0, 2.5, 1.0]) == [0.0, 0.0, 0.0, float("inf"), float("-inf")]
+    assert st.outliers([2.0, 2.0, 2.0], threshold=0.5) == []
+
+
+def test_score_exactly_at_threshold_is_not_an_outlier():
+    # "|M| > threshold": a sample whose score equals the threshold is not an outlier,
+    # and a first run scoring exactly the threshold is not a slow first run.
+    data = [1.3, 1.0, 1.01, 0.99, 1.0, 1.02]
+    z = st.modified_zscores(data)
+    assert st.outliers(data, threshold=abs(z[0])) == []
+    assert st.outliers(data, threshold=abs(z[0]) - 1e-9) == [0]
+    assert st.slow_first_run(data, threshold=z[0]) is False
+    assert st.slow_first_run(data, threshold=z[0] - 1e-9) is True
+
+
+def test_summarize_rounds_to_six_digits_by_default():
+    # Records carry six decimals (microseconds for seconds) unless asked otherwise.
+    s = st.summarize([0.1234567])
+    assert s["min"] == s["median"] == s["mean"] == s["p95"] == s["max"] == 0.123457
