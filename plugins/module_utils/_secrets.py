@@ -8,8 +8,9 @@ The rule (docs/edge-sites.md, "Secrets"):
 * A **key** is secret when, split into words (on ``_``, ``-``, ``.``, white space and
   camelCase, case-insensitively), one word is one of ``SECRET_WORDS`` (password, passwd,
   passphrase, pass, pwd, token, secret, bearer, credential(s), apikey, authorization, cookie)
-  or two adjacent words form one of ``SECRET_PAIRS`` (private key, access key, api key, secret
-  key, client secret, ssh pass, become pass) -- unless the last word is file, path or dir:
+  or two adjacent words form one of ``SECRET_PAIRS`` (private key, access key, api key; secret
+  key, client secret, ssh pass and become pass are secret by their single words) -- unless the
+  last word is file, path or dir:
   ``token_file``, ``key_file``, ``ca_file`` hold a path, not the secret itself.
   So ``api_token``, ``API_Token``, ``clientSecret``, ``ansible_password``, ``ansible_ssh_pass``
   and ``ansible_become_pass`` are secret; ``token_file``, ``passport``, ``tokens_dir`` are not.
@@ -33,9 +34,10 @@ SECRET_WORDS = frozenset((
     "password", "passwd", "passphrase", "pass", "pwd", "token", "secret", "bearer",
     "credential", "credentials", "apikey", "authorization", "cookie",
 ))
+# Pairs of words that make a secret although neither word does on its own ("secret key",
+# "client secret", "ssh pass", "become pass" are secret already by their single words).
 SECRET_PAIRS = frozenset((
-    ("private", "key"), ("access", "key"), ("api", "key"), ("secret", "key"),
-    ("client", "secret"), ("ssh", "pass"), ("become", "pass"),
+    ("private", "key"), ("access", "key"), ("api", "key"),
 ))
 # A last word that makes the key name a place (a path) rather than the secret itself.
 PATH_WORDS = frozenset(("file", "path", "dir"))
