@@ -164,8 +164,8 @@ def _run(argv, cwd=None, env=None, timeout=None, expect_rc=(0,), capture_stdout=
                         argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                         stdout=out_file if out_file is not None else subprocess.DEVNULL,
                         stderr=err_file, start_new_session=True, close_fds=True)
-                except OSError as exc:
-                    result["error"] = "cannot start %s: %s" % (argv[0] if argv else "command", exc.strerror or exc)
+                except OSError as exc:  # an empty argv never gets here: Popen raises IndexError
+                    result["error"] = "cannot start %s: %s" % (argv[0], exc.strerror or exc)
                     return result
 
                 def _expire():

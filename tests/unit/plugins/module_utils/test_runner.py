@@ -6,6 +6,7 @@ no tight upper bound on a duration, machines are noisy)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -243,3 +244,227 @@ def test_bench_command_with_prepare(tmp_path):
     samples, failures, errors, argv = rn.bench_command(
         ["/bin/sh", "-c", "test -f %s" % marker], runs=3, warmup=1, prepare="touch %s" % marker)
     assert failures == 0 and len(samples) == 3 and errors == []
+
+
+# --- tightened after mutation testing (see .build/mutation/triage-runner.md) ---------------------
+
+def _refuses(params):
+    with pytest.raises(rn.CommandError) as err:
+        rn.command_from_params(params)
+    return str(err.value)
+
+
+def test_command_argument_spec_is_the_shared_one():
+    # every module that runs a command gets these options, with these types and defaults
+    assert rn.command_argument_spec() == dict(
+        argv=dict(type="list", elements="str"),
+        cmd=dict(type="str"),
+        shell=dict(type="bool", default=False),
+        chdir=dict(type="path"),
+        environment=dict(type="dict", default={}),
+        timeout=dict(type="float", default=600),
+    )
+
+
+def test_build_argv_joins_a_list_with_spaces_for_the_shell():
+    assert rn.build_argv(["echo", "a", "b"], shell=True) == ["/bin/sh", "-c", "echo a b"]
+    assert rn.build_argv(("echo", "a"), shell=True) == ["/bin/sh", "-c", "echo a"]
+    assert rn.build_argv(["echo", 3]) == ["echo", "3"]
+
+
+def test_build_argv_refuses_a_string_without_shell_with_a_whole_message():
+    with pytest.raises(TypeError) as err:
+        rn.build_argv("git status")
+    assert re.fullmatch(r"command must be a list of arguments when shell is false", str(err.value))
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"argv": []}, r"argv must not be empty"),
+    ({"cmd": "  "}, r"cmd must not be empty"),
+    ({"shell": True}, r"shell=true needs cmd \(a string\)"),
+    ({"cmd": None, "shell": True}, r"shell=true needs cmd \(a string\)"),
+    ({"argv": ["true"], "shell": True}, r"shell=true needs cmd \(a string\), not argv"),
+    ({"cmd": "echo 'unterminated"},
+     r"cmd \"echo 'unterminated\" cannot be split into arguments: No closing quotation"),
+    ({"argv": ["true"], "cmd": "true"}, r"argv and cmd are mutually exclusive"),
+    ({"argv": ["true"], "chdir": "/nonexistent/dir"}, r"chdir /nonexistent/dir is not a directory"),
+])
+def test_command_from_params_refuses_with_the_whole_message(params, message):
+    assert re.fullmatch(message, _refuses(params)), _refuses(params)
+
+
+def test_run_once_success_result_is_complete_and_stdout_not_captured_by_default():
+    res = rn.run_once([sys.executable, "-c", "print('x')"])
+    seconds = res.pop("seconds")
+    assert seconds >= 0
+    assert res == {"ok": True, "rc": 0, "error": "", "stderr": "", "stdout": ""}
+
+
+def test_run_once_captured_stdout_replaces_bad_utf8():
+    res = rn.run_once([sys.executable, "-c", "import sys; sys.stdout.buffer.write(b'a\\xffb')"],
+                      capture_stdout=True)
+    assert res["ok"] and res["stdout"] == u"a\ufffdb"
+
+
+def test_run_sampled_does_not_capture_stdout():
+    res = rn.run_sampled([sys.executable, "-c", "print('noise')"], lambda stop: stop.wait() and None)
+    assert res["ok"] and res["stdout"] == "" and res["sampled"] is None
+
+
+def test_run_once_missing_program_result_is_complete_with_a_whole_message():
+    res = rn.run_once(["/nonexistent/program"])
+    assert res == {"ok": False, "seconds": None, "rc": None, "stderr": "", "stdout": "",
+                   "error": "cannot start /nonexistent/program: No such file or directory"}
+
+
+def test_run_once_does_not_leak_inheritable_descriptors():
+    read_fd, write_fd = os.pipe()
+    try:
+        os.set_inheritable(write_fd, True)
+        code = "import os, sys\ntry:\n    os.fstat(%d)\nexcept OSError:\n    sys.exit(7)\n" % write_fd
+        res = rn.run_once([sys.executable, "-c", code], expect_rc=(7,))
+        assert res["ok"], "the child saw the parent's descriptor %d: %r" % (write_fd, res)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_run_once_timeout_message_names_the_timeout():
+    res = rn.run_once(["sleep", "30"], timeout=0.2)
+    assert re.fullmatch(r"timed out after 0\.2s \(process group killed\)", res["error"])
+    assert res["rc"] is None and res["seconds"] >= 0.2
+
+
+def test_run_once_rc_zero_not_expected_is_an_exit_status_error():
+    res = rn.run_once(["true"], expect_rc=(1,))
+    assert not res["ok"] and res["rc"] == 0
+    assert re.fullmatch(r"exit status 0 \(expected 1\)", res["error"])
+
+
+def test_run_once_exit_status_message_lists_every_expected_code():
+    res = rn.run_once([sys.executable, "-c", "import sys; sys.exit(4)"], expect_rc=(0, 3))
+    assert not res["ok"] and res["rc"] == 4
+    assert re.fullmatch(r"exit status 4 \(expected 0, 3\)", res["error"])
+
+
+def test_run_once_killed_by_a_signal_names_the_signal():
+    res = rn.run_once(["/bin/sh", "-c", "kill -TERM $$"])
+    assert not res["ok"] and res["rc"] == -signal.SIGTERM
+    assert re.fullmatch(r"killed by signal 15", res["error"])
+
+
+def test_run_once_kills_the_group_when_interrupted(monkeypatch):
+    started = []
+    real_popen = subprocess.Popen
+
+    class InterruptedPopen(real_popen):
+        calls = 0
+
+        def __init__(self, *args, **kwargs):
+            super(InterruptedPopen, self).__init__(*args, **kwargs)
+            started.append(self.pid)
+
+        def wait(self, timeout=None):
+            InterruptedPopen.calls += 1
+            if InterruptedPopen.calls == 1:
+                raise KeyboardInterrupt()
+            return super(InterruptedPopen, self).wait(timeout)
+
+    monkeypatch.setattr(rn, "subprocess", types.SimpleNamespace(Popen=InterruptedPopen, DEVNULL=subprocess.DEVNULL))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            rn.run_once(["sleep", "30"])
+        assert len(started) == 1
+        assert _wait_gone(started) == [], "the command outlived the interrupt"
+    finally:
+        for pid in started:
+            if not _gone(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_measure_default_is_no_warmup():
+    calls = []
+    samples, failures, errors, results = rn.measure(lambda: calls.append(1) or {"ok": True, "seconds": 0.5}, runs=1)
+    assert calls == [1] and samples == [0.5] and failures == 0 and errors == []
+    assert results == [{"ok": True, "seconds": 0.5}]
+
+
+def test_measure_rejects_bad_counts_with_whole_messages():
+    with pytest.raises(ValueError) as err:
+        rn.measure(lambda: {"ok": True, "seconds": 0}, runs=0)
+    assert re.fullmatch(r"runs must be at least 1, got 0", str(err.value))
+    with pytest.raises(ValueError) as err:
+        rn.measure(lambda: {"ok": True, "seconds": 0}, runs=1, warmup=-1)
+    assert re.fullmatch(r"warmup must be 0 or more, got -1", str(err.value))
+
+
+def test_measure_prepare_failure_entry_is_complete():
+    problems = iter([{"error": "no", "rc": 2, "stderr": "why"}, {"rc": 1}, None])
+    samples, failures, errors, results = rn.measure(
+        lambda: {"ok": True, "seconds": 0.25}, runs=2, warmup=1, prepare=lambda: next(problems))
+    assert errors == [
+        {"phase": "warmup", "run": 0, "rc": 2, "seconds": None, "error": "prepare failed: no", "stderr": "why"},
+        {"phase": "run", "run": 0, "rc": 1, "seconds": None, "error": "prepare failed: unknown error",
+         "stderr": ""},
+    ]
+    assert failures == 1 and samples == [0.25]
+    assert results == [dict(errors[1], ok=False), {"ok": True, "seconds": 0.25}]
+
+
+def test_measure_failed_run_entry_keeps_extra_keys_and_rounds_seconds():
+    outcomes = iter([
+        {"ok": False, "seconds": 1.23456789, "rc": 3, "error": "boom", "stderr": "e", "stdout": "out",
+         "sampled": {"cpu": [1.0]}},
+        {"ok": False, "seconds": None, "rc": None, "error": "cannot start x", "stderr": "", "stdout": ""},
+    ])
+    samples, failures, errors, results = rn.measure(lambda: next(outcomes), runs=2)
+    assert errors == [
+        {"phase": "run", "run": 0, "rc": 3, "seconds": 1.234568, "error": "boom", "stderr": "e",
+         "sampled": {"cpu": [1.0]}},
+        {"phase": "run", "run": 1, "rc": None, "seconds": None, "error": "cannot start x", "stderr": ""},
+    ]
+    assert failures == 2 and samples == [] and results[0]["seconds"] == 1.23456789
+
+
+def test_bench_command_default_is_no_warmup(tmp_path):
+    log = tmp_path / "log"
+    samples, failures, errors, argv = rn.bench_command("echo x >> %s" % log, runs=1, shell=True)
+    assert log.read_text() == "x\n" and len(samples) == 1 and failures == 0
+    assert argv == ["/bin/sh", "-c", "echo x >> %s" % log]
+
+
+def test_bench_command_list_prepare_runs_without_a_shell(tmp_path):
+    # joined for a shell, this prepare would be a syntax error: a list is an argv
+    marker = tmp_path / "a b"
+    samples, failures, errors, _argv = rn.bench_command(
+        ["test", "-f", str(marker)], runs=1, prepare=[sys.executable, "-c", "open(%r, 'w').close()" % str(marker)])
+    assert failures == 0 and errors == [] and len(samples) == 1
+
+
+def test_bench_command_merges_the_environment(monkeypatch):
+    monkeypatch.setenv("O2_RUNNER_KEEP", "kept")
+    monkeypatch.setenv("O2_RUNNER_DROP", "present")
+    cmd = 'test "$O2_RUNNER_SET" = 5 && test "$O2_RUNNER_KEEP" = kept && test -z "${O2_RUNNER_DROP+x}"'
+    samples, failures, errors, _argv = rn.bench_command(
+        cmd, runs=1, shell=True, environment={"O2_RUNNER_SET": 5, "O2_RUNNER_DROP": None})
+    assert failures == 0 and errors == [], errors
+
+
+def test_run_sampled_runs_the_sampler_in_a_named_daemon_thread():
+    # a daemon thread: a sampler that ignores ``stop`` cannot keep the module's process alive
+    # after an interrupt; the name tells it apart in a thread dump
+    seen = {}
+
+    def sampler(stop):
+        thread = threading.current_thread()
+        seen.update(name=thread.name, daemon=thread.daemon)
+        stop.wait()
+
+    assert rn.run_sampled(["true"], sampler)["ok"]
+    assert seen == {"name": "o2edge-sampler", "daemon": True}
+
+
+def test_run_once_empty_argv_is_refused_by_popen():
+    # build_argv/command_from_params never give an empty argv; Popen refuses one before any OSError
+    with pytest.raises(IndexError):
+        rn.run_once([])
