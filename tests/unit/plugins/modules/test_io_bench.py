@@ -66,3 +66,45 @@ def test_figures_are_the_measured_time(tmp_path, monkeypatch):
 def test_bad_input(args, needle):
     res = run_module(io_bench, args)
     assert res["failed"] is True and needle in res["msg"]
+
+
+@pytest.mark.parametrize("free,ok", [(1050000, True), (1049999, False)])
+def test_free_space_check_wants_five_percent_headroom(tmp_path, monkeypatch, free, ok):
+    monkeypatch.setattr(io_bench, "free_bytes", lambda path: free)
+    res = run_module(io_bench, {"path": str(tmp_path), "size_mb": 1, "runs": 1, "block_kb": 256})
+    if ok:
+        assert res["failed"] is False and len(res["records"]) == 4
+    else:
+        assert res["failed"] is True
+        assert res["msg"] == "path %s has 1 MB free, not enough for size_mb=1" % tmp_path
+
+
+@pytest.mark.parametrize("fsync,drop_cache,dropped", [(True, True, True), (True, False, False), (False, True, False)])
+def test_fsync_and_drop_cache_reach_the_run_and_the_context(tmp_path, fsync, drop_cache, dropped):
+    res = run_module(io_bench, {"path": str(tmp_path), "size_mb": 1, "runs": 1, "block_kb": 64,
+                                "fsync": fsync, "drop_cache": drop_cache})
+    assert res["failed"] is False
+    for rec in res["records"]:
+        assert rec["context"]["fsync"] is fsync and rec["context"]["cache_dropped"] is dropped
+        assert rec["context"]["block_kb"] == 64 and rec["context"]["size_mb"] == 1
+
+
+def test_block_size_not_dividing_the_size(tmp_path, monkeypatch):
+    # 1 MB (10^6 bytes) in 768 KiB blocks: one full block and a 213568-byte tail, all of it read back
+    sizes = []
+    real_write = os.write
+
+    class CountingOS(object):
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def write(self, fd, data):
+            n = real_write(fd, data)
+            sizes.append(n)
+            return n
+
+    monkeypatch.setattr(_iobench, "os", CountingOS())
+    res = run_module(io_bench, {"path": str(tmp_path), "size_mb": 1, "runs": 1, "block_kb": 768})
+    assert res["failed"] is False and res["write_mb_s"] > 0
+    assert sizes == [768 * 1024, 1000000 - 768 * 1024]
+    assert os.listdir(str(tmp_path)) == []
