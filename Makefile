@@ -77,7 +77,7 @@ integration: build
 mutation: venv
 	$(PY) tests/tools/mutation.py
 
-lint: venv
+lint: build
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/ansible-lint -q
 
 lab-up: deps
