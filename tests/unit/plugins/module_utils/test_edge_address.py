@@ -52,14 +52,14 @@ def test_candidates_expand_dedupe_and_keep_their_origin():
 
 def test_the_bound_counts_ranges_before_expanding_them():
     # 1022 + 2 = 1024 addresses: allowed.
-    plan = ea.parse_candidates([{"site": "edge2", "cidrs": ["10.0.0.0/22"], "addresses": ["10.9.0.1", "10.9.0.2"]}],
+    plan = ea.parse_candidates([{"site": "edge2", "cidrs": ["198.19.0.0/22"], "addresses": ["198.19.9.1", "198.19.9.2"]}],
                                SITES, max_candidates=1024)
     assert len(plan["edge2"]["addresses"]) == 1024
     # One more is refused, naming the field and the bound.
     with pytest.raises(ea.CandidateError) as exc:
-        ea.parse_candidates([{"site": "edge2", "addresses": ["10.9.0.1", "10.9.0.2", "10.9.0.3"],
-                              "cidrs": ["10.0.0.0/22"]}], SITES, max_candidates=1024)
-    assert "candidates[0] (edge2).cidrs[0]: 10.0.0.0/22 expands to 1022 addresses" in str(exc.value)
+        ea.parse_candidates([{"site": "edge2", "addresses": ["198.19.9.1", "198.19.9.2", "198.19.9.3"],
+                              "cidrs": ["198.19.0.0/22"]}], SITES, max_candidates=1024)
+    assert "candidates[0] (edge2).cidrs[0]: 198.19.0.0/22 expands to 1022 addresses" in str(exc.value)
     assert "max_candidates (1024 in total)" in str(exc.value)
 
 
@@ -245,7 +245,7 @@ def test_scan_runs_jobs_concurrently_with_a_deadline_each():
         if address.endswith(".8"):
             raise RuntimeError("boom")
         return [("ssh-ed25519", KEY_A)]
-    jobs = [("10.0.0.%d" % i, 22, ("ed25519",)) for i in range(1, 10)]
+    jobs = [("198.18.0.%d" % i, 22, ("ed25519",)) for i in range(1, 10)]
     out = ea.scan(jobs + jobs[:2], fake, concurrency=4, connect_timeout=1.0, timeout=3.0, ctx={"resolver": None})
     assert sorted(seen) == sorted(j[0] for j in jobs)  # duplicates scanned once
     assert active[1] == 4

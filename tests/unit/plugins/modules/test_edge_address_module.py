@@ -42,28 +42,28 @@ defaults:
     known_hosts: known_hosts   # relative to this file
 sites:
   - name: edge1
-    address: 10.0.1.10
+    address: 198.18.1.10
     labels: {role: edge}
   - name: edge2
-    address: 10.0.102.10   # stale
+    address: 198.18.102.10   # stale
     services:
       o2ims:
-        url: http://10.0.102.10:8080/o2ims
+        url: http://198.18.102.10:8080/o2ims
       prometheus: {port: 9090}
     metadata: {note: keep me}
 """
-KNOWN_HOSTS = "# keys by site name\nedge1,10.0.1.10 ssh-ed25519 %s\nedge2,10.0.102.10 ssh-ed25519 %s\n" % (KEY_B, KEY_A)
+KNOWN_HOSTS = "# keys by site name\nedge1,198.18.1.10 ssh-ed25519 %s\nedge2,198.18.102.10 ssh-ed25519 %s\n" % (KEY_B, KEY_A)
 
-# What each address offers: edge2's key (KEY_A) at 10.0.2.10, impostors elsewhere.
+# What each address offers: edge2's key (KEY_A) at 198.18.2.10, impostors elsewhere.
 NETWORK = {
-    "10.0.1.10": [("ssh-ed25519", KEY_B)],
-    "10.0.102.10": [("ssh-ed25519", KEY_C)],  # the impostor at the stale address
-    "10.0.103.10": [("ssh-ed25519", KEY_D)],  # a second impostor
-    "10.0.2.10": [("ssh-ed25519", KEY_A)],
+    "198.18.1.10": [("ssh-ed25519", KEY_B)],
+    "198.18.102.10": [("ssh-ed25519", KEY_C)],  # the impostor at the stale address
+    "198.18.103.10": [("ssh-ed25519", KEY_D)],  # a second impostor
+    "198.18.2.10": [("ssh-ed25519", KEY_A)],
 }
 for _n in range(9, 15):
-    NETWORK["10.0.104.%d" % _n] = [("ssh-ed25519", KEY_D)]  # a decoy range sharing one key
-CANDIDATES = [{"site": "edge2", "addresses": ["10.0.103.10", "10.0.2.10"], "cidrs": ["10.0.104.8/29"]}]
+    NETWORK["198.18.104.%d" % _n] = [("ssh-ed25519", KEY_D)]  # a decoy range sharing one key
+CANDIDATES = [{"site": "edge2", "addresses": ["198.18.103.10", "198.18.2.10"], "cidrs": ["198.18.104.8/29"]}]
 
 
 class FakeNet(object):
@@ -125,10 +125,10 @@ def test_check_mode_shows_the_diff_and_writes_nothing(files, net):
     before = (sha(cfg), sha(kh))
     res = run(cfg, check=True, diff=True)
     assert res["failed"] is False and res["changed"] is True
-    assert res["fixed"] == ["edge2: 10.0.102.10 -> 10.0.2.10 (%s)" % FP_A]
+    assert res["fixed"] == ["edge2: 198.18.102.10 -> 198.18.2.10 (%s)" % FP_A]
     assert res["diff"][0]["before"] == CONFIG
-    assert res["diff"][0]["after"] == CONFIG.replace("10.0.102.10", "10.0.2.10")
-    assert res["diff"][1]["after"] == KNOWN_HOSTS.replace("edge2,10.0.102.10", "edge2,10.0.2.10")
+    assert res["diff"][0]["after"] == CONFIG.replace("198.18.102.10", "198.18.2.10")
+    assert res["diff"][1]["after"] == KNOWN_HOSTS.replace("edge2,198.18.102.10", "edge2,198.18.2.10")
     assert "would fix (check mode)" in res["msg"]
     assert (sha(cfg), sha(kh)) == before
     assert others(folder, "edge-sites.yml", "known_hosts") == []
@@ -142,11 +142,11 @@ def test_a_run_fixes_the_address_keeps_the_file_and_a_second_run_changes_nothing
     assert res["summary"] == {"ok": 1, "fixed": 1, "ambiguous": 0, "no_match": 0}
     edge2 = res["sites"][1]
     assert (edge2["status"], edge2["old_address"], edge2["new_address"], edge2["fingerprint"]) == (
-        "fixed", "10.0.102.10", "10.0.2.10", FP_A)
-    assert edge2["msg"].startswith("edge2: 10.0.102.10 -> 10.0.2.10 (host key %s matches known_hosts" % FP_A)
+        "fixed", "198.18.102.10", "198.18.2.10", FP_A)
+    assert edge2["msg"].startswith("edge2: 198.18.102.10 -> 198.18.2.10 (host key %s matches known_hosts" % FP_A)
     # Only the values changed: comments, order, flow mappings, the relative path all kept.
-    assert cfg.read_text() == CONFIG.replace("10.0.102.10", "10.0.2.10")
-    assert kh.read_text() == KNOWN_HOSTS.replace("edge2,10.0.102.10", "edge2,10.0.2.10")
+    assert cfg.read_text() == CONFIG.replace("198.18.102.10", "198.18.2.10")
+    assert kh.read_text() == KNOWN_HOSTS.replace("edge2,198.18.102.10", "edge2,198.18.2.10")
     assert oct(os.stat(str(cfg)).st_mode & 0o777) == "0o640"
     backups = res["backup_files"]
     assert sorted(backups) == sorted([str(cfg), str(kh)])
@@ -161,7 +161,7 @@ def test_a_run_fixes_the_address_keeps_the_file_and_a_second_run_changes_nothing
     assert again["changed"] is False and "diff" not in again
     again = run(cfg)
     assert again["changed"] is False and again["summary"]["ok"] == 2
-    assert sorted(net.calls) == sorted(["10.0.1.10", "10.0.2.10"] * 2)  # ok sites: no candidate scanned
+    assert sorted(net.calls) == sorted(["198.18.1.10", "198.18.2.10"] * 2)  # ok sites: no candidate scanned
     assert len(others(folder, "edge-sites.yml", "known_hosts")) == 2  # no new backup
 
 
@@ -170,10 +170,10 @@ def test_impostors_are_reported_with_fingerprints_and_never_accepted(files, net)
     res = run(cfg, check=True)
     edge2 = res["sites"][1]
     by_addr = dict((o["address"], o["keys"]) for o in edge2["impostors"])
-    assert sorted(by_addr) == sorted(["10.0.102.10", "10.0.103.10"] + ["10.0.104.%d" % n for n in range(9, 15)])
-    assert by_addr["10.0.102.10"] == ["ssh-ed25519 " + ssh_key_fingerprint(KEY_C)]
-    assert by_addr["10.0.103.10"] == ["ssh-ed25519 " + ssh_key_fingerprint(KEY_D)]
-    assert edge2["matches"] == [{"address": "10.0.2.10", "fingerprint": FP_A,
+    assert sorted(by_addr) == sorted(["198.18.102.10", "198.18.103.10"] + ["198.18.104.%d" % n for n in range(9, 15)])
+    assert by_addr["198.18.102.10"] == ["ssh-ed25519 " + ssh_key_fingerprint(KEY_C)]
+    assert by_addr["198.18.103.10"] == ["ssh-ed25519 " + ssh_key_fingerprint(KEY_D)]
+    assert edge2["matches"] == [{"address": "198.18.2.10", "fingerprint": FP_A,
                                  "origin": "candidates[0] (edge2).addresses[1]"}]
     assert len(res["impostors"]) == 8
 
@@ -182,7 +182,7 @@ def test_an_address_with_a_wrong_key_is_not_written(files, monkeypatch):
     """Only impostors among the candidates: no match, the file untouched."""
     folder, cfg, kh = files
     network = dict(NETWORK)
-    network["10.0.2.10"] = [("ssh-ed25519", KEY_D)]
+    network["198.18.2.10"] = [("ssh-ed25519", KEY_D)]
     monkeypatch.setattr(edge_address, "keyscan", FakeNet(network))
     res = run(cfg)
     assert res["failed"] is False and res["changed"] is False
@@ -193,10 +193,10 @@ def test_an_address_with_a_wrong_key_is_not_written(files, monkeypatch):
 
 def test_a_pinned_key_wins_over_known_hosts(files, net):
     _folder, cfg, _kh = files
-    cfg.write_text(CONFIG.replace("    address: 10.0.102.10   # stale\n",
-                                  "    address: 10.0.102.10   # stale\n    ssh: {host_key: ssh-ed25519 %s}\n" % KEY_D))
-    res = run(cfg, check=True, candidates=[{"site": "edge2", "addresses": ["10.0.103.10", "10.0.2.10"]}])
-    assert res["sites"][1]["status"] == "fixed" and res["sites"][1]["new_address"] == "10.0.103.10"
+    cfg.write_text(CONFIG.replace("    address: 198.18.102.10   # stale\n",
+                                  "    address: 198.18.102.10   # stale\n    ssh: {host_key: ssh-ed25519 %s}\n" % KEY_D))
+    res = run(cfg, check=True, candidates=[{"site": "edge2", "addresses": ["198.18.103.10", "198.18.2.10"]}])
+    assert res["sites"][1]["status"] == "fixed" and res["sites"][1]["new_address"] == "198.18.103.10"
     assert res["sites"][1]["source"] == "the pinned host_key"
 
 
@@ -205,24 +205,24 @@ def test_a_pinned_key_wins_over_known_hosts(files, net):
 def test_two_matching_addresses_are_refused_and_nothing_is_written(files, monkeypatch):
     folder, cfg, kh = files
     network = dict(NETWORK)
-    network["10.0.104.11"] = [("ssh-ed25519", KEY_A)]
+    network["198.18.104.11"] = [("ssh-ed25519", KEY_A)]
     monkeypatch.setattr(edge_address, "keyscan", FakeNet(network))
     res = run(cfg)
     assert res["failed"] is True and res["changed"] is False
     assert res["sites"][1]["status"] == "ambiguous"
     assert "edge2: ambiguous, refused: 2 addresses offer" in res["msg"]
-    assert "10.0.2.10 (%s)" % FP_A in res["msg"] and "10.0.104.11 (%s)" % FP_A in res["msg"]
+    assert "198.18.2.10 (%s)" % FP_A in res["msg"] and "198.18.104.11 (%s)" % FP_A in res["msg"]
     assert cfg.read_text() == CONFIG and kh.read_text() == KNOWN_HOSTS
     assert others(folder, "edge-sites.yml", "known_hosts") == []
 
 
 @pytest.mark.parametrize("candidates, message", [
-    ([{"site": "edge2", "cidrs": ["10.0.0.0/16"]}],
-     r"candidates\[0\] \(edge2\)\.cidrs\[0\]: 10\.0\.0\.0/16 expands to 65534 addresses.*max_candidates \(1024"),
-    ([{"site": "edge2", "addresses": ["10.0.2.300"]}],
-     r"candidates\[0\] \(edge2\)\.addresses\[0\]: '10\.0\.2\.300' is not a valid IPv4 or IPv6 address"),
-    ([{"site": "edge2", "cidrs": ["10.0.2.0/40"]}], r"candidates\[0\] \(edge2\)\.cidrs\[0\]: '10\.0\.2\.0/40' is not a valid"),
-    ([{"site": "edge7", "addresses": ["10.0.2.10"]}], r"candidates\[0\] \(edge7\)\.site: no site named 'edge7'"),
+    ([{"site": "edge2", "cidrs": ["198.18.0.0/16"]}],
+     r"candidates\[0\] \(edge2\)\.cidrs\[0\]: 198\.18\.0\.0/16 expands to 65534 addresses.*max_candidates \(1024"),
+    ([{"site": "edge2", "addresses": ["198.18.2.300"]}],
+     r"candidates\[0\] \(edge2\)\.addresses\[0\]: '198\.18\.2\.300' is not a valid IPv4 or IPv6 address"),
+    ([{"site": "edge2", "cidrs": ["198.18.2.0/40"]}], r"candidates\[0\] \(edge2\)\.cidrs\[0\]: '198\.18\.2\.0/40' is not a valid"),
+    ([{"site": "edge7", "addresses": ["198.18.2.10"]}], r"candidates\[0\] \(edge7\)\.site: no site named 'edge7'"),
 ])
 def test_bad_candidates_fail_before_any_packet(files, net, candidates, message):
     folder, cfg, kh = files
@@ -236,7 +236,7 @@ def test_bad_candidates_fail_before_any_packet(files, net, candidates, message):
 def test_the_bound_can_be_lowered(files, net):
     _folder, cfg, _kh = files
     res = run(cfg, max_candidates=7)  # 2 addresses + 6 in the range
-    assert res["failed"] is True and "cidrs[0]: 10.0.104.8/29 expands to 6 addresses" in res["msg"]
+    assert res["failed"] is True and "cidrs[0]: 198.18.104.8/29 expands to 6 addresses" in res["msg"]
     assert net.calls == []
 
 
@@ -254,7 +254,7 @@ def test_a_config_changed_while_scanning_is_refused(files, monkeypatch):
     folder, cfg, kh = files
 
     def edit_meanwhile(address):
-        if address == "10.0.2.10":
+        if address == "198.18.2.10":
             with open(str(cfg), "a") as f:
                 f.write("# edited by someone else\n")
     monkeypatch.setattr(edge_address, "keyscan", FakeNet(hook=edit_meanwhile))
@@ -268,7 +268,7 @@ def test_a_config_changed_while_scanning_is_refused(files, monkeypatch):
 
 def test_a_site_unknown_to_known_hosts_is_refused(files, net):
     _folder, cfg, kh = files
-    kh.write_text("10.0.102.10 ssh-ed25519 %s\nedge1,10.0.1.10 ssh-ed25519 %s\n" % (KEY_A, KEY_B))
+    kh.write_text("198.18.102.10 ssh-ed25519 %s\nedge1,198.18.1.10 ssh-ed25519 %s\n" % (KEY_A, KEY_B))
     res = run(cfg)
     assert res["failed"] is True and "sites[1] (edge2):" in res["msg"] and "has no host key for edge2" in res["msg"]
     assert net.calls == []
@@ -276,7 +276,7 @@ def test_a_site_unknown_to_known_hosts_is_refused(files, net):
 
 def test_an_invalid_config_is_reported(files, net):
     _folder, cfg, _kh = files
-    cfg.write_text(CONFIG.replace("address: 10.0.1.10", "address: 10.0.1.300"))
+    cfg.write_text(CONFIG.replace("address: 198.18.1.10", "address: 198.18.1.300"))
     res = run(cfg)
     assert res["failed"] is True and "sites[0] (edge1).address" in res["msg"]
 
@@ -287,7 +287,7 @@ def test_dns_candidates_use_the_resolver(files, net, monkeypatch):
     class Dns(object):
         def __call__(self, host):
             if host == "edge2.example.net":
-                return [(socket.AF_INET, "10.0.2.10")]
+                return [(socket.AF_INET, "198.18.2.10")]
             raise ProbeError("dns", "cannot resolve %s" % host)
     monkeypatch.setattr(edge_address, "Resolver", Dns)
     res = run(cfg, check=True, candidates=[{"site": "edge2", "dns": ["edge2.example.net", "gone.example.net"]}])
@@ -308,9 +308,9 @@ def test_a_fix_that_would_make_the_config_invalid_is_refused(files, monkeypatch)
     """edge2's key answering at edge1's address would put two sites at one address: refused."""
     folder, cfg, kh = files
     network = dict(NETWORK)
-    network["10.0.1.10"] = [("ssh-ed25519", KEY_B), ("ssh-ed25519", KEY_A)]
+    network["198.18.1.10"] = [("ssh-ed25519", KEY_B), ("ssh-ed25519", KEY_A)]
     monkeypatch.setattr(edge_address, "keyscan", FakeNet(network))
-    res = run(cfg, candidates=[{"site": "edge2", "addresses": ["10.0.1.10"]}])
+    res = run(cfg, candidates=[{"site": "edge2", "addresses": ["198.18.1.10"]}])
     assert res["failed"] is True and "the fixed config would be invalid, nothing written" in res["msg"]
-    assert "10.0.1.10 port 22 is already site edge1" in res["msg"]
+    assert "198.18.1.10 port 22 is already site edge1" in res["msg"]
     assert cfg.read_text() == CONFIG and others(folder, "edge-sites.yml", "known_hosts") == []

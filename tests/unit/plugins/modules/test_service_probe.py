@@ -94,7 +94,7 @@ def test_target_url_with_a_secret_is_refused(url, reason):
     ({"kind": "tcp", "address": "127.0.0.1"}, "targets[0] (site e, service tcp): port is required for kind tcp"),
     ({"kind": "tcp", "port": 1}, "targets[0] (site e, service tcp): address is required (or url)"),
     ({"kind": "kubernetes"}, "targets[0] (site e, service kubernetes): address is required (or url or kubeconfig)"),
-    ({"kind": "tcp", "address": "10.0.0.1,10.0.0.2", "port": 1},
+    ({"kind": "tcp", "address": "198.18.0.1,198.18.0.2", "port": 1},
      "targets[0] (site e, service tcp): address must be one host name or IP address"),
     ({"kind": "http", "address": "127.0.0.1"}, "targets[0] (site e, service http): url is required for kind http"),
     ({"kind": "http", "url": "ftp://127.0.0.1/"},
