@@ -1,9 +1,10 @@
-"""python -m tests.lab up | down | status [--json] | leftovers | fault SITE SERVICE ACTION | exec -- CMD"""
+"""python -m tests.lab up | down | status [--json] | leftovers | fault SITE SERVICE ACTION | exec -- CMD
+                    | sim up N [--blackhole-every K] | sim down"""
 import argparse
 import json
 import sys
 
-from . import faults, lab
+from . import faults, lab, sim
 
 
 def main(argv=None):
@@ -18,6 +19,10 @@ def main(argv=None):
     f.add_argument("site", help="edge1..edge4 or mgmt")
     f.add_argument("service", help="ssh, prometheus, node_exporter, kubernetes, o2ims, registry, or site")
     f.add_argument("action", choices=["down", "blackhole", "restore"])
+    sm = sub.add_parser("sim", help="simulated edge sites at scale (198.19.0.0/16, one namespace)")
+    sm.add_argument("action", choices=["up", "down"])
+    sm.add_argument("count", nargs="?", type=int, default=1000)
+    sm.add_argument("--blackhole-every", type=int, default=10, help="drop every K-th site's packets (0: none)")
     e = sub.add_parser("exec", help="run a command in the controller namespace with the lab env")
     e.add_argument("argv", nargs=argparse.REMAINDER)
     a = p.parse_args(argv)
@@ -42,6 +47,11 @@ def main(argv=None):
             return 1 if any(left.values()) else 0
         elif a.cmd == "fault":
             faults.fault(a.site, a.service, a.action)
+        elif a.cmd == "sim":
+            if a.action == "up":
+                print(sim.sim_up(a.count, a.blackhole_every))
+            else:
+                sim.sim_down()
         elif a.cmd == "exec":
             argv = a.argv[1:] if a.argv[:1] == ["--"] else a.argv
             return lab.exec_in_controller(argv)

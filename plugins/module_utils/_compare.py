@@ -1,0 +1,390 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Before/after comparison of two sets of samples (stdlib only, Python 3.9+).
+
+Methods (stated here and in docs/statistics.md, "Comparing before and after"):
+
+* **Mann-Whitney U, two-sided**, as ``scipy.stats.mannwhitneyu(before, after,
+  method='auto')`` of SciPy 1.17.1 computes it (checked to 1e-9 against fixtures made with
+  it, ``tests/tools/make_stats_fixtures.py``): average ranks of the pooled samples,
+  ``U1 = R1 - n1 (n1 + 1) / 2`` for ``before`` (returned as ``u``), ``U = max(U1, n1 n2 - U1)``.
+  ``auto`` picks the exact null distribution when one side has at most 8 samples and no two
+  pooled values tie; otherwise the normal approximation with tie correction and continuity
+  correction: ``z = (U - n1 n2 / 2 - 0.5) / sqrt(n1 n2 / 12 * ((n + 1) - sum(t^3 - t) / (n (n - 1))))``,
+  ``p = 2 * sf(z)``. The exact distribution is the coefficient list of the Gaussian binomial
+  ``prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i)`` (the standard counting recursion), in exact
+  integers; ``p = 2 * P(U' >= U)``. p is clipped to 1.
+* **Bootstrap percentile interval of the ratio of medians** (after / before): each resample
+  draws ``n`` values with replacement from each side; the interval is the type 7 percentiles
+  ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` of the resampled ratios. The median of
+  a resample is drawn directly rather than by sorting ``n`` drawn values: the k-th smallest
+  of ``n`` uniform draws is ``Beta(k, n - k + 1)``, and the index ``floor(n U)`` of a uniform
+  ``U`` is a uniform draw of an index, so the k-th smallest resampled value is
+  ``sorted[floor(n * Beta(k, n - k + 1))]``; for an even ``n`` the (k+1)-th is the smallest of
+  the ``n - k`` draws above it, ``U_(k+1) = U_(k) + (1 - U_(k)) * Beta(1, n - k)``. Same
+  distribution as the textbook resampling, O(1) per resample whatever ``n``: the full number
+  of resamples (default 2000) is always used. The drawn indices depend only on ``n``, the side
+  and the seed (two ``random.Random`` streams seeded from ``seed``, one per side), so they are
+  drawn once per sample size and reused by every comparison of that size; with few samples the
+  repeated index combinations are counted once with a weight (same percentiles).
+* **Verdict**: ``faster`` or ``slower`` only when, with at least ``min_samples`` per side,
+  the U test (p < 1 - confidence), the interval (excludes 1, on the side of the change) and
+  the practical threshold (``|ratio - 1| >= threshold``) all agree; else ``no clear change``
+  or ``not enough samples``, with a reason sentence. For ``higher_is_better`` units
+  (throughput, MB/s) a ratio above 1 is ``faster``.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import operator
+import random
+
+from ansible_collections.o2edge.perf.plugins.module_utils._stats import median
+
+VERDICTS = ("faster", "slower", "no clear change", "not enough samples")
+# Units where a larger figure is better (throughput, rates); everything else is a cost (time).
+HIGHER_IS_BETTER_UNITS = ("MB/s", "MiB/s", "GB/s", "KB/s", "B/s", "bytes/s", "ops/s", "req/s", "1/s", "Hz")
+# SciPy's method='auto': exact when one side has at most this many samples and nothing ties.
+EXACT_MAX_SMALLER = 8
+# Tolerance of the practical threshold check, so that a ratio of exactly 0.95 is a 5% change.
+THRESHOLD_EPSILON = 1e-12
+
+
+class CompareError(ValueError):
+    """Bad input to a comparison (the message names the side, index or parameter)."""
+
+
+def higher_is_better(unit):
+    """True for throughput-like units (``MB/s`` ...), False for times and everything else."""
+    return unit in HIGHER_IS_BETTER_UNITS
+
+
+def _values(samples, side):
+    if not isinstance(samples, (list, tuple)):
+        raise CompareError("%s must be a list of numbers, got %s" % (side, type(samples).__name__))
+    values = []
+    for index, value in enumerate(samples):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CompareError("%s[%d] is %r, not a number" % (side, index, value))
+        value = float(value)
+        if math.isnan(value) or math.isinf(value):
+            raise CompareError("%s[%d] is %r, not a finite number" % (side, index, value))
+        values.append(value)
+    return values
+
+
+# --------------------------------------------------------------------------- Mann-Whitney U
+
+def _ranks(values):
+    """Average ranks (1-based) of ``values`` and the sizes of the tied groups (t > 1 only)."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    ties = []
+    i = 0
+    n = len(order)
+    while i < n:
+        j = i
+        while j + 1 < n and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        rank = (i + j + 2) / 2.0
+        for position in range(i, j + 1):
+            ranks[order[position]] = rank
+        if j > i:
+            ties.append(j - i + 1)
+        i = j + 1
+    return ranks, ties
+
+
+def u_counts(m, n, upto):
+    """Number of arrangements giving U = 0..upto for samples of sizes m and n (exact integers).
+
+    The coefficients of the Gaussian binomial ``prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i)``,
+    truncated at degree ``upto``; they sum to C(m + n, m) over the full range 0..m*n.
+    """
+    m, n = min(m, n), max(m, n)
+    upto = min(upto, m * n)
+    poly = [1] + [0] * upto
+    for i in range(1, m + 1):
+        shift = n + i
+        for d in range(upto, shift - 1, -1):
+            poly[d] -= poly[d - shift]
+        for d in range(i, upto + 1):
+            poly[d] += poly[d - i]
+    return poly
+
+
+def _normal_sf(z):
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def mann_whitney_u(x, y, method="auto", continuity=True):
+    """Two-sided Mann-Whitney U test: dict ``u`` (U of ``x``), ``p_value``, ``method`` used.
+
+    ``method``: ``auto`` (SciPy's choice), ``exact`` or ``asymptotic``. Exact with ties is
+    refused (the exact distribution assumes none).
+    """
+    x = _values(x, "x")
+    y = _values(y, "y")
+    n1, n2 = len(x), len(y)
+    if n1 == 0 or n2 == 0:
+        raise CompareError("the U test needs at least one sample on each side (got %d and %d)" % (n1, n2))
+    ranks, ties = _ranks(x + y)
+    r1 = math.fsum(ranks[:n1])
+    u1 = r1 - n1 * (n1 + 1) / 2.0
+    u2 = n1 * n2 - u1
+    big = max(u1, u2)
+    if method == "auto":
+        method = "exact" if (min(n1, n2) <= EXACT_MAX_SMALLER and not ties) else "asymptotic"
+    if method == "exact":
+        if ties:
+            raise CompareError("the exact U distribution assumes no ties; use the asymptotic method")
+        low = n1 * n2 - int(round(big))  # P(U >= big) = P(U <= n1 n2 - big) by symmetry
+        counts = u_counts(n1, n2, low)
+        p = 2 * sum(counts[:low + 1]) / math.comb(n1 + n2, n1)
+    elif method == "asymptotic":
+        n = n1 + n2
+        tie_term = sum(t ** 3 - t for t in ties)
+        variance = n1 * n2 / 12.0 * ((n + 1) - (tie_term / float(n * (n - 1)) if n > 1 else 0.0))
+        numerator = big - n1 * n2 / 2.0 - (0.5 if continuity else 0.0)
+        if variance <= 0:
+            # every value ties: no evidence of a difference (SciPy divides by zero: z = -inf, p = 1)
+            p = 1.0 if numerator <= 0 else 0.0
+        else:
+            p = 2 * _normal_sf(numerator / math.sqrt(variance))
+    else:
+        raise CompareError("method must be auto, exact or asymptotic, got %r" % (method,))
+    return {"u": u1, "p_value": min(max(p, 0.0), 1.0), "method": method}
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+def resampled_median_indices(n, rng):
+    """Indices ``(i, j)`` into the sorted sample whose mean is the median of one resample (i == j for odd n).
+
+    The k-th smallest of ``n`` uniform draws is ``Beta(k, n - k + 1)``; ``floor(n U)`` of a
+    uniform ``U`` is a uniformly drawn index; for an even ``n`` the next order statistic is the
+    smallest of the ``n - k`` draws above: ``U + (1 - U) * Beta(1, n - k)``.
+    """
+    last = n - 1
+    if n % 2:
+        k = (n + 1) // 2
+        i = min(int(n * rng.betavariate(k, n - k + 1)), last)
+        return i, i
+    k = n // 2
+    lower = rng.betavariate(k, n - k + 1)
+    upper = lower + (1.0 - lower) * (1.0 - rng.random() ** (1.0 / (n - k)))
+    return min(int(n * lower), last), min(int(n * upper), last)
+
+
+def resampled_median(sorted_values, rng):
+    """The median of one bootstrap resample of ``sorted_values`` (sorted ascending), drawn in O(1)."""
+    i, j = resampled_median_indices(len(sorted_values), rng)
+    return (sorted_values[i] + sorted_values[j]) / 2.0
+
+
+# The resampled indices depend only on the sample size, the side, the seed and the number of
+# resamples, not on the values: they are drawn once and kept (a report compares many records of
+# the same size). Same draws as without the cache; at most _INDEX_CACHE_MAX entries are kept.
+# Plans (pairs of sizes) are kept apart, up to _PLAN_CACHE_MAX: a report has many size pairs.
+_INDEX_CACHE = {}
+_INDEX_CACHE_MAX = 64
+_PLAN_CACHE = {}
+_PLAN_CACHE_MAX = 1024
+
+
+def _cached(cache, limit, key, build):
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        if len(cache) >= limit:
+            cache.pop(next(iter(cache)))
+        cache[key] = found
+    return found
+
+
+def _median_indices(n, side, seed, resamples):
+    """Two lists (lower, upper): the median indices of every resample of one side."""
+    def build():
+        rng = random.Random("o2edge.perf/bootstrap/%s/%r" % (side, seed))
+        pairs = [resampled_median_indices(n, rng) for dummy in range(resamples)]
+        return [i for i, dummy in pairs], [j for dummy, j in pairs]
+    return _cached(_INDEX_CACHE, _INDEX_CACHE_MAX, (n, side, seed, resamples), build)
+
+
+def _resample_plan(n_after, n_before, seed, resamples):
+    """Index lists (after lower, after upper, before lower, before upper) and weights.
+
+    With few samples the resamples repeat the same four indices many times: each distinct
+    combination is kept once with its count (weights), which gives the same percentiles as the
+    full list. Weights are None when combining would not save much.
+    """
+    def build():
+        after = _median_indices(n_after, "after", seed, resamples)
+        before = _median_indices(n_before, "before", seed, resamples)
+        joint = collections.Counter(zip(after[0], after[1], before[0], before[1]))
+        if len(joint) * 2 > resamples:
+            return after[0], after[1], before[0], before[1], None
+        combos = list(joint)
+        return ([c[0] for c in combos], [c[1] for c in combos], [c[2] for c in combos], [c[3] for c in combos],
+                [joint[c] for c in combos])
+    return _cached(_PLAN_CACHE, _PLAN_CACHE_MAX, (n_after, n_before, seed, resamples), build)
+
+
+def bootstrap_ratio_ci(before, after, confidence=0.95, resamples=2000, seed=0):
+    """Percentile bootstrap interval ``[lo, hi]`` of median(after) / median(before).
+
+    Every ``before`` sample must be > 0 (so that every resampled denominator is). Deterministic:
+    the before and after resamples come from two ``random.Random`` streams seeded from ``seed``.
+    """
+    b = sorted(_values(before, "before"))
+    a = sorted(_values(after, "after"))
+    if not b or not a:
+        raise CompareError("the bootstrap needs at least one sample on each side")
+    if b[0] <= 0:
+        raise CompareError("the ratio of medians needs every before sample > 0 (smallest %r)" % b[0])
+    a_lower, a_upper, b_lower, b_upper, weights = _resample_plan(len(a), len(b), seed, resamples)
+    # (a[i] + a[j]) / (b[i'] + b[j']): the halves of both medians cancel
+    tops = map(operator.add, map(a.__getitem__, a_lower), map(a.__getitem__, a_upper))
+    bottoms = map(operator.add, map(b.__getitem__, b_lower), map(b.__getitem__, b_upper))
+    ratios = map(operator.truediv, tops, bottoms)
+    tail = (1.0 - confidence) / 2.0
+    if weights is None:
+        ordered = sorted(ratios)
+        return [_type7(ordered, tail), _type7(ordered, 1.0 - tail)]
+    ordered = sorted(zip(ratios, weights))
+    return [_weighted_type7(ordered, resamples, tail), _weighted_type7(ordered, resamples, 1.0 - tail)]
+
+
+def _type7(ordered, q):
+    """Type 7 quantile (``_stats.percentile``'s method) of values already sorted and known finite.
+
+    ``_stats.percentile`` checks and sorts its input; on the resampled ratios (computed here,
+    sorted once) that check is most of the cost of a comparison.
+    """
+    h = (len(ordered) - 1) * q
+    lo = int(math.floor(h))
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (h - lo) * (ordered[hi] - ordered[lo])
+
+
+def _weighted_type7(ordered, total, q):
+    """``_type7`` of the list where each ``(value, count)`` of ``ordered`` stands ``count`` times."""
+    h = (total - 1) * q
+    lo = int(math.floor(h))
+    hi = min(lo + 1, total - 1)
+    low_value = None
+    seen = 0
+    for value, count in ordered:
+        seen += count
+        if low_value is None and seen > lo:
+            low_value = value
+        if seen > hi:
+            return low_value + (h - lo) * (value - low_value)
+    raise CompareError("internal error: the weights do not add up to %d" % total)
+
+
+# --------------------------------------------------------------------------- verdict
+
+def _num(value):
+    return "%.4g" % value
+
+
+def _check_params(threshold, min_samples, confidence, resamples):
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold < 1:
+        raise CompareError("threshold must be a number in [0, 1), got %r" % (threshold,))
+    if isinstance(min_samples, bool) or not isinstance(min_samples, int) or min_samples < 2:
+        raise CompareError("min_samples must be an integer >= 2, got %r" % (min_samples,))
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0.5 <= confidence < 1:
+        raise CompareError("confidence must be a number in [0.5, 1), got %r" % (confidence,))
+    if isinstance(resamples, bool) or not isinstance(resamples, int) or not 100 <= resamples <= 1000000:
+        raise CompareError("resamples must be an integer between 100 and 1000000, got %r" % (resamples,))
+
+
+def compare(before, after, higher_is_better=False, threshold=0.05, min_samples=6,
+            confidence=0.95, resamples=2000, seed=0):
+    """Compare two sets of samples of one measurement (contract C3).
+
+    Returns a dict: n_before, n_after, median_before, median_after, ratio (after / before
+    medians), ci ([lo, hi] of the ratio), change_pct (from ratio), u (U of ``before``),
+    p_value (two-sided), method (of the U test), verdict (one of VERDICTS) and reason. Figures
+    that cannot be computed are None. Raises CompareError for bad input.
+    """
+    _check_params(threshold, min_samples, confidence, resamples)
+    b = _values(before, "before")
+    a = _values(after, "after")
+    result = {
+        "n_before": len(b), "n_after": len(a),
+        "median_before": median(b), "median_after": median(a),
+        "ratio": None, "ci": None, "change_pct": None, "u": None, "p_value": None, "method": None,
+        "verdict": "not enough samples", "reason": "",
+    }
+    if b and a:
+        test = mann_whitney_u(b, a)
+        result.update(u=test["u"], p_value=test["p_value"], method=test["method"])
+        if result["median_before"] > 0:
+            result["ratio"] = result["median_after"] / result["median_before"]
+            result["change_pct"] = (result["ratio"] - 1.0) * 100.0
+        if min(b) > 0:
+            result["ci"] = bootstrap_ratio_ci(b, a, confidence, resamples, seed)
+    short = [(side, n) for side, n in (("before", len(b)), ("after", len(a))) if n < min_samples]
+    if short:
+        result["reason"] = "%s: at least %d samples per side are needed to call a change." % (
+            " and ".join("%s has %d sample%s" % (side, n, "" if n == 1 else "s") for side, n in short), min_samples)
+        return result
+    result["verdict"] = "no clear change"
+    if result["ratio"] is None or result["ci"] is None:
+        result["reason"] = ("The ratio of medians needs positive before samples (smallest %s), so no change "
+                            "can be called." % _num(min(b)))
+        return result
+    ratio, (lo, hi), p = result["ratio"], result["ci"], result["p_value"]
+    alpha = round(1.0 - confidence, 12)  # 1 - 0.95 is 0.050000000000000044 in floating point
+    better = (ratio > 1.0) if higher_is_better else (ratio < 1.0)
+    direction = "faster" if better else "slower"
+    up = ratio > 1.0
+    change_pct = (ratio - 1.0) * 100.0
+    failed = []
+    if not p < alpha:
+        failed.append("the U test is not significant (p = %s, needs < %s)" % (_num(p), _num(alpha)))
+    if not ((lo > 1.0) if up else (hi < 1.0)):
+        failed.append("the %s%% interval of the ratio [%s, %s] does not exclude 1 on the side of the change" % (
+            _num(confidence * 100), _num(lo), _num(hi)))
+    if not abs(ratio - 1.0) >= threshold - THRESHOLD_EPSILON:
+        failed.append("the change of %+.2f%% is below the %s%% threshold" % (change_pct, _num(threshold * 100)))
+    if ratio == 1.0:
+        failed = failed or ["the medians are equal"]
+    if failed:
+        result["reason"] = "No clear change: %s." % "; ".join(failed)
+        return result
+    result["verdict"] = direction
+    result["reason"] = "%s: median %s -> %s (%+.2f%%), %s%% interval of the ratio [%s, %s], p = %s." % (
+        direction.capitalize(), _num(result["median_before"]), _num(result["median_after"]), change_pct,
+        _num(confidence * 100), _num(lo), _num(hi), _num(p))
+    return result
+
+
+def comparable(before_ctx, after_ctx):
+    """Whether two records' contexts can be compared: ``(bool, reason)``.
+
+    Not comparable: another host (``context.host``), or a tool whose version both contexts
+    state and that differs (``context.versions``: kpt, git, python ...). A context that is not
+    a mapping or lacks ``host`` is not comparable either: the baseline cannot be trusted.
+    """
+    for side, ctx in (("before", before_ctx), ("after", after_ctx)):
+        if not isinstance(ctx, dict):
+            return False, "the %s record has no context mapping" % side
+        if not ctx.get("host"):
+            return False, "the %s record's context has no host" % side
+    if before_ctx["host"] != after_ctx["host"]:
+        return False, "measured on host %s before and on host %s after" % (before_ctx["host"], after_ctx["host"])
+    vb = before_ctx.get("versions") or {}
+    va = after_ctx.get("versions") or {}
+    if not isinstance(vb, dict) or not isinstance(va, dict):
+        return False, "context.versions is not a mapping"
+    changed = ["%s %s -> %s" % (tool, vb[tool], va[tool]) for tool in sorted(set(vb) & set(va)) if vb[tool] != va[tool]]
+    if changed:
+        return False, "versions differ: %s" % ", ".join(changed)
+    return True, "same host %s and same versions of %s" % (
+        before_ctx["host"], ", ".join(sorted(set(vb) & set(va))) or "no tool stated on both sides")
