@@ -12,7 +12,7 @@ LAB := $(PY) -m tests.lab
 PLAYBOOK := $(VENV)/bin/ansible-playbook
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 
-.PHONY: help deps apt venv build demo test sanity units integration lint mutation lab-up lab-down lab-status clean
+.PHONY: help deps apt venv build demo test sanity units integration runner lint mutation lab-up lab-down lab-status clean
 
 help:
 	@echo "make demo   - install what is missing, build and install the collection, bring the lab up, run the main playbook"
@@ -58,7 +58,7 @@ demo: deps build
 
 test: deps
 	@start=$$(date +%s); rc=0; \
-	for step in sanity units integration lint build; do \
+	for step in sanity units integration runner lint build; do \
 	  echo "=== make $$step"; \
 	  $(MAKE) --no-print-directory $$step || { echo "=== FAILED: $$step"; rc=1; }; \
 	done; \
@@ -72,6 +72,10 @@ units: venv
 
 integration: build
 	$(PY) tests/integration/run.py
+
+# ansible-runner (API, CLI, transmit | worker | process) and the execution environment's build context.
+runner: venv
+	$(PY) tests/runner/run.py
 
 # Mutation testing of the core module_utils (slow; not part of `make test`): docs/mutation.md.
 mutation: venv
