@@ -1,0 +1,153 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark the whole perf_report on 10,000 measurement records of 10 samples each.
+
+    .venv/bin/python bench/bench_perf_report.py [--records 10000] [--rounds 5] [--json out.json]
+
+No lab needed (it reads and writes files only). Each round, timed with time.perf_counter in this
+process, is one complete ``_report.generate`` call as the action plugin makes it: read and validate
+results.json (``_results.load``), evaluate the shipped objectives (``_slo``), build the model, write
+the six files of a new run directory (report.md, report.html, measurements.csv, results.json,
+junit.xml, metrics.prom) and rewrite the index. Scenarios, side by side in one run, in an order
+rotated every round:
+
+1. ``no baseline``: 10,000 records, 400 probes, 2,000 task timings;
+2. ``baseline``: the same plus a baseline of the same 10,000 measurements, so every record is
+   compared (``_compare.compare``: Mann-Whitney U and a 2,000-resample bootstrap interval each).
+
+Prints, per scenario, the median wall and CPU time of the whole report and every round, the
+ratio of the two scenarios, and the CPU time of each stage (measured once more per round, stage by
+stage) so that the share of reading, objectives, comparisons and each format is visible.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TREE = os.path.join(ROOT, ".build", "bench", "ansible_collections", "o2edge")
+if not os.path.islink(os.path.join(TREE, "perf")):
+    os.makedirs(TREE, exist_ok=True)
+    os.symlink(ROOT, os.path.join(TREE, "perf"))
+sys.path.insert(0, os.path.dirname(os.path.dirname(TREE)))
+
+from ansible_collections.o2edge.perf.plugins.module_utils import _report, _report_formats, _report_html, _slo  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record  # noqa: E402
+
+COMPONENTS = ("kpt_render", "git", "prometheus_query", "file_io", "command")
+
+
+def make_doc(n_records, seed, run_id):
+    rng = random.Random(seed)
+    started = "2026-11-28T14:00:00.000Z"
+    records = []
+    for i in range(n_records):
+        component = COMPONENTS[i % len(COMPONENTS)]
+        base = 0.05 + (i % 97) / 100.0
+        samples = [round(base * rng.uniform(0.9, 1.1), 6) for dummy in range(10)]
+        ctx = {"host": "edge%d" % (i % 4 + 1), "started_at": started, "versions": {"python": "3.11.7", "kpt": "1.0.0"}}
+        rec = make_record("%s/m%05d" % (component, i), component, "s", samples, warmup=1, context=ctx)
+        records.append({"host": ctx["host"], "play": "Measure the pipeline", "task": "measure %d" % i, "record": rec})
+    states = ("up", "up", "up", "refused", "timeout")
+    probes = [{"host": "localhost", "play": "Probe the edge sites", "task": "probe",
+               "result": {"site": "edge%d" % (i // 4), "service": ("ssh", "kubernetes", "o2ims", "prometheus")[i % 4],
+                          "kind": "tcp", "address": "198.18.1.10", "port": 22, "ok": states[i % 5] == "up",
+                          "state": states[i % 5], "latency_ms": 3.5, "connect_ms": 1.0, "detail": "", "info": {}}}
+              for i in range(400)]
+    tasks = [{"play": "Measure the pipeline", "role": None, "task": "task %d" % i, "action": "o2edge.perf.command_bench",
+              "host": "edge1", "status": "ok", "seconds": rng.uniform(0.1, 30.0), "started_at": started}
+             for i in range(2000)]
+    return {"schema": "o2edge.perf/results/v1",
+            "run": {"id": run_id, "started_at": started, "finished_at": "2026-11-28T15:00:00Z", "status": "ok",
+                    "playbooks": ["benchmark.yml"], "runner": None, "slice": None,
+                    "controller": {"host": "ctl", "python": "3.11.7", "ansible_core": "2.19.14", "collection": "0.2.0"}},
+            "hosts": {"edge1": {"ok": 1, "changed": 0, "failures": 0, "unreachable": 0, "skipped": 0, "rescued": 0,
+                                "ignored": 0}},
+            "records": records, "probes": probes, "tasks": tasks,
+            "totals": {"wall_seconds": 3600.0, "plays": [], "roles": []}, "missing": []}
+
+
+def stages(params, dest):
+    """CPU seconds of each stage of one report, run one after the other as ``generate`` runs them."""
+    out = {}
+
+    def timed(key, func, *args):
+        c0 = time.process_time()
+        value = func(*args)
+        out[key] = time.process_time() - c0
+        return value
+    doc = timed("load results (_results)", _report.load_documents, params["results"], "results")
+    base = timed("load baseline (_results)", _report.load_documents, params["baseline"], "baseline") \
+        if params.get("baseline") else None
+    objectives = _report.load_objectives(None)
+    timed("objectives (_slo.evaluate)", _slo.evaluate, objectives, doc)
+    model = timed("model and comparisons (_report.build, _compare)", _report.build, doc, base, [])
+    model["slo"] = _slo.evaluate(objectives, doc)
+    for key, func in (("report.md", _report_formats.markdown), ("measurements.csv", _report_formats.measurements_csv),
+                      ("junit.xml", _report_formats.junit), ("metrics.prom", _report_formats.prometheus),
+                      ("report.html", _report_html.report_html)):
+        timed(key, func, model)
+    timed("results.json", lambda: json.dumps(dict(doc, report=_report.report_section(model)),
+                                             separators=(",", ":")))
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--records", type=int, default=10000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="bench-perf-report-")
+    try:
+        current = os.path.join(work, "current.json")
+        baseline = os.path.join(work, "baseline.json")
+        with open(current, "w") as handle:
+            json.dump(make_doc(args.records, 1, "current"), handle)
+        with open(baseline, "w") as handle:
+            json.dump(make_doc(args.records, 2, "baseline"), handle)
+        scenarios = [("no baseline", {"results": [current]}), ("baseline", {"results": [current], "baseline": [baseline]})]
+        wall = dict((name, []) for name, dummy in scenarios)
+        cpu = dict((name, []) for name, dummy in scenarios)
+        parts = dict((name, []) for name, dummy in scenarios)
+        details = {}
+        for rnd in range(args.rounds):
+            order = scenarios[rnd % 2:] + scenarios[:rnd % 2]
+            for name, params in order:
+                dest = os.path.join(work, "reports-%d" % rnd)
+                c0, t0 = time.process_time(), time.perf_counter()
+                result = _report.generate(dict(params, dest=dest, title="bench"), {}, "2026-11-28T15:00:00.000Z")
+                wall[name].append(time.perf_counter() - t0)
+                cpu[name].append(time.process_time() - c0)
+                details[name] = {"verdicts": result["verdicts"], "slo": len(result["slo"]),
+                                 "files": dict((k, os.path.getsize(v)) for k, v in result["files"].items())}
+                parts[name].append(stages(params, os.path.join(work, "stages-%d" % rnd)))
+        out = {"records": args.records, "samples_per_record": 10, "rounds": args.rounds,
+               "python": platform.python_version(), "cpus": os.cpu_count(), "scenarios": {}}
+        for name, dummy in scenarios:
+            out["scenarios"][name] = {
+                "median_s": round(statistics.median(wall[name]), 3), "runs_s": [round(x, 3) for x in wall[name]],
+                "cpu_median_s": round(statistics.median(cpu[name]), 3), "cpu_runs_s": [round(x, 3) for x in cpu[name]],
+                "stages_cpu_median_s": dict((k, round(statistics.median(p[k] for p in parts[name]), 3)) for k in parts[name][0]),
+                "details": details[name]}
+        out["ratio_baseline_to_none"] = round(statistics.median(wall["baseline"]) / statistics.median(wall["no baseline"]), 2)
+        text = json.dumps(out, indent=1)
+        sys.stdout.write(text + "\n")
+        if args.json:
+            with open(args.json, "w") as handle:
+                handle.write(text + "\n")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin o2edge.perf.perf_report: writes the report on the controller (docs: plugins/modules/perf_report.py)."""
+
+from __future__ import annotations
+
+import os
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.o2edge.perf.plugins.module_utils import _report
+from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now
+
+ARGUMENT_SPEC = {
+    "results": {"type": "list", "elements": "str", "required": True},
+    "baseline": {"type": "list", "elements": "str", "default": []},
+    "slo_file": {"type": "path"},
+    "dest": {"type": "path", "required": True},
+    "title": {"type": "str", "default": "o2edge.perf report"},
+    "threshold": {"type": "float", "default": 0.05},
+    "min_samples": {"type": "int", "default": 6},
+    "play_filter": {"type": "str"},
+    "pushgateway_url": {"type": "str"},
+    "pushgateway_timeout": {"type": "float", "default": 10.0},
+    "pushgateway_required": {"type": "bool", "default": False},
+    "fail_on_slo": {"type": "bool", "default": False},
+}
+
+
+class ActionModule(ActionBase):
+    """Read results on the controller, compare, evaluate SLOs, write the report; no connection to the host."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = task_vars or {}
+        dummy, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        params = dict(params, instance=task_vars.get("inventory_hostname"))
+        try:
+            out = _report.generate(params, os.environ, generated_at=utc_now(), check_mode=bool(self._task.check_mode))
+        except _report.ReportError as exc:
+            result.update(failed=True, changed=False, msg=str(exc))
+            return result
+        result.update(out)
+        return result

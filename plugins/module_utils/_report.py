@@ -1,0 +1,514 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The report of a run: load the results (and a baseline), compare, evaluate the SLOs, write.
+
+``build`` turns a results document (the callback's C2 document, see ``_results``) into a report
+model: one entry per measurement record, before/after comparisons matched by record name and
+host (``_compare``), the SLO outcome (``_slo``), the site x service matrix of the probes, the
+slowest tasks and the list of what is missing. ``write_run`` writes every format of the model
+into a new run directory, built in a temporary directory beside it and renamed into place;
+``update_index`` rewrites the index of past runs. Text read from results files is data: the
+writers escape it for their format and nothing here evaluates it.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import re
+import shutil
+import tempfile
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote, urlsplit
+
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, open_url
+
+from ansible_collections.o2edge.perf.plugins.module_utils import _compare, _report_formats, _report_html, _results, _slo
+from ansible_collections.o2edge.perf.plugins.module_utils._probe import service_columns, site_state
+
+ENV_RESULTS = "O2EDGE_PERF_RESULTS"
+VERDICTS = ("faster", "slower", "no clear change", "not enough samples", "not comparable")
+SLOWEST_TASKS = 15
+LIST_CAP = 100
+INDEX_SCHEMA = "o2edge.perf/report-index/v1"
+
+
+class ReportError(Exception):
+    """Bad input: the message names the field (``results``, ``baseline``, ``slo_file`` ...)."""
+
+
+# --------------------------------------------------------------------------- inputs
+
+def result_paths(results, environ):
+    """The results files to read: ``results`` as a list of paths, or ``callback`` for the run in progress."""
+    if isinstance(results, str):
+        results = [results]
+    if not results:
+        raise ReportError("results: give at least one results file, or 'callback'")
+    paths = []
+    for index, item in enumerate(results):
+        if not isinstance(item, str) or not item:
+            raise ReportError("results[%d]: expected a path or 'callback', got %r" % (index, item))
+        if item == "callback":
+            path = environ.get(ENV_RESULTS, "")
+            if not path:
+                raise ReportError("results[%d]: 'callback' reads the run in progress from %s, which is not set: "
+                                  "enable the o2edge.perf.perf_recap callback" % (index, ENV_RESULTS))
+            item = path
+        paths.append(item)
+    return paths
+
+
+def load_documents(paths, field):
+    """Load and merge results documents; a ``ResultsError`` becomes a ReportError naming ``field[i]``."""
+    docs = []
+    for index, path in enumerate(paths):
+        try:
+            docs.append(_results.load(path))
+        except _results.ResultsError as exc:
+            msg = str(exc)
+            raise ReportError("%s[%d]: %s" % (field, index, msg if path in msg else "%s: %s" % (path, msg)))
+    if len(docs) == 1:
+        return docs[0]
+    try:
+        return _results.merge(docs)
+    except _results.ResultsError as exc:
+        raise ReportError("%s: cannot merge %s: %s" % (field, ", ".join(paths), exc))
+
+
+def load_objectives(slo_file):
+    """The objectives of ``slo_file``, or the shipped defaults; SloError becomes a ReportError naming slo_file."""
+    if not slo_file:
+        return _slo.default_objectives()
+    if not os.path.isfile(slo_file):
+        raise ReportError("slo_file: %s is not a readable file" % slo_file)
+    try:
+        return _slo.load_objectives(slo_file)
+    except _slo.SloError as exc:
+        raise ReportError("slo_file (%s): %s" % (slo_file, exc))
+
+
+def filter_plays(doc, pattern):
+    """A copy of ``doc`` keeping only the records, probes and tasks of plays matching ``pattern`` (a regex)."""
+    if not pattern:
+        return doc
+    try:
+        rx = re.compile(pattern)
+    except re.error as exc:
+        raise ReportError("play_filter: %r is not a valid regular expression: %s" % (pattern, exc))
+    out = dict(doc)
+    for key in ("records", "probes", "tasks"):
+        out[key] = [item for item in doc.get(key) or [] if rx.search(str(item.get("play") or ""))]
+    return out
+
+
+# --------------------------------------------------------------------------- model
+
+def _text(value):
+    return "" if value is None else str(value)
+
+
+def _key(item):
+    return (_text(item["record"].get("name")), _text(item.get("host")))
+
+
+def _index(doc, notes):
+    """{(name, host): item}, the last record of a key winning; duplicates noted."""
+    out = {}
+    dups = {}
+    for item in doc.get("records") or []:
+        key = _key(item)
+        if key in out:
+            dups[key] = dups.get(key, 1) + 1
+        out[key] = item
+    for (name, host), count in sorted(dups.items()):
+        notes.append("%s on %s: %d records, the last one is used for comparisons" % (name, host, count))
+    return out
+
+
+def compare_records(before_item, after_item, threshold, min_samples):
+    """One comparison entry for a measurement present on both sides."""
+    before, after = before_item["record"], after_item["record"]
+    ok, reason = _compare.comparable(before.get("context"), after.get("context"))
+    entry = {"name": _text(after.get("name")), "host": _text(after_item.get("host")),
+             "component": _text(after.get("component")), "unit": _text(after.get("unit")),
+             "comparable": ok}
+    if not ok:
+        entry.update(verdict="not comparable", reason="not comparable: %s" % _text(reason))
+        return entry
+    if _text(before.get("unit")) != entry["unit"]:
+        entry.update(comparable=False, verdict="not comparable",
+                     reason="not comparable: unit %s before, %s after" % (_text(before.get("unit")), entry["unit"]))
+        return entry
+    try:
+        result = _compare.compare(before.get("samples") or [], after.get("samples") or [],
+                                  higher_is_better=_compare.higher_is_better(entry["unit"]),
+                                  threshold=threshold, min_samples=min_samples)
+    except _compare.CompareError as exc:
+        raise ReportError("measurement %s on %s: %s" % (entry["name"], entry["host"], exc))
+    entry.update(result)
+    return entry
+
+
+def _probe_matrix(doc):
+    """Sites, services, cells {site: {service: probe result}} (the last probe of a pair wins), site states."""
+    results = []
+    for item in doc.get("probes") or []:
+        res = item.get("result") or {}
+        results.append(dict(res, site=_text(res.get("site")), service=_text(res.get("service")),
+                            state=_text(res.get("state")) or "unknown"))
+    cells = {}
+    for res in results:
+        cells.setdefault(res["site"], {})[res["service"]] = res
+    sites = sorted(cells)
+    services = service_columns(results)
+    status = dict((s, site_state([r["state"] for r in cells[s].values()])) for s in sites)
+    targets = sum(len(v) for v in cells.values())
+    up = sum(1 for v in cells.values() for r in v.values() if r["state"] == "up")
+    return {"sites": sites, "services": services, "cells": cells, "site_status": status,
+            "sites_up": sum(1 for s in status.values() if s == "up"), "targets": targets, "targets_up": up,
+            "sites_up_pct": pct(sum(1 for s in status.values() if s == "up"), len(sites)),
+            "targets_up_pct": pct(up, targets)}
+
+
+def pct(part, whole):
+    """Share in percent with one decimal, or None when there is nothing to divide by."""
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _measurement(item, comparison):
+    rec = item["record"]
+    ctx = rec.get("context") or {}
+    stats = rec.get("stats") or {}
+    samples = rec.get("samples") or []
+    return {"name": _text(rec.get("name")), "component": _text(rec.get("component")),
+            "unit": _text(rec.get("unit")), "host": _text(item.get("host")), "play": _text(item.get("play")),
+            "task": _text(item.get("task")), "n": len(samples), "warmup": rec.get("warmup"),
+            "failures": rec.get("failures"), "stats": stats, "started_at": _text(ctx.get("started_at")),
+            "comparison": comparison}
+
+
+def _run_missing(doc, current, slo, in_progress):
+    missing = [{"what": _text(m.get("what")), "why": _text(m.get("why"))} for m in doc.get("missing") or []]
+    run = doc.get("run") or {}
+    status = _text(run.get("status")) or "unknown"
+    if status != "ok" and not (in_progress and status == "running"):
+        why = {"running": "the run had not finished when it was read (status running)",
+               "failed": "the run failed (status failed): later steps may not have run",
+               "interrupted": "the run was interrupted (status interrupted): later steps did not run"}
+        missing.insert(0, {"what": "run %s" % _text(run.get("id")),
+                           "why": why.get(status, "the run's status is %s, not ok" % status)})
+    if not current:
+        missing.append({"what": "measurements", "why": "the results hold no measurement record"})
+    for (name, host), item in current.items():
+        rec = item["record"]
+        if not rec.get("samples"):
+            errors = rec.get("errors") or []
+            first = _text((errors[0] or {}).get("error")) if errors and isinstance(errors[0], dict) else ""
+            missing.append({"what": "measurement %s on %s" % (name, host),
+                            "why": "no successful counted run (%s failures)%s" % (
+                                rec.get("failures"), ": " + first if first else "")})
+    for obj in slo:
+        if obj.get("value") is None:
+            missing.append({"what": "objective %s" % _text(obj.get("name")), "why": _text(obj.get("reason"))})
+    return missing
+
+
+def build(doc, baseline=None, objectives=None, title="o2edge.perf report", threshold=0.05, min_samples=6,
+          generated_at="", inputs=None, in_progress=False):
+    """The report model of ``doc`` (compared with ``baseline`` when given).
+
+    ``in_progress``: ``doc`` is the run this report is a task of (``results: callback``), so its
+    status ``running`` is expected and noted, not listed as missing.
+    """
+    notes = []
+    if in_progress and (doc.get("run") or {}).get("status") == "running":
+        notes.append("read from the run in progress (%s): what runs after this report is not in it" % ENV_RESULTS)
+    current = _index(doc, notes)
+    before = _index(baseline, notes) if baseline is not None else {}
+    comparisons = []
+    by_key = {}
+    for key, item in current.items():
+        if key in before:
+            entry = compare_records(before[key], item, threshold, min_samples)
+            comparisons.append(entry)
+            by_key[key] = entry
+    only_before = [k for k in before if k not in current]
+    only_run = [k for k in current if k not in before] if baseline is not None else []
+    verdicts = dict((v, 0) for v in VERDICTS)
+    for entry in comparisons:
+        verdicts[entry["verdict"]] = verdicts.get(entry["verdict"], 0) + 1
+    slo = _slo.evaluate(objectives if objectives is not None else _slo.default_objectives(), doc)
+    missing = _run_missing(doc, current, slo, in_progress)
+    for name, host in only_before:
+        missing.append({"what": "measurement %s on %s" % (name, host),
+                        "why": "in the baseline, not in this run: nothing to compare"})
+    measurements = []
+    for item in doc.get("records") or []:
+        key = _key(item)
+        measurements.append(_measurement(item, by_key.get(key) if current.get(key) is item else None))
+    tasks = sorted((t for t in doc.get("tasks") or [] if isinstance(t.get("seconds"), (int, float))),
+                   key=lambda t: -t["seconds"])[:SLOWEST_TASKS]
+
+    def brief(entries):
+        return [{"name": e["name"], "host": e["host"], "change_pct": e.get("change_pct"),
+                 "reason": e.get("reason")} for e in entries[:LIST_CAP]]
+
+    summary = {"baseline": baseline is not None, "matched": len(comparisons),
+               "compared": sum(1 for e in comparisons if e["comparable"]),
+               "not_comparable": brief([e for e in comparisons if not e["comparable"]]),
+               "only_in_baseline": len(only_before), "only_in_run": len(only_run),
+               "slower": brief([e for e in comparisons if e["verdict"] == "slower"]),
+               "faster": brief([e for e in comparisons if e["verdict"] == "faster"])}
+    slo_failed = [_text(o.get("name")) for o in slo if o.get("status") != "pass"]
+    run = doc.get("run") or {}
+    return {"title": _text(title), "generated_at": generated_at, "run": run, "inputs": inputs or {},
+            "baseline_run": (baseline.get("run") or {}) if baseline is not None else None,
+            "threshold": threshold, "min_samples": min_samples, "missing": missing, "notes": notes,
+            "measurements": measurements, "comparisons": comparisons, "comparisons_summary": summary,
+            "verdicts": verdicts, "slo": slo, "slo_failed": slo_failed,
+            "slo_passed_pct": pct(len(slo) - len(slo_failed), len(slo)),
+            "matrix": _probe_matrix(doc), "slowest_tasks": tasks, "hosts": doc.get("hosts") or {},
+            "totals": doc.get("totals") or {}, "doc": doc}
+
+
+def report_section(model):
+    """The ``report`` section added to the merged document in results.json."""
+    return {"title": model["title"], "generated_at": model["generated_at"], "inputs": model["inputs"],
+            "threshold": model["threshold"], "min_samples": model["min_samples"],
+            "baseline_run": model["baseline_run"], "slo": model["slo"], "slo_failed": model["slo_failed"],
+            "comparisons": model["comparisons"], "comparisons_summary": model["comparisons_summary"],
+            "verdicts": model["verdicts"], "missing": model["missing"], "notes": model["notes"],
+            "index_entry": index_entry(model, "")}
+
+
+def index_entry(model, directory):
+    run = model["run"]
+    return {"dir": directory, "run_id": _text(run.get("id")), "title": model["title"],
+            "generated_at": model["generated_at"], "status": _text(run.get("status")),
+            "started_at": _text(run.get("started_at")), "finished_at": run.get("finished_at"),
+            "records": len(model["measurements"]), "slo_total": len(model["slo"]),
+            "slo_failed": model["slo_failed"], "verdicts": model["verdicts"], "missing": len(model["missing"])}
+
+
+# --------------------------------------------------------------------------- writing
+
+def run_dir_name(run_id):
+    """A directory name from a run id read from a file: no separator, no leading dot, never empty."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", _text(run_id)).lstrip(".")[:120]
+    return name or "run"
+
+
+def _write(path, content):
+    with open(path, "w", encoding="utf-8", errors="replace", newline="") as handle:
+        handle.write(content)
+
+
+def write_run(dest, name, files):
+    """Write ``files`` ({file name: text}) into a new directory ``dest/<name>[-N]``; return its path.
+
+    The directory is filled as a temporary directory beside its final place and renamed into
+    place: a writer that fails leaves nothing but the removed temporary directory.
+    """
+    if not os.path.isdir(dest):
+        try:
+            os.makedirs(dest)
+        except OSError as exc:
+            raise ReportError("dest: cannot create %s: %s" % (dest, exc.strerror or exc))
+    try:
+        tmp = tempfile.mkdtemp(prefix=".%s.tmp-" % name, dir=dest)
+    except OSError as exc:
+        raise ReportError("dest: cannot write in %s: %s" % (dest, exc.strerror or exc))
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
+        for file_name, content in files.items():
+            _write(os.path.join(tmp, file_name), content() if callable(content) else content)
+        for attempt in range(1, 1000):
+            final = os.path.join(dest, name if attempt == 1 else "%s-%d" % (name, attempt))
+            if os.path.lexists(final):
+                continue
+            try:
+                os.rename(tmp, final)
+                return final
+            except OSError:
+                if not os.path.lexists(final):
+                    raise
+        raise ReportError("dest: no free run directory name for %s in %s" % (name, dest))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_atomic(path, content):
+    """Replace ``path`` with ``content`` through a temporary file in the same directory."""
+    fd, tmp = tempfile.mkstemp(prefix=".%s.tmp-" % os.path.basename(path), dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as handle:
+            handle.write(content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_index(dest):
+    """The runs listed in ``dest/index.json``; rebuilt from the run directories when it is absent or unreadable."""
+    runs = None
+    try:
+        with open(os.path.join(dest, "index.json"), encoding="utf-8") as handle:
+            data = json.load(handle)
+        if isinstance(data, dict) and isinstance(data.get("runs"), list):
+            runs = [r for r in data["runs"] if isinstance(r, dict) and isinstance(r.get("dir"), str)]
+    except (OSError, ValueError):
+        runs = None
+    if runs is None:
+        runs = []
+        for name in sorted(os.listdir(dest)):
+            path = os.path.join(dest, name, "results.json")
+            if name.startswith(".") or not os.path.isfile(path):
+                continue
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    entry = json.load(handle)["report"]["index_entry"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if isinstance(entry, dict):
+                runs.append(dict(entry, dir=name))
+    return [r for r in runs if r["dir"] and "/" not in r["dir"] and os.path.isdir(os.path.join(dest, r["dir"]))]
+
+
+def update_index(dest, entry):
+    """Add ``entry`` to the index of past runs and rewrite index.json, index.md and index.html, each atomically."""
+    lock_path = os.path.join(dest, ".index.lock")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        runs = [r for r in read_index(dest) if r["dir"] != entry["dir"]]
+        runs.append(entry)
+        runs.sort(key=lambda r: (_text(r.get("generated_at")), r["dir"]), reverse=True)
+        index = {"schema": INDEX_SCHEMA, "runs": runs}
+        write_atomic(os.path.join(dest, "index.json"), json.dumps(index, indent=1, sort_keys=True) + "\n")
+        write_atomic(os.path.join(dest, "index.md"), _report_formats.index_markdown(runs))
+        write_atomic(os.path.join(dest, "index.html"), _report_html.index_html(runs))
+    return runs
+
+
+# --------------------------------------------------------------------------- Pushgateway
+
+def push_url(url, instance):
+    """``<url>/metrics/job/o2edge_perf/instance/<instance>`` (base64 form for a value with a slash)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ReportError("pushgateway_url: %r is not an http(s) URL" % url)
+    if parts.username or parts.password:
+        raise ReportError("pushgateway_url: must not embed credentials")
+    instance = _text(instance) or "unknown"
+    if "/" in instance:
+        segment = "instance@base64/" + base64.urlsafe_b64encode(instance.encode("utf-8")).decode("ascii")
+    else:
+        segment = "instance/" + quote(instance, safe="")
+    return url.rstrip("/") + "/metrics/job/o2edge_perf/" + segment
+
+
+def push(url, instance, content, timeout=10.0):
+    """PUT the metrics to a Pushgateway; {url, ok, status, error} (a failure is named, never raised)."""
+    target = push_url(url, instance)
+    out = {"url": target, "ok": False, "status": None, "error": None}
+    try:
+        resp = open_url(target, data=content.encode("utf-8"), method="PUT", timeout=timeout, follow_redirects="none",
+                        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+        with resp:
+            out.update(ok=200 <= resp.status < 300, status=resp.status)
+    except HTTPError as exc:
+        body = exc.read(300).decode("utf-8", "replace").strip()
+        out.update(status=exc.code, error="HTTP %s %s%s" % (exc.code, exc.reason, (": " + body) if body else ""))
+    except (URLError, OSError, ValueError, UrlsConnectionError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        out.update(error="%s: %s" % (type(reason).__name__, reason))
+    if not out["ok"] and not out["error"]:
+        out["error"] = "HTTP %s" % out["status"]
+    return out
+
+
+# --------------------------------------------------------------------------- the whole report
+
+def render(model, results_json):
+    """{file name: text or a callable giving it} for a run directory."""
+    return {
+        "report.md": lambda: _report_formats.markdown(model),
+        "report.html": lambda: _report_html.report_html(model),
+        "measurements.csv": lambda: _report_formats.measurements_csv(model),
+        "results.json": lambda: results_json,
+        "junit.xml": lambda: _report_formats.junit(model),
+        "metrics.prom": lambda: _report_formats.prometheus(model),
+    }
+
+
+FORMATS = (("md", "report.md"), ("html", "report.html"), ("csv", "measurements.csv"), ("json", "results.json"),
+           ("junit", "junit.xml"), ("prom", "metrics.prom"))
+
+
+def generate(params, environ, generated_at, check_mode=False):
+    """Everything ``perf_report`` does; returns its result dict (``failed`` set) or raises ReportError."""
+    paths = result_paths(params.get("results"), environ)
+    doc = filter_plays(load_documents(paths, "results"), params.get("play_filter"))
+    baseline_paths = params.get("baseline") or []
+    if isinstance(baseline_paths, str):
+        baseline_paths = [baseline_paths]
+    baseline = load_documents(baseline_paths, "baseline") if baseline_paths else None
+    objectives = load_objectives(params.get("slo_file"))
+    threshold = float(params.get("threshold", 0.05))
+    min_samples = int(params.get("min_samples", 6))
+    if not 0 <= threshold < 1:
+        raise ReportError("threshold: %s is not a share between 0 and 1 (0.05 = 5%%)" % threshold)
+    if min_samples < 1:
+        raise ReportError("min_samples: %s must be at least 1" % min_samples)
+    results = params.get("results")
+    in_progress = "callback" in ([results] if isinstance(results, str) else (results or []))
+    model = build(doc, baseline, objectives, title=params.get("title") or "o2edge.perf report",
+                  threshold=threshold, min_samples=min_samples, generated_at=generated_at, in_progress=in_progress,
+                  inputs={"results": paths, "baseline": baseline_paths, "slo_file": params.get("slo_file"),
+                          "play_filter": params.get("play_filter")})
+    dest = params["dest"]
+    name = run_dir_name((doc.get("run") or {}).get("id"))
+    merged = dict(doc, report=report_section(model))
+    result = {"changed": True, "failed": False, "slo": model["slo"], "slo_failed": model["slo_failed"],
+              "comparisons": model["comparisons_summary"], "verdicts": model["verdicts"],
+              "missing": model["missing"]}
+    if check_mode:
+        report_dir = os.path.join(dest, name)
+    else:
+        try:
+            report_dir = write_run(dest, name, render(model, json.dumps(merged, separators=(",", ":")) + "\n"))
+            update_index(dest, index_entry(model, os.path.basename(report_dir)))
+        except OSError as exc:
+            raise ReportError("dest: cannot write the report in %s: %s" % (dest, exc.strerror or exc))
+    result.update(report_dir=report_dir, results_file=os.path.join(report_dir, "results.json"),
+                  files=dict((fmt, os.path.join(report_dir, fname)) for fmt, fname in FORMATS),
+                  index=dict((fmt, os.path.join(dest, "index." + fmt)) for fmt in ("md", "html", "json")))
+    if params.get("pushgateway_url") and not check_mode:
+        instance = ((doc.get("run") or {}).get("controller") or {}).get("host") or params.get("instance")
+        with open(os.path.join(report_dir, "metrics.prom"), encoding="utf-8") as handle:
+            pushed = push(params["pushgateway_url"], instance, handle.read(), params.get("pushgateway_timeout", 10.0))
+        result["pushgateway"] = pushed
+        if not pushed["ok"]:
+            result.setdefault("warnings", []).append("pushgateway: PUT %s failed: %s" % (pushed["url"], pushed["error"]))
+            if params.get("pushgateway_required"):
+                result.update(failed=True, msg="pushgateway: PUT %s failed: %s (the report was written to %s)"
+                              % (pushed["url"], pushed["error"], report_dir))
+    if params.get("fail_on_slo") and model["slo_failed"] and not result["failed"]:
+        reasons = ["%s (%s)" % (o.get("name"), o.get("reason")) for o in model["slo"] if o.get("status") != "pass"]
+        result.update(failed=True, msg="%d of %d objectives failed: %s (report: %s)" % (
+            len(reasons), len(model["slo"]), "; ".join(reasons), report_dir))
+    if not result["failed"]:
+        result["msg"] = "report written to %s" % report_dir if not check_mode else \
+            "report would be written to %s" % report_dir
+    return result

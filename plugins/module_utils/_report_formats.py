@@ -1,0 +1,402 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The text formats of a report model (``_report.build``): Markdown, CSV, JUnit XML, Prometheus text.
+
+Every value that comes from a results file is escaped for its format here (Markdown: HTML
+entities and Markdown punctuation; CSV: the csv module, and a leading quote before a text cell
+that a spreadsheet would read as a formula; JUnit: ElementTree, minus characters XML 1.0
+forbids; Prometheus: label value escaping). Nothing is evaluated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import xml.etree.ElementTree as ET
+
+from ansible_collections.o2edge.perf.plugins.module_utils._slo import OPS
+
+# --------------------------------------------------------------------------- number formatting
+
+
+def text(value):
+    return "" if value is None else str(value)
+
+
+def number(value, digits=4):
+    """A figure with ``digits`` significant digits; ``-`` when it is missing."""
+    cls = value.__class__
+    if cls is int or (cls is float and math.isfinite(value)):
+        return "%.*g" % (digits, value)
+    return "-"
+
+
+def percent(value):
+    """A change in percent, signed (``+12.3%``); ``-`` when missing."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "-"
+    return "%+.1f%%" % value
+
+
+def share(value):
+    return "-" if value is None else "%.1f%%" % value
+
+
+def ci_percent(ci):
+    """The ratio's interval as changes in percent: ``[-15.2%, -8.1%]``; ``-`` when missing."""
+    if not isinstance(ci, (list, tuple)) or len(ci) != 2 or any(
+            isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in ci):
+        return "-"
+    return "[%s, %s]" % (percent((ci[0] - 1.0) * 100.0), percent((ci[1] - 1.0) * 100.0))
+
+
+def objective_target(obj):
+    """``p95 <= 2 s``, ``success_ratio >= 99%``, with ``for 90% of the records`` when the target is below 1."""
+    statistic = text(obj.get("statistic"))
+    target = obj.get("target")
+    if statistic == "success_ratio":
+        return "success_ratio >= %s" % (share(100.0 * target) if isinstance(target, (int, float)) else "?")
+    out = "%s %s %s %s" % (statistic, OPS.get(obj.get("op"), text(obj.get("op"))), number(obj.get("threshold")),
+                           text(obj.get("unit")))
+    if isinstance(target, (int, float)) and target < 1:
+        out += " for %s of the records" % share(100.0 * target)
+    return out
+
+
+STAT_COLUMNS = ("median", "p95", "min", "max", "stdev", "mad")
+
+
+def stat_cells(m):
+    """The measurement's STAT_COLUMNS figures as text (computed once, shared by the Markdown and HTML tables)."""
+    cells = m.get("_cells")
+    if cells is None:
+        st = m["stats"]
+        cells = m["_cells"] = [number(st.get(k)) for k in STAT_COLUMNS]
+    return cells
+
+
+def objective_value(obj):
+    """The figure an objective was decided on, with its unit; ``missing`` when there was none."""
+    value = obj.get("value")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return "missing"
+    if obj.get("statistic") == "success_ratio":
+        return "%.2f%%" % (100.0 * value)
+    return "%s %s" % (number(value), text(obj.get("unit")))
+
+
+def slo_summary(model):
+    slo = model["slo"]
+    failed = model["slo_failed"]
+    return "%d/%d passed (%s)%s" % (
+        len(slo) - len(failed), len(slo), share(model["slo_passed_pct"]),
+        ("; failed: " + ", ".join(failed)) if failed else "")
+
+
+def comparison_summary(model):
+    cs = model["comparisons_summary"]
+    if not cs["baseline"]:
+        return "no baseline given: nothing compared"
+    base = model.get("baseline_run") or {}
+    v = model["verdicts"]
+    return ("compared with baseline run %s: %d measurements matched by name and host, %d comparable; "
+            "%d faster, %d slower, %d no clear change, %d not enough samples, %d not comparable; "
+            "%d only in the baseline, %d only in this run" % (
+                text(base.get("id")) or "?", cs["matched"], cs["compared"], v["faster"], v["slower"],
+                v["no clear change"], v["not enough samples"], v["not comparable"], cs["only_in_baseline"],
+                cs["only_in_run"]))
+
+
+def matrix_summary(model):
+    m = model["matrix"]
+    if not m["sites"]:
+        return "no probe in these results"
+    return "%d/%d sites fully up (%s), %d/%d services up (%s)" % (
+        m["sites_up"], len(m["sites"]), share(m["sites_up_pct"]), m["targets_up"], m["targets"],
+        share(m["targets_up_pct"]))
+
+
+def run_line(model):
+    run = model["run"]
+    finished = ("finished " + text(run.get("finished_at"))) if run.get("finished_at") else "not finished"
+    return "run %s, status %s, started %s, %s; %d measurement records, %d probes, %d tasks; generated %s" % (
+        text(run.get("id")) or "?", text(run.get("status")) or "?", text(run.get("started_at")) or "-",
+        finished, len(model["measurements"]),
+        len(model["doc"].get("probes") or []), len(model["doc"].get("tasks") or []), model["generated_at"])
+
+
+# --------------------------------------------------------------------------- Markdown
+
+_MD_ESCAPES = dict((ord(c), "\\" + c) for c in "\\`*_[]|#!~")
+_MD_ESCAPES.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("\n"): " ", ord("\r"): " ", ord("\t"): " "})
+
+
+def md(value):
+    """Markdown-safe text for a table cell or a line: HTML entities, escaped punctuation, one line."""
+    return text(value).translate(_MD_ESCAPES)
+
+
+def _md_table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out.extend("| " + " | ".join(row) + " |" for row in rows)
+    return out
+
+
+def markdown(model):
+    out = ["# " + md(model["title"]), ""]
+    if model["missing"]:
+        out.append("> **Incomplete: %d thing(s) missing from this report**" % len(model["missing"]))
+        out.append(">")
+        out.extend("> - %s: %s" % (md(m["what"]), md(m["why"])) for m in model["missing"])
+        out.append("")
+    out += [md(run_line(model)), "", "## Summary", "",
+            "- Objectives: " + md(slo_summary(model)),
+            "- Before/after: " + md(comparison_summary(model)),
+            "- Sites: " + md(matrix_summary(model)), "", "## Objectives", ""]
+    if model["slo"]:
+        out += _md_table(["objective", "target", "value", "status", "selected", "reason"], [
+            [md(o.get("display_name") or o.get("name")), md(objective_target(o)), md(objective_value(o)),
+             "**%s**" % md(o.get("status")), md(o.get("selected")), md(o.get("reason"))] for o in model["slo"]])
+    else:
+        out.append("No objective.")
+    out += ["", "## Before and after", ""]
+    if model["comparisons"]:
+        out.append("Threshold %s, at least %d samples per side; change = median after / median before - 1; "
+                   "interval = 95%% bootstrap interval of that ratio." % (
+                       share(100.0 * model["threshold"]), model["min_samples"]))
+        out.append("")
+        out += _md_table(["measurement", "host", "unit", "median before", "median after", "change", "interval",
+                          "p", "verdict", "reason"], [
+            [md(c["name"]), md(c["host"]), md(c["unit"]), md(number(c.get("median_before"))),
+             md(number(c.get("median_after"))), md(percent(c.get("change_pct"))), md(ci_percent(c.get("ci"))),
+             md(number(c.get("p_value"), 3)), "**%s**" % md(c["verdict"]), md(c.get("reason"))]
+            for c in model["comparisons"]])
+    else:
+        out.append(md(comparison_summary(model)))
+    out += ["", "## Measurements", ""]
+    out += _md_table(["measurement", "component", "host", "unit", "n", "failures", "median", "p95", "min", "max",
+                      "stdev", "MAD"], [
+        [md(m["name"]), md(m["component"]), md(m["host"]), md(m["unit"]), str(m["n"]), md(m["failures"]),
+         ] + stat_cells(m)
+        for m in model["measurements"]])
+    out += ["", "## Sites and services", ""]
+    mx = model["matrix"]
+    if mx["sites"]:
+        out += _md_table(["site"] + [md(s) for s in mx["services"]] + ["site status"], [
+            [md(site)] + [md((mx["cells"][site].get(svc) or {}).get("state") or "-") for svc in mx["services"]]
+            + [md(mx["site_status"][site])] for site in mx["sites"]])
+        out.append("")
+    out.append(md(matrix_summary(model)))
+    out += ["", "## Slowest tasks", ""]
+    if model["slowest_tasks"]:
+        out += _md_table(["task", "play", "host", "status", "seconds"], [
+            [md(t.get("task")), md(t.get("play")), md(t.get("host")), md(t.get("status")), md(number(t.get("seconds")))]
+            for t in model["slowest_tasks"]])
+    else:
+        out.append("No task timing in these results.")
+    if model["notes"]:
+        out += ["", "## Notes", ""] + ["- " + md(n) for n in model["notes"]]
+    return "\n".join(out) + "\n"
+
+
+def index_markdown(runs):
+    out = ["# o2edge.perf reports", ""]
+    out += _md_table(["run", "title", "generated", "status", "records", "objectives", "missing", "report"], [
+        [md(r.get("run_id")), md(r.get("title")), md(r.get("generated_at")), md(r.get("status")), md(r.get("records")),
+         md("%s/%s passed" % (text(_int(r.get("slo_total")) - len(r.get("slo_failed") or [])), text(r.get("slo_total")))),
+         md(r.get("missing")), "[report](%s/report.md)" % md(r["dir"])] for r in runs])
+    return "\n".join(out) + "\n"
+
+
+def _int(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+# --------------------------------------------------------------------------- CSV
+
+CSV_COLUMNS = ("run_id", "host", "play", "task", "name", "component", "unit", "samples", "warmup", "failures",
+               "min", "median", "mean", "p95", "max", "stdev", "mad", "outliers", "slow_first_run", "started_at",
+               "median_before", "change_pct", "ratio", "ci_low", "ci_high", "p_value", "verdict", "reason")
+
+
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
+def _cell(value):
+    """A text cell a spreadsheet cannot take for a formula (leading = + - @ tab CR get a quote)."""
+    s = "" if value is None else str(value)
+    return "'" + s if s and s[0] in _FORMULA_START else s
+
+
+def _num(value):
+    """A number as Python writes it; empty for a missing (or non-numeric) figure."""
+    cls = value.__class__
+    return value if cls is float or cls is int else ""
+
+
+def measurements_csv(model):
+    """One row per record (CSV_COLUMNS); figures as Python writes them, an empty cell for a missing one."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    run_id = _cell(model["run"].get("id"))
+    none = {}
+    rows = []
+    for m in model["measurements"]:
+        st = m["stats"]
+        c = m["comparison"] or none
+        ci = c.get("ci") or (None, None)
+        rows.append((run_id, _cell(m["host"]), _cell(m["play"]), _cell(m["task"]), _cell(m["name"]),
+                     _cell(m["component"]), _cell(m["unit"]), m["n"], _num(m["warmup"]), _num(m["failures"]),
+                     _num(st.get("min")), _num(st.get("median")), _num(st.get("mean")), _num(st.get("p95")),
+                     _num(st.get("max")), _num(st.get("stdev")), _num(st.get("mad")),
+                     len(st.get("outliers") or ()), "true" if st.get("slow_first_run") else "false", _cell(m["started_at"]),
+                     _num(c.get("median_before")), _num(c.get("change_pct")), _num(c.get("ratio")),
+                     _num(ci[0]), _num(ci[1]), _num(c.get("p_value")), _cell(c.get("verdict")), _cell(c.get("reason"))))
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- JUnit
+
+_XML_BAD = re.compile(u"[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value):
+    return _XML_BAD.sub(u"\ufffd", text(value))
+
+
+def junit(model):
+    """One test case per objective; a failed objective is a <failure> whose message is the reason."""
+    failed = len(model["slo_failed"])
+    suites = ET.Element("testsuites", name="o2edge.perf", tests=str(len(model["slo"])), failures=str(failed),
+                        errors="0")
+    suite = ET.SubElement(suites, "testsuite", name=xml_text("o2edge.perf objectives: %s" % model["title"]),
+                          tests=str(len(model["slo"])), failures=str(failed), errors="0", skipped="0",
+                          timestamp=xml_text(model["generated_at"]))
+    props = ET.SubElement(suite, "properties")
+    for key, value in (("run_id", model["run"].get("id")), ("run_status", model["run"].get("status")),
+                       ("missing", len(model["missing"]))):
+        ET.SubElement(props, "property", name=key, value=xml_text(value))
+    for obj in model["slo"]:
+        case = ET.SubElement(suite, "testcase", classname="o2edge.perf.slo", name=xml_text(obj.get("name")), time="0")
+        detail = "%s: %s; value %s; %s record(s)/probe(s) selected" % (
+            text(obj.get("display_name") or obj.get("name")), objective_target(obj), objective_value(obj),
+            text(obj.get("selected")))
+        if obj.get("status") != "pass":
+            failure = ET.SubElement(case, "failure", message=xml_text(obj.get("reason")), type="slo")
+            failure.text = xml_text(detail)
+        else:
+            ET.SubElement(case, "system-out").text = xml_text(detail + "; " + text(obj.get("reason")))
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+# --------------------------------------------------------------------------- Prometheus text exposition
+
+def label_value(value):
+    return text(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _help(value):
+    return text(value).replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def labels(pairs):
+    """``k="v",...`` with the values escaped (backslash, double quote, newline)."""
+    return ",".join('%s="%s"' % (k, label_value(v)) for k, v in pairs)
+
+
+def _finite(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class _Families(object):
+    """Metric families in order; a second sample with the same labels replaces the first (no duplicate series)."""
+
+    def __init__(self):
+        self.families = []
+        self.samples = {}
+
+    def family(self, name, help_text):
+        self.families.append((name, help_text))
+        self.samples[name] = {}
+
+    def add(self, name, rendered_labels, value):
+        """Add a sample; ``rendered_labels`` from ``labels()``; a missing or non-finite value is left out."""
+        if _finite(value):
+            self.samples[name][rendered_labels] = value
+
+    def render(self):
+        out = []
+        for name, help_text in self.families:
+            series = self.samples[name]
+            if not series:
+                continue
+            out.append("# HELP %s %s" % (name, _help(help_text)))
+            out.append("# TYPE %s gauge" % name)
+            out.extend("%s{%s} %r" % (name, key, value) for key, value in series.items())
+        return "\n".join(out) + "\n"
+
+
+_TO_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def prometheus(model):
+    """Gauges for node-exporter's textfile collector (no timestamps, one series per label set)."""
+    fam = _Families()
+    fam.family("o2edge_perf_run_info", "The reported run (value 1); labels: run id, status, title.")
+    fam.family("o2edge_perf_median_seconds", "Median of a measurement's counted samples, in seconds.")
+    fam.family("o2edge_perf_p95_seconds", "95th percentile (type 7) of a measurement's counted samples, in seconds.")
+    fam.family("o2edge_perf_median", "Median of a measurement's counted samples, in its own unit (not a duration).")
+    fam.family("o2edge_perf_samples", "Successful counted runs of a measurement.")
+    fam.family("o2edge_perf_failures", "Failed counted runs of a measurement.")
+    fam.family("o2edge_perf_change_ratio", "Median after / median before of a measurement compared with the baseline.")
+    fam.family("o2edge_perf_regression", "1 when the comparison's verdict is slower, else 0.")
+    fam.family("o2edge_perf_slo_pass", "1 when the objective passed, 0 when it failed (a missing figure fails).")
+    fam.family("o2edge_perf_slo_value", "The figure an objective was evaluated on, in the objective's unit.")
+    fam.family("o2edge_perf_slo_threshold", "The objective's threshold, in the objective's unit.")
+    fam.family("o2edge_perf_probe_up", "1 when the service answered as expected (state up), else 0.")
+    fam.family("o2edge_perf_probe_state", "1 for the probe's state (up, refused, timeout ...) of a site's service.")
+    fam.family("o2edge_perf_probe_latency_seconds", "Time the probe of a site's service took, in seconds.")
+    fam.family("o2edge_perf_run_missing", "Things the report says are missing from the run.")
+    run = model["run"]
+    fam.add("o2edge_perf_run_info", labels((("run_id", run.get("id")), ("status", run.get("status")),
+                                            ("title", model["title"]))), 1)
+    fam.add("o2edge_perf_run_missing", labels((("run_id", run.get("id")),)), len(model["missing"]))
+    add = fam.add
+    for m in model["measurements"]:
+        lab = labels((("name", m["name"]), ("component", m["component"]), ("host", m["host"])))
+        scale = _TO_SECONDS.get(m["unit"])
+        st = m["stats"]
+        if scale is not None:
+            if _finite(st.get("median")):
+                add("o2edge_perf_median_seconds", lab, st["median"] * scale)
+            if _finite(st.get("p95")):
+                add("o2edge_perf_p95_seconds", lab, st["p95"] * scale)
+        else:
+            add("o2edge_perf_median", lab + ',unit="%s"' % label_value(m["unit"]), st.get("median"))
+        add("o2edge_perf_samples", lab, m["n"])
+        add("o2edge_perf_failures", lab, m["failures"])
+        c = m["comparison"]
+        if c and c.get("comparable"):
+            add("o2edge_perf_change_ratio", lab, c.get("ratio"))
+            add("o2edge_perf_regression", lab, 1 if c.get("verdict") == "slower" else 0)
+    for obj in model["slo"]:
+        lab = labels((("objective", obj.get("name")),))
+        unit = lab + ',unit="%s"' % label_value(obj.get("unit"))
+        add("o2edge_perf_slo_pass", lab, 1 if obj.get("status") == "pass" else 0)
+        add("o2edge_perf_slo_value", unit, obj.get("value"))
+        add("o2edge_perf_slo_threshold", unit, obj.get("threshold"))
+    mx = model["matrix"]
+    for site in mx["sites"]:
+        for service, res in mx["cells"][site].items():
+            lab = labels((("site", site), ("service", service), ("kind", res.get("kind"))))
+            add("o2edge_perf_probe_up", lab, 1 if res["state"] == "up" else 0)
+            add("o2edge_perf_probe_state", labels((("site", site), ("service", service), ("state", res["state"]))), 1)
+            latency = res.get("latency_ms")
+            if _finite(latency):
+                add("o2edge_perf_probe_latency_seconds", lab, latency / 1000.0)
+    return fam.render()
