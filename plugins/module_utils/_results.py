@@ -1,0 +1,455 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The results document of a playbook run (docs/results.md): load, validate, merge, summarize.
+
+The ``o2edge.perf.perf_recap`` callback appends one JSON event per line to ``results.jsonl``
+while a run goes on and writes ``results.json`` at its end. Both fold into the same document
+through ``fold(events)``: the callback builds ``results.json`` with it, and ``load`` rebuilds the
+document of a run still in progress (or cut short) from its ``results.jsonl``. Events:
+
+* ``{"event": "run", "schema": SCHEMA, "run": {...}}`` -- first line, status ``running``;
+* ``{"event": "play", "play": name, "started_at": iso}`` and ``{"event": "play_done", "play":
+  name, "seconds": s}``;
+* ``{"event": "task" | "record" | "probe" | "missing", ...one entry of that list...}``;
+* ``{"event": "end", "run": {"finished_at", "status"}, "hosts": {...}, "wall_seconds": s}``.
+
+Standard library only, Python 3.9+ (modules run it on the controller's Python).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+
+from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
+
+SCHEMA = "o2edge.perf/results/v1"
+RUN_STATUSES = ("ok", "failed", "interrupted", "running")
+TASK_STATUSES = ("ok", "changed", "failed", "skipped", "unreachable")
+HOST_COUNTERS = ("ok", "changed", "failures", "unreachable", "skipped", "rescued", "ignored")
+PROBE_KEYS = ("site", "service", "kind", "address", "port", "ok", "state", "latency_ms", "connect_ms", "detail", "info")
+# A results file larger than this is refused rather than read into memory.
+MAX_BYTES = 256 * 1024 * 1024
+# Worst status first: the merged status of several runs is the worst of theirs.
+_STATUS_ORDER = ("failed", "interrupted", "running", "ok")
+
+
+class ResultsError(ValueError):
+    """A results file or document that is not a valid results document (the message names the file and field)."""
+
+
+def _iso(value):
+    """Parse our ISO 8601 UTC timestamps (``2026-11-28T14:00:00.123Z``); None when not one."""
+    if not isinstance(value, str):
+        return None
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed
+
+
+def _span(start, end):
+    a, b = _iso(start), _iso(end)
+    if a is None or b is None:
+        return None
+    return max(0.0, (b - a).total_seconds())
+
+
+def _end_of(task):
+    start = _iso(task.get("started_at"))
+    if start is None or not isinstance(task.get("seconds"), (int, float)):
+        return None
+    return start + datetime.timedelta(seconds=task["seconds"])
+
+
+def empty_document(run):
+    """A document with ``run`` and every list empty."""
+    return {"schema": SCHEMA, "run": run, "hosts": {}, "records": [], "probes": [], "tasks": [],
+            "totals": {"wall_seconds": 0.0, "plays": [], "roles": []}, "missing": []}
+
+
+def role_totals(tasks):
+    """Seconds per role: the sum of its task entries (host-seconds), in order of first appearance."""
+    totals = {}
+    for task in tasks:
+        role = task.get("role")
+        if role:
+            totals[role] = totals.get(role, 0.0) + float(task.get("seconds") or 0.0)
+    return [{"role": role, "seconds": round(seconds, 6)} for role, seconds in totals.items()]
+
+
+def hosts_from_tasks(tasks):
+    """Host counters as Ansible counts them, derived from task entries (rescued/ignored unknown: 0)."""
+    hosts = {}
+    for task in tasks:
+        counts = hosts.setdefault(task["host"], dict((k, 0) for k in HOST_COUNTERS))
+        status = task["status"]
+        if status in ("ok", "changed"):
+            counts["ok"] += 1
+        if status == "changed":
+            counts["changed"] += 1
+        elif status == "failed":
+            counts["failures"] += 1
+        elif status in ("skipped", "unreachable"):
+            counts[status] += 1
+    return hosts
+
+
+def _add_play(plays, index, name, seconds):
+    """Add a play's seconds; the batches of one play under ``serial`` (same index) add up."""
+    if not _is_num(seconds):
+        seconds = 0.0
+    for play in plays:
+        if index is not None and play["index"] == index:
+            play["seconds"] = round(play["seconds"] + seconds, 6)
+            return
+    plays.append({"index": index, "play": name, "seconds": seconds})
+
+
+def fold(events):
+    """The results document that a sequence of events (parsed jsonl lines) describes.
+
+    Without an ``end`` event the run is still ``running`` (or was cut short): host counters are
+    derived from the task entries and the open play's and the run's seconds run to the end of
+    the last task seen.
+    """
+    doc = None
+    plays = []
+    open_play = None
+    ended = None
+    for number, event in enumerate(events, 1):
+        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+            raise ResultsError("event %d: not an event (a mapping with an 'event' name)" % number)
+        kind = event["event"]
+        if kind == "run":
+            if doc is not None:
+                raise ResultsError("event %d: a second 'run' event" % number)
+            if event.get("schema") != SCHEMA:
+                raise ResultsError("event %d: schema is %r, expected %r" % (number, event.get("schema"), SCHEMA))
+            doc = empty_document(dict(event.get("run") or {}))
+            continue
+        if doc is None:
+            raise ResultsError("event %d: %r before the 'run' event" % (number, kind))
+        body = dict((k, v) for k, v in event.items() if k != "event")
+        if kind in ("task", "record", "probe", "missing"):
+            doc[kind + "s" if kind != "missing" else "missing"].append(body)
+        elif kind == "play":
+            open_play = {"play": body.get("play"), "index": body.get("index"), "started_at": body.get("started_at")}
+        elif kind == "play_done":
+            _add_play(plays, body.get("index"), body.get("play"), body.get("seconds"))
+            open_play = None
+        elif kind == "end":
+            ended = body
+        else:
+            raise ResultsError("event %d: unknown event %r" % (number, kind))
+    if doc is None:
+        raise ResultsError("no 'run' event")
+    last_iso = None
+    if ended is None or open_play is not None:
+        last_end = max((e for e in (_end_of(t) for t in doc["tasks"]) if e is not None), default=None)
+        last_iso = last_end.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if last_end else None
+    if open_play is not None:
+        _add_play(plays, open_play["index"], open_play["play"], round(_span(open_play["started_at"], last_iso) or 0.0, 6))
+    if ended is not None:
+        doc["run"].update(ended.get("run") or {})
+        doc["hosts"] = ended.get("hosts") or {}
+        wall = ended.get("wall_seconds")
+    else:
+        doc["run"]["status"] = "running"
+        doc["run"]["finished_at"] = None
+        doc["hosts"] = hosts_from_tasks(doc["tasks"])
+        wall = round(_span(doc["run"].get("started_at"), last_iso) or 0.0, 6)
+    doc["totals"] = {"wall_seconds": wall, "plays": [{"play": p["play"], "seconds": p["seconds"]} for p in plays],
+                     "roles": role_totals(doc["tasks"])}
+    return doc
+
+
+# --- validation -------------------------------------------------------------------------------
+
+def _need(cond, source, field, problem):
+    if not cond:
+        raise ResultsError("%s: %s %s" % (source, field, problem))
+
+
+def _is_num(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_str(obj, key, source, field, nullable=False):
+    value = obj.get(key) if isinstance(obj, dict) else None
+    if nullable and value is None:
+        _need(key in obj, source, "%s.%s" % (field, key), "is missing")
+        return
+    _need(isinstance(value, str), source, "%s.%s" % (field, key), "must be a string, got %s" % type(value).__name__)
+
+
+def validate(doc, source="results"):
+    """Check ``doc`` has the results document's shape; raise ResultsError naming ``source`` and the field."""
+    _need(isinstance(doc, dict), source, "document", "must be a mapping")
+    _need(doc.get("schema") == SCHEMA, source, "schema", "is %r, expected %r" % (doc.get("schema"), SCHEMA))
+    for key in ("run", "hosts", "records", "probes", "tasks", "totals", "missing"):
+        _need(key in doc, source, key, "is missing")
+    run = doc["run"]
+    _need(isinstance(run, dict), source, "run", "must be a mapping")
+    _check_str(run, "id", source, "run")
+    _check_str(run, "started_at", source, "run")
+    _check_str(run, "finished_at", source, "run", nullable=True)
+    _need(run.get("status") in RUN_STATUSES, source, "run.status", "is %r, expected one of %s" % (run.get("status"), ", ".join(RUN_STATUSES)))
+    _need(isinstance(run.get("playbooks"), list), source, "run.playbooks", "must be a list")
+    _need(isinstance(run.get("controller"), dict), source, "run.controller", "must be a mapping")
+    for key in ("runner", "slice"):
+        _need(key in run and (run[key] is None or isinstance(run[key], dict)), source, "run.%s" % key, "must be a mapping or null")
+    if run["slice"] is not None:
+        index, count = run["slice"].get("index"), run["slice"].get("count")
+        _need(isinstance(count, int) and count >= 1 and isinstance(index, int) and 0 <= index < count, source, "run.slice",
+              "must hold integers 0 <= index < count")
+    _need(isinstance(doc["hosts"], dict), source, "hosts", "must be a mapping")
+    for host, counts in doc["hosts"].items():
+        _need(isinstance(counts, dict), source, "hosts.%s" % host, "must be a mapping")
+        for key in HOST_COUNTERS:
+            _need(isinstance(counts.get(key), int) and counts[key] >= 0, source, "hosts.%s.%s" % (host, key),
+                  "must be a non-negative integer")
+    for key in ("records", "probes", "tasks", "missing"):
+        _need(isinstance(doc[key], list), source, key, "must be a list")
+    for i, entry in enumerate(doc["records"]):
+        field = "records[%d]" % i
+        _need(isinstance(entry, dict), source, field, "must be a mapping")
+        for key in ("host", "play", "task"):
+            _check_str(entry, key, source, field)
+        problems = validate_record(entry.get("record"))
+        _need(not problems, source, field + ".record", "; ".join(problems))
+    for i, entry in enumerate(doc["probes"]):
+        field = "probes[%d]" % i
+        _need(isinstance(entry, dict), source, field, "must be a mapping")
+        for key in ("host", "play", "task"):
+            _check_str(entry, key, source, field)
+        result = entry.get("result")
+        _need(isinstance(result, dict), source, field + ".result", "must be a mapping")
+        for key in ("site", "service", "state"):
+            _check_str(result, key, source, field + ".result")
+    for i, entry in enumerate(doc["tasks"]):
+        field = "tasks[%d]" % i
+        _need(isinstance(entry, dict), source, field, "must be a mapping")
+        for key in ("play", "task", "action", "host", "started_at"):
+            _check_str(entry, key, source, field)
+        _check_str(entry, "role", source, field, nullable=True)
+        _need(entry.get("status") in TASK_STATUSES, source, field + ".status",
+              "is %r, expected one of %s" % (entry.get("status"), ", ".join(TASK_STATUSES)))
+        _need(_is_num(entry.get("seconds")) and entry["seconds"] >= 0, source, field + ".seconds", "must be a number >= 0")
+        if "items" in entry:
+            _need(isinstance(entry["items"], int) and not isinstance(entry["items"], bool) and entry["items"] >= 0,
+                  source, field + ".items", "must be a non-negative integer")
+    totals = doc["totals"]
+    _need(isinstance(totals, dict), source, "totals", "must be a mapping")
+    _need(_is_num(totals.get("wall_seconds")), source, "totals.wall_seconds", "must be a number")
+    for key, name in (("plays", "play"), ("roles", "role")):
+        _need(isinstance(totals.get(key), list), source, "totals.%s" % key, "must be a list")
+        for i, entry in enumerate(totals[key]):
+            field = "totals.%s[%d]" % (key, i)
+            _need(isinstance(entry, dict) and isinstance(entry.get(name), str) and _is_num(entry.get("seconds")),
+                  source, field, "must be {%s: str, seconds: number}" % name)
+    for i, entry in enumerate(doc["missing"]):
+        field = "missing[%d]" % i
+        _need(isinstance(entry, dict), source, field, "must be a mapping")
+        _check_str(entry, "what", source, field)
+        _check_str(entry, "why", source, field)
+    return doc
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+def _read(path, max_bytes):
+    try:
+        size = os.path.getsize(path)
+        _need(size <= max_bytes, path, "file", "is %d bytes, more than the %d allowed" % (size, max_bytes))
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ResultsError("%s: cannot read: %s" % (path, exc.strerror or exc))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ResultsError("%s: not UTF-8 text (byte %d)" % (path, exc.start))
+
+
+def _parse_json(text, source):
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ResultsError("%s: nested too deeply" % source)
+    except ValueError as exc:
+        lineno, colno = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
+        hint = " (the file ends early: truncated?)" if getattr(exc, "pos", -1) >= len(text.rstrip()) else ""
+        raise ResultsError("%s: not valid JSON at line %d column %d: %s%s" % (source, lineno, colno, getattr(exc, "msg", exc), hint))
+
+
+def load_jsonl_text(text, source="results.jsonl"):
+    """The document folded from jsonl text; a partial last line is left out and listed in ``missing``."""
+    lines = text.split("\n")
+    events = []
+    partial = None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        last = number == len(lines)  # no newline after it: the writer may have been cut short
+        try:
+            events.append(json.loads(line))
+        except RecursionError:
+            raise ResultsError("%s: line %d: nested too deeply" % (source, number))
+        except ValueError as exc:
+            if last:
+                partial = number
+                continue
+            raise ResultsError("%s: line %d: not valid JSON: %s" % (source, number, getattr(exc, "msg", exc)))
+    try:
+        doc = fold(events)
+    except ResultsError as exc:
+        raise ResultsError("%s: %s" % (source, exc))
+    if partial is not None:
+        doc["missing"].append({"what": "%s line %d" % (os.path.basename(source), partial),
+                               "why": "partial last line left out (the run was still writing it or was cut short)"})
+    return validate(doc, source)
+
+
+def load(path, max_bytes=MAX_BYTES):
+    """Read ``results.json``, a ``results.jsonl`` or a run directory into a validated document.
+
+    A directory is read through its ``results.json`` when present, else its ``results.jsonl``.
+    Raises ResultsError naming the file and the field.
+    """
+    path = os.path.expanduser(str(path))
+    if os.path.isdir(path):
+        for name in ("results.json", "results.jsonl"):
+            if os.path.isfile(os.path.join(path, name)):
+                path = os.path.join(path, name)
+                break
+        else:
+            raise ResultsError("%s: neither results.json nor results.jsonl in this directory" % path)
+    text = _read(path, max_bytes)
+    if path.endswith(".jsonl"):
+        return load_jsonl_text(text, path)
+    _need(text.strip(), path, "file", "is empty")
+    return validate(_parse_json(text, path), path)
+
+
+# --- merging ----------------------------------------------------------------------------------
+
+def _key(entry):
+    return json.dumps(entry, sort_keys=True, default=str)
+
+
+def merge(docs):
+    """One document from several runs or slices of one run.
+
+    Hosts are unioned (counters of a host seen in several documents add up), probes and tasks
+    unioned (identical entries once), records concatenated with a record seen twice (same
+    host, name and ``context.started_at``: a controller-side measurement every slice carries)
+    counted once. When documents are slices ``{index, count}``, every slice not given is listed in
+    ``missing``. ``run``: ids joined with ``+``, earliest start, latest finish (null while one
+    runs), the worst status (failed, interrupted, running, ok). ``totals.wall_seconds`` is the span
+    from the earliest start to the latest finish, or the largest wall time when one has not
+    finished.
+    """
+    docs = list(docs)
+    if not docs:
+        raise ResultsError("merge: no results documents given")
+    for i, doc in enumerate(docs):
+        validate(doc, "merge: document %d" % i)
+    if len(docs) == 1:
+        return docs[0]
+    runs = [d["run"] for d in docs]
+    ids = []
+    playbooks = []
+    for run in runs:
+        if run["id"] not in ids:
+            ids.append(run["id"])
+        playbooks.extend(p for p in run["playbooks"] if p not in playbooks)
+    finished = [r["finished_at"] for r in runs]
+    run = {
+        "id": "+".join(ids),
+        "started_at": min(runs, key=lambda r: _iso(r["started_at"]) or datetime.datetime.max.replace(tzinfo=datetime.timezone.utc))["started_at"],
+        "finished_at": None if None in finished else max(finished, key=lambda f: _iso(f) or datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)),
+        "status": min((r["status"] for r in runs), key=_STATUS_ORDER.index),
+        "playbooks": playbooks,
+        "controller": runs[0]["controller"],
+        "runner": next((r["runner"] for r in runs if r["runner"]), None),
+        "slice": None,
+    }
+    out = empty_document(run)
+    for doc in docs:
+        for host, counts in doc["hosts"].items():
+            mine = out["hosts"].setdefault(host, dict((k, 0) for k in HOST_COUNTERS))
+            for key in HOST_COUNTERS:
+                mine[key] += counts[key]
+    # Slices of one job: a host in several slices is one no slice owns (the controller, implicit
+    # localhost), so its records are measurements every slice took again: the first slice's are kept.
+    slice_docs = sorted((d for d in docs if d["run"]["slice"]), key=lambda d: d["run"]["slice"]["index"])
+    shared = set()
+    if len(slice_docs) > 1:
+        counts = {}
+        for doc in slice_docs:
+            for host in doc["hosts"]:
+                counts[host] = counts.get(host, 0) + 1
+        shared = set(h for h, n in counts.items() if n > 1)
+    seen = set()
+    for doc in slice_docs + [d for d in docs if not d["run"]["slice"]]:
+        for entry in doc["records"]:
+            stamp = None if entry["host"] in shared and doc["run"]["slice"] else _key(entry["record"]["context"].get("started_at"))
+            key = (entry["host"], entry["record"]["name"], stamp)
+            if key not in seen:
+                seen.add(key)
+                out["records"].append(entry)
+    for kind in ("probes", "tasks", "missing"):
+        seen = set()
+        for doc in docs:
+            for entry in doc[kind]:
+                key = _key(entry)
+                if key not in seen:
+                    seen.add(key)
+                    out[kind].append(entry)
+    slices = [r["slice"] for r in runs if r["slice"]]
+    if slices:
+        count = max(s["count"] for s in slices)
+        present = set(s["index"] for s in slices)
+        for index in range(count):
+            if index not in present:
+                out["missing"].append({"what": "slice %d of %d" % (index, count),
+                                       "why": "no results document was given for this slice"})
+        for doc in slice_docs:
+            if doc["run"]["status"] in ("running", "interrupted"):
+                out["missing"].append({"what": "slice %d of %d (run %s)" % (doc["run"]["slice"]["index"], count, doc["run"]["id"]),
+                                       "why": "the slice's run is %s: what it had not finished is not here" % doc["run"]["status"]})
+    span = _span(run["started_at"], run["finished_at"]) if run["finished_at"] else None
+    out["totals"] = {
+        "wall_seconds": round(span, 6) if span is not None else max(d["totals"]["wall_seconds"] for d in docs),
+        "plays": [p for d in docs for p in d["totals"]["plays"]],
+        "roles": role_totals(out["tasks"]),
+    }
+    return out
+
+
+def summary(doc):
+    """Key figures of a document: run id and status, counts, failed hosts, the five slowest task entries."""
+    probes_up = sum(1 for p in doc["probes"] if p["result"].get("state") == "up")
+    failed_hosts = sorted(h for h, c in doc["hosts"].items() if c["failures"] or c["unreachable"])
+    slowest = sorted(doc["tasks"], key=lambda t: -t["seconds"])[:5]
+    return {
+        "run_id": doc["run"]["id"],
+        "status": doc["run"]["status"],
+        "hosts": len(doc["hosts"]),
+        "failed_hosts": failed_hosts,
+        "tasks": len(doc["tasks"]),
+        "records": len(doc["records"]),
+        "records_with_failures": sum(1 for r in doc["records"] if r["record"]["failures"]),
+        "probes": len(doc["probes"]),
+        "probes_up": probes_up,
+        "missing": len(doc["missing"]),
+        "wall_seconds": doc["totals"]["wall_seconds"],
+        "slowest": [{"task": t["task"], "host": t["host"], "seconds": t["seconds"]} for t in slowest],
+    }

@@ -1,0 +1,319 @@
+"""_recap: timing per task and host, record/probe extraction, no_log, secrets, files."""
+import json
+import os
+import re
+
+import pytest
+
+from ansible_collections.o2edge.perf.plugins.module_utils import _recap, _results
+from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record
+
+
+class Clock(object):
+    def __init__(self):
+        self.t = 100.0
+
+    def __call__(self):
+        return self.t
+
+
+def stamps():
+    n = [0]
+
+    def now():
+        n[0] += 1
+        return "2026-11-28T14:00:%02d.000Z" % n[0]
+    return now
+
+
+def rec(name="git/status", started_at="2026-11-28T14:00:00.000Z", host="ctl", **context):
+    ctx = {"host": host, "started_at": started_at, "versions": {"python": "3.11.7"}}
+    ctx.update(context)
+    return make_record(name, "git", "s", [0.1, 0.2, 0.3], context=ctx)
+
+
+def probe_item(site="edge1", service="ssh", state="up", **extra):
+    item = {"site": site, "service": service, "kind": "ssh", "address": "198.18.1.10", "port": 22, "ok": state == "up",
+            "state": state, "latency_ms": 3.2, "connect_ms": 0.4, "detail": "banner", "info": {"banner": "SSH-2.0"}}
+    item.update(extra)
+    return item
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def recap(clock):
+    events = []
+    r = _recap.Recap({"controller": {"host": "ctl"}, "runner": None, "slice": None}, sink=events.append, clock=clock, now=stamps())
+    r.sink_events = events
+    return r
+
+
+def kinds(recap, kind):
+    return [e for e in recap.events if e["event"] == kind]
+
+
+def test_seconds_per_host_from_start_to_end(recap, clock):
+    recap.play("P", key="p1")
+    recap.task("t1", "Sleep", "ansible.builtin.command", role="r1")
+    recap.host_start("t1", "h1")
+    clock.t += 0.5
+    recap.host_start("t1", "h2")
+    clock.t += 0.25
+    recap.host_end("t1", "h1", "ok", {})
+    clock.t += 1.0
+    recap.host_end("t1", "h2", "changed", {"changed": True})
+    tasks = kinds(recap, "task")
+    assert [(t["host"], t["seconds"], t["status"]) for t in tasks] == [("h1", 0.75, "ok"), ("h2", 1.25, "changed")]
+    assert tasks[0] == {"event": "task", "play": "P", "role": "r1", "task": "Sleep", "action": "ansible.builtin.command",
+                        "host": "h1", "status": "ok", "seconds": 0.75, "started_at": "2026-11-28T14:00:03.000Z"}
+    clock.t += 2.0
+    doc = recap.finish({"h1": dict.fromkeys(_results.HOST_COUNTERS, 0), "h2": dict.fromkeys(_results.HOST_COUNTERS, 0)}, "ok")
+    assert doc["totals"]["roles"] == [{"role": "r1", "seconds": 2.0}]
+    assert doc["totals"]["plays"] == [{"play": "P", "seconds": 3.75}]
+    assert doc["totals"]["wall_seconds"] == 3.75
+    assert doc["run"]["status"] == "ok" and doc["run"]["finished_at"]
+    assert recap.sink_events == recap.events  # every event went to the sink, in order
+    _results.validate(doc)
+
+
+def test_end_without_start_times_from_task_start(recap, clock):
+    recap.play("P")
+    recap.task("t1", "T", "a")
+    clock.t += 0.4
+    recap.host_end("t1", "h1", "skipped", {"skipped": True})
+    assert kinds(recap, "task")[0]["seconds"] == 0.4
+
+
+def test_unknown_task_is_ignored(recap):
+    recap.host_end("nope", "h1", "ok", {"records": [rec()]})
+    assert kinds(recap, "task") == [] and kinds(recap, "record") == []
+
+
+def test_serial_batches_add_up_and_distinct_plays_stay_apart(recap, clock):
+    recap.play("S", key="s")
+    clock.t += 1
+    recap.play("S", key="s")
+    clock.t += 2
+    recap.play("S", key="other")
+    clock.t += 4
+    doc = recap.finish({}, "ok")
+    assert doc["totals"]["plays"] == [{"play": "S", "seconds": 3.0}, {"play": "S", "seconds": 4.0}]
+
+
+def test_loop_items_counted_and_records_from_items(recap):
+    recap.play("P")
+    recap.task("t", "Bench", "o2edge.perf.command_bench", loop=True)
+    a, b = rec("a"), rec("b")
+    result = {"results": [{"record": a, "records": [a], "ansible_loop_var": "item"},
+                          {"record": b, "records": [b], "ansible_loop_var": "item"}, "odd"]}
+    recap.host_end("t", "h1", "ok", result)
+    assert kinds(recap, "task")[0]["items"] == 3
+    assert [r["record"]["name"] for r in kinds(recap, "record")] == ["a", "b"]
+
+
+def test_not_a_loop_has_no_items_and_record_counted_once(recap):
+    recap.task("t", "Bench", "x")
+    r = rec("one")
+    recap.host_end("t", "h1", "ok", {"record": r, "records": [r]})
+    assert "items" not in kinds(recap, "task")[0]
+    assert len(kinds(recap, "record")) == 1
+    assert kinds(recap, "record")[0]["record"] == r
+
+
+def test_record_alone_and_records_plus_distinct_record(recap):
+    recap.task("t", "T", "x")
+    recap.host_end("t", "h1", "ok", {"record": rec("solo")})
+    recap.host_end("t", "h2", "ok", {"records": [rec("a")], "record": rec("b")})
+    assert [(r["host"], r["record"]["name"]) for r in kinds(recap, "record")] == [("h1", "solo"), ("h2", "a"), ("h2", "b")]
+
+
+def test_invalid_records_are_listed_missing_with_why(recap):
+    recap.play("P")
+    recap.task("t", "T", "x")
+    recap.host_end("t", "h1", "ok", {"records": [{"name": "bad", "unit": "s"}, 42, rec("good")]})
+    recap.host_end("t", "h2", "ok", {"records": "nope"})
+    missing = kinds(recap, "missing")
+    assert [r["record"]["name"] for r in kinds(recap, "record")] == ["good"]
+    assert missing[0]["what"] == "result record bad of task 'T' on h1"
+    assert missing[0]["why"].startswith("not a measurement record: missing key component; missing key samples")
+    assert missing[1]["what"] == "result record #1 of task 'T' on h1" and "record is not a mapping" in missing[1]["why"]
+    assert missing[2] == {"event": "missing", "what": "result records of task 'T' on h2", "why": "is str, not a list of records"}
+
+
+def test_probes_from_results_only_with_probe_shape(recap):
+    recap.task("t", "Probe", "o2edge.perf.service_probe")
+    recap.host_end("t", "ctl", "ok", {"results": [probe_item(), probe_item("edge2", state="refused", extra_key=1),
+                                                  {"site": "x", "service": "y"}, "text"]})
+    probes = kinds(recap, "probe")
+    assert [(p["result"]["site"], p["result"]["state"]) for p in probes] == [("edge1", "up"), ("edge2", "refused")]
+    assert sorted(probes[1]["result"]) == sorted(_results.PROBE_KEYS)  # extra keys dropped
+    assert probes[0]["host"] == "ctl" and probes[0]["task"] == "Probe"
+
+
+def test_probes_inside_loop_items_and_loop_results_not_probes(recap):
+    recap.task("t", "Probe", "o2edge.perf.service_probe", loop=True)
+    # a loop whose items look like probes at top level are loop results, not probes
+    recap.host_end("t", "ctl", "ok", {"results": [{"results": [probe_item()], "ansible_loop_var": "item"},
+                                                  {"site": "a", "service": "b", "state": "up"}]})
+    assert [p["result"]["site"] for p in kinds(recap, "probe")] == ["edge1"]
+
+
+def test_no_log_results_are_withheld_and_listed(recap):
+    recap.play("P")
+    recap.task("t", "Secret", "x")
+    recap.host_end("t", "h1", "ok", {"censored": "hidden", "records": [rec("leak")]})
+    recap.host_end("t", "h2", "ok", {"_ansible_no_log": True, "record": rec("leak2")})
+    assert kinds(recap, "record") == []
+    missing = kinds(recap, "missing")
+    assert [m["what"] for m in missing] == ["values of task 'Secret' (play 'P') on h1", "values of task 'Secret' (play 'P') on h2"]
+    assert missing[0]["why"] == "no_log result: nothing it returned was written"
+
+
+def test_no_log_loop_item_withheld_others_kept(recap):
+    recap.task("t", "L", "x", loop=True)
+    recap.host_end("t", "h1", "ok", {"results": [{"censored": "x", "record": rec("hidden")}, {"record": rec("shown")}]})
+    assert [r["record"]["name"] for r in kinds(recap, "record")] == ["shown"]
+    assert len(kinds(recap, "missing")) == 1
+
+
+def test_secrets_masked_in_records_probes_and_names(recap):
+    recap.task("t", "get https://u:pw@example.invalid/", "x")
+    r = rec("s", url="https://user:hunter2@example.invalid/x", api_token="tok123", token_file="/etc/t", note="fine")
+    r["errors"] = [{"error": "Authorization: eyJhbGciOi.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"}]
+    recap.host_end("t", "h1", "ok", {"records": [r], "results": [probe_item(detail="-----BEGIN OPENSSH PRIVATE KEY-----")]})
+    out = json.dumps(recap.events)
+    assert "hunter2" not in out and "tok123" not in out and "eyJhbGci" not in out and "BEGIN OPENSSH" not in out
+    assert "u:pw@" not in out
+    ctx = kinds(recap, "record")[0]["record"]["context"]
+    assert ctx["url"] == "********" and ctx["api_token"] == "********"
+    assert ctx["token_file"] == "/etc/t" and ctx["note"] == "fine"
+    assert kinds(recap, "task")[0]["task"] == "********"
+
+
+def test_scrub_bounds_depth_and_drops_secret_keys():
+    deep = current = {}
+    for _level in range(60):
+        current["x"] = {}
+        current = current["x"]
+    out = _recap.scrub(deep)
+    depth = 0
+    while isinstance(out, dict):
+        out = out["x"]
+        depth += 1
+    assert out == "********" and depth == _recap.MAX_DEPTH + 1
+    assert _recap.scrub({"https://a:b@h/": 1, "password": None, "secret": True, "n": [1, "x"]}) == \
+        {"password": None, "secret": True, "n": [1, "x"]}
+
+
+def test_finish_lists_tasks_without_result_and_is_idempotent(recap, clock):
+    recap.play("P")
+    recap.task("t", "Long", "x")
+    recap.host_start("t", "h1")
+    clock.t += 1
+    doc = recap.finish(None, "interrupted")
+    assert doc["missing"] == [{"what": "end of task 'Long' on h1", "why": "the task started but no result arrived before the run ended"}]
+    assert doc["run"]["status"] == "interrupted" and doc["hosts"] == {}
+    n = len(recap.events)
+    assert recap.finish({}, "ok")["run"]["status"] == "interrupted"
+    assert len(recap.events) == n
+
+
+def test_finish_counts_hosts_from_tasks_when_stats_missing(recap):
+    recap.task("t", "T", "x")
+    recap.host_end("t", "h1", "changed", {})
+    recap.host_end("t", "h1", "failed", {})
+    doc = recap.finish(None, "interrupted")
+    assert doc["hosts"]["h1"] == {"ok": 1, "changed": 1, "failures": 1, "unreachable": 0, "skipped": 0, "rescued": 0, "ignored": 0}
+
+
+def test_run_id_format_and_run_event():
+    assert re.match(r"^20261128T140000Z-[0-9a-f]{8}$", _recap.new_run_id("2026-11-28T14:00:00.123Z"))
+    assert _recap.new_run_id("2026-11-28T14:00:00.123Z") != _recap.new_run_id("2026-11-28T14:00:00.123Z")
+    r = _recap.Recap({"id": "fixed", "playbooks": ["/p.yml"]}, now=stamps())
+    assert r.events[0] == {"event": "run", "schema": _results.SCHEMA, "run": {
+        "id": "fixed", "playbooks": ["/p.yml"], "started_at": "2026-11-28T14:00:01.000Z", "finished_at": None, "status": "running"}}
+    r.playbook("/q.yml")
+    r.playbook("/q.yml")
+    assert r.finish({}, "ok")["run"]["playbooks"] == ["/p.yml", "/q.yml"]
+
+
+def test_jsonl_sink_flushes_each_line(tmp_path):
+    path = str(tmp_path / "results.jsonl")
+    sink = _recap.JsonlSink(path)
+    sink({"event": "a", "v": 1})
+    with open(path) as handle:  # readable before close: flushed
+        assert handle.read() == '{"event":"a","v":1}\n'
+    sink({"event": "b"})
+    sink.close()
+    with open(path) as handle:
+        assert handle.read().splitlines() == ['{"event":"a","v":1}', '{"event":"b"}']
+
+
+def test_atomic_write_json_replaces_and_cleans_up(tmp_path, monkeypatch):
+    path = str(tmp_path / "results.json")
+    _recap.atomic_write_json(path, {"a": 1})
+    with open(path) as handle:
+        assert json.load(handle) == {"a": 1}
+
+    class Bad(object):
+        def __str__(self):
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        _recap.atomic_write_json(path, {"a": Bad()})
+    with open(path) as handle:
+        assert json.load(handle) == {"a": 1}  # the old file stays whole
+    assert os.listdir(str(tmp_path)) == ["results.json"]  # no temporary left
+    assert oct(os.stat(path).st_mode & 0o777) == oct(0o640)
+
+    def fail_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail_replace)
+    with pytest.raises(OSError):
+        _recap.atomic_write_json(path, {"a": 2})
+    monkeypatch.undo()
+    with open(path) as handle:
+        assert json.load(handle) == {"a": 1}
+    assert os.listdir(str(tmp_path)) == ["results.json"]
+
+
+def test_point_latest_symlink_and_fallback(tmp_path, monkeypatch):
+    d = str(tmp_path)
+    os.mkdir(os.path.join(d, "run1"))
+    os.mkdir(os.path.join(d, "run2"))
+    assert _recap.point_latest(d, "run1") == os.path.join(d, "latest")
+    assert os.readlink(os.path.join(d, "latest")) == "run1"
+    _recap.point_latest(d, "run2")
+    assert os.readlink(os.path.join(d, "latest")) == "run2"
+
+    def no_symlink(*args):
+        raise OSError("not supported")
+
+    monkeypatch.setattr(os, "symlink", no_symlink)
+    assert _recap.point_latest(d, "run3") == os.path.join(d, "latest.json")
+    with open(os.path.join(d, "latest.json")) as handle:
+        assert json.load(handle) == {"id": "run3", "path": os.path.join(d, "run3")}
+
+
+def test_recap_lines(recap, clock):
+    recap.play("P")
+    for i, (name, secs) in enumerate([("fast", 0.1), ("slow", 2.0), ("mid", 1.0)]):
+        recap.task(str(i), name, "x", role="r" if name == "mid" else None, loop=name == "slow")
+        recap.host_start(str(i), "h1")
+        clock.t += secs
+        recap.host_end(str(i), "h1", "ok", {"results": [{}, {}]} if name == "slow" else {"records": [rec("m")]})
+    doc = recap.finish({}, "ok")
+    lines = _recap.recap_lines(doc, slowest=2)
+    assert lines[0].startswith("run %s: ok, 3.10 s wall, 3 task results, 2 records, 0 probes" % doc["run"]["id"])
+    assert lines[1] == "slowest tasks:"
+    assert lines[2] == "     2.000 s  slow [h1] ok (2 items)"
+    assert lines[3] == "     1.000 s  r : mid [h1] ok"
+    assert lines[4] == "records (median, p95, unit, failures):"
+    assert lines[5] == "  m: median 0.2, p95 0.29 s, 0 failures"
+    assert len(lines) == 7
+    assert _recap.recap_lines(doc, slowest=0)[1] == "records (median, p95, unit, failures):"

@@ -1,0 +1,310 @@
+"""_results: the results document (load results.json / results.jsonl, validate, fold, merge, summary)."""
+import copy
+import json
+import os
+
+import pytest
+
+from ansible_collections.o2edge.perf.plugins.module_utils import _results
+from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record
+from ansible_collections.o2edge.perf.plugins.module_utils._results import ResultsError
+
+
+def rec(name, started_at="2026-11-28T14:00:00.000Z", samples=(0.1, 0.2)):
+    return make_record(name, "git", "s", list(samples), context={"host": "ctl", "started_at": started_at,
+                                                                 "versions": {"python": "3.11.7"}})
+
+
+def counters(**kw):
+    c = dict.fromkeys(_results.HOST_COUNTERS, 0)
+    c.update(kw)
+    return c
+
+
+def task(host="h1", name="T", seconds=1.0, status="ok", role=None, started_at="2026-11-28T14:00:01.000Z", play="P"):
+    return {"play": play, "role": role, "task": name, "action": "x", "host": host, "status": status,
+            "seconds": seconds, "started_at": started_at}
+
+
+def run(run_id="r1", started="2026-11-28T14:00:00.000Z", finished="2026-11-28T14:00:10.000Z", status="ok", slice_=None):
+    return {"id": run_id, "started_at": started, "finished_at": finished, "status": status, "playbooks": ["/p.yml"],
+            "controller": {"host": "ctl", "python": "3.11.7", "ansible_core": "2.19.14", "collection": "0.1.0"},
+            "runner": None, "slice": slice_}
+
+
+def events(run_id="r1", end=True, slice_=None, status="ok"):
+    r = run(run_id, finished=None, status="running", slice_=slice_)
+    out = [
+        {"event": "run", "schema": _results.SCHEMA, "run": r},
+        {"event": "play", "play": "P", "index": 0, "started_at": "2026-11-28T14:00:00.500Z"},
+        dict(event="task", **task("h1", "A", 1.5, "changed", role="r", started_at="2026-11-28T14:00:01.000Z")),
+        {"event": "record", "host": "h1", "play": "P", "task": "A", "record": rec("git/status")},
+        {"event": "probe", "host": "h1", "play": "P", "task": "A",
+         "result": {"site": "edge1", "service": "ssh", "kind": "ssh", "address": "198.18.1.10", "port": 22, "ok": True,
+                    "state": "up", "latency_ms": 1.0, "connect_ms": 0.2, "detail": "", "info": {}}},
+        dict(event="task", **task("h2", "A", 2.0, "failed", role="r", started_at="2026-11-28T14:00:01.000Z")),
+        {"event": "missing", "what": "x", "why": "y"},
+    ]
+    if end:
+        out += [{"event": "play_done", "play": "P", "index": 0, "seconds": 2.75},
+                {"event": "end", "run": {"finished_at": "2026-11-28T14:00:10.000Z", "status": status, "playbooks": ["/p.yml"]},
+                 "hosts": {"h1": counters(ok=1, changed=1), "h2": counters(failures=1)}, "wall_seconds": 10.0}]
+    return out
+
+
+def jsonl(evs):
+    return "".join(json.dumps(e) + "\n" for e in evs)
+
+
+def write(tmp_path, name, text):
+    path = str(tmp_path / name)
+    with open(path, "w") as handle:
+        handle.write(text)
+    return path
+
+
+def test_fold_finished_run():
+    doc = _results.fold(events(status="failed"))
+    assert doc["run"]["status"] == "failed" and doc["run"]["finished_at"] == "2026-11-28T14:00:10.000Z"
+    assert doc["hosts"]["h2"]["failures"] == 1
+    assert [t["host"] for t in doc["tasks"]] == ["h1", "h2"] and "event" not in doc["tasks"][0]
+    assert doc["records"][0]["record"]["name"] == "git/status"
+    assert doc["probes"][0]["result"]["state"] == "up"
+    assert doc["missing"] == [{"what": "x", "why": "y"}]
+    assert doc["totals"] == {"wall_seconds": 10.0, "plays": [{"play": "P", "seconds": 2.75}],
+                             "roles": [{"role": "r", "seconds": 3.5}]}
+    _results.validate(doc)
+
+
+def test_fold_running_run_derives_hosts_and_seconds():
+    doc = _results.fold(events(end=False))
+    assert doc["run"]["status"] == "running" and doc["run"]["finished_at"] is None
+    assert doc["hosts"] == {"h1": counters(ok=1, changed=1), "h2": counters(failures=1)}
+    # last task ends at 14:00:03.0: the run started 14:00:00.0, the play at 14:00:00.5
+    assert doc["totals"]["wall_seconds"] == 3.0
+    assert doc["totals"]["plays"] == [{"play": "P", "seconds": 2.5}]
+
+
+def test_fold_serial_batches_add_up():
+    evs = events(end=False)[:1] + [
+        {"event": "play", "play": "S", "index": 0, "started_at": "2026-11-28T14:00:00.000Z"},
+        {"event": "play_done", "play": "S", "index": 0, "seconds": 1.25},
+        {"event": "play", "play": "S", "index": 0, "started_at": "2026-11-28T14:00:02.000Z"},
+        {"event": "play_done", "play": "S", "index": 0, "seconds": 2.5},
+        {"event": "play", "play": "S", "index": 1, "started_at": "2026-11-28T14:00:05.000Z"},
+        {"event": "play_done", "play": "S", "index": 1, "seconds": 1.0},
+    ]
+    assert _results.fold(evs)["totals"]["plays"] == [{"play": "S", "seconds": 3.75}, {"play": "S", "seconds": 1.0}]
+
+
+@pytest.mark.parametrize("evs, message", [
+    ([], "no 'run' event"),
+    ([{"event": "task"}], "event 1: 'task' before the 'run' event"),
+    ([{"event": "run", "schema": "other/v9", "run": {}}], "event 1: schema is 'other/v9', expected 'o2edge.perf/results/v1'"),
+    ([{"event": "run", "schema": _results.SCHEMA, "run": {}}] * 2, "event 2: a second 'run' event"),
+    ([{"event": "run", "schema": _results.SCHEMA, "run": {}}, {"event": "weird"}], "event 2: unknown event 'weird'"),
+    ([["not", "a", "mapping"]], "event 1: not an event"),
+])
+def test_fold_errors(evs, message):
+    with pytest.raises(ResultsError) as err:
+        _results.fold(evs)
+    assert message in str(err.value)
+
+
+def test_load_json_and_jsonl_agree(tmp_path):
+    doc = _results.fold(events())
+    p_json = write(tmp_path, "results.json", json.dumps(doc))
+    p_jsonl = write(tmp_path, "results.jsonl", jsonl(events()))
+    assert _results.load(p_json) == _results.load(p_jsonl) == doc
+    assert _results.load(str(tmp_path)) == doc  # a directory: results.json first
+    os.unlink(p_json)
+    assert _results.load(str(tmp_path))["run"]["status"] == "ok"  # then results.jsonl
+
+
+def test_load_directory_without_results(tmp_path):
+    with pytest.raises(ResultsError) as err:
+        _results.load(str(tmp_path))
+    assert str(err.value) == "%s: neither results.json nor results.jsonl in this directory" % tmp_path
+
+
+def test_truncated_results_json_is_a_clear_error(tmp_path):
+    text = json.dumps(_results.fold(events()))
+    path = write(tmp_path, "results.json", text[:len(text) // 2])
+    with pytest.raises(ResultsError) as err:
+        _results.load(path)
+    msg = str(err.value)
+    assert msg.startswith(path + ": not valid JSON at line 1 column ")
+    assert msg.endswith("(the file ends early: truncated?)")
+
+
+def test_invalid_json_in_the_middle_is_not_called_truncated(tmp_path):
+    path = write(tmp_path, "results.json", '{"schema": oops, "run": {}}')
+    with pytest.raises(ResultsError) as err:
+        _results.load(path)
+    assert "line 1 column 12" in str(err.value) and "truncated" not in str(err.value)
+
+
+def test_empty_unreadable_big_and_binary_files(tmp_path):
+    with pytest.raises(ResultsError, match=r"results.json: file is empty$"):
+        _results.load(write(tmp_path, "results.json", "  \n"))
+    with pytest.raises(ResultsError, match="cannot read"):
+        _results.load(str(tmp_path / "absent.json"))
+    with pytest.raises(ResultsError, match=r"file is 11 bytes, more than the 10 allowed"):
+        _results.load(write(tmp_path, "big.json", "x" * 11), max_bytes=10)
+    path = str(tmp_path / "bin.json")
+    with open(path, "wb") as handle:
+        handle.write(b'{"a": "\xff"}')
+    with pytest.raises(ResultsError, match=r"bin.json: not UTF-8 text \(byte 7\)"):
+        _results.load(path)
+
+
+def test_deep_nesting_is_refused(tmp_path):
+    with pytest.raises(ResultsError, match="nested too deeply"):
+        _results.load(write(tmp_path, "results.json", "[" * 100000 + "]" * 100000))
+    with pytest.raises(ResultsError, match="line 1: nested too deeply"):
+        _results.load(write(tmp_path, "results.jsonl", "[" * 100000 + "]" * 100000 + "\n"))
+
+
+def test_jsonl_partial_last_line_is_left_out_and_listed(tmp_path):
+    text = jsonl(events(end=False))
+    line = json.dumps(dict(event="task", **task("h3", "B", 1.0)))
+    path = write(tmp_path, "results.jsonl", text + line[:20])
+    doc = _results.load(path)
+    assert [t["host"] for t in doc["tasks"]] == ["h1", "h2"]
+    assert doc["missing"][-1] == {"what": "results.jsonl line 8",
+                                  "why": "partial last line left out (the run was still writing it or was cut short)"}
+    assert doc["run"]["status"] == "running"
+    # a whole last line without its newline is read
+    doc = _results.load(write(tmp_path, "whole.jsonl", text + line))
+    assert [t["host"] for t in doc["tasks"]] == ["h1", "h2", "h3"] and len(doc["missing"]) == 1
+
+
+def test_jsonl_bad_line_in_the_middle_names_it(tmp_path):
+    lines = jsonl(events()).splitlines()
+    lines[3] = lines[3][:10]
+    path = write(tmp_path, "results.jsonl", "\n".join(lines) + "\n")
+    with pytest.raises(ResultsError) as err:
+        _results.load(path)
+    assert str(err.value).startswith("%s: line 4: not valid JSON: " % path)
+
+
+def test_jsonl_fold_error_names_file(tmp_path):
+    path = write(tmp_path, "results.jsonl", '{"event": "task"}\n')
+    with pytest.raises(ResultsError) as err:
+        _results.load(path)
+    assert str(err.value) == "%s: event 1: 'task' before the 'run' event" % path
+
+
+def _broken(mutate):
+    doc = _results.fold(events())
+    mutate(doc)
+    return doc
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.pop("tasks"), "tasks is missing"),
+    (lambda d: d.update(schema="x"), "schema is 'x', expected"),
+    (lambda d: d["run"].update(status="done"), "run.status is 'done', expected one of ok, failed, interrupted, running"),
+    (lambda d: d["run"].pop("finished_at"), "run.finished_at is missing"),
+    (lambda d: d["run"].update(id=5), "run.id must be a string, got int"),
+    (lambda d: d["run"].update(slice={"index": 3, "count": 3}), "run.slice must hold integers 0 <= index < count"),
+    (lambda d: d["run"].update(runner="job"), "run.runner must be a mapping or null"),
+    (lambda d: d["hosts"]["h1"].update(ok=-1), "hosts.h1.ok must be a non-negative integer"),
+    (lambda d: d["hosts"]["h1"].pop("rescued"), "hosts.h1.rescued must be a non-negative integer"),
+    (lambda d: d["records"][0]["record"].pop("stats"), "records[0].record missing key stats"),
+    (lambda d: d["records"][0].pop("play"), "records[0].play must be a string"),
+    (lambda d: d["probes"][0]["result"].pop("state"), "probes[0].result.state must be a string"),
+    (lambda d: d["tasks"][1].update(seconds=-0.5), "tasks[1].seconds must be a number >= 0"),
+    (lambda d: d["tasks"][1].update(seconds=True), "tasks[1].seconds must be a number >= 0"),
+    (lambda d: d["tasks"][0].update(status="done"), "tasks[0].status is 'done', expected one of"),
+    (lambda d: d["tasks"][0].pop("role"), "tasks[0].role is missing"),
+    (lambda d: d["tasks"][0].update(items=-1), "tasks[0].items must be a non-negative integer"),
+    (lambda d: d["tasks"][0].update(items=True), "tasks[0].items must be a non-negative integer"),
+    (lambda d: d["totals"].update(wall_seconds="1"), "totals.wall_seconds must be a number"),
+    (lambda d: d["totals"]["roles"].append({"role": "x"}), "totals.roles[1] must be {role: str, seconds: number}"),
+    (lambda d: d["missing"].append({"what": "x"}), "missing[1].why must be a string"),
+])
+def test_validate_names_the_field(tmp_path, mutate, message):
+    path = write(tmp_path, "results.json", json.dumps(_broken(mutate)))
+    with pytest.raises(ResultsError) as err:
+        _results.load(path)
+    assert str(err.value).startswith(path + ": ")
+    assert message in str(err.value)
+
+
+def test_validate_accepts_null_role_and_slice():
+    doc = _results.fold(events())
+    doc["run"]["slice"] = {"index": 0, "count": 1}
+    assert _results.validate(doc) is doc
+
+
+def slice_doc(index, count, run_id, controller_started="2026-11-28T14:00:00.000Z", status="ok",
+              started="2026-11-28T14:00:00.000Z", finished="2026-11-28T14:00:10.000Z"):
+    doc = _results.fold(events(run_id=run_id, slice_={"index": index, "count": count}, status=status))
+    doc["run"].update(started_at=started, finished_at=finished)
+    doc["records"] = [{"host": "localhost", "play": "P", "task": "A", "record": rec("ctl/baseline", controller_started)},
+                      {"host": "edge%d" % index, "play": "P", "task": "A", "record": rec("edge/x")}]
+    doc["probes"][0]["result"]["site"] = "edge%d" % index
+    return doc
+
+
+def test_merge_slices():
+    a = slice_doc(0, 3, "ra", started="2026-11-28T14:00:00.000Z", finished="2026-11-28T14:00:10.000Z")
+    b = slice_doc(2, 3, "rb", status="failed", started="2026-11-28T14:00:02.000Z", finished="2026-11-28T14:00:20.500Z")
+    before = copy.deepcopy([a, b])
+    m = _results.merge([a, b])
+    assert [a, b] == before  # inputs untouched
+    assert m["run"]["id"] == "ra+rb" and m["run"]["status"] == "failed" and m["run"]["slice"] is None
+    assert m["run"]["started_at"] == "2026-11-28T14:00:00.000Z" and m["run"]["finished_at"] == "2026-11-28T14:00:20.500Z"
+    assert m["hosts"]["h1"] == counters(ok=2, changed=2) and m["hosts"]["h2"]["failures"] == 2
+    # the controller-side record (same host, name, started_at) once; each edge's record kept
+    assert sorted((r["host"], r["record"]["name"]) for r in m["records"]) == [
+        ("edge0", "edge/x"), ("edge2", "edge/x"), ("localhost", "ctl/baseline")]
+    assert sorted(p["result"]["site"] for p in m["probes"]) == ["edge0", "edge2"]
+    assert len(m["tasks"]) == 2  # identical task entries counted once
+    assert {"what": "slice 1 of 3", "why": "no results document was given for this slice"} in m["missing"]
+    assert [x for x in m["missing"] if x["what"].startswith("slice")] == [
+        {"what": "slice 1 of 3", "why": "no results document was given for this slice"}]
+    assert m["totals"]["wall_seconds"] == 20.5
+    assert m["totals"]["roles"] == [{"role": "r", "seconds": 3.5}]
+    _results.validate(m)
+
+
+def test_merge_keeps_controller_records_measured_at_different_times():
+    a = slice_doc(0, 2, "ra")
+    b = slice_doc(1, 2, "rb", controller_started="2026-11-28T14:05:00.000Z")
+    m = _results.merge([a, b])
+    assert sum(1 for r in m["records"] if r["record"]["name"] == "ctl/baseline") == 2
+    assert not [x for x in m["missing"] if x["what"].startswith("slice")]
+
+
+def test_merge_status_and_running_wall():
+    a = slice_doc(0, 2, "ra")
+    b = slice_doc(1, 2, "rb", status="interrupted")
+    assert _results.merge([a, b])["run"]["status"] == "interrupted"
+    c = _results.fold(events(run_id="rc", end=False))
+    m = _results.merge([a, c])
+    assert m["run"]["status"] == "running" and m["run"]["finished_at"] is None
+    assert m["totals"]["wall_seconds"] == max(a["totals"]["wall_seconds"], c["totals"]["wall_seconds"])
+    assert _results.merge([a, copy.deepcopy(a)])["run"]["status"] == "ok"
+
+
+def test_merge_errors_and_single():
+    with pytest.raises(ResultsError, match="merge: no results documents given"):
+        _results.merge([])
+    bad = _results.fold(events())
+    bad["tasks"][0]["seconds"] = -1
+    with pytest.raises(ResultsError, match=r"merge: document 1: tasks\[0\].seconds"):
+        _results.merge([_results.fold(events()), bad])
+    one = _results.fold(events())
+    assert _results.merge([one]) is one
+
+
+def test_summary():
+    doc = _results.fold(events(status="failed"))
+    doc["records"].append({"host": "h2", "play": "P", "task": "A",
+                           "record": make_record("x", "git", "s", [], failures=2, context={"host": "h", "started_at": "t", "versions": {}})})
+    s = _results.summary(doc)
+    assert s == {"run_id": "r1", "status": "failed", "hosts": 2, "failed_hosts": ["h2"], "tasks": 2, "records": 2,
+                 "records_with_failures": 1, "probes": 1, "probes_up": 1, "missing": 1, "wall_seconds": 10.0,
+                 "slowest": [{"task": "A", "host": "h2", "seconds": 2.0}, {"task": "A", "host": "h1", "seconds": 1.5}]}
