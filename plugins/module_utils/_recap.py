@@ -56,6 +56,12 @@ def scrub(value, depth=0):
     return value
 
 
+# Actions that cannot return a measurement: a no_log result of theirs withholds nothing missing.
+NEVER_MEASURES = frozenset(
+    pre + name for pre in ("", "ansible.builtin.", "ansible.legacy.")
+    for name in ("set_fact", "include_vars", "assert", "debug", "fail", "set_stats", "add_host", "group_by"))
+
+
 def is_no_log(result):
     """True when Ansible withheld this result (no_log): its values must not be written."""
     return isinstance(result, dict) and bool(result.get("_ansible_no_log") or CENSORED in result)
@@ -252,7 +258,7 @@ class Recap(object):
                 self._emit(dict(event="probe", result=probe, **where))
             for what, why in problems:
                 self._emit({"event": "missing", "what": "%s of task %r on %s" % (what, meta["task"], host), "why": why})
-            if withheld:
+            if withheld and status != "skipped" and meta["action"] not in NEVER_MEASURES:
                 self._emit({"event": "missing", "what": "values of task %r (play %r) on %s" % (meta["task"], meta["play"], host),
                             "why": "no_log result: nothing it returned was written"})
 

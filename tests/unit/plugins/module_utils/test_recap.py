@@ -173,6 +173,17 @@ def test_no_log_results_are_withheld_and_listed(recap):
     assert missing[0]["why"] == "no_log result: nothing it returned was written"
 
 
+def test_no_log_withheld_is_missing_only_when_it_could_have_held_a_measurement(recap):
+    recap.task("s", "Tokens", "ansible.builtin.set_fact")
+    recap.host_end("s", "h1", "ok", {"censored": "hidden"})
+    recap.task("k", "Skipped secret", "o2edge.perf.prometheus_query")
+    recap.host_end("k", "h1", "skipped", {"censored": "hidden"})
+    assert kinds(recap, "missing") == []
+    recap.task("q", "Query", "o2edge.perf.prometheus_query")
+    recap.host_end("q", "h1", "ok", {"censored": "hidden"})
+    assert [m["what"] for m in kinds(recap, "missing")] == ["values of task 'Query' (play '') on h1"]
+
+
 def test_no_log_loop_item_withheld_others_kept(recap):
     recap.task("t", "L", "x", loop=True)
     recap.host_end("t", "h1", "ok", {"results": [{"censored": "x", "record": rec("hidden")}, {"record": rec("shown")}]})
