@@ -12,6 +12,10 @@
   longest first (a static cost estimate, then each package's previous measured duration).
 * The optional render cache (_render_cache) is looked up inside the timed job, so a hit is
   timed as what it costs.
+* With ``function_sandbox="bwrap"`` the unpacked ``image:`` functions of each scratch copy run as
+  ``exec:`` wrappers under bubblewrap (_fn_sandbox); the Kptfiles are rewritten inside the timed job
+  and put back after the render, kpt gets ``--allow-exec`` for those packages, and the path each
+  function took is kept for the records (``function_paths``).
 
 Comparison with the package and write-back live in _kpt_sync.
 """
@@ -24,9 +28,13 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.o2edge.perf.plugins.module_utils._fn_images import RefError, resolve_image
+from ansible_collections.o2edge.perf.plugins.module_utils._fn_sandbox import (
+    DEFAULT_UNPACK_DIR, WRAPPER_DIR, Sandbox, SandboxError)
 from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import (
     changed_paths, semantic_changes, snapshot)
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KptError, kptfiles, package_functions
+from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
+    KptError, kptfiles, package_functions, parse_kpt_version, short_name_prefix)
 from ansible_collections.o2edge.perf.plugins.module_utils._record import (
     base_context, make_record, slug, tail, utc_now)
 from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import (
@@ -122,7 +130,7 @@ class Renderer(object):
     def __init__(self, kpt, packages, runs=3, warmup=0, cold=True, max_workers=None, allow_exec=False,
                  image_pull_policy=None, env=None, chdir=None, timeout=600.0, cache_dir=None,
                  verify=False, write_cache=True, scratch_dir=None, kpt_ver=None, resolver=None,
-                 name="kpt_render"):
+                 name="kpt_render", function_sandbox="none", bwrap=None, sandbox_unpack_dir=DEFAULT_UNPACK_DIR):
         self.kpt = kpt
         self.packages = packages
         self.runs = runs
@@ -141,24 +149,70 @@ class Renderer(object):
         self.kpt_ver = kpt_ver
         self.resolver = resolver
         self.name = name
-        self.flags = {"allow_exec": bool(allow_exec), "image_pull_policy": image_pull_policy}
+        self.function_sandbox = function_sandbox or "none"
+        if self.function_sandbox not in ("none", "bwrap"):
+            raise KptError("function_sandbox must be none or bwrap, not %r" % function_sandbox)
+        if self.function_sandbox == "bwrap" and not bwrap:
+            raise KptError("function_sandbox=bwrap needs the bwrap executable (Debian package bubblewrap)")
+        self.bwrap = bwrap
+        self.sandbox_unpack_dir = sandbox_unpack_dir or DEFAULT_UNPACK_DIR
+        self.sandbox = None
+        self.flags = {"allow_exec": bool(allow_exec), "image_pull_policy": image_pull_policy,
+                      "function_sandbox": self.function_sandbox}
 
-    def argv(self, path):
+    def resolve_ref(self, ref):
+        """The reference kpt pulls for ``ref`` (kpt's short-name prefix applied); None when unknown."""
+        prefix = short_name_prefix(parse_kpt_version(self.kpt_ver))
+        try:
+            return resolve_image(ref, prefix)["resolved"]
+        except RefError as exc:
+            raise ValueError(str(exc))
+
+    def start_sandbox(self, base):
+        """Make the sandbox whose wrappers live in the scratch directory ``base`` (bwrap only)."""
+        if self.function_sandbox == "bwrap":
+            self.sandbox = Sandbox(self.bwrap, self.sandbox_unpack_dir, self.resolve_ref,
+                                   os.path.join(base, WRAPPER_DIR), setpriv=shutil.which("setpriv"))
+            if self.resolver is not None:
+                self.resolver = SandboxIdentity(self.sandbox, self.resolver)
+        return self.sandbox
+
+    def argv(self, path, sandboxed=False):
         argv = [self.kpt, "fn", "render", path]
-        if self.allow_exec:
+        if self.allow_exec or sandboxed:
             argv.append("--allow-exec")
         if self.image_pull_policy:
             argv.extend(["--image-pull-policy", self.image_pull_policy])
         return argv
 
+    def sandbox_context(self, slot):
+        """The record context about the sandbox for one package's slot (empty when it is off)."""
+        if self.function_sandbox == "none":
+            return {"function_sandbox": "none"}
+        ctx = {"function_sandbox": self.function_sandbox, "sandbox_unpack_dir": self.sandbox_unpack_dir,
+               "function_paths": slot.get("function_paths") or [],
+               "allow_exec_added": _sandboxed(slot) and not self.allow_exec}
+        if slot.get("sandbox_error"):
+            ctx["sandbox_error"] = slot["sandbox_error"]
+        return ctx
+
     def cwd_for(self, pkg):
         return self.chdir or pkg.path
 
-    def _render(self, pkg, work):
-        res = run_once(self.argv(work), cwd=self.cwd_for(pkg), env=self.env, timeout=self.timeout)
+    def _render(self, pkg, work, plan=None):
+        sandboxed = bool(plan and plan.rewrites)
+        res = run_once(self.argv(work, sandboxed), cwd=self.cwd_for(pkg), env=self.env, timeout=self.timeout)
+        if res["ok"] and sandboxed:
+            try:
+                self.sandbox.restore(work, plan)
+            except (SandboxError, KptError, OSError) as exc:
+                res.update(ok=False, error="kpt fn render %s: %s" % (pkg.path, exc))
+            return res
         if not res["ok"]:
-            # kpt names the scratch copy; name the operator's package instead
+            # kpt names the scratch copy and the wrappers; name the operator's package and images instead
             stderr = (res.get("stderr") or "").replace(work, pkg.path)
+            for wrapper, resolved in (plan.wrappers.items() if plan else ()):
+                stderr = stderr.replace(wrapper, "%s (bwrap sandbox)" % resolved)
             res["stderr"] = stderr
             reason = res["error"].replace(" (expected 0)", "")
             res["error"] = "kpt fn render %s failed (%s): %s" % (
@@ -191,7 +245,16 @@ class Renderer(object):
                 res = {"ok": True, "seconds": time.monotonic() - start, "rc": 0, "error": "", "stderr": ""}
                 res.update(info)
                 return res
-        res = self._render(pkg, work)
+        plan = None
+        if self.sandbox is not None:
+            try:
+                plan = self.sandbox.prepare(work, pkg.label)
+            except (KptError, OSError) as exc:
+                # kpt reports an unreadable Kptfile itself; the functions stay as written
+                info["sandbox_error"] = str(exc)
+            else:
+                info["function_paths"] = plan.paths
+        res = self._render(pkg, work, plan)
         if res["ok"] and info["cache"] == "hit" and self.verify:
             cached = snapshot(self.cache.tree(key))
             fresh = snapshot(work)
@@ -256,6 +319,7 @@ class Renderer(object):
         """
         started_at = None
         base = tempfile.mkdtemp(prefix="o2edge-kpt-render-", dir=self.scratch_dir)
+        self.start_sandbox(base)
         plan = (["cold"] if self.cold else []) + ["warmup"] * self.warmup + ["run"] * self.runs
         per_pkg = [{"cold": [], "run": [], "errors": [], "failures": 0, "cold_failures": 0, "last": None}
                    for _pkg in self.packages]
@@ -288,6 +352,10 @@ class Renderer(object):
                     slot.setdefault("cache_states", {}).setdefault(phase, []).append(res.get("cache", "off"))
                     if res.get("cache_error"):
                         slot["cache_error"] = res["cache_error"]
+                    if res.get("function_paths") is not None:
+                        slot["function_paths"] = res["function_paths"]
+                    if res.get("sandbox_error"):
+                        slot["sandbox_error"] = res["sandbox_error"]
                     if res.get("verify"):
                         slot.setdefault("verify", []).append(res["verify"])
                         for rel in res.get("verify_mismatch") or []:
@@ -337,8 +405,9 @@ class Renderer(object):
         for pkg, slot in zip(self.packages, result["per_pkg"]):
             states = slot.get("cache_states") or {}
             ctx = base_context(started_at=result["started_at"], versions=versions,
-                               command=" ".join(self.argv(pkg.path)), cwd=self.cwd_for(pkg),
+                               command=" ".join(self.argv(pkg.path, _sandboxed(slot))), cwd=self.cwd_for(pkg),
                                package=pkg.path, **extra_context)
+            ctx.update(self.sandbox_context(slot))
             if self.runs:
                 records.append(make_record("%s/%s" % (self.name, pkg.label), "kpt_render", "s", slot["run"],
                                            warmup=self.warmup, failures=slot["failures"],
@@ -357,6 +426,13 @@ class Renderer(object):
                             schedule="longest-first",
                             order=[self.packages[i].label for i in (result.get("orders") or [[]])[-1]],
                             **extra_context)
+        tctx["function_sandbox"] = self.function_sandbox
+        if self.function_sandbox != "none":
+            counts = {"sandbox": 0, "container": 0, "exec": 0}
+            for slot in result["per_pkg"]:
+                for entry in slot.get("function_paths") or []:
+                    counts[entry["path"]] = counts.get(entry["path"], 0) + 1
+            tctx["function_path_counts"] = counts
         total = result["total"]
         warm_total = make_record("%s/total" % self.name, "kpt_render", "s", total["run"], warmup=self.warmup,
                                  failures=total["failures"],
@@ -369,6 +445,24 @@ class Renderer(object):
                                        errors=[e for e in total["errors"] if e["phase"] == "cold"],
                                        context=dict(tctx, phase="cold")))
         return records, warm_total
+
+
+class SandboxIdentity(object):
+    """Render cache identity of an image: the unpacked digest when it runs sandboxed, else the runtime's."""
+
+    def __init__(self, sandbox, inner):
+        self.sandbox = sandbox
+        self.inner = inner
+
+    def identity(self, image):
+        digest = self.sandbox.identity(image)
+        if digest is not None:
+            return "unpacked %s" % digest
+        return self.inner.identity(image)
+
+
+def _sandboxed(slot):
+    return any(p["path"] == "sandbox" for p in slot.get("function_paths") or [])
 
 
 def _cache_state(states):
@@ -394,6 +488,10 @@ def package_summaries(renderer, result):
             entry["verify_mismatch"] = sorted(slot["verify_mismatch"])
         if slot.get("cache_error"):
             entry["cache_error"] = slot["cache_error"]
+        if renderer.function_sandbox != "none":
+            entry["function_paths"] = slot.get("function_paths") or []
+            if slot.get("sandbox_error"):
+                entry["sandbox_error"] = slot["sandbox_error"]
         if errors:
             entry["error"] = errors[-1].get("error")
             entry["stderr"] = tail(errors[-1].get("stderr"))

@@ -137,6 +137,33 @@ options:
   scratch_dir:
     description: Parent directory of the scratch copies (removed at the end). Defaults to the system temporary directory.
     type: path
+  function_sandbox:
+    description:
+      - V(bwrap) runs every C(image) function whose image is unpacked in O(sandbox_unpack_dir) (by
+        M(o2edge.perf.image_precache) with C(unpack=true)) under bubblewrap instead of a container, saving the
+        container start. Each scratch copy's Kptfiles are rewritten to C(exec) wrappers (never the package's own;
+        apply mode writes back the rendered resources with the original C(image) entries) and kpt gets
+        C(--allow-exec) for those packages (recorded as C(allow_exec_added)).
+      - The sandbox has no network, its own user, PID, IPC and UTS namespaces, uid and gid 65534 (kpt starts
+        containers as C(nobody) too), no capabilities, no new privileges, a cleared environment then the image's,
+        the image's root filesystem read-only, a private C(/tmp), C(/proc) and a minimal C(/dev), the image's
+        workdir and entrypoint plus cmd; nothing of the host's filesystem is visible.
+      - When kpt runs as root, bwrap itself is started as uid 65534 (C(setpriv)) if 65534 can reach the unpacked
+        root filesystem (every folder above it searchable by others, for example under C(/var/cache)); otherwise
+        the user namespace maps 65534 to root, and files of the image readable by root only are readable by the
+        function (the host's files stay invisible either way). The reason in C(function_paths) says which.
+      - A function whose image is not unpacked, or whose entry asks for more (C(network), C(storageMounts)),
+        runs in the container runtime as usual; C(packages[].function_paths) and each record's context say which
+        path every function took and why.
+      - The sandbox runs the unpacked image whatever O(image_pull_policy) says; unpack again when tags move.
+      - V(none) renders as kpt does.
+    type: str
+    choices: [none, bwrap]
+    default: none
+  sandbox_unpack_dir:
+    description: Where unpacked function images are looked up (C(refs.json), C(<algo>-<hex>/rootfs), C(image.json)).
+    type: path
+    default: ~/.cache/o2edge-perf/fn-images
   name:
     description: Prefix of the record names.
     type: str
@@ -183,7 +210,10 @@ records:
       C(<name>/<package>) (warm, O(runs) samples) and C(<name>/<package>@cold) (when O(cold=true)),
       then C(<name>/total) and C(<name>/total@cold) (wall time of all packages rendered together).
     - Each record's C(context) holds host, started_at, command, cwd, package, cache (V(off), V(miss),
-      V(hit), V(error)), phase (V(warm) or V(cold)) and versions (kpt, python).
+      V(hit), V(error)), phase (V(warm) or V(cold)), versions (kpt, python) and function_sandbox.
+    - With O(function_sandbox=bwrap) the package records' C(context) also holds sandbox_unpack_dir,
+      allow_exec_added and function_paths (as RV(packages[].function_paths)); the C(total) records hold
+      function_path_counts (functions per path over all packages).
     - The C(total) records' C(context) also holds workers (the size of the pool actually used, the
       smaller of O(max_workers) and the number of packages), max_workers (as requested, or its default),
       schedule (V(longest-first)) and order (the package labels in the order the last render handed them
@@ -249,6 +279,16 @@ packages:
     rendered:
       description: Whether a rendered output exists for the package.
       type: bool
+    function_paths:
+      description:
+        - With O(function_sandbox=bwrap), one entry per function of every Kptfile of the package (last render) -
+          package, kptfile, field (C(pipeline.mutators[0])), stage, index, image (as written), resolved, digest
+          (of the unpacked image), path (V(sandbox), V(container) or V(exec)) and reason.
+      type: list
+      elements: dict
+    sandbox_error:
+      description: Why the sandbox could not rewrite the package's Kptfiles (its functions then ran as written).
+      type: str
     changed:
       description: In apply mode, whether the rendered result differs from the package.
       type: bool
@@ -280,6 +320,7 @@ import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.o2edge.perf.plugins.module_utils._fn_sandbox import bwrap_version
 from ansible_collections.o2edge.perf.plugins.module_utils._kpt import Renderer, package_labels, package_summaries
 from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import apply_outputs
 from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
@@ -311,6 +352,8 @@ def main():
             cache_dir=dict(type="path", default="~/.cache/o2edge-perf/kpt-render"),
             verify=dict(type="bool", default=False),
             scratch_dir=dict(type="path"),
+            function_sandbox=dict(type="str", choices=["none", "bwrap"], default="none"),
+            sandbox_unpack_dir=dict(type="path", default="~/.cache/o2edge-perf/fn-images"),
             name=dict(type="str", default="kpt_render"),
             fail_on_error=dict(type="bool", default=True),
         ),
@@ -369,12 +412,19 @@ def main():
     if p["cache"]:
         resolver = ImageResolver(module.get_bin_path(function_runtime(p["runtime"], env)), env=env)
 
+    bwrap = None
+    if p["function_sandbox"] == "bwrap":
+        bwrap = module.get_bin_path("bwrap")
+        if not bwrap:
+            module.fail_json(msg="function_sandbox=bwrap needs bwrap on PATH (Debian package bubblewrap)")
+
     renderer = Renderer(
         kpt, packages, runs=p["runs"], warmup=p["warmup"], cold=p["cold"], max_workers=p["max_workers"],
         allow_exec=p["allow_exec"], image_pull_policy=p["image_pull_policy"], env=env, chdir=p["chdir"],
         timeout=p["timeout"], cache_dir=p["cache_dir"] if p["cache"] else None, verify=p["verify"],
         write_cache=not module.check_mode, scratch_dir=p["scratch_dir"], kpt_ver=version_text,
-        resolver=resolver, name=p["name"])
+        resolver=resolver, name=p["name"], function_sandbox=p["function_sandbox"], bwrap=bwrap,
+        sandbox_unpack_dir=p["sandbox_unpack_dir"])
 
     result = None
     try:
@@ -384,6 +434,8 @@ def main():
             module.fail_json(msg="kpt_render failed before rendering completed: %s" % exc)
         versions = {"kpt": version_text}
         extra = {"mode": p["mode"], "runtime_env": runtime_env}
+        if bwrap:
+            versions["bwrap"] = bwrap_version(bwrap, env)
         records, total = renderer.records(result, versions, extra)
         summaries = package_summaries(renderer, result)
         changed, diffs = False, []

@@ -45,7 +45,6 @@ PORTS = {"ssh": 22, "prometheus": 9090, "node_exporter": 9100, "kubernetes": 644
          "registry": 5000}
 FULL_SERVICES = ["ssh", "prometheus", "node_exporter", "kubernetes", "o2ims"]
 
-FN_IMAGES = {"passthrough": "passthrough.sh", "require-labels": "require-labels.sh"}
 FN_TAG = "v1"
 
 NEEDED = {
@@ -53,7 +52,7 @@ NEEDED = {
     "prometheus": "prometheus", "prometheus-node-exporter": "prometheus-node-exporter",
     "docker-registry": "docker-registry", "podman": "podman", "runc": "runc",
     "busybox": "busybox-static", "openssl": "openssl", "git": "git", "iptables": "iptables",
-    "unshare": "util-linux", "kpt": "kpt (preinstalled on these machines)",
+    "unshare": "util-linux", "skopeo": "skopeo", "umoci": "umoci", "kpt": "kpt (preinstalled on these machines)",
 }
 
 

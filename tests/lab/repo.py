@@ -63,6 +63,22 @@ spec:
 """
 
 
+LABELS_CONFIG = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {name}-labels
+  annotations:
+    config.kubernetes.io/local-config: "true"
+data:
+  o2edge.io/slice: {name}
+  o2edge.io/site: {site}
+"""
+
+
+def _img(name):
+    return "%s/kpt-fn/%s:%s" % (REGISTRY, name, FN_TAG)
+
+
 def _pipeline(kind, name, site):
     fn = path("fn")
     exec_ann = ("  mutators:\n"
@@ -75,6 +91,15 @@ def _pipeline(kind, name, site):
                 "      namespace: {site}-{name}\n").format(fn=fn, site=site, name=name)
     img_pass = "  - image: %s/kpt-fn/passthrough:%s\n" % (REGISTRY, FN_TAG)
     img_val = ("  validators:\n  - image: %s/kpt-fn/require-labels:%s\n" % (REGISTRY, FN_TAG))
+    count = "  - image: %s\n" % _img("count-items")
+    if kind == "static":  # a static C binary validates, busybox scripts pass and check
+        return "  mutators:\n" + img_pass + img_val + count
+    if kind == "python-cm":  # Python on the distribution's interpreter, config from configMap
+        return ("  mutators:\n  - image: %s\n    configMap:\n      o2edge.io/site: %s\n"
+                "      o2edge.io/tier: ran\n" % (_img("set-labels"), site)) + img_val + count
+    if kind == "python-path":  # the same function, config from a file of the package (configPath)
+        return (exec_ann + "  - image: %s\n    configPath: labels.yaml\n" % _img("set-labels")
+                + img_val + count)
     if kind == "exec":
         return exec_ann
     if kind == "image":
@@ -94,7 +119,20 @@ PACKAGES = [
     ("ran-cu", "edge4", "exec", 2, False),
     ("network-slices", "edge1", "image", 1, False),
     ("smo-gateway", "edge2", "exec", 1, False),
+    # image functions of three kinds (static binary, Python, busybox), run in containers or sandboxed
+    ("ran-ru", "edge1", "static", 2, False),
+    ("site-labels", "edge2", "python-cm", 1, True),
+    ("slice-policy", "edge3", "python-path", 1, False),
 ]
+
+
+def _repo_matches(repo):
+    """Whether an existing lab repository has exactly the packages of PACKAGES."""
+    try:
+        have = sorted(os.listdir(os.path.join(repo, "packages")))
+    except OSError:
+        return False
+    return os.path.isdir(os.path.join(repo, ".git")) and have == sorted(p[0] for p in PACKAGES)
 
 
 def make_repo():
@@ -104,7 +142,7 @@ def make_repo():
         shutil.copy(os.path.join(HERE, "fn", f), os.path.join(fn, f))
         os.chmod(os.path.join(fn, f), 0o755)
     repo = path("repo")
-    if os.path.isdir(os.path.join(repo, ".git")):
+    if _repo_matches(repo):
         return
     shutil.rmtree(repo, ignore_errors=True)
     genv = dict(os.environ, GIT_AUTHOR_NAME="o2lab", GIT_AUTHOR_EMAIL="o2lab@example.invalid",
@@ -116,7 +154,15 @@ def make_repo():
             name=name, desc="%s workload for %s (%s functions)" % (name, site, kind),
             pipeline=_pipeline(kind, name, site)))
         write(os.path.join(d, "resources.yaml"), RESOURCES.format(name=name, site=site, replicas=replicas))
-        if sub:
+        if kind == "python-path":
+            write(os.path.join(d, "labels.yaml"), LABELS_CONFIG.format(name=name, site=site))
+        if sub and kind == "python-cm":  # a subpackage whose own image function has its own configMap
+            sd = os.path.join(d, "radio")
+            write(os.path.join(sd, "Kptfile"), KPTFILE.format(
+                name=name + "-radio", desc="radio units of " + name,
+                pipeline="  mutators:\n  - image: %s\n    configMap:\n      o2edge.io/unit: radio\n" % _img("set-labels")))
+            write(os.path.join(sd, "resources.yaml"), RESOURCES.format(name=name + "-radio", site=site, replicas=1))
+        elif sub:
             sd = os.path.join(d, "addons")
             write(os.path.join(sd, "Kptfile"), KPTFILE.format(
                 name=name + "-addons", desc="add-ons of " + name, pipeline=_pipeline("exec", name + "-addons", site)))

@@ -49,7 +49,7 @@ def test_configs_list_edge2_at_its_stale_address_and_pin_keys_by_site(labdir):
 
 def test_package_pipelines_use_exec_and_image_functions(labdir):
     kinds = {k for _n, _s, k, _r, _sub in repo.PACKAGES}
-    assert kinds == {"exec", "image", "mixed"}
+    assert kinds == {"exec", "image", "mixed", "static", "python-cm", "python-path"}
     assert len(repo.PACKAGES) >= 8
     mixed = repo._pipeline("mixed", "p", "edge1")
     assert "exec: %s/fn/set-annotations.py" % labdir in mixed

@@ -157,3 +157,47 @@ def test_kpt_not_on_path(tmp_path, monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, *a, **k: None)
     res = run_module(kpt_render, {"paths": [str(tmp_path / "p")]})
     assert res["failed"] is True and "kpt was not found on PATH" in res["msg"] and "install" in res["msg"]
+
+
+# --------------------------------------------------------------------- function_sandbox=bwrap
+
+def _sandbox_tree(tmp_path):
+    from tests.unit.plugins.module_utils.test_fn_sandbox import REF, TEAM_FN, make_image
+    unpack = tmp_path / "unpacked"
+    make_image(unpack, TEAM_FN)
+    pkg = tmp_path / "packages" / "p"
+    pkg.mkdir(parents=True)
+    (pkg / "Kptfile").write_text("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: p\npipeline:\n"
+                                 "  mutators:\n  - image: %s\n    configMap:\n      team: red\n" % REF)
+    (pkg / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm1\ndata:\n  a: b\n")
+    return unpack, pkg
+
+
+@pytest.mark.skipif(not (KPT and shutil.which("bwrap")), reason="needs kpt and bwrap")
+def test_apply_with_the_sandbox_writes_resources_not_the_rewritten_kptfile(tmp_path):
+    unpack, pkg = _sandbox_tree(tmp_path)
+    args = {"paths": [str(pkg)], "mode": "apply", "runs": 1, "cold": False, "function_sandbox": "bwrap",
+            "sandbox_unpack_dir": str(unpack), "scratch_dir": str(tmp_path)}
+    res = run_module(kpt_render, args)
+    assert res["failed"] is False and res["changed"] is True, res["msg"]
+    assert "name: cm1-red" in (pkg / "cm.yaml").read_text()
+    assert "image: 198.18.0.1:5000/kpt-fn/team:v1" in (pkg / "Kptfile").read_text()
+    assert "fn-sandbox" not in (pkg / "Kptfile").read_text() and "exec:" not in (pkg / "Kptfile").read_text()
+    assert res["packages"][0]["function_paths"][0]["path"] == "sandbox"
+    assert res["records"][0]["context"]["versions"]["bwrap"]
+    assert res["packages"][0]["changed_files"] == ["cm.yaml"]  # the Kptfile is not written back
+    again = run_module(kpt_render, args)
+    assert again["changed"] is False
+
+
+def test_sandbox_without_bwrap_fails_by_name(tmp_path, monkeypatch):
+    unpack, pkg = _sandbox_tree(tmp_path)
+    real = basic.AnsibleModule.get_bin_path
+
+    def no_bwrap(self, arg, *a, **kw):
+        return None if arg == "bwrap" else real(self, arg, *a, **kw)
+
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", no_bwrap)
+    res = run_module(kpt_render, {"paths": [str(pkg)], "function_sandbox": "bwrap", "kpt_path": make_fake_kpt(tmp_path),
+                                  "sandbox_unpack_dir": str(unpack)})
+    assert res["failed"] is True and "bwrap" in res["msg"] and "bubblewrap" in res["msg"]
