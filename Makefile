@@ -40,7 +40,8 @@ build: venv
 demo: deps build
 	$(LAB) up
 	@mkdir -p results
-	$(LAB) exec -- $(PLAYBOOK) -i .lab/edge-sites.yml o2edge.perf.site \
+	ANSIBLE_CALLBACKS_ENABLED=o2edge.perf.perf_recap O2EDGE_PERF_RESULTS_DIR=$(CURDIR)/results/runs \
+	  $(LAB) exec -- $(PLAYBOOK) -i .lab/edge-sites.yml o2edge.perf.site \
 	  -e @.lab/management.yml -e o2edge_results_dir=$(CURDIR)/results
 	@echo
 	@echo "=== Fixing edge connectivity on COPIES of the lab's edge-sites config and known_hosts (results/demo/)"
@@ -53,7 +54,15 @@ demo: deps build
 	  -e ssh_tuning_control_dir=$$($(PY) -c 'from tests.lab import common; print(common.short_path("demo-cm"))') \
 	  -e o2edge_results_dir=$(CURDIR)/results
 	@echo
-	@echo "Results: $(CURDIR)/results (latest: $$(ls -t results | head -1)); the fixed copies: results/demo/"
+	@echo "=== Before/after: benchmark, optimize (kpt images pre-cached and unpacked, bwrap sandbox, render cache), benchmark, report"
+	ANSIBLE_CALLBACKS_ENABLED=o2edge.perf.perf_recap O2EDGE_PERF_RESULTS_DIR=$(CURDIR)/results/runs \
+	  $(LAB) exec -- $(PLAYBOOK) -i .lab/edge-sites.yml o2edge.perf.before_after \
+	  -e @.lab/management.yml -e o2edge_results_dir=$(CURDIR)/results -e o2edge_kpt_sandbox=bwrap \
+	  -e o2edge_runs=6 -e o2edge_kpt_runs=6 -e o2edge_io_size_mb=16 \
+	  -e ssh_tuning_client_config=$(CURDIR)/results/demo/ssh_config \
+	  -e ssh_tuning_control_dir=$$($(PY) -c 'from tests.lab import common; print(common.short_path("demo-cm"))')
+	@echo
+	@echo "Results: $(CURDIR)/results; the fixed copies: results/demo/; reports: results/reports/ (index.html)"
 	@echo "The lab stays up for you to explore: 'make lab-status', 'make lab-down'."
 
 test: deps

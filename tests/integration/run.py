@@ -110,6 +110,9 @@ def docs_render():
 def run_play(play):
     env = dict(os.environ)
     env.update(lab.lab_env())
+    # Every play runs with the aggregate callback, as the measuring playbooks expect.
+    env["ANSIBLE_CALLBACKS_ENABLED"] = "o2edge.perf.perf_recap"
+    env["O2EDGE_PERF_RESULTS_DIR"] = os.path.join(lab.LAB_DIR, "results-callback", os.path.basename(play)[:-4])
     cmd = lab.ctl_prefix() + [PLAYBOOK, "-i", inventory_for(play), play, "-e", "lab_dir=" + lab.LAB_DIR]
     res = subprocess.run(cmd, env=env, cwd=ROOT, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log = os.path.join(lab.LAB_DIR, "logs", "integration-%s.log" % os.path.basename(play)[:-4])

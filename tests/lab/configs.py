@@ -4,7 +4,7 @@ import os
 
 import yaml
 
-from .common import MGMT_IP, REPO, SITES, STALE, edge_ip, path, short_path, write
+from .common import MGMT_IP, REGISTRY, REPO, SITES, STALE, edge_ip, path, short_path, write
 from .images import containers_env
 from . import common
 
@@ -80,7 +80,10 @@ def write_configs(client_key, host_pubs, impostor_pubs):
     write(path("management.yml"), "# o2edge.perf lab management host (written by `python -m tests.lab up`)\n"
           + yaml.safe_dump({"o2edge_pipeline_repo": path("repo"),
                             "o2edge_kpt_root": path("repo", "packages"),
-                            "o2edge_prometheus_url": "http://%s:9090" % MGMT_IP}, sort_keys=False))
+                            "o2edge_prometheus_url": "http://%s:9090" % MGMT_IP,
+                            # kpt's function runtime here, and its registry (plain HTTP, on the lab network)
+                            "o2edge_kpt_runtime": "podman",
+                            "o2edge_insecure_registries": [REGISTRY]}, sort_keys=False))
     write(path("env"), "".join("export %s=%s\n" % (k, v) for k, v in sorted(lab_env().items())))
     for name, pub in sorted(impostor_pubs.items()):
         write(path("%s-host-key.pub" % name), pub + "\n")
