@@ -58,7 +58,7 @@ demo: deps build
 	ANSIBLE_CALLBACKS_ENABLED=o2edge.perf.perf_recap O2EDGE_PERF_RESULTS_DIR=$(CURDIR)/results/runs \
 	  $(LAB) exec -- $(PLAYBOOK) -i .lab/edge-sites.yml o2edge.perf.before_after \
 	  -e @.lab/management.yml -e o2edge_results_dir=$(CURDIR)/results -e o2edge_kpt_sandbox=bwrap \
-	  -e o2edge_runs=6 -e o2edge_kpt_runs=6 -e o2edge_io_size_mb=16 \
+	  -e o2edge_runs=6 -e o2edge_kpt_runs=6 -e o2edge_io_size_mb=16 -e o2edge_kpt_render_cache=false \
 	  -e ssh_tuning_client_config=$(CURDIR)/results/demo/ssh_config \
 	  -e ssh_tuning_control_dir=$$($(PY) -c 'from tests.lab import common; print(common.short_path("demo-cm"))')
 	@echo

@@ -26,8 +26,15 @@ Methods (stated here and in docs/statistics.md, "Comparing before and after"):
   distribution as the textbook resampling, O(1) per resample whatever ``n``: the full number
   of resamples (default 2000) is always used. The drawn indices depend only on ``n``, the side
   and the seed (two ``random.Random`` streams seeded from ``seed``, one per side), so they are
-  drawn once per sample size and reused by every comparison of that size; with few samples the
-  repeated index combinations are counted once with a weight (same percentiles).
+  drawn once per sample size and reused by every comparison of that size. The repeated index
+  combinations (cells) are counted once with a weight (same percentiles), and each end of the
+  interval only looks at the cells that can hold its ranks: since ``a`` and ``b`` are sorted
+  and ``a >= 0``, a resample whose after indices are all <= and before indices all >= another's
+  has a ratio <= it whatever the values, so a cell that more than k other resamples surely lie
+  below cannot be the k-th smallest. Which cells those are depends only on the sizes, the seed,
+  the resamples and the confidence: found once per plan (at its ``PRUNE_AFTER``-th comparison),
+  it gives the very same two percentiles as sorting all the resampled ratios. A negative after
+  sample (the order does not hold) uses every cell.
 * **Verdict**: ``faster`` or ``slower`` only when, with at least ``min_samples`` per side,
   the U test (p < 1 - confidence), the interval (excludes 1, on the side of the change) and
   the practical threshold (``|ratio - 1| >= threshold``) all agree; else ``no clear change``
@@ -37,12 +44,12 @@ Methods (stated here and in docs/statistics.md, "Comparing before and after"):
 
 from __future__ import annotations
 
+import bisect
 import collections
+import itertools
 import math
 import operator
 import random
-
-from ansible_collections.o2edge.perf.plugins.module_utils._stats import median
 
 VERDICTS = ("faster", "slower", "no clear change", "not enough samples")
 # Units where a larger figure is better (throughput, rates); everything else is a cost (time).
@@ -51,6 +58,8 @@ HIGHER_IS_BETTER_UNITS = ("MB/s", "MiB/s", "GB/s", "KB/s", "B/s", "bytes/s", "op
 EXACT_MAX_SMALLER = 8
 # Tolerance of the practical threshold check, so that a ratio of exactly 0.95 is a 5% change.
 THRESHOLD_EPSILON = 1e-12
+# Beyond this a sum of two samples may overflow to inf: the interval is then taken over every cell.
+_FLOAT_SUM_MAX = 1e307
 
 
 class CompareError(ValueError):
@@ -62,9 +71,16 @@ def higher_is_better(unit):
     return unit in HIGHER_IS_BETTER_UNITS
 
 
+_NUMBER_TYPES = frozenset((float, int))
+
+
 def _values(samples, side):
     if not isinstance(samples, (list, tuple)):
         raise CompareError("%s must be a list of numbers, got %s" % (side, type(samples).__name__))
+    if _NUMBER_TYPES.issuperset(map(type, samples)):  # the usual case, checked at C speed
+        values = list(map(float, samples))
+        if all(map(math.isfinite, values)):
+            return values
     values = []
     for index, value in enumerate(samples):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -77,26 +93,6 @@ def _values(samples, side):
 
 
 # --------------------------------------------------------------------------- Mann-Whitney U
-
-def _ranks(values):
-    """Average ranks (1-based) of ``values`` and the sizes of the tied groups (t > 1 only)."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    ties = []
-    i = 0
-    n = len(order)
-    while i < n:
-        j = i
-        while j + 1 < n and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        rank = (i + j + 2) / 2.0
-        for position in range(i, j + 1):
-            ranks[order[position]] = rank
-        if j > i:
-            ties.append(j - i + 1)
-        i = j + 1
-    return ranks, ties
-
 
 def u_counts(m, n, upto):
     """Number of arrangements giving U = 0..upto for samples of sizes m and n (exact integers).
@@ -126,13 +122,40 @@ def mann_whitney_u(x, y, method="auto", continuity=True):
     ``method``: ``auto`` (SciPy's choice), ``exact`` or ``asymptotic``. Exact with ties is
     refused (the exact distribution assumes none).
     """
-    x = _values(x, "x")
-    y = _values(y, "y")
+    return _u_test(_values(x, "x"), _values(y, "y"), method, continuity)
+
+
+def _u_cumulative(n1, n2):
+    """Cumulative counts of U = 0..n1*n2 (exact integers), kept per pair of sizes."""
+    key = (min(n1, n2), max(n1, n2))
+    found = _U_CACHE.get(key)
+    if found is None:
+        found = list(itertools.accumulate(u_counts(key[0], key[1], key[0] * key[1])))
+        if len(_U_CACHE) >= _U_CACHE_MAX:
+            _U_CACHE.pop(next(iter(_U_CACHE)))
+        _U_CACHE[key] = found
+    return found
+
+
+def _u_test(x, y, method="auto", continuity=True):
+    """``mann_whitney_u`` on lists of floats already checked by ``_values``.
+
+    The rank sum of ``x`` is taken with bisect on the sorted pooled values: the average rank of
+    a value is ``(lo + hi + 1) / 2`` (``lo``, ``hi``: its bisect_left and bisect_right), the same
+    half-integers as average ranks of tied groups, summed exactly.
+    """
     n1, n2 = len(x), len(y)
     if n1 == 0 or n2 == 0:
         raise CompareError("the U test needs at least one sample on each side (got %d and %d)" % (n1, n2))
-    ranks, ties = _ranks(x + y)
-    r1 = math.fsum(ranks[:n1])
+    pooled = sorted(x + y)
+    n = n1 + n2
+    distinct = len(set(pooled))
+    if distinct == n:
+        ties = ()
+        r1 = math.fsum([bisect.bisect_left(pooled, v) + 1.0 for v in x])
+    else:
+        ties = [t for t in collections.Counter(pooled).values() if t > 1]
+        r1 = math.fsum([(bisect.bisect_left(pooled, v) + bisect.bisect_right(pooled, v) + 1) / 2.0 for v in x])
     u1 = r1 - n1 * (n1 + 1) / 2.0
     u2 = n1 * n2 - u1
     big = max(u1, u2)
@@ -142,10 +165,8 @@ def mann_whitney_u(x, y, method="auto", continuity=True):
         if ties:
             raise CompareError("the exact U distribution assumes no ties; use the asymptotic method")
         low = n1 * n2 - int(round(big))  # P(U >= big) = P(U <= n1 n2 - big) by symmetry
-        counts = u_counts(n1, n2, low)
-        p = 2 * sum(counts[:low + 1]) / math.comb(n1 + n2, n1)
+        p = 2 * _u_cumulative(n1, n2)[low] / math.comb(n1 + n2, n1)
     elif method == "asymptotic":
-        n = n1 + n2
         tie_term = sum(t ** 3 - t for t in ties)
         variance = n1 * n2 / 12.0 * ((n + 1) - (tie_term / float(n * (n - 1)) if n > 1 else 0.0))
         numerator = big - n1 * n2 / 2.0 - (0.5 if continuity else 0.0)
@@ -193,6 +214,12 @@ _INDEX_CACHE = {}
 _INDEX_CACHE_MAX = 64
 _PLAN_CACHE = {}
 _PLAN_CACHE_MAX = 1024
+_U_CACHE = {}
+_U_CACHE_MAX = 256
+# The tails are pruned with per-resample bit sets: above this many resamples every cell is kept.
+PRUNE_MAX_RESAMPLES = 20000
+# A plan (pair of sample sizes) is pruned when it serves its PRUNE_AFTER-th comparison.
+PRUNE_AFTER = 64
 
 
 def _cached(cache, limit, key, build):
@@ -214,23 +241,129 @@ def _median_indices(n, side, seed, resamples):
     return _cached(_INDEX_CACHE, _INDEX_CACHE_MAX, (n, side, seed, resamples), build)
 
 
-def _resample_plan(n_after, n_before, seed, resamples):
-    """Index lists (after lower, after upper, before lower, before upper) and weights.
+def _quantile_ranks(total, q):
+    """``(h, lo, hi)`` of the type 7 quantile ``q`` of ``total`` sorted values (0-based ranks)."""
+    h = (total - 1) * q
+    lo = int(math.floor(h))
+    return h, lo, min(lo + 1, total - 1)
 
-    With few samples the resamples repeat the same four indices many times: each distinct
-    combination is kept once with its count (weights), which gives the same percentiles as the
-    full list. Weights are None when combining would not save much.
+
+def _popcount(value):
+    return bin(value).count("1")
+
+
+def _dominated_weights(columns, below):
+    """For every resample, how many resamples are surely on its side of it whatever the values.
+
+    ``columns``: the four index lists (after lower, after upper, before lower, before upper).
+    With the sorted values ``a``, ``b`` and every ``a >= 0``, ``(a[i] + a[j]) / (b[k] + b[l])``
+    grows with ``i`` and ``j`` and shrinks with ``k`` and ``l`` (IEEE rounding is monotone):
+    a resample whose after indices are all <= and before indices all >= another's has a ratio
+    <= it (``below``; the mirror for ``not below``). Returns ``{cell: count}`` where the count
+    includes every resample of the cell itself.
     """
-    def build():
-        after = _median_indices(n_after, "after", seed, resamples)
-        before = _median_indices(n_before, "before", seed, resamples)
-        joint = collections.Counter(zip(after[0], after[1], before[0], before[1]))
-        if len(joint) * 2 > resamples:
-            return after[0], after[1], before[0], before[1], None
-        combos = list(joint)
-        return ([c[0] for c in combos], [c[1] for c in combos], [c[2] for c in combos], [c[3] for c in combos],
-                [joint[c] for c in combos])
-    return _cached(_PLAN_CACHE, _PLAN_CACHE_MAX, (n_after, n_before, seed, resamples), build)
+    masks = []
+    for position, column in enumerate(columns):
+        by_value = {}
+        for index, value in enumerate(column):
+            by_value[value] = by_value.get(value, 0) | (1 << index)
+        ascending = (position < 2) == below  # cumulate from small values for "<=", large for ">="
+        cumulative = {}
+        acc = 0
+        for value in sorted(by_value, reverse=not ascending):
+            acc |= by_value[value]
+            cumulative[value] = acc
+        masks.append(cumulative)
+    first, second, third, fourth = masks
+    out = {}
+    for cell in set(zip(*columns)):
+        out[cell] = _popcount(first[cell[0]] & second[cell[1]] & third[cell[2]] & fourth[cell[3]])
+    return out
+
+
+def _resample_plan(n_after, n_before, seed, resamples, confidence):
+    """The resample cells that can decide each end of the interval, with their weights.
+
+    The resamples are grouped in cells (after lower, after upper, before lower, before upper
+    index) counted once with a weight. The k-th smallest ratio is always among the cells that
+    fewer than k + 1 other resamples surely lie below (``_dominated_weights``): a cell with more
+    has at least k + 1 values <= its own, found among the kept cells by descending that order.
+    So each end only looks at the few cells that can hold its ranks. Returns ``(pruned, every
+    cell)``: ``pruned`` is ``(pairs, low cells, high cells)``, or None until the plan has served
+    PRUNE_AFTER comparisons (finding those cells costs about what 50 comparisons save) or when
+    there are too many resamples; ``pairs`` the four index lists of the distinct after and before
+    index pairs, a cells entry ``(after pair ids, before pair ids, weights)``; ``every cell`` is
+    ``(pairs, cells)``.
+    """
+    plan = _cached(_PLAN_CACHE, _PLAN_CACHE_MAX, (n_after, n_before, seed, resamples, confidence),
+                   lambda: _new_plan(n_after, n_before, seed, resamples))
+    plan[0] += 1
+    if plan[0] == PRUNE_AFTER and resamples <= PRUNE_MAX_RESAMPLES:
+        plan[1] = _pruned_cells(plan[3], plan[4], resamples, confidence)
+    return plan[1], plan[2]
+
+
+def _pairs_of(cells):
+    after_pairs = sorted(set((c[0], c[1]) for c in cells))
+    before_pairs = sorted(set((c[2], c[3]) for c in cells))
+    return after_pairs, before_pairs, ([i for i, dummy in after_pairs], [j for dummy, j in after_pairs],
+                                       [k for k, dummy in before_pairs], [m for dummy, m in before_pairs])
+
+
+def _split(cells, joint, after_pairs, before_pairs):
+    after_id = dict((pair, index) for index, pair in enumerate(after_pairs))
+    before_id = dict((pair, index) for index, pair in enumerate(before_pairs))
+    return ([after_id[c[0], c[1]] for c in cells], [before_id[c[2], c[3]] for c in cells], [joint[c] for c in cells])
+
+
+def _new_plan(n_after, n_before, seed, resamples):
+    """``[uses, pruned cells, every cell, index columns, cell weights]`` (see ``_resample_plan``)."""
+    after = _median_indices(n_after, "after", seed, resamples)
+    before = _median_indices(n_before, "before", seed, resamples)
+    columns = (after[0], after[1], before[0], before[1])
+    joint = collections.Counter(zip(*columns))
+    cells = list(joint)
+    after_pairs, before_pairs, pairs = _pairs_of(cells)
+    return [0, None, (pairs, _split(cells, joint, after_pairs, before_pairs)), columns, joint]
+
+
+def _pruned_cells(columns, joint, resamples, confidence):
+    tail = (1.0 - confidence) / 2.0
+    dummy, dummy, low_rank = _quantile_ranks(resamples, tail)
+    dummy, high_lo, dummy = _quantile_ranks(resamples, 1.0 - tail)
+    high_rank = resamples - 1 - high_lo
+    below = _dominated_weights(columns, True)
+    above = _dominated_weights(columns, False)
+    low = [c for c in joint if below[c] - joint[c] <= low_rank]
+    high = [c for c in joint if above[c] - joint[c] <= high_rank]
+    after_pairs, before_pairs, pairs = _pairs_of(low + high)
+    return pairs, _split(low, joint, after_pairs, before_pairs), _split(high, joint, after_pairs, before_pairs)
+
+
+def _sums(a, b, pairs):
+    """The sums ``a[i] + a[j]`` and ``b[k] + b[l]`` of each distinct index pair (twice the medians)."""
+    a_lower, a_upper, b_lower, b_upper = pairs
+    return (list(map(operator.add, map(a.__getitem__, a_lower), map(a.__getitem__, a_upper))),
+            list(map(operator.add, map(b.__getitem__, b_lower), map(b.__getitem__, b_upper))))
+
+
+def _ratios(tops, bottoms, cells):
+    """The cells' ratios ``tops[p] / bottoms[q]`` (the halves of both medians cancel)."""
+    return list(map(operator.truediv, map(tops.__getitem__, cells[0]), map(bottoms.__getitem__, cells[1])))
+
+
+def _at_ranks(ratios, weights, first, second, reverse=False):
+    """The values at 0-based ranks ``first <= second`` of ``ratios`` sorted (descending with ``reverse``),
+    each standing ``weights[i]`` times."""
+    seen = 0
+    found = None
+    for index in sorted(range(len(ratios)), key=ratios.__getitem__, reverse=reverse):
+        seen += weights[index]
+        if found is None and seen > first:
+            found = ratios[index]
+        if seen > second:
+            return found, ratios[index]
+    raise CompareError("internal error: the weights do not reach rank %d" % second)
 
 
 def bootstrap_ratio_ci(before, after, confidence=0.95, resamples=2000, seed=0):
@@ -239,51 +372,34 @@ def bootstrap_ratio_ci(before, after, confidence=0.95, resamples=2000, seed=0):
     Every ``before`` sample must be > 0 (so that every resampled denominator is). Deterministic:
     the before and after resamples come from two ``random.Random`` streams seeded from ``seed``.
     """
-    b = sorted(_values(before, "before"))
-    a = sorted(_values(after, "after"))
+    return _bootstrap(sorted(_values(before, "before")), sorted(_values(after, "after")), confidence, resamples, seed)
+
+
+def _bootstrap(b, a, confidence, resamples, seed):
+    """``bootstrap_ratio_ci`` on sorted lists of floats already checked by ``_values``."""
     if not b or not a:
         raise CompareError("the bootstrap needs at least one sample on each side")
     if b[0] <= 0:
         raise CompareError("the ratio of medians needs every before sample > 0 (smallest %r)" % b[0])
-    a_lower, a_upper, b_lower, b_upper, weights = _resample_plan(len(a), len(b), seed, resamples)
-    # (a[i] + a[j]) / (b[i'] + b[j']): the halves of both medians cancel
-    tops = map(operator.add, map(a.__getitem__, a_lower), map(a.__getitem__, a_upper))
-    bottoms = map(operator.add, map(b.__getitem__, b_lower), map(b.__getitem__, b_upper))
-    ratios = map(operator.truediv, tops, bottoms)
+    pruned, everything = _resample_plan(len(a), len(b), seed, resamples, confidence)
     tail = (1.0 - confidence) / 2.0
-    if weights is None:
-        ordered = sorted(ratios)
-        return [_type7(ordered, tail), _type7(ordered, 1.0 - tail)]
-    ordered = sorted(zip(ratios, weights))
-    return [_weighted_type7(ordered, resamples, tail), _weighted_type7(ordered, resamples, 1.0 - tail)]
-
-
-def _type7(ordered, q):
-    """Type 7 quantile (``_stats.percentile``'s method) of values already sorted and known finite.
-
-    ``_stats.percentile`` checks and sorts its input; on the resampled ratios (computed here,
-    sorted once) that check is most of the cost of a comparison.
-    """
-    h = (len(ordered) - 1) * q
-    lo = int(math.floor(h))
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (h - lo) * (ordered[hi] - ordered[lo])
-
-
-def _weighted_type7(ordered, total, q):
-    """``_type7`` of the list where each ``(value, count)`` of ``ordered`` stands ``count`` times."""
-    h = (total - 1) * q
-    lo = int(math.floor(h))
-    hi = min(lo + 1, total - 1)
-    low_value = None
-    seen = 0
-    for value, count in ordered:
-        seen += count
-        if low_value is None and seen > lo:
-            low_value = value
-        if seen > hi:
-            return low_value + (h - lo) * (value - low_value)
-    raise CompareError("internal error: the weights do not add up to %d" % total)
+    h_low, lo_low, hi_low = _quantile_ranks(resamples, tail)
+    h_high, lo_high, hi_high = _quantile_ranks(resamples, 1.0 - tail)
+    if pruned is None or a[0] < 0 or a[-1] + a[-1] > _FLOAT_SUM_MAX or b[-1] + b[-1] > _FLOAT_SUM_MAX:
+        tops, bottoms = _sums(a, b, everything[0])
+        cells = everything[1]
+        ratios = _ratios(tops, bottoms, cells)
+        low_pair = _at_ranks(ratios, cells[2], lo_low, hi_low)
+        high_pair = _at_ranks(ratios, cells[2], lo_high, hi_high)
+    else:
+        pairs, low, high = pruned
+        tops, bottoms = _sums(a, b, pairs)
+        low_pair = _at_ranks(_ratios(tops, bottoms, low), low[2], lo_low, hi_low)
+        top = resamples - 1
+        high_top = _at_ranks(_ratios(tops, bottoms, high), high[2], top - hi_high, top - lo_high, reverse=True)
+        high_pair = (high_top[1], high_top[0])
+    return [low_pair[0] + (h_low - lo_low) * (low_pair[1] - low_pair[0]),
+            high_pair[0] + (h_high - lo_high) * (high_pair[1] - high_pair[0])]
 
 
 # --------------------------------------------------------------------------- verdict
@@ -315,20 +431,21 @@ def compare(before, after, higher_is_better=False, threshold=0.05, min_samples=6
     _check_params(threshold, min_samples, confidence, resamples)
     b = _values(before, "before")
     a = _values(after, "after")
+    sb, sa = sorted(b), sorted(a)
     result = {
         "n_before": len(b), "n_after": len(a),
-        "median_before": median(b), "median_after": median(a),
+        "median_before": _sorted_median(sb), "median_after": _sorted_median(sa),
         "ratio": None, "ci": None, "change_pct": None, "u": None, "p_value": None, "method": None,
         "verdict": "not enough samples", "reason": "",
     }
     if b and a:
-        test = mann_whitney_u(b, a)
+        test = _u_test(b, a)
         result.update(u=test["u"], p_value=test["p_value"], method=test["method"])
         if result["median_before"] > 0:
             result["ratio"] = result["median_after"] / result["median_before"]
             result["change_pct"] = (result["ratio"] - 1.0) * 100.0
-        if min(b) > 0:
-            result["ci"] = bootstrap_ratio_ci(b, a, confidence, resamples, seed)
+        if sb[0] > 0:
+            result["ci"] = _bootstrap(sb, sa, confidence, resamples, seed)
     short = [(side, n) for side, n in (("before", len(b)), ("after", len(a))) if n < min_samples]
     if short:
         result["reason"] = "%s: at least %d samples per side are needed to call a change." % (
@@ -365,6 +482,13 @@ def compare(before, after, higher_is_better=False, threshold=0.05, min_samples=6
     return result
 
 
+def _sorted_median(values):
+    """``_stats.median`` of values already sorted and checked (None for none)."""
+    n = len(values)
+    mid = n // 2
+    return None if not n else values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2.0
+
+
 def comparable(before_ctx, after_ctx):
     """Whether two records' contexts can be compared: ``(bool, reason)``.
 
@@ -383,8 +507,9 @@ def comparable(before_ctx, after_ctx):
     va = after_ctx.get("versions") or {}
     if not isinstance(vb, dict) or not isinstance(va, dict):
         return False, "context.versions is not a mapping"
-    changed = ["%s %s -> %s" % (tool, vb[tool], va[tool]) for tool in sorted(set(vb) & set(va)) if vb[tool] != va[tool]]
+    common = sorted(set(vb) & set(va))
+    changed = ["%s %s -> %s" % (tool, vb[tool], va[tool]) for tool in common if vb[tool] != va[tool]]
     if changed:
         return False, "versions differ: %s" % ", ".join(changed)
     return True, "same host %s and same versions of %s" % (
-        before_ctx["host"], ", ".join(sorted(set(vb) & set(va))) or "no tool stated on both sides")
+        before_ctx["host"], ", ".join(common) or "no tool stated on both sides")

@@ -6,38 +6,27 @@
 ``build`` turns a results document (the callback's C2 document, see ``_results``) into a report
 model: one entry per measurement record, before/after comparisons matched by record name and
 host (``_compare``), the SLO outcome (``_slo``), the site x service matrix of the probes, the
-slowest tasks and the list of what is missing. ``write_run`` writes every format of the model
-into a new run directory, built in a temporary directory beside it and renamed into place;
-``update_index`` rewrites the index of past runs. Text read from results files is data: the
-writers escape it for their format and nothing here evaluates it.
+slowest tasks and the list of what is missing. ``generate`` renders every format of the model
+and writes them with ``_report_write`` (a new run directory renamed into place, the index of
+past runs, the Pushgateway). Text read from results files is data: the writers escape it for
+their format and nothing here evaluates it.
 """
 
 from __future__ import annotations
 
-import base64
-import fcntl
 import json
 import os
 import re
-import shutil
-import tempfile
-from urllib.error import HTTPError, URLError
-from urllib.parse import quote, urlsplit
-
-from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, open_url
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _compare, _report_formats, _report_html, _results, _slo
 from ansible_collections.o2edge.perf.plugins.module_utils._probe import service_columns, site_state
+from ansible_collections.o2edge.perf.plugins.module_utils._report_write import (
+    ReportError, push, run_dir_name, update_index, write_run)
 
 ENV_RESULTS = "O2EDGE_PERF_RESULTS"
 VERDICTS = ("faster", "slower", "no clear change", "not enough samples", "not comparable")
 SLOWEST_TASKS = 15
 LIST_CAP = 100
-INDEX_SCHEMA = "o2edge.perf/report-index/v1"
-
-
-class ReportError(Exception):
-    """Bad input: the message names the field (``results``, ``baseline``, ``slo_file`` ...)."""
 
 
 # --------------------------------------------------------------------------- inputs
@@ -112,15 +101,16 @@ def _text(value):
 
 
 def _key(item):
-    return (_text(item["record"].get("name")), _text(item.get("host")))
+    name, host = item["record"].get("name"), item.get("host")
+    return (name if name.__class__ is str else _text(name), host if host.__class__ is str else _text(host))
 
 
-def _index(doc, notes):
-    """{(name, host): item}, the last record of a key winning; duplicates noted."""
+def _index(doc, notes, keys=None):
+    """{(name, host): item}, the last record of a key winning; duplicates noted. ``keys``: the records' keys."""
     out = {}
     dups = {}
-    for item in doc.get("records") or []:
-        key = _key(item)
+    records = doc.get("records") or []
+    for item, key in zip(records, keys if keys is not None else map(_key, records)):
         if key in out:
             dups[key] = dups.get(key, 1) + 1
         out[key] = item
@@ -227,7 +217,8 @@ def build(doc, baseline=None, objectives=None, title="o2edge.perf report", thres
     notes = []
     if in_progress and (doc.get("run") or {}).get("status") == "running":
         notes.append("read from the run in progress (%s): what runs after this report is not in it" % ENV_RESULTS)
-    current = _index(doc, notes)
+    keys = [_key(item) for item in doc.get("records") or []]
+    current = _index(doc, notes, keys)
     before = _index(baseline, notes) if baseline is not None else {}
     comparisons = []
     by_key = {}
@@ -247,8 +238,7 @@ def build(doc, baseline=None, objectives=None, title="o2edge.perf report", thres
         missing.append({"what": "measurement %s on %s" % (name, host),
                         "why": "in the baseline, not in this run: nothing to compare"})
     measurements = []
-    for item in doc.get("records") or []:
-        key = _key(item)
+    for item, key in zip(doc.get("records") or [], keys):
         measurements.append(_measurement(item, by_key.get(key) if current.get(key) is item else None))
     tasks = sorted((t for t in doc.get("tasks") or [] if isinstance(t.get("seconds"), (int, float))),
                    key=lambda t: -t["seconds"])[:SLOWEST_TASKS]
@@ -292,150 +282,6 @@ def index_entry(model, directory):
             "started_at": _text(run.get("started_at")), "finished_at": run.get("finished_at"),
             "records": len(model["measurements"]), "slo_total": len(model["slo"]),
             "slo_failed": model["slo_failed"], "verdicts": model["verdicts"], "missing": len(model["missing"])}
-
-
-# --------------------------------------------------------------------------- writing
-
-def run_dir_name(run_id):
-    """A directory name from a run id read from a file: no separator, no leading dot, never empty."""
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", _text(run_id)).lstrip(".")[:120]
-    return name or "run"
-
-
-def _write(path, content):
-    with open(path, "w", encoding="utf-8", errors="replace", newline="") as handle:
-        handle.write(content)
-
-
-def write_run(dest, name, files):
-    """Write ``files`` ({file name: text}) into a new directory ``dest/<name>[-N]``; return its path.
-
-    The directory is filled as a temporary directory beside its final place and renamed into
-    place: a writer that fails leaves nothing but the removed temporary directory.
-    """
-    if not os.path.isdir(dest):
-        try:
-            os.makedirs(dest)
-        except OSError as exc:
-            raise ReportError("dest: cannot create %s: %s" % (dest, exc.strerror or exc))
-    try:
-        tmp = tempfile.mkdtemp(prefix=".%s.tmp-" % name, dir=dest)
-    except OSError as exc:
-        raise ReportError("dest: cannot write in %s: %s" % (dest, exc.strerror or exc))
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)
-        for file_name, content in files.items():
-            _write(os.path.join(tmp, file_name), content() if callable(content) else content)
-        for attempt in range(1, 1000):
-            final = os.path.join(dest, name if attempt == 1 else "%s-%d" % (name, attempt))
-            if os.path.lexists(final):
-                continue
-            try:
-                os.rename(tmp, final)
-                return final
-            except OSError:
-                if not os.path.lexists(final):
-                    raise
-        raise ReportError("dest: no free run directory name for %s in %s" % (name, dest))
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def write_atomic(path, content):
-    """Replace ``path`` with ``content`` through a temporary file in the same directory."""
-    fd, tmp = tempfile.mkstemp(prefix=".%s.tmp-" % os.path.basename(path), dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as handle:
-            handle.write(content)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def read_index(dest):
-    """The runs listed in ``dest/index.json``; rebuilt from the run directories when it is absent or unreadable."""
-    runs = None
-    try:
-        with open(os.path.join(dest, "index.json"), encoding="utf-8") as handle:
-            data = json.load(handle)
-        if isinstance(data, dict) and isinstance(data.get("runs"), list):
-            runs = [r for r in data["runs"] if isinstance(r, dict) and isinstance(r.get("dir"), str)]
-    except (OSError, ValueError):
-        runs = None
-    if runs is None:
-        runs = []
-        for name in sorted(os.listdir(dest)):
-            path = os.path.join(dest, name, "results.json")
-            if name.startswith(".") or not os.path.isfile(path):
-                continue
-            try:
-                with open(path, encoding="utf-8") as handle:
-                    entry = json.load(handle)["report"]["index_entry"]
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
-            if isinstance(entry, dict):
-                runs.append(dict(entry, dir=name))
-    return [r for r in runs if r["dir"] and "/" not in r["dir"] and os.path.isdir(os.path.join(dest, r["dir"]))]
-
-
-def update_index(dest, entry):
-    """Add ``entry`` to the index of past runs and rewrite index.json, index.md and index.html, each atomically."""
-    lock_path = os.path.join(dest, ".index.lock")
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        runs = [r for r in read_index(dest) if r["dir"] != entry["dir"]]
-        runs.append(entry)
-        runs.sort(key=lambda r: (_text(r.get("generated_at")), r["dir"]), reverse=True)
-        index = {"schema": INDEX_SCHEMA, "runs": runs}
-        write_atomic(os.path.join(dest, "index.json"), json.dumps(index, indent=1, sort_keys=True) + "\n")
-        write_atomic(os.path.join(dest, "index.md"), _report_formats.index_markdown(runs))
-        write_atomic(os.path.join(dest, "index.html"), _report_html.index_html(runs))
-    return runs
-
-
-# --------------------------------------------------------------------------- Pushgateway
-
-def push_url(url, instance):
-    """``<url>/metrics/job/o2edge_perf/instance/<instance>`` (base64 form for a value with a slash)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ReportError("pushgateway_url: %r is not an http(s) URL" % url)
-    if parts.username or parts.password:
-        raise ReportError("pushgateway_url: must not embed credentials")
-    instance = _text(instance) or "unknown"
-    if "/" in instance:
-        segment = "instance@base64/" + base64.urlsafe_b64encode(instance.encode("utf-8")).decode("ascii")
-    else:
-        segment = "instance/" + quote(instance, safe="")
-    return url.rstrip("/") + "/metrics/job/o2edge_perf/" + segment
-
-
-def push(url, instance, content, timeout=10.0):
-    """PUT the metrics to a Pushgateway; {url, ok, status, error} (a failure is named, never raised)."""
-    target = push_url(url, instance)
-    out = {"url": target, "ok": False, "status": None, "error": None}
-    try:
-        resp = open_url(target, data=content.encode("utf-8"), method="PUT", timeout=timeout, follow_redirects="none",
-                        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
-        with resp:
-            out.update(ok=200 <= resp.status < 300, status=resp.status)
-    except HTTPError as exc:
-        body = exc.read(300).decode("utf-8", "replace").strip()
-        out.update(status=exc.code, error="HTTP %s %s%s" % (exc.code, exc.reason, (": " + body) if body else ""))
-    except (URLError, OSError, ValueError, UrlsConnectionError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        out.update(error="%s: %s" % (type(reason).__name__, reason))
-    if not out["ok"] and not out["error"]:
-        out["error"] = "HTTP %s" % out["status"]
-    return out
 
 
 # --------------------------------------------------------------------------- the whole report
@@ -487,7 +333,8 @@ def generate(params, environ, generated_at, check_mode=False):
         report_dir = os.path.join(dest, name)
     else:
         try:
-            report_dir = write_run(dest, name, render(model, json.dumps(merged, separators=(",", ":")) + "\n"))
+            results_json = json.dumps(merged, separators=(",", ":"), check_circular=False) + "\n"
+            report_dir = write_run(dest, name, render(model, results_json))
             update_index(dest, index_entry(model, os.path.basename(report_dir)))
         except OSError as exc:
             raise ReportError("dest: cannot write the report in %s: %s" % (dest, exc.strerror or exc))

@@ -36,9 +36,10 @@ def number(value, digits=4):
 
 def percent(value):
     """A change in percent, signed (``+12.3%``); ``-`` when missing."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return "-"
-    return "%+.1f%%" % value
+    cls = value.__class__
+    if cls is float or cls is int or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return "%+.1f%%" % value if math.isfinite(value) else "-"
+    return "-"
 
 
 def share(value):
@@ -134,9 +135,20 @@ _MD_ESCAPES = dict((ord(c), "\\" + c) for c in "\\`*_[]|#!~")
 _MD_ESCAPES.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("\n"): " ", ord("\r"): " ", ord("\t"): " "})
 
 
+# str.translate with a mapping looks every character up in Python: one regular expression finds the
+# few characters to replace (same result, several times faster on the comparisons' reasons).
+_MD_CHARS = dict((chr(code), repl) for code, repl in _MD_ESCAPES.items())
+_MD_RE = re.compile("[%s]" % re.escape("".join(_MD_CHARS)))
+
+
+def _md_char(match):
+    return _MD_CHARS[match.group()]
+
+
 def md(value):
     """Markdown-safe text for a table cell or a line: HTML entities, escaped punctuation, one line."""
-    return text(value).translate(_MD_ESCAPES)
+    value = value if value.__class__ is str else text(value)
+    return _MD_RE.sub(_md_char, value) if _MD_RE.search(value) else value
 
 
 def _md_table(header, rows):
@@ -169,18 +181,19 @@ def markdown(model):
                        share(100.0 * model["threshold"]), model["min_samples"]))
         out.append("")
         out += _md_table(["measurement", "host", "unit", "median before", "median after", "change", "interval",
-                          "p", "verdict", "reason"], [
-            [md(c["name"]), md(c["host"]), md(c["unit"]), md(number(c.get("median_before"))),
-             md(number(c.get("median_after"))), md(percent(c.get("change_pct"))), md(ci_percent(c.get("ci"))),
-             md(number(c.get("p_value"), 3)), "**%s**" % md(c["verdict"]), md(c.get("reason"))]
-            for c in model["comparisons"]])
+                          "p", "verdict", "reason"], ())
+        # numbers and percentages hold nothing Markdown escapes (only the interval's brackets): used as they are
+        out.extend(["| %s | %s | %s | %s | %s | %s | %s | %s | **%s** | %s |" % (
+            md(c["name"]), md(c["host"]), md(c["unit"]), number(c.get("median_before")), number(c.get("median_after")),
+            percent(c.get("change_pct")), md(ci_percent(c.get("ci"))), number(c.get("p_value"), 3), md(c["verdict"]),
+            md(c.get("reason"))) for c in model["comparisons"]])
     else:
         out.append(md(comparison_summary(model)))
     out += ["", "## Measurements", ""]
     out += _md_table(["measurement", "component", "host", "unit", "n", "failures", "median", "p95", "min", "max",
-                      "stdev", "MAD"], [
-        [md(m["name"]), md(m["component"]), md(m["host"]), md(m["unit"]), str(m["n"]), md(m["failures"]),
-         ] + stat_cells(m)
+                      "stdev", "MAD"], ())
+    out.extend(["| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+        (md(m["name"]), md(m["component"]), md(m["host"]), md(m["unit"]), m["n"], md(m["failures"])) + tuple(stat_cells(m)))
         for m in model["measurements"]])
     out += ["", "## Sites and services", ""]
     mx = model["matrix"]
@@ -237,6 +250,9 @@ def _num(value):
     return value if cls is float or cls is int else ""
 
 
+_NO_COMPARISON = ("", "", "", "", "", "", "", "")
+
+
 def measurements_csv(model):
     """One row per record (CSV_COLUMNS); figures as Python writes them, an empty cell for a missing one."""
     buf = io.StringIO()
@@ -245,17 +261,18 @@ def measurements_csv(model):
     run_id = _cell(model["run"].get("id"))
     none = {}
     rows = []
+    append = rows.append
+    stat_keys = ("min", "median", "mean", "p95", "max", "stdev", "mad")
     for m in model["measurements"]:
         st = m["stats"]
         c = m["comparison"] or none
         ci = c.get("ci") or (None, None)
-        rows.append((run_id, _cell(m["host"]), _cell(m["play"]), _cell(m["task"]), _cell(m["name"]),
-                     _cell(m["component"]), _cell(m["unit"]), m["n"], _num(m["warmup"]), _num(m["failures"]),
-                     _num(st.get("min")), _num(st.get("median")), _num(st.get("mean")), _num(st.get("p95")),
-                     _num(st.get("max")), _num(st.get("stdev")), _num(st.get("mad")),
-                     len(st.get("outliers") or ()), "true" if st.get("slow_first_run") else "false", _cell(m["started_at"]),
-                     _num(c.get("median_before")), _num(c.get("change_pct")), _num(c.get("ratio")),
-                     _num(ci[0]), _num(ci[1]), _num(c.get("p_value")), _cell(c.get("verdict")), _cell(c.get("reason"))))
+        append((run_id, _cell(m["host"]), _cell(m["play"]), _cell(m["task"]), _cell(m["name"]),
+                _cell(m["component"]), _cell(m["unit"]), m["n"], _num(m["warmup"]), _num(m["failures"]))
+               + tuple(map(_num, map(st.get, stat_keys)))
+               + (len(st.get("outliers") or ()), "true" if st.get("slow_first_run") else "false", _cell(m["started_at"]))
+               + ((_num(c.get("median_before")), _num(c.get("change_pct")), _num(c.get("ratio")), _num(ci[0]), _num(ci[1]),
+                   _num(c.get("p_value")), _cell(c.get("verdict")), _cell(c.get("reason"))) if c else _NO_COMPARISON))
     writer.writerows(rows)
     return buf.getvalue()
 
@@ -297,7 +314,10 @@ def junit(model):
 # --------------------------------------------------------------------------- Prometheus text exposition
 
 def label_value(value):
-    return text(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    value = value if value.__class__ is str else text(value)
+    if "\\" in value or "\n" in value or '"' in value:
+        return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    return value
 
 
 def _help(value):
@@ -326,7 +346,8 @@ class _Families(object):
 
     def add(self, name, rendered_labels, value):
         """Add a sample; ``rendered_labels`` from ``labels()``; a missing or non-finite value is left out."""
-        if _finite(value):
+        cls = value.__class__
+        if (cls is float and math.isfinite(value)) or cls is int or (cls is not bool and _finite(value)):
             self.samples[name][rendered_labels] = value
 
     def render(self):
@@ -368,7 +389,8 @@ def prometheus(model):
     fam.add("o2edge_perf_run_missing", labels((("run_id", run.get("id")),)), len(model["missing"]))
     add = fam.add
     for m in model["measurements"]:
-        lab = labels((("name", m["name"]), ("component", m["component"]), ("host", m["host"])))
+        lab = 'name="%s",component="%s",host="%s"' % (label_value(m["name"]), label_value(m["component"]),
+                                                      label_value(m["host"]))  # labels() of the three, inline
         scale = _TO_SECONDS.get(m["unit"])
         st = m["stats"]
         if scale is not None:

@@ -54,7 +54,8 @@ tr.slo-fail td:first-child{border-left:4px solid #b3261e}tr.slo-pass td:first-ch
 
 
 def e(value):
-    return escape(text(value), quote=True)
+    """HTML-escaped text (numbers formatted by ``number``, ``percent``, ``ci_percent`` hold nothing to escape)."""
+    return escape(value if value.__class__ is str else text(value), quote=True)
 
 
 def _table(header, rows, cls):
@@ -232,9 +233,9 @@ def report_html(model):
             '<tr class="cmp" data-verdict="%s"><td>%s</td><td>%s</td><td>%s</td><td class="num">%s</td>'
             '<td class="num">%s</td><td class="num">%s</td><td class="num">%s</td><td class="num">%s</td><td>%s</td>'
             '<td>%s</td></tr>' % (
-                e(c["verdict"]), e(c["name"]), e(c["host"]), e(c["unit"]), e(number(c.get("median_before"))),
-                e(number(c.get("median_after"))), e(percent(c.get("change_pct"))), e(ci_percent(c.get("ci"))),
-                e(number(c.get("p_value"), 3)), e(c["verdict"]), e(c.get("reason"))) for c in model["comparisons"]],
+                e(c["verdict"]), e(c["name"]), e(c["host"]), e(c["unit"]), number(c.get("median_before")),
+                number(c.get("median_after")), percent(c.get("change_pct")), ci_percent(c.get("ci")),
+                number(c.get("p_value"), 3), e(c["verdict"]), e(c.get("reason"))) for c in model["comparisons"]],
             "comparisons"))
     mx = model["matrix"]
     parts.append('<h2>Sites and services</h2><p>%s</p>' % e(matrix_summary(model)))

@@ -182,7 +182,7 @@ def test_pushgateway_failure_is_a_named_warning_unless_required(inputs, gateway,
 
 
 def test_pushgateway_instance_with_a_slash_uses_base64():
-    from ansible_collections.o2edge.perf.plugins.module_utils._report import push_url
+    from ansible_collections.o2edge.perf.plugins.module_utils._report_write import push_url
     assert push_url("http://198.18.0.5:9091", "a/b") == "http://198.18.0.5:9091/metrics/job/o2edge_perf/instance@base64/YS9i"
 
 

@@ -130,30 +130,83 @@ def test_bootstrap_is_seeded():
     assert cmp.compare(before, after)["ci"] == cmp.bootstrap_ratio_ci(before, after, seed=0)
 
 
-@pytest.mark.parametrize("n_before,n_after,combined", [(9, 8, True), (3, 4, True), (160, 150, False)])
-def test_interval_is_the_type7_percentile_of_the_resampled_ratios(n_before, n_after, combined):
+@pytest.fixture
+def prune_at_once(monkeypatch):
+    """Prune every plan from its first comparison (a report prunes a plan at its PRUNE_AFTER-th)."""
+    monkeypatch.setattr(cmp, "PRUNE_AFTER", 1)
+    monkeypatch.setattr(cmp, "_PLAN_CACHE", {})
+
+
+@pytest.mark.parametrize("n_before,n_after,pruned", [(9, 8, True), (3, 4, True), (10, 10, True), (160, 150, True)])
+def test_interval_is_the_type7_percentile_of_the_resampled_ratios(n_before, n_after, pruned, prune_at_once):
     before, after = _noisy(1.0, n_before, 31, 0.1), _noisy(0.9, n_after, 32, 0.1)
     b, a = sorted(before), sorted(after)
     after_idx = zip(*cmp._median_indices(n_after, "after", 0, 2000))
     before_idx = zip(*cmp._median_indices(n_before, "before", 0, 2000))
     ratios = [(a[i] + a[j]) / (b[k] + b[m]) for (i, j), (k, m) in zip(after_idx, before_idx)]
     assert len(ratios) == 2000
-    # small samples repeat index combinations: they are counted once with a weight, same result
-    assert (cmp._resample_plan(n_after, n_before, 0, 2000)[4] is not None) == combined
     for confidence in (0.95, 0.5, 0.9):
         tail = (1 - confidence) / 2 * 100
         lo, hi = cmp.bootstrap_ratio_ci(before, after, confidence=confidence)
-        assert lo == pytest.approx(percentile(ratios, tail), rel=1e-12)
-        assert hi == pytest.approx(percentile(ratios, 100 - tail), rel=1e-12)
+        # the same floats as the type 7 percentile of all 2000 ratios, not merely close
+        assert lo == percentile(ratios, tail)
+        assert hi == percentile(ratios, 100 - tail)
+        (dummy, low, high), (dummy, cells) = cmp._resample_plan(n_after, n_before, 0, 2000, confidence)
+        # each end looks at fewer cells than there are (the pruning works), all cells' weights are the 2000 resamples
+        assert sum(cells[2]) == 2000
+        assert (len(low[2]) < len(cells[2]) and len(high[2]) < len(cells[2])) == pruned
 
 
-def test_weighted_quantile_equals_the_expanded_one():
-    weighted = [(1.0, 2), (2.0, 2), (3.0, 1), (7.5, 3)]
-    expanded = [v for v, count in weighted for dummy in range(count)]
-    for step in range(0, 41):
-        q = step / 40.0
-        assert cmp._weighted_type7(weighted, len(expanded), q) == pytest.approx(percentile(expanded, q * 100), abs=1e-12)
-    assert cmp._weighted_type7(weighted, 8, 0.5) == pytest.approx(2.5)  # h = 3.5: between the last 2 and the 3
+def test_plan_is_pruned_at_its_prune_after_th_comparison(monkeypatch):
+    monkeypatch.setattr(cmp, "_PLAN_CACHE", {})
+    for use in range(1, cmp.PRUNE_AFTER + 1):
+        pruned, everything = cmp._resample_plan(7, 6, 0, 2000, 0.95)
+        assert (pruned is not None) == (use == cmp.PRUNE_AFTER)
+    assert cmp._resample_plan(7, 6, 0, 2000, 0.95)[0] is pruned
+    assert cmp._resample_plan(7, 6, 0, 2000, 0.9)[0] is None  # another confidence: another plan
+    # above PRUNE_MAX_RESAMPLES every cell is used whatever the number of comparisons
+    monkeypatch.setattr(cmp, "PRUNE_MAX_RESAMPLES", 1000)
+    for dummy in range(cmp.PRUNE_AFTER + 1):
+        assert cmp._resample_plan(7, 6, 0, 2000, 0.99)[0] is None
+
+
+def test_pruned_interval_equals_the_full_one_on_many_inputs(prune_at_once):
+    rng = random.Random(17)
+    for trial in range(300):
+        nb, na = rng.choice([2, 5, 6, 8, 10, 12, 25]), rng.choice([2, 3, 7, 10, 11, 30])
+        spread = rng.choice([0.01, 0.3])
+        before = [rng.choice([1.0, 1.0 + spread, 1.0 - spread, rng.uniform(0.5, 1.5)]) for dummy in range(nb)]
+        after = [rng.choice([1.0, rng.uniform(0.2, 2.0)]) * rng.choice([0.8, 1.0]) for dummy in range(na)]
+        confidence, resamples = rng.choice([0.95, 0.9, 0.99]), rng.choice([200, 2000])
+        b, a = sorted(before), sorted(after)
+        after_idx = zip(*cmp._median_indices(na, "after", 0, resamples))
+        before_idx = zip(*cmp._median_indices(nb, "before", 0, resamples))
+        ratios = [(a[i] + a[j]) / (b[k] + b[m]) for (i, j), (k, m) in zip(after_idx, before_idx)]
+        tail = (1 - confidence) / 2 * 100
+        got = cmp.bootstrap_ratio_ci(before, after, confidence=confidence, resamples=resamples)
+        assert got == [percentile(ratios, tail), percentile(ratios, 100 - tail)], (trial, before, after)
+
+
+def test_negative_after_samples_use_every_cell(prune_at_once):
+    # a negative numerator breaks the order the pruning relies on: every cell is then used
+    before = [1.0, 1.1, 0.9, 1.05, 0.95, 1.02, 0.98, 1.01, 0.99, 1.0]
+    after = [-0.5, 0.2, -0.1, 0.3, 0.1, -0.2, 0.25, 0.05, -0.3, 0.15]
+    b, a = sorted(before), sorted(after)
+    after_idx = zip(*cmp._median_indices(10, "after", 0, 2000))
+    before_idx = zip(*cmp._median_indices(10, "before", 0, 2000))
+    ratios = [(a[i] + a[j]) / (b[k] + b[m]) for (i, j), (k, m) in zip(after_idx, before_idx)]
+    assert cmp.bootstrap_ratio_ci(before, after) == [percentile(ratios, 2.5), percentile(ratios, 97.5)]
+
+
+def test_weighted_ranks_equal_the_expanded_ones():
+    values, weights = [7.5, 1.0, 3.0, 2.0], [3, 2, 1, 2]
+    expanded = sorted(v for v, count in zip(values, weights) for dummy in range(count))
+    for first in range(len(expanded)):
+        for second in range(first, len(expanded)):
+            assert cmp._at_ranks(values, weights, first, second) == (expanded[first], expanded[second])
+            top = len(expanded) - 1
+            descending = (expanded[top - first], expanded[top - second])
+            assert cmp._at_ranks(values, weights, first, second, reverse=True) == descending
 
 
 def test_bootstrap_refuses_non_positive_before():
@@ -216,18 +269,18 @@ def test_threshold_boundary_counts_an_exact_five_percent():
 def test_each_criterion_is_required(monkeypatch):
     before, after = _noisy(1.0, 30, 9), _noisy(0.7, 30, 10)
     assert cmp.compare(before, after)["verdict"] == "faster"
-    real_u = cmp.mann_whitney_u
-    monkeypatch.setattr(cmp, "mann_whitney_u", lambda x, y: dict(real_u(x, y), p_value=0.2))
+    real_u = cmp._u_test
+    monkeypatch.setattr(cmp, "_u_test", lambda x, y: dict(real_u(x, y), p_value=0.2))
     res = cmp.compare(before, after)
     assert res["verdict"] == "no clear change" and "p = 0.2" in res["reason"]
-    monkeypatch.setattr(cmp, "mann_whitney_u", lambda x, y: dict(real_u(x, y), p_value=0.05))
+    monkeypatch.setattr(cmp, "_u_test", lambda x, y: dict(real_u(x, y), p_value=0.05))
     assert cmp.compare(before, after)["verdict"] == "no clear change"  # p must be strictly below 0.05
-    monkeypatch.setattr(cmp, "mann_whitney_u", real_u)
-    monkeypatch.setattr(cmp, "bootstrap_ratio_ci", lambda *a: [0.6, 1.01])
+    monkeypatch.setattr(cmp, "_u_test", real_u)
+    monkeypatch.setattr(cmp, "_bootstrap", lambda *a: [0.6, 1.01])
     res = cmp.compare(before, after)
     assert res["verdict"] == "no clear change" and "does not exclude 1" in res["reason"]
     # an interval excluding 1 on the wrong side does not count either
-    monkeypatch.setattr(cmp, "bootstrap_ratio_ci", lambda *a: [1.01, 1.2])
+    monkeypatch.setattr(cmp, "_bootstrap", lambda *a: [1.01, 1.2])
     assert cmp.compare(before, after)["verdict"] == "no clear change"
 
 

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _report
+from ansible_collections.o2edge.perf.plugins.module_utils import _report, _report_write
 from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record
 
 T0 = "2026-11-28T14:00:00.000Z"
@@ -325,7 +325,7 @@ def test_index_is_rebuilt_from_run_dirs_when_index_json_is_broken(tmp_path):
 def test_disk_error_while_writing_names_dest_and_leaves_no_run_dir_nor_index(tmp_path, monkeypatch):
     baseline, current = standard_pair()
     path = write_json(tmp_path / "r.json", current)
-    real_write = _report._write
+    real_write = _report_write._write
     calls = []
 
     def failing_write(target, content):
@@ -333,7 +333,7 @@ def test_disk_error_while_writing_names_dest_and_leaves_no_run_dir_nor_index(tmp
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
         real_write(target, content)
-    monkeypatch.setattr(_report, "_write", failing_write)
+    monkeypatch.setattr(_report_write, "_write", failing_write)
     dest = tmp_path / "reports"
     with pytest.raises(_report.ReportError, match=r"^dest: cannot write the report in .*: No space left on device$"):
         _report.generate({"results": [path], "dest": str(dest)}, {}, T0)

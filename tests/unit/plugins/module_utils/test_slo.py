@@ -318,3 +318,66 @@ def test_evaluate_does_not_change_its_inputs():
     before = copy.deepcopy(objectives)
     _slo.evaluate(objectives, doc)
     assert doc == snapshot and objectives == before
+
+
+# --------------------------------------------------------------------------- compiled selections
+
+WEIRD = [0, 1, True, False, "", [], {}, None, 0.0, "1", [1, 2], {"a": 1}, 2.5, "@cold"]
+
+
+def _selection_doc():
+    records = []
+    for index, weird in enumerate(WEIRD * 2):
+        item = rec("%s/m%02d%s" % (("git", "kpt_render", "file_io")[index % 3], index, "/total" if index % 4 == 0 else ""),
+                   [0.1 * (index % 5 + 1), 0.2], component=("git", "kpt_render", "file_io")[index % 3],
+                   failures=index % 2)
+        item["record"]["context"]["weird"] = weird
+        item["host"] = "edge%d" % (index % 3)
+        records.append(item)
+    return results(records, [probe("edge1", "ssh", True), probe("edge2", "o2ims", False)])
+
+
+SELECTIONS = [
+    "records", "probes", "[records, probes][]", "records[?record.component == 'git']", "records[?record.component != 'git']",
+    "records[?starts_with(record.name, 'kpt_render/m0')]", "probes[?result.site == 'edge1']",
+    "records[?record.unit == 's' && record.component != 'file_io' && !ends_with(record.name, '/total')"
+    " && !contains(record.name, '@cold')]",
+    "records[?record.context.weird]", "records[?!record.context.weird]", "records[?record.context.weird == `0`]",
+    "records[?record.context.weird == `false`]", "records[?record.context.weird != `1`]",
+    "records[?record.context.weird == `true`]", "records[?record.context.weird == record.failures]",
+    "records[?record.context.weird || record.failures]", "records[*].record.stats.median", "records[].record",
+    "records[?record.failures > `0`].host", "records | [?host == 'edge1']", "records[?@.host == 'edge2']",
+    "records[?contains(record.name, '/m1')]", "missing", "run.id", "records[?record.stats.median <= `0.2`]",
+    # run-time errors: the message must be jmespath's own
+    "records[?record.context.weird < `1`]", "records[?contains(record.context.weird, `1`)]",
+    "records[?starts_with(record.context.weird, 'x')]", "records[?ends_with(record.name, `5`)]",
+    # not compiled: jmespath evaluates them
+    "records[0]", "records[:2]", "length(records)", "*",
+]
+
+
+@pytest.mark.parametrize("select", SELECTIONS)
+def test_compiled_selection_gives_what_jmespath_gives(select):
+    jmespath = pytest.importorskip("jmespath")
+    doc = _selection_doc()
+    try:
+        want = ("ok", jmespath.search(select, doc))
+    except Exception as exc:  # pylint: disable=broad-except
+        want = ("error", type(exc).__name__, str(exc))
+    try:
+        got = ("ok", _slo.select_items(select, doc))
+    except Exception as exc:  # pylint: disable=broad-except
+        got = ("error", type(exc).__name__, str(exc))
+    assert got == want
+
+
+def test_usual_selections_are_compiled_once():
+    for select in SELECTIONS[:25]:
+        assert _slo._selector(select)[0] is not None, select
+        assert _slo._selector(select) is _slo._selector(select)
+    for select in SELECTIONS[-4:]:
+        assert _slo._selector(select)[0] is None, select
+    # the compiled filter is the one evaluate uses: a filter selecting only kpt_render records sees only those
+    doc = _selection_doc()
+    out = _slo.evaluate(_slo.load_objectives(slo_yaml(select="records[?record.component == 'kpt_render']")), doc)
+    assert out[0]["selected"] == sum(1 for r in doc["records"] if r["record"]["component"] == "kpt_render")

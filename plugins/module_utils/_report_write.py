@@ -1,0 +1,183 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Writing a report: the run directory, the index of past runs and the Pushgateway PUT.
+
+``write_run`` writes every file of a report into a new run directory, built in a temporary
+directory beside it and renamed into place; ``update_index`` rewrites the index of past runs
+(index.json, index.md, index.html, each atomically, under a lock); ``push`` sends the metrics to
+a Prometheus Pushgateway and names a failure instead of raising it.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import re
+import shutil
+import tempfile
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote, urlsplit
+
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, open_url
+
+from ansible_collections.o2edge.perf.plugins.module_utils import _report_formats, _report_html
+
+INDEX_SCHEMA = "o2edge.perf/report-index/v1"
+
+
+class ReportError(Exception):
+    """Bad input: the message names the field (``results``, ``baseline``, ``slo_file`` ...)."""
+
+
+def _text(value):
+    return "" if value is None else str(value)
+
+
+# --------------------------------------------------------------------------- writing
+
+def run_dir_name(run_id):
+    """A directory name from a run id read from a file: no separator, no leading dot, never empty."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", _text(run_id)).lstrip(".")[:120]
+    return name or "run"
+
+
+def _write(path, content):
+    with open(path, "w", encoding="utf-8", errors="replace", newline="") as handle:
+        handle.write(content)
+
+
+def write_run(dest, name, files):
+    """Write ``files`` ({file name: text}) into a new directory ``dest/<name>[-N]``; return its path.
+
+    The directory is filled as a temporary directory beside its final place and renamed into
+    place: a writer that fails leaves nothing but the removed temporary directory.
+    """
+    if not os.path.isdir(dest):
+        try:
+            os.makedirs(dest)
+        except OSError as exc:
+            raise ReportError("dest: cannot create %s: %s" % (dest, exc.strerror or exc))
+    try:
+        tmp = tempfile.mkdtemp(prefix=".%s.tmp-" % name, dir=dest)
+    except OSError as exc:
+        raise ReportError("dest: cannot write in %s: %s" % (dest, exc.strerror or exc))
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
+        for file_name, content in files.items():
+            _write(os.path.join(tmp, file_name), content() if callable(content) else content)
+        for attempt in range(1, 1000):
+            final = os.path.join(dest, name if attempt == 1 else "%s-%d" % (name, attempt))
+            if os.path.lexists(final):
+                continue
+            try:
+                os.rename(tmp, final)
+                return final
+            except OSError:
+                if not os.path.lexists(final):
+                    raise
+        raise ReportError("dest: no free run directory name for %s in %s" % (name, dest))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_atomic(path, content):
+    """Replace ``path`` with ``content`` through a temporary file in the same directory."""
+    fd, tmp = tempfile.mkstemp(prefix=".%s.tmp-" % os.path.basename(path), dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as handle:
+            handle.write(content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_index(dest, skip=None):
+    """The runs listed in ``dest/index.json``; rebuilt from the run directories when it is absent or unreadable.
+
+    ``skip``: a run directory whose entry the caller replaces (its results.json is not read).
+    """
+    runs = None
+    try:
+        with open(os.path.join(dest, "index.json"), encoding="utf-8") as handle:
+            data = json.load(handle)
+        if isinstance(data, dict) and isinstance(data.get("runs"), list):
+            runs = [r for r in data["runs"] if isinstance(r, dict) and isinstance(r.get("dir"), str)]
+    except (OSError, ValueError):
+        runs = None
+    if runs is None:
+        runs = []
+        for name in sorted(os.listdir(dest)):
+            path = os.path.join(dest, name, "results.json")
+            if name.startswith(".") or name == skip or not os.path.isfile(path):
+                continue
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    entry = json.load(handle)["report"]["index_entry"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if isinstance(entry, dict):
+                runs.append(dict(entry, dir=name))
+    return [r for r in runs if r["dir"] and "/" not in r["dir"] and os.path.isdir(os.path.join(dest, r["dir"]))]
+
+
+def update_index(dest, entry):
+    """Add ``entry`` to the index of past runs and rewrite index.json, index.md and index.html, each atomically."""
+    lock_path = os.path.join(dest, ".index.lock")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        runs = [r for r in read_index(dest, skip=entry["dir"]) if r["dir"] != entry["dir"]]
+        runs.append(entry)
+        runs.sort(key=lambda r: (_text(r.get("generated_at")), r["dir"]), reverse=True)
+        index = {"schema": INDEX_SCHEMA, "runs": runs}
+        write_atomic(os.path.join(dest, "index.json"), json.dumps(index, indent=1, sort_keys=True) + "\n")
+        write_atomic(os.path.join(dest, "index.md"), _report_formats.index_markdown(runs))
+        write_atomic(os.path.join(dest, "index.html"), _report_html.index_html(runs))
+    return runs
+
+
+# --------------------------------------------------------------------------- Pushgateway
+
+def push_url(url, instance):
+    """``<url>/metrics/job/o2edge_perf/instance/<instance>`` (base64 form for a value with a slash)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ReportError("pushgateway_url: %r is not an http(s) URL" % url)
+    if parts.username or parts.password:
+        raise ReportError("pushgateway_url: must not embed credentials")
+    instance = _text(instance) or "unknown"
+    if "/" in instance:
+        segment = "instance@base64/" + base64.urlsafe_b64encode(instance.encode("utf-8")).decode("ascii")
+    else:
+        segment = "instance/" + quote(instance, safe="")
+    return url.rstrip("/") + "/metrics/job/o2edge_perf/" + segment
+
+
+def push(url, instance, content, timeout=10.0):
+    """PUT the metrics to a Pushgateway; {url, ok, status, error} (a failure is named, never raised)."""
+    target = push_url(url, instance)
+    out = {"url": target, "ok": False, "status": None, "error": None}
+    try:
+        resp = open_url(target, data=content.encode("utf-8"), method="PUT", timeout=timeout, follow_redirects="none",
+                        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+        with resp:
+            out.update(ok=200 <= resp.status < 300, status=resp.status)
+    except HTTPError as exc:
+        body = exc.read(300).decode("utf-8", "replace").strip()
+        out.update(status=exc.code, error="HTTP %s %s%s" % (exc.code, exc.reason, (": " + body) if body else ""))
+    except (URLError, OSError, ValueError, UrlsConnectionError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        out.update(error="%s: %s" % (type(reason).__name__, reason))
+    if not out["ok"] and not out["error"]:
+        out["error"] = "HTTP %s" % out["status"]
+    return out
