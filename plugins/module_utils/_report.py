@@ -195,7 +195,8 @@ def _run_missing(doc, current, slo, in_progress):
         missing.append({"what": "measurements", "why": "the results hold no measurement record"})
     for (name, host), item in current.items():
         rec = item["record"]
-        if not rec.get("samples"):
+        # a failed probe is a result (the site x service matrix shows its state), not missing data
+        if not rec.get("samples") and rec.get("component") != "probe":
             errors = rec.get("errors") or []
             first = _text((errors[0] or {}).get("error")) if errors and isinstance(errors[0], dict) else ""
             missing.append({"what": "measurement %s on %s" % (name, host),

@@ -188,6 +188,17 @@ def test_broken_run_lists_what_is_missing_first():
     assert "3 failures" in rec["why"] and "kpt: image pull failed" in rec["why"]
 
 
+def test_a_failed_probe_is_a_result_not_missing_data():
+    probe = record("probe/edge2/ssh", "probe", [], unit="ms", failures=1,
+                   errors=[{"phase": "run", "run": 0, "rc": None, "error": "connection refused"}])
+    failed = record("prometheus_query/up", "prometheus_query", [], failures=2,
+                    errors=[{"phase": "run", "run": 0, "rc": None, "error": "connection refused"}])
+    model = _report.build(make_doc([probe, failed]), None, objectives(), generated_at=T0)
+    whats = [m["what"] for m in model["missing"]]
+    assert "measurement prometheus_query/up on ctl" in whats
+    assert not [w for w in whats if "probe/edge2/ssh" in w]
+
+
 def test_duplicate_records_use_the_last_and_say_so():
     doc = make_doc([record("git/status", "git", [0.3] * 6), record("git/status", "git", AFTER)])
     base = make_doc([record("git/status", "git", BEFORE)])
