@@ -356,6 +356,11 @@ def generate(params, environ, generated_at, check_mode=False):
         reasons = ["%s (%s)" % (o.get("name"), o.get("reason")) for o in model["slo"] if o.get("status") != "pass"]
         result.update(failed=True, msg="%d of %d objectives failed: %s (report: %s)" % (
             len(reasons), len(model["slo"]), "; ".join(reasons), report_dir))
+    lost = [m["what"] for m in model["missing"] if m["what"].startswith("slice ")]
+    if params.get("fail_on_slo") and lost and not result["failed"]:
+        # objectives evaluated without a whole slice of the inventory prove nothing about it
+        result.update(failed=True, msg="%d slice(s) missing, the objectives cover only part of the inventory: %s (report: %s)"
+                      % (len(lost), "; ".join(lost), report_dir))
     if not result["failed"]:
         result["msg"] = "report written to %s" % report_dir if not check_mode else \
             "report would be written to %s" % report_dir

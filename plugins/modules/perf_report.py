@@ -116,8 +116,8 @@ options:
     type: bool
     default: false
   fail_on_slo:
-    description: Fail the task, after writing everything, when an objective fails; the message lists them with
-      their reasons.
+    description: Fail the task, after writing everything, when an objective fails (the message lists them with
+      their reasons), or when the results are those of a sliced run with a slice missing.
     type: bool
     default: false
 """

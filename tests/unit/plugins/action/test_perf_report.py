@@ -80,6 +80,21 @@ def test_fail_on_slo_fails_after_writing_and_lists_the_objectives(inputs, tmp_pa
     assert os.path.isfile(result["files"]["junit"]) and result["slo_failed"] == ["kpt-render-p95", "git-status-median"]
 
 
+def test_fail_on_slo_fails_when_a_slice_is_missing_though_objectives_pass(inputs, tmp_path):
+    paths = []
+    for index in (0, 2):
+        doc = make_doc([record("git/status", "git", [0.1] * 8), record("kpt_render/edge1", "kpt_render", [0.2] * 8)],
+                       run_id="20261128T140000Z-1a2b3c4%d" % index)
+        doc["run"]["slice"] = {"index": index, "count": 3}
+        paths.append(write_json(tmp_path / ("slice%d.json" % index), doc))
+    result = run_action(dict(inputs, results=paths, baseline=[], fail_on_slo=True))
+    assert result["slo_failed"] == []
+    assert result["failed"] is True and result["msg"].startswith("1 slice(s) missing")
+    assert "slice 1 of 3" in result["msg"] and os.path.isfile(result["files"]["junit"])
+    passing = run_action(dict(inputs, results=paths[:1], baseline=[], fail_on_slo=False))
+    assert passing["failed"] is False
+
+
 def test_bad_inputs_fail_with_the_field_named(inputs, tmp_path):
     (tmp_path / "broken.json").write_text('{"schema": "o2edge.perf/results/v1", "run": {')
     result = run_action(dict(inputs, results=[str(tmp_path / "broken.json")]))
