@@ -85,8 +85,9 @@ def variant(tmp, coll_path, name, config, sites, count, extravars):
     states = {}
     for p in merged["probes"]:
         states.setdefault(p["result"]["site"], []).append(p["result"]["state"] == "up")
-    out["not_up"] = dict(sorted(collections.Counter("%s %s" % (p["result"]["service"], p["result"]["state"])
-                                                   for p in merged["probes"] if p["result"]["state"] != "up").items()))
+    down = collections.Counter("%s %s" % (p["result"]["service"], p["result"]["state"])
+                               for p in merged["probes"] if p["result"]["state"] != "up")
+    out["not_up"] = dict(sorted(down.items()))
     out["sites_fully_up"] = sum(1 for v in states.values() if all(v))
     out["sites_down"] = sum(1 for v in states.values() if not any(v))
     shutil.rmtree(base, ignore_errors=True)
@@ -105,8 +106,8 @@ def machine():
         for line in handle:
             if line.startswith("MemTotal:"):
                 mem = int(line.split()[1]) // 1024
-    return "%s, %d CPUs (os.cpu_count), %d MiB RAM, Python %s, %s" % (cpu, os.cpu_count(), mem, platform.python_version(),
-                                                                  platform.platform())
+    return "%s, %d CPUs (os.cpu_count), %d MiB RAM, Python %s, %s" % (
+        cpu, os.cpu_count(), mem, platform.python_version(), platform.platform())
 
 
 def main(argv=None):

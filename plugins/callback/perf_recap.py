@@ -24,7 +24,7 @@ description:
   - Values of C(no_log) results are never written, and values that look secret are masked.
   - The results document is described in the collection's docs/results.md.
 version_added: 0.5.0
-author: o2edge.perf contributors
+author: o2edge.perf contributors (@o2edge)
 requirements:
   - enable in configuration (C(callbacks_enabled))
 options:

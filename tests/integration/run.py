@@ -123,6 +123,16 @@ def run_play(play):
         raise AssertionError("ansible-playbook exited %d (log: %s)\n%s" % (res.returncode, log, tail))
 
 
+def sliced_runs():
+    """tests/slices on the lab: AWX-style slices run as concurrent ansible-runner jobs, merged into one report."""
+    env = dict(os.environ)
+    env.update(lab.lab_env())
+    res = subprocess.run(lab.ctl_prefix() + [sys.executable, os.path.join(ROOT, "tests", "slices", "run.py"), "--lab"],
+                         env=env, cwd=ROOT, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if res.returncode != 0:
+        raise AssertionError("tests/slices/run.py --lab exited %d\n%s" % (res.returncode, "\n".join(res.stdout.splitlines()[-30:])))
+
+
 def main(argv):
     only = set(argv)
     plays = sorted(glob.glob(os.path.join(ROOT, "tests", "integration", "targets", "*.yml")))
@@ -139,6 +149,9 @@ def main(argv):
             check(results, "lab: up recovers from leftovers", lab_recovers_from_leftovers)
         for play in plays:
             check(results, "play: " + os.path.basename(play), lambda p=play: run_play(p))
+        if not only:
+            check(results, "slices: 4 sliced runner jobs merged into one report (edges, 40 simulated sites, a lost slice)",
+                  sliced_runs)
     finally:
         check(results, "lab: down leaves nothing behind", lab_down_leaves_nothing)
     passed = sum(1 for result in results if result[1])

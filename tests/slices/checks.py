@@ -14,7 +14,7 @@ def probe_counts(doc):
 def matrix_complete(merged, expected_sites):
     """Every expected site in the merged probes, each (site, service) exactly once, no other site."""
     counts = probe_counts(merged)
-    sites = set(site for site, _ in counts)
+    sites = set(site for site, _unused in counts)
     missing = sorted(set(expected_sites) - sites)
     extra = sorted(sites - set(expected_sites))
     twice = sorted("%s/%s x%d" % (k[0], k[1], n) for k, n in counts.items() if n != 1)

@@ -89,7 +89,7 @@ def check_edge_sites_slices_parse(ctx):
     base = ctx.new_dir("fixture-edge-sites")
     path = _fixture_edge_sites(base, 10)
     parts = slicer.slice_edge_sites(path, 3)
-    assert [len(names) for names, _ in parts] == [4, 3, 3], [names for names, _ in parts]
+    assert [len(names) for names, _unused in parts] == [4, 3, 3], [names for names, _unused in parts]
     for index, (names, config) in enumerate(parts):
         assert os.path.isabs(config["defaults"]["ssh"]["key_file"]), config["defaults"]["ssh"]
         dest = os.path.join(ctx.new_dir("fixture-slice-%d" % index), "edge-sites.yml")
@@ -108,10 +108,10 @@ def check_any_inventory_slices(ctx):
                         "      hosts: {h3: {ansible_host: 198.18.8.3}, h1: {ansible_host: 198.18.8.1}}\n"
                         "    west:\n      hosts: {h2: {ansible_host: 198.18.8.2, note: 'x'}, h4: {}}\n"
                         "      children:\n        deep: {hosts: {h5: {}}}\n")
-    listing, _ = _listed_hosts(src, ctx)
+    listing, _unused = _listed_hosts(src, ctx)
     assert slicer.inventory_order(listing) == ["h3", "h1", "h2", "h4", "h5"], slicer.inventory_order(listing)
     parts = slicer.slice_listing(listing, 2)
-    assert [names for names, _ in parts] == [["h1", "h3", "h5"], ["h2", "h4"]], [n for n, _ in parts]
+    assert [names for names, _unused in parts] == [["h1", "h3", "h5"], ["h2", "h4"]], [n for n, _unused in parts]
     for index, (names, inv) in enumerate(parts):
         dest = os.path.join(base, "slice-%d.yml" % index)
         slicer.write_atomic(dest, json.dumps(inv))
@@ -168,7 +168,7 @@ def _healthy_run(ctx, name, config):
     assert [d["run"]["slice"] for d in docs] == [{"index": i, "count": 4} for i in range(4)], [d["run"]["slice"] for d in docs]
     for s, d in zip(run.slices, docs):
         assert d["run"]["runner"] and d["run"]["runner"]["ident"] == s["ident"], d["run"]["runner"]
-    result, merged, _ = run.merge(slo_file=SLO)
+    result, merged, _unused = run.merge(slo_file=SLO)
     return run, docs, result, merged
 
 
@@ -212,7 +212,7 @@ def check_lab_sim40_broken_and_killed_slice(ctx):
     assert by[3]["results"] and by[3]["results"].endswith(".jsonl"), "slice 3 left %s" % by[3]["results"]
     for i in (0, 2):
         assert by[i]["job"]["status"] == "successful", by[i]["job"]
-    result, merged, _ = run.merge(slo_file=SLO)
+    result, merged, _unused = run.merge(slo_file=SLO)
     killed = json.loads(open(by[3]["results"], encoding="utf-8").readline())["run"]
     assert killed["slice"] == {"index": 3, "count": 4}, killed
     got_from_3 = set(p["result"]["site"] for p in merged["probes"]) & set(by[3]["names"])
@@ -284,7 +284,7 @@ def main(argv=None):
     outcomes = []
     start = time.monotonic()
     try:
-        for name, fn, _ in chosen:
+        for name, fn, _unused in chosen:
             outcomes.append(_run_check(name, fn, ctx))
     finally:
         if ctx.sim_started:

@@ -76,8 +76,8 @@ def read_edge_sites(path):
         raise SliceError("%s: not valid YAML: %s" % (path, exc))
     if not isinstance(doc, dict) or doc.get("plugin") not in EDGE_SITES_PLUGINS:
         raise SliceError("%s: plugin: not an edge-sites config (plugin: o2edge.perf.edge_sites)" % path)
-    if not isinstance(doc.get("sites"), list) or not all(isinstance(s, dict) and isinstance(s.get("name"), str)
-                                                          for s in doc["sites"]):
+    sites = doc.get("sites")
+    if not isinstance(sites, list) or not all(isinstance(s, dict) and isinstance(s.get("name"), str) for s in sites):
         raise SliceError("%s: sites: must be a list of mappings with a name" % path)
     return doc
 
@@ -123,8 +123,8 @@ def inventory_list(inventory, env=None, ansible_inventory="ansible-inventory"):
     proc = subprocess.run([ansible_inventory, "-i", inventory, "--list"], capture_output=True, text=True,
                           env=env, check=False, timeout=600)
     if proc.returncode != 0:
-        raise SliceError("ansible-inventory -i %s --list failed (rc %d): %s" % (inventory, proc.returncode,
-                                                                               proc.stderr.strip()[-2000:]))
+        raise SliceError("ansible-inventory -i %s --list failed (rc %d): %s"
+                         % (inventory, proc.returncode, proc.stderr.strip()[-2000:]))
     try:
         return json.loads(proc.stdout)
     except ValueError as exc:
