@@ -59,7 +59,7 @@ def scrub(value, depth=0):
 # Actions that cannot return a measurement: a no_log result of theirs withholds nothing missing.
 NEVER_MEASURES = frozenset(
     pre + name for pre in ("", "ansible.builtin.", "ansible.legacy.")
-    for name in ("set_fact", "include_vars", "assert", "debug", "fail", "set_stats", "add_host", "group_by"))
+    for name in ("set_fact", "include_vars", "assert", "fail", "set_stats", "add_host", "group_by"))
 
 
 def is_no_log(result):
