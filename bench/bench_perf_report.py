@@ -33,12 +33,9 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TREE = os.path.join(ROOT, ".build", "bench", "ansible_collections", "o2edge")
-if not os.path.islink(os.path.join(TREE, "perf")):
-    os.makedirs(TREE, exist_ok=True)
-    os.symlink(ROOT, os.path.join(TREE, "perf"))
-sys.path.insert(0, os.path.dirname(os.path.dirname(TREE)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# bench_kpt_render makes the collection importable (ansible_collections.o2edge.perf -> this tree)
+from bench_kpt_render import ROOT  # noqa: E402,F401  pylint: disable=unused-import
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _report, _report_formats, _report_html, _slo  # noqa: E402
 from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record  # noqa: E402

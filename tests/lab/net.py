@@ -29,6 +29,20 @@ def lab_mounts():
     return found
 
 
+def namespace_linked_to_controller(ns, idx):
+    """Add namespace ``ns`` (loopback up) and a veth pair to the controller, whose end there
+    gets ``ctl_ip(idx)/24`` and is up; returns the name of the end moved into ``ns``."""
+    run(["ip", "netns", "add", ns])
+    ns_exec(ns, ["ip", "link", "set", "lo", "up"])
+    a, b = "o2l%d-c" % idx, "o2l%d-e" % idx
+    run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
+    run(["ip", "link", "set", a, "netns", CTL])
+    run(["ip", "link", "set", b, "netns", ns])
+    ns_exec(CTL, ["ip", "addr", "add", ctl_ip(idx) + "/24", "dev", a])
+    ns_exec(CTL, ["ip", "link", "set", a, "up"])
+    return b
+
+
 def make_network():
     # The guard first: nothing for the lab range may leave through the root namespace.
     run(["ip", "route", "replace", "unreachable", LAB_RANGE])
@@ -38,14 +52,7 @@ def make_network():
     ns_exec(CTL, ["ip", "addr", "add", MGMT_IP + "/32", "dev", "lo"])
     for site, idx in [(s, v["idx"]) for s, v in SITES.items()] + [(i["name"], i["idx"]) for i in IMPOSTORS]:
         ns = edge_ns(site)
-        run(["ip", "netns", "add", ns])
-        ns_exec(ns, ["ip", "link", "set", "lo", "up"])
-        a, b = "o2l%d-c" % idx, "o2l%d-e" % idx
-        run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
-        run(["ip", "link", "set", a, "netns", CTL])
-        run(["ip", "link", "set", b, "netns", ns])
-        ns_exec(CTL, ["ip", "addr", "add", ctl_ip(idx) + "/24", "dev", a])
-        ns_exec(CTL, ["ip", "link", "set", a, "up"])
+        b = namespace_linked_to_controller(ns, idx)
         ns_exec(ns, ["ip", "link", "set", b, "name", "eth0"])
         ns_exec(ns, ["ip", "addr", "add", edge_ip(idx) + "/24", "dev", "eth0"])
         for imp in IMPOSTORS:

@@ -11,6 +11,7 @@ import yaml
 
 from .common import CTL, HERE, LabError, PREFIX, log, ns_exec, path, run, write
 from .edges import keygen, make_edge_files, start_prometheus, start_sshd
+from .net import namespace_linked_to_controller
 from .procs import recorded, start, stop, wait_port
 
 SIM = "sim"
@@ -60,14 +61,7 @@ def sim_up(n, blackhole_every=10):
     if n < 1 or n > SIM_MAX:
         raise LabError("sim: number of sites must be 1..%d, got %d" % (SIM_MAX, n))
     sim_down()
-    run(["ip", "netns", "add", SIM_NS])
-    ns_exec(SIM_NS, ["ip", "link", "set", "lo", "up"])
-    a, b = "o2l%d-c" % SIM_IDX, "o2l%d-e" % SIM_IDX
-    run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
-    run(["ip", "link", "set", a, "netns", CTL])
-    run(["ip", "link", "set", b, "netns", SIM_NS])
-    ns_exec(CTL, ["ip", "addr", "add", CTL_SIDE + "/24", "dev", a])
-    ns_exec(CTL, ["ip", "link", "set", a, "up"])
+    b = namespace_linked_to_controller(SIM_NS, SIM_IDX)  # controller side 198.18.200.1 (CTL_SIDE)
     ns_exec(CTL, ["ip", "route", "replace", SIM_RANGE, "via", SIM_SIDE])
     ns_exec(SIM_NS, ["ip", "link", "set", b, "name", "eth0"])
     ns_exec(SIM_NS, ["ip", "addr", "add", SIM_SIDE + "/24", "dev", "eth0"])

@@ -43,6 +43,11 @@ TARGETS = {
     "_edge_address.py": [UT + "test_edge_address.py", MT + "test_edge_address_module.py"],
     "_yaml_edit.py": [UT + "test_yaml_edit.py"],
     "_prometheus.py": [UT + "test_prometheus.py", MT + "test_prometheus_query.py"],
+    "_results.py": [UT + "test_results.py", UT + "test_recap.py"],
+    "_compare.py": [UT + "test_compare.py"],
+    "_slo.py": [UT + "test_slo.py"],
+    "_recap.py": [UT + "test_recap.py"],
+    "_fn_sandbox.py": [UT + "test_fn_sandbox.py"],
 }
 
 
