@@ -133,6 +133,13 @@ def sliced_runs():
         raise AssertionError("tests/slices/run.py --lab exited %d\n%s" % (res.returncode, "\n".join(res.stdout.splitlines()[-30:])))
 
 
+def benchmark_worker_protocol():
+    """o2edge.perf.benchmark through ansible-runner transmit | worker | process, in the lab."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "runner"))
+    from lab_worker import benchmark_over_worker_protocol  # pylint: disable=import-outside-toplevel
+    benchmark_over_worker_protocol(lab.ctl_prefix(), lab.LAB_DIR, lab.lab_env(), os.path.join(ROOT, ".build", "collections"))
+
+
 def main(argv):
     only = set(argv)
     plays = sorted(glob.glob(os.path.join(ROOT, "tests", "integration", "targets", "*.yml")))
@@ -152,6 +159,8 @@ def main(argv):
         if not only:
             check(results, "slices: 4 sliced runner jobs merged into one report (edges, 40 simulated sites, a lost slice)",
                   sliced_runs)
+            check(results, "runner: o2edge.perf.benchmark through transmit | worker | process on the lab",
+                  benchmark_worker_protocol)
     finally:
         check(results, "lab: down leaves nothing behind", lab_down_leaves_nothing)
     passed = sum(1 for result in results if result[1])
