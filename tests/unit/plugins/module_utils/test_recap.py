@@ -328,3 +328,14 @@ def test_recap_lines(recap, clock):
     assert lines[5] == "  m: median 0.2, p95 0.29 s, 0 failures"
     assert len(lines) == 7
     assert _recap.recap_lines(doc, slowest=0)[1] == "records (median, p95, unit, failures):"
+
+
+def test_a_probe_keeps_every_field_service_probe_returns(recap):
+    recap.task("t", "Probe", "o2edge.perf.service_probe")
+    item = probe_item("edge1", state="up")
+    recap.host_end("t", "ctl", "ok", {"results": [item]})
+    kept = kinds(recap, "probe")[0]["result"]
+    # the fields service_probe documents for each result, spelled out (not read from PROBE_KEYS)
+    assert sorted(kept) == ["address", "connect_ms", "detail", "info", "kind", "latency_ms", "ok", "port", "service",
+                            "site", "state"]
+    assert kept == item

@@ -308,3 +308,42 @@ def test_summary():
     assert s == {"run_id": "r1", "status": "failed", "hosts": 2, "failed_hosts": ["h2"], "tasks": 2, "records": 2,
                  "records_with_failures": 1, "probes": 1, "probes_up": 1, "missing": 1, "wall_seconds": 10.0,
                  "slowest": [{"task": "A", "host": "h2", "seconds": 2.0}, {"task": "A", "host": "h1", "seconds": 1.5}]}
+
+
+@pytest.mark.parametrize("status", ["ok", "changed", "failed", "skipped", "unreachable"])
+def test_every_task_status_ansible_reports_is_valid(status):
+    doc = _results.fold(events())
+    doc["tasks"][0]["status"] = status
+    _results.validate(doc)
+    doc["tasks"][0]["status"] = "skip"
+    with pytest.raises(ResultsError, match="status"):
+        _results.validate(doc)
+
+
+def test_timestamps_with_z_offset_or_none_are_the_same_utc_instant():
+    z = _results._iso("2026-11-28T14:00:00.500Z")
+    assert z == _results._iso("2026-11-28T14:00:00.500+00:00") == _results._iso("2026-11-28T14:00:00.500")
+    assert z.utcoffset().total_seconds() == 0 and z.microsecond == 500000
+    assert _results._iso("2026-11-28T15:00:00.500+01:00") == z
+    assert _results._iso("not a time") is None and _results._iso(None) is None
+    assert _results._span("2026-11-28T14:00:00.000Z", "2026-11-28T14:00:02.250Z") == 2.25
+    assert _results._span("2026-11-28T14:00:02.000Z", "2026-11-28T14:00:00.000Z") == 0.0
+    assert _results._span("2026-11-28T14:00:00.000Z", "bad") is None
+
+
+def test_role_totals_sum_host_seconds_and_treat_missing_seconds_as_zero():
+    tasks = [task(role="r1", seconds=0.1234567), task(host="h2", role="r1", seconds=0.2),
+             task(role="r2", seconds=None), task(role=None, seconds=5.0)]
+    assert _results.role_totals(tasks) == [{"role": "r1", "seconds": 0.323457}, {"role": "r2", "seconds": 0.0}]
+
+
+def test_empty_document_has_every_list_empty_and_zero_wall_time():
+    doc = _results.empty_document({"id": "r"})
+    assert doc == {"schema": "o2edge.perf/results/v1", "run": {"id": "r"}, "hosts": {}, "records": [], "probes": [],
+                   "tasks": [], "totals": {"wall_seconds": 0.0, "plays": [], "roles": []}, "missing": []}
+
+
+def test_host_counters_from_tasks_count_each_status_once():
+    tasks = [task(status=s) for s in ("ok", "changed", "failed", "skipped", "unreachable")]
+    assert _results.hosts_from_tasks(tasks) == {"h1": {"ok": 2, "changed": 1, "failures": 1, "unreachable": 1, "skipped": 1,
+                                                       "rescued": 0, "ignored": 0}}
