@@ -46,6 +46,7 @@ import tempfile
 import threading
 import time
 
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._fn_images import RefError, resolve_image
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, tail, utc_now
 from ansible_collections.o2edge.perf.plugins.module_utils._runner import child_env, run_once
@@ -657,25 +658,6 @@ def flocked(path):
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
-
-
-def atomic_write(path, data, mode=0o644):
-    """Write ``data`` (bytes) to ``path`` through a temp file in the same folder and os.replace."""
-    folder = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # --------------------------------------------------------------------------- the run

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 import time
 
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now, validate_record
 from ansible_collections.o2edge.perf.plugins.module_utils._results import PROBE_KEYS, SCHEMA, fold, hosts_from_tasks
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import MASK, is_secret_key, secret_value_reason
@@ -135,25 +135,8 @@ class JsonlSink(object):
 
 def atomic_write_json(path, doc, mode=0o640):
     """Write ``doc`` as JSON to ``path``: serialized first (a value that cannot be written fails before
-    any file exists), then a temporary file in the same directory, fsync and os.replace."""
-    data = (json.dumps(doc, indent=1, default=str) + "\n").encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
-    done = False
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-        os.fchmod(fd, mode)
-        os.close(fd)
-        fd = None
-        os.replace(tmp, path)
-        done = True
-    finally:
-        if fd is not None:
-            os.close(fd)
-        if not done:
-            os.unlink(tmp)
+    any file exists), then written atomically (``_atomic.atomic_write``)."""
+    atomic_write(path, (json.dumps(doc, indent=1, default=str) + "\n").encode("utf-8"), mode)
 
 
 def point_latest(results_dir, run_id):
