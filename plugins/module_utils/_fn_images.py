@@ -20,32 +20,25 @@ and kpt parse): ``[registry/]path[:tag][@digest]``.
 * No tag and no digest means ``latest`` (``tag_implicit``); with a digest and no tag, no tag is
   implied (the runtime pulls by digest); with both, both are kept (the digest decides what runs).
 
-Bounds: a Kptfile over MAX_KPTFILE_BYTES is not read; YAML whose aliases expand to more than
-MAX_ALIAS_NODES extra nodes is refused; the number of Kptfiles is bounded by the caller.
+Bounds: a Kptfile over MAX_KPTFILE_BYTES, or that is not a regular file (a FIFO, a device), is not
+read (_safe_read); YAML nested deeper than MAX_YAML_DEPTH or holding more than MAX_YAML_VALUES
+values once aliases are expanded is refused before it is parsed (_yaml_bounds): each such Kptfile
+is one problem and the scan goes on. The number of Kptfiles is bounded by the caller.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import stat
 
 from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
-    KRM_SWITCH, KptError, find_packages, kptfiles, parse_kpt_version, resolve_exec, short_name_prefix)
-
-try:
-    import yaml
-    HAS_YAML = True
-    try:
-        _Loader = yaml.CSafeLoader
-    except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-        _Loader = yaml.SafeLoader
-except ImportError:  # pragma: no cover - reported by the module
-    HAS_YAML = False
+    KRM_SWITCH, MAX_KPTFILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, KptError, find_packages, kptfiles,
+    parse_kpt_version, resolve_exec, short_name_prefix)
+from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, check_regular, read_text
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import HAS_YAML, YamlBoundsError
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import load_yaml as bounded_yaml
 
 YAML_HINT = "PyYAML is needed to read Kptfiles (pip install PyYAML, or the python3-yaml package)"
-MAX_KPTFILE_BYTES = 1024 * 1024
-MAX_ALIAS_NODES = 10000
 DEFAULT_MAX_KPTFILES = 10000
 DOCKER_HUB = "docker.io"
 KPTFILE_API = "kpt.dev/v1"
@@ -167,68 +160,31 @@ def _type_name(value):
             int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
-def _check_aliases(node, budget):
-    """Walk the composed YAML graph; raise KptError when aliases repeat more than ``budget`` nodes."""
-    seen = set()
-    extra = 0
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            extra += 1
-            if extra > budget:
-                raise KptError("YAML aliases expand to more than %d extra nodes; not read" % budget)
-        else:
-            seen.add(id(current))
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                stack.append(key)
-                stack.append(value)
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
+def _reason(exc, path):
+    """A FileReadError's message without the leading path (the problem is listed under its Kptfile)."""
+    text = str(exc)
+    return text[len(path) + 1:] if text.startswith(path + " ") else text
 
 
-def load_yaml(text, alias_budget=MAX_ALIAS_NODES):
-    """One YAML document -> Python data; KptError for bad YAML, several documents, or alias bombs."""
-    loader = _Loader(text)
+def load_yaml(text, max_values=MAX_YAML_VALUES, max_depth=MAX_YAML_DEPTH):
+    """One YAML document -> Python data; KptError for bad YAML, several documents, too deep or too many values.
+
+    The bounds (depth, values once aliases are expanded, one document, no repeated key) are checked
+    on the event stream before any recursive parser sees the text (_yaml_bounds).
+    """
     try:
-        try:
-            node = loader.get_single_node()
-        except yaml.YAMLError as exc:
-            raise KptError("invalid YAML: %s" % str(exc).replace("\n", " "))
-        if node is None:
-            return None
-        _check_aliases(node, alias_budget)
-        try:
-            return loader.construct_document(node)
-        except yaml.YAMLError as exc:
-            raise KptError("invalid YAML: %s" % str(exc).replace("\n", " "))
-    finally:
-        loader.dispose()
+        return bounded_yaml(text, max_depth=max_depth, max_values=max_values)
+    except YamlBoundsError as exc:
+        raise KptError(str(exc))
 
 
-def read_kptfile(path, max_bytes=MAX_KPTFILE_BYTES, alias_budget=MAX_ALIAS_NODES):
+def read_kptfile(path, max_bytes=MAX_KPTFILE_BYTES, max_values=MAX_YAML_VALUES, max_depth=MAX_YAML_DEPTH):
     """The loaded Kptfile at ``path``; KptError (a reason, without the path) when it cannot be used."""
     try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise KptError("cannot be read: %s" % exc.strerror)
-    if not stat.S_ISREG(info.st_mode):
-        raise KptError("not a regular file; not read")
-    if info.st_size > max_bytes:
-        raise KptError("%d bytes, over the limit of %d bytes; not read" % (info.st_size, max_bytes))
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise KptError("cannot be read: %s" % exc.strerror)
-    if len(data) > max_bytes:
-        raise KptError("over the limit of %d bytes; not read" % max_bytes)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise KptError("not UTF-8 text (at byte offset %d)" % exc.start)
-    return load_yaml(text, alias_budget)
+        text = read_text(path, max_bytes, what="")
+    except FileReadError as exc:
+        raise KptError(_reason(exc, path))
+    return load_yaml(text, max_values, max_depth)
 
 
 # --------------------------------------------------------------------------- one Kptfile
@@ -241,6 +197,11 @@ class _Problems(object):
     def add(self, field, problem):
         msg = "%s: %s: %s" % (self.kptfile, field, problem) if field else "%s: %s" % (self.kptfile, problem)
         self.items.append({"kptfile": self.kptfile, "field": field, "problem": problem, "msg": msg})
+
+
+def _within(path, top):
+    """Whether the real path ``path`` is ``top`` or below it, compared by path components."""
+    return os.path.commonpath([path, top]) == top
 
 
 def _config(entry, field, kptfile_dir, problems):
@@ -257,14 +218,26 @@ def _config(entry, field, kptfile_dir, problems):
             problems.add(field + ".configPath", "is %s, not a path" % _type_name(value))
             return {"source": source, "value": value, "path": None, "exists": False}
         path = os.path.normpath(os.path.join(kptfile_dir, value))
-        exists = os.path.isfile(path)
         if os.path.isabs(value):
             problems.add(field + ".configPath", "%s is absolute; kpt wants a path inside the package" % value)
-        elif ".." in os.path.normpath(value):
-            problems.add(field + ".configPath", "%s leaves the package; kpt refuses it" % value)
-        elif not exists:
-            problems.add(field + ".configPath", "file %s does not exist" % path)
-        return {"source": source, "value": value, "path": path, "exists": exists}
+            return {"source": source, "value": value, "path": path, "exists": False}
+        # Where the path leads decides whether it leaves the package (a symlink may lead out, a name
+        # like fn-config..yaml does not); kpt 1.0.0-beta.56 itself refuses any ".." left in the cleaned text.
+        dots = ".." in os.path.normpath(value)
+        if not _within(os.path.realpath(path), os.path.realpath(kptfile_dir)):
+            problems.add(field + ".configPath", "%s leaves the package; kpt refuses it" % value if dots else
+                         "%s leads outside the package through a symbolic link; kpt would read a file outside "
+                         "the package" % value)
+            return {"source": source, "value": value, "path": path, "exists": False}
+        if dots:
+            problems.add(field + ".configPath", "%s stays inside the package but holds '..' in a name; kpt refuses "
+                                                "it (it checks the text, not where the path leads)" % value)
+        try:
+            check_regular(path, what="")
+        except FileReadError as exc:
+            problems.add(field + ".configPath", "file %s" % exc)
+            return {"source": source, "value": value, "path": path, "exists": False}
+        return {"source": source, "value": value, "path": path, "exists": True}
     if source == "configMap":
         if not isinstance(value, dict):
             problems.add(field + ".configMap", "is %s, not a mapping" % _type_name(value))
@@ -378,7 +351,7 @@ def _use(table, key, base, kind, pkg):
 
 
 def scan_tree(root, prefix, version=None, chdir=None, max_kptfiles=DEFAULT_MAX_KPTFILES,
-              max_bytes=MAX_KPTFILE_BYTES, alias_budget=MAX_ALIAS_NODES):
+              max_bytes=MAX_KPTFILE_BYTES, max_values=MAX_YAML_VALUES):
     """Every function of every Kptfile under ``root``; raises KptError only for the tree as a whole.
 
     ``chdir``: kpt's working directory, against which relative exec paths resolve; by default each
@@ -396,7 +369,7 @@ def scan_tree(root, prefix, version=None, chdir=None, max_kptfiles=DEFAULT_MAX_K
         cwd = chdir or _owner(pkg_dir, tops)
         collected = _Problems(rel_kptfile)
         try:
-            doc = read_kptfile(path, max_bytes, alias_budget)
+            doc = read_kptfile(path, max_bytes, max_values)
         except KptError as exc:
             collected.add("", str(exc))
             found = {"mutators": [], "validators": [], "problems": collected.items}

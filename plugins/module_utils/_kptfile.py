@@ -24,14 +24,15 @@ import re
 import shutil
 
 from ansible_collections.o2edge.perf.plugins.module_utils._runner import run_once
-
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - the regex fallback below is used
-    HAS_YAML = False
+from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_text
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import HAS_YAML, YamlBoundsError, load_yaml
 
 KPTFILE = "Kptfile"
+# A Kptfile bigger than this, or YAML nested deeper / holding more values (aliases expanded), is refused
+# before it is parsed: a Kptfile nested 200,000 deep would otherwise crash libyaml's composer.
+MAX_KPTFILE_BYTES = 1024 * 1024
+MAX_YAML_DEPTH = 32
+MAX_YAML_VALUES = 100000
 KRM_SWITCH = (1, 0, 0, 1, 59)  # 1.0.0-beta.59: KRM_FN_RUNTIME replaces KPT_FN_RUNTIME
 OLD_FN_PREFIX = "gcr.io/kpt-fn/"  # short function names up to 1.0.0-beta.58
 NEW_FN_PREFIX = "ghcr.io/kptdev/krm-functions-catalog/"  # from 1.0.0-beta.59 (KRM_SWITCH) on
@@ -138,14 +139,15 @@ _FN_LINE = re.compile(r"^\s*(?:-\s*)?(image|exec)\s*:\s*(.+?)\s*$")
 def parse_kptfile(text, path=KPTFILE):
     """The pipeline functions of one Kptfile: list of dicts with stage and the entry itself.
 
-    Raises KptError naming the path when the YAML cannot be read. Without PyYAML on the
+    Raises KptError naming the path when the YAML cannot be read or crosses the bounds
+    (MAX_YAML_DEPTH, MAX_YAML_VALUES, one document, no repeated key). Without PyYAML on the
     target a line-based reader finds ``image:``/``exec:`` entries (enough for the cache key,
     since the whole Kptfile's bytes are hashed anyway).
     """
     if HAS_YAML:
         try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
+            doc = load_yaml(text, max_depth=MAX_YAML_DEPTH, max_values=MAX_YAML_VALUES)
+        except YamlBoundsError as exc:
             raise KptError("invalid Kptfile %s: %s" % (path, exc))
         if doc is None:
             doc = {}
@@ -176,8 +178,10 @@ def package_functions(pkg):
     """(kptfile path relative to pkg, function) for every function of the package tree."""
     result = []
     for path in kptfiles(pkg):
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8", "replace")
+        try:
+            text = read_text(path, MAX_KPTFILE_BYTES, what="Kptfile")
+        except FileReadError as exc:
+            raise KptError("invalid %s" % exc)
         rel = os.path.relpath(path, pkg)
         for fn in parse_kptfile(text, path):
             result.append((rel, fn))

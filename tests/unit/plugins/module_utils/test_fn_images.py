@@ -23,17 +23,17 @@ D2 = "sha256:" + "2" * 64
 
 # (kptfile, field, words of the problem) for every defect of the corpus, in the order reported.
 EXPECTED_PROBLEMS = [
-    ("alias-bomb/Kptfile", "", "YAML aliases expand to more than 10000"),
+    ("alias-bomb/Kptfile", "", "holds more than 100000 values once YAML aliases are expanded"),
     ("bad-ref/Kptfile", "pipeline.mutators[0].image", "repository component 'Set-Labels'"),
     ("bad-ref/Kptfile", "pipeline.mutators[1].image", "digest 'sha256:abc'"),
-    ("broken-yaml/Kptfile", "", "invalid YAML"),
+    ("broken-yaml/Kptfile", "", "is not valid YAML"),
     ("edge1/sub/deeper/Kptfile", "pipeline.validators[0].image", "a tag and a digest together"),
     ("empty/Kptfile", "", "empty Kptfile"),
     ("missing-config/Kptfile", "pipeline.mutators[0].configPath", "missing-config/nope.yaml does not exist"),
     ("missing-config/Kptfile", "pipeline.mutators[1].configPath", "leaves the package"),
     ("missing-config/Kptfile", "pipeline.mutators[2].configPath", "is absolute"),
     ("missing-config/Kptfile", "pipeline.mutators[3]", "configPath and configMap given together"),
-    ("multi-doc/Kptfile", "", "expected a single document"),
+    ("multi-doc/Kptfile", "", "holds more than 1 YAML document"),
     ("no-fn/Kptfile", "pipeline.mutators[2]", "neither image nor exec"),
     ("no-fn/Kptfile", "pipeline.mutators[3]", "both image and exec"),
     ("not-mapping/Kptfile", "", "is a list, not a mapping"),
@@ -305,17 +305,17 @@ def test_oversized_kptfile_refused_alone(tmp_path):
     write_pkg(tmp_path, "good", GOOD)
     result = fi.scan_tree(str(tmp_path), OLD)
     assert [(p["kptfile"], p["field"]) for p in result["problems"]] == [("big/Kptfile", "")]
-    assert "over the limit of 1048576 bytes" in result["problems"][0]["problem"]
+    assert "over the limit of 1048576; not read" in result["problems"][0]["problem"]
     assert image(result, "docker.io/x/y:v1")["packages"] == ["good"]
 
 
 def test_alias_budget(tmp_path):
-    # a few aliases are fine; the budget is on repeated nodes, not on the file's own size
+    # a few aliases are fine; the budget is on values once aliases are expanded, not on the file's size
     text = GOOD + "x-anchors:\n  a: &a {k: v}\n  b: *a\n  c: *a\n"
     assert fi.load_yaml(text)["x-anchors"]["c"] == {"k": "v"}
     with pytest.raises(kf.KptError) as err:
-        fi.load_yaml("a: &a [1, 2, 3, 4]\nb: [*a, *a, *a]\n", alias_budget=10)
-    assert "more than 10 extra nodes" in str(err.value)
+        fi.load_yaml("a: &a [1, 2, 3, 4]\nb: [*a, *a, *a]\n", max_values=10)
+    assert "more than 10 values once YAML aliases are expanded" in str(err.value)
     with pytest.raises(kf.KptError):
         fi.load_yaml("a: &a [*a]\n")  # a recursive alias is refused, not walked forever
 
@@ -328,7 +328,8 @@ def test_not_utf8_and_not_regular(tmp_path):
     os.mkfifo(str(fifo_pkg / "Kptfile"))  # opening it would block: it must not be opened
     result = fi.scan_tree(str(tmp_path), OLD)
     assert [(p["kptfile"], p["problem"]) for p in result["problems"]] == [
-        ("bin/Kptfile", "not UTF-8 text (at byte offset 12)"), ("fifo/Kptfile", "not a regular file; not read")]
+        ("bin/Kptfile", "is not UTF-8 text (at byte offset 12)"),
+        ("fifo/Kptfile", "is a named pipe (FIFO), not a regular file; not read")]
 
 
 def test_max_kptfiles(tmp_path):
@@ -365,3 +366,78 @@ def test_kptfiles_limit(tmp_path):
     assert len(kf.kptfiles(str(tmp_path), limit=3)) == 3
     with pytest.raises(kf.KptError):
         kf.kptfiles(str(tmp_path), limit=2)
+
+
+# --------------------------------------------------------------------- configPath judged by where it leads
+
+def _config_of(tmp_path, config_path):
+    pkg = tmp_path / "p"
+    (pkg / "Kptfile").write_text(GOOD + "      configPath: %s\n" % config_path)
+    result = fi.scan_tree(str(pkg), OLD)
+    return result["packages"][0]["mutators"][0]["config"], [p["problem"] for p in result["problems"]]
+
+
+def test_config_path_with_two_dots_in_a_name_stays_inside(tmp_path):
+    """Issue 15 class 4: ``fn-config..yaml`` was called "leaves the package" because the string held
+    "..". The resolved path is judged, by path components. kpt 1.0.0-beta.56 still refuses the text
+    ("path must not be outside the package", checked by hand with that kpt): that is the problem named."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "fn-config..yaml").write_text("data: {}\n")
+    config, problems = _config_of(tmp_path, "fn-config..yaml")
+    assert config["exists"] is True
+    assert problems == ["fn-config..yaml stays inside the package but holds '..' in a name; kpt refuses it "
+                        "(it checks the text, not where the path leads)"]
+    config, problems = _config_of(tmp_path, "sub/../fn-config..yaml")  # cleaned first, as kpt does
+    assert config["exists"] is True and "leaves" not in problems[0]
+
+
+@pytest.mark.parametrize("value,words", [
+    ("../outside.yaml", "leaves the package; kpt refuses it"),
+    ("sub/../../outside.yaml", "leaves the package; kpt refuses it"),
+    ("link.yaml", "leads outside the package through a symbolic link"),
+    ("linkdir/x.yaml", "leads outside the package through a symbolic link"),
+])
+def test_config_path_outside_the_package_is_refused(tmp_path, value, words):
+    """A ``..`` path and a symlink pointing outside the package are refused (the file exists). kpt
+    1.0.0-beta.56 follows such a symlink and reads the file outside (checked by hand)."""
+    (tmp_path / "outside.yaml").write_text("data: {}\n")
+    (tmp_path / "p-evil").mkdir()  # a sibling sharing the package's name as a prefix is still outside
+    (tmp_path / "p-evil" / "x.yaml").write_text("data: {}\n")
+    (tmp_path / "p" / "sub").mkdir(parents=True)
+    os.symlink("../outside.yaml", str(tmp_path / "p" / "link.yaml"))
+    os.symlink("../p-evil", str(tmp_path / "p" / "linkdir"))
+    config, problems = _config_of(tmp_path, value)
+    assert problems == ["%s %s" % (value, words) if "symbolic" not in words else
+                        "%s %s; kpt would read a file outside the package" % (value, words)]
+    assert config["exists"] is False
+
+
+def test_config_path_symlink_inside_the_package_is_fine(tmp_path):
+    (tmp_path / "p" / "cfg").mkdir(parents=True)
+    (tmp_path / "p" / "cfg" / "real.yaml").write_text("data: {}\n")
+    os.symlink("cfg/real.yaml", str(tmp_path / "p" / "fn.yaml"))
+    config, problems = _config_of(tmp_path, "fn.yaml")
+    assert problems == [] and config["exists"] is True
+
+
+def test_config_path_to_a_fifo_is_named_as_such(tmp_path):
+    """A configPath naming a FIFO is reported as a FIFO (kpt would block reading it), not as a missing file."""
+    (tmp_path / "p").mkdir()
+    os.mkfifo(str(tmp_path / "p" / "fn.yaml"))
+    config, problems = _config_of(tmp_path, "fn.yaml")
+    assert config["exists"] is False
+    assert problems == ["file %s is a named pipe (FIFO), not a regular file; not read" % (tmp_path / "p" / "fn.yaml")]
+
+
+def test_too_deep_kptfile_is_refused_before_parsing(tmp_path):
+    """The depth bound: a Kptfile nested 33 deep is one problem; 32 deep is read."""
+    ok = "apiVersion: kpt.dev/v1\nkind: Kptfile\nx: " + "[" * 31 + "]" * 31 + "\n"
+    assert fi.load_yaml(ok)["x"] is not None
+    with pytest.raises(kf.KptError, match="nests deeper than 32 levels"):
+        fi.load_yaml(ok.replace("x: [", "x: [["))
+    write_pkg(tmp_path, "deep", ok.replace("x: [", "x: [[").replace("]\n", "]]\n"))
+    write_pkg(tmp_path, "good", GOOD)
+    result = fi.scan_tree(str(tmp_path), OLD)
+    assert [(p["kptfile"], p["problem"]) for p in result["problems"]] == [
+        ("deep/Kptfile", "nests deeper than 32 levels (line 3)")]
+    assert image(result, "docker.io/x/y:v1")["packages"] == ["good"]
