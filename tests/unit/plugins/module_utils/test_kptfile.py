@@ -4,11 +4,13 @@
 """Kptfiles and packages: version -> runtime variable, pipeline parsing, discovery, exec paths."""
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _kptfile as kf
+from tests.unit.plugins.module_utils.fifo_guard import call_without_hanging
 from tests.unit.plugins.module_utils.kpt_fixtures import KPTFILE, PLAIN_KPTFILE, make_fake_kpt, make_pkg
 
 
@@ -115,3 +117,37 @@ def test_resolve_exec_relative_to_cwd(tmp_path):
     assert kf.resolve_exec("../fn.sh", str(tmp_path / "pkg")) == str(tmp_path / "fn.sh")
     assert kf.resolve_exec("/abs/fn --flag", "/ignored") == "/abs/fn"
     assert kf.resolve_exec("sh", "/ignored") == shutil.which("sh")
+
+
+# --------------------------------------------------------------------- hostile Kptfiles (issue 15)
+
+def test_parse_kptfile_bounds_depth_before_parsing():
+    """A deeply nested Kptfile ended in a bare RecursionError (yaml.safe_load recurses); it is now a
+    KptError naming the file, raised before any recursive parser sees the text."""
+    text = "apiVersion: kpt.dev/v1\nx: " + "[" * 5000 + "]" * 5000 + "\n"
+    with pytest.raises(kf.KptError, match=r"invalid Kptfile deep/Kptfile: nests deeper than 32 levels"):
+        kf.parse_kptfile(text, "deep/Kptfile")
+
+
+def test_parse_kptfile_error_does_not_quote_the_file():
+    """PyYAML's messages quote the source line; a Kptfile's content is never echoed."""
+    with pytest.raises(kf.KptError) as err:
+        kf.parse_kptfile("metadata:\n  x: [hunter2-secret-value\n", "bad/Kptfile")
+    assert "hunter2" not in str(err.value) and "bad/Kptfile" in str(err.value)
+
+
+def test_package_functions_refuse_a_fifo_kptfile_without_blocking(tmp_path):
+    """package_functions (the render cache's input) opened a FIFO named Kptfile and hung the render."""
+    pkg = make_pkg(tmp_path, "p", sub=True)
+    fifo = pkg / "sub" / "Kptfile"
+    fifo.unlink()
+    os.mkfifo(str(fifo))
+    with pytest.raises(kf.KptError, match="named pipe"):
+        call_without_hanging([fifo], kf.package_functions, str(pkg))
+
+
+def test_package_functions_refuse_an_oversized_kptfile(tmp_path):
+    pkg = make_pkg(tmp_path, "p")
+    (pkg / "Kptfile").write_text("# " + "x" * kf.MAX_KPTFILE_BYTES + "\n")
+    with pytest.raises(kf.KptError, match="over the limit"):
+        kf.package_functions(str(pkg))
