@@ -11,8 +11,9 @@ probe does) is one of those keys and none of its keys is ``@revoked`` there.
 ``parse_candidates`` validates the candidates of every site (explicit addresses, CIDR ranges,
 DNS names) and refuses, naming the field, an invalid one or a set of CIDR ranges whose expansion
 is larger than the bound -- before any packet is sent. ``scan`` fetches the host keys of many
-addresses at once (a bounded thread pool, a ``Deadline`` per address: connect timeout, then
-ssh-keyscan within what is left). ``decide`` turns the observations of one site into an outcome:
+addresses at once (a bounded thread pool, a ``Deadline`` per address started when its probe
+starts; one connection per address: ssh-keyscan, then a TCP connect only to say why no key
+came). ``decide`` turns the observations of one site into an outcome:
 
     ok          the configured address offers the site's key; nothing to do
     fixed       exactly one candidate address offers it: old -> new, with the fingerprint
@@ -270,11 +271,13 @@ def key_text(key):
 def keyscan(address, port, types, deadline, ctx):
     """Host keys ``address:port`` offers, as (type, base64) pairs; raises ProbeError.
 
-    A TCP connect first (refused, unreachable and silent addresses end here, within the connect
-    timeout), then ``ssh-keyscan`` (address after ``--``) within what is left of the deadline.
+    ONE connection per address: ``ssh-keyscan`` (address after ``--``) within the deadline. Only
+    when it brings no key does a TCP connect say why (refused, unreachable, silent). A bare TCP
+    connect before every key fetch doubled the unauthenticated connections an sshd sees; one sshd
+    answering on many addresses (the lab's decoy range) then went past its ``MaxStartups`` (10 by
+    default) and dropped a key fetch at random, more often on a loaded machine, and an impostor
+    address went unreported.
     """
-    sock, _ms = tcp_connect(address, port, deadline, ctx["resolver"])
-    sock.close()
     rem = deadline.left("fetching the host key")
     argv = keyscan_argv(ctx["keyscan"], address, port, list(types), max(1, int(math.ceil(rem))))
     try:
@@ -285,11 +288,17 @@ def keyscan(address, port, types, deadline, ctx):
     except OSError as exc:
         raise ProbeError("protocol", "cannot run %s: %s" % (argv[0], exc))
     offered = parse_keyscan(proc.stdout.decode("utf-8", "replace"))
-    if not offered:
-        err = proc.stderr.decode("utf-8", "replace").strip()
-        raise ProbeError("protocol", "answers on port %s but ssh-keyscan got no host key of type %s%s"
-                         % (port, ",".join(types), (": " + err.splitlines()[-1]) if err else ""))
-    return offered
+    if offered:
+        return offered
+    sock, _ms = tcp_connect(address, port, deadline, ctx["resolver"])  # refused, unreachable, timeout end here
+    sock.close()
+    err = proc.stderr.decode("utf-8", "replace").strip()
+    last = err.splitlines()[-1][:200] if err else ""
+    hint = ""
+    if "closed by remote host" in last.lower():
+        hint = " (an sshd past its MaxStartups drops new connections; scan fewer addresses at once)"
+    raise ProbeError("protocol", "answers on port %s but ssh-keyscan got no host key of type %s%s%s"
+                     % (port, ",".join(types), (": " + last) if last else "", hint))
 
 
 def context(keyscan_path="ssh-keyscan", resolver=None):

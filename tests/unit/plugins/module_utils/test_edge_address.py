@@ -19,7 +19,7 @@ import pytest
 from ansible_collections.o2edge.perf.plugins.module_utils import _edge_address as ea
 from ansible_collections.o2edge.perf.plugins.module_utils._probe import Deadline, ProbeError, Resolver
 from ansible_collections.o2edge.perf.plugins.module_utils._probe_ssh import ssh_key_fingerprint
-from tests.unit.probe_servers import KEY_A, KEY_B, closed_port, fake_keyscan
+from tests.unit.probe_servers import KEY_A, KEY_B, closed_port, fake_keyscan, tool
 
 
 def make_key(seed):
@@ -270,12 +270,40 @@ def test_keyscan_connects_then_runs_ssh_keyscan_after_double_dash(tmp_path):
         srv.close()
 
 
-def test_keyscan_on_a_closed_port_is_refused_without_running_the_program(tmp_path):
-    prog = fake_keyscan(tmp_path, KEY_A)
+def test_keyscan_opens_one_connection_per_address_not_a_bare_connect_first(tmp_path):
+    """Bug (edge_ip_fix flake, 198.18.104.9 missed once in seven runs): a bare TCP connect before
+    every ssh-keyscan doubled the unauthenticated connections one sshd saw; the lab's decoy (one sshd
+    on six addresses) went past MaxStartups (10) and dropped a key fetch. The fetch alone must connect."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    srv.setblocking(False)
+    try:
+        prog = fake_keyscan(tmp_path, KEY_A)  # prints a key without connecting, like a fetch that worked
+        got = ea.keyscan("127.0.0.1", srv.getsockname()[1], ("ed25519",), Deadline(3.0, 1.0),
+                         ea.context(prog, Resolver()))
+        assert got == [("ssh-ed25519", KEY_A)]
+        with pytest.raises(BlockingIOError):
+            srv.accept()[0].close()  # a connection was made besides ssh-keyscan's own
+    finally:
+        srv.close()
+
+
+def test_keyscan_without_a_key_says_why_refused_or_dropped(tmp_path):
+    prog = tool(tmp_path, "ssh-keyscan", "echo '127.0.0.1: Connection closed by remote host' >&2\n")
     with pytest.raises(ProbeError) as exc:
         ea.keyscan("127.0.0.1", closed_port(), ("ed25519",), Deadline(2.0, 1.0), ea.context(prog, Resolver()))
     assert exc.value.state == "refused"
-    assert not (tmp_path / "ssh-keyscan.argv").exists()
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    try:
+        with pytest.raises(ProbeError) as exc:
+            ea.keyscan("127.0.0.1", srv.getsockname()[1], ("ed25519",), Deadline(2.0, 1.0),
+                       ea.context(prog, Resolver()))
+    finally:
+        srv.close()
+    assert exc.value.state == "protocol" and "MaxStartups" in exc.value.detail
 
 
 # --------------------------------------------------------------------------- known_hosts
