@@ -83,7 +83,9 @@ def write_configs(client_key, host_pubs, impostor_pubs):
                             "o2edge_prometheus_url": "http://%s:9090" % MGMT_IP,
                             # kpt's function runtime here, and its registry (plain HTTP, on the lab network)
                             "o2edge_kpt_runtime": "podman",
-                            "o2edge_insecure_registries": [REGISTRY]}, sort_keys=False))
+                            "o2edge_insecure_registries": [REGISTRY],
+                            # the lab's own pipeline, timed end to end by o2edge.perf.measure
+                            "o2edge_pipeline": path("pipeline.yml")}, sort_keys=False))
     write(path("env"), "".join("export %s=%s\n" % (k, v) for k, v in sorted(lab_env().items())))
     for name, pub in sorted(impostor_pubs.items()):
         write(path("%s-host-key.pub" % name), pub + "\n")

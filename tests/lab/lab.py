@@ -10,7 +10,8 @@ removed by ``down``. ``up`` re-uses a healthy lab and cleans the leftovers of a 
 The lab is a small package; this module is its front door (up, down, status, leftovers,
 exec) and re-exports the pieces: ``common`` (facts, paths, commands), ``net`` (namespaces and
 routes), ``procs`` (daemons by PID), ``edges`` (PKI, sshd, Prometheus, stand-ins), ``images``
-(podman, registry, function images), ``repo`` (kpt packages), ``configs`` (files for users)
+(podman, registry, function images), ``repo`` (kpt packages), ``pipeline`` (the lab's own
+deployment pipeline), ``configs`` (files for users)
 and ``faults``.
 """
 import json
@@ -28,6 +29,7 @@ from .edges import keygen, make_edge_files, make_pki, mgmt_jobs, start_edge_serv
 from .images import check_fn_container, make_containers_conf, push_fn_images, start_registry
 from .net import guard_route_present, lab_mounts, lab_namespaces, make_network
 from .procs import _alive, _cmdline, lab_processes, recorded, stop, wait_port
+from .pipeline import make_pipeline
 from .repo import make_repo
 
 LAB_DIR = common.LAB_DIR
@@ -120,6 +122,7 @@ def up():
     start_registry()
     start_prometheus("mgmt", CTL, MGMT_IP, mgmt_jobs())
     make_repo()
+    make_pipeline()  # after make_repo: its render stage runs the exec functions make_repo copies
     write_configs(client_key, host_pubs, impostor_pubs)
     # Wait for every listener before declaring the lab up.
     for site, v in SITES.items():

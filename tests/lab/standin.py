@@ -7,14 +7,19 @@ uses, over HTTPS with the lab's own CA and a bearer token, as a real API server 
   /readyz, /livez, /healthz (with ?verbose), /version, /api, /apis
 
 Without the right token it answers 401 with a Kubernetes Status object. The O2IMS mode serves
-plain HTTP: GET /o2ims-infrastructureInventory/v1 and /o2ims-infrastructureInventory/api_versions.
+plain HTTP: GET /o2ims-infrastructureInventory/v1 and /o2ims-infrastructureInventory/api_versions,
+and GET /o2lab/pipeline/revision: the revision of ``main`` in the lab pipeline's git repository
+(``--pipeline-git``, by default ``pipeline/edge.git`` under the lab folder, the stand-in's working
+directory), read on every request, so the lab pipeline's edge check sees what was pushed.
 
 Run with /usr/bin/python3 (stdlib only), one process per listener.
 """
 import argparse
 import hmac
 import json
+import os
 import ssl
+import subprocess
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, parse_qs
@@ -84,9 +89,20 @@ class KubeHandler(BaseHTTPRequestHandler):
             self._send(404, _status(404, "NotFound", "the server could not find the requested resource"))
 
 
+def pipeline_revision(git_dir):
+    """The commit ``main`` points at in ``git_dir``, or None (no repository, no such branch)."""
+    if not os.path.isdir(git_dir):
+        return None
+    res = subprocess.run(["git", "--git-dir", git_dir, "rev-parse", "--verify", "-q", "refs/heads/main"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True,
+                         timeout=5, check=False)
+    return (res.stdout.strip() or None) if res.returncode == 0 else None
+
+
 class O2imsHandler(BaseHTTPRequestHandler):
     server_version = "o2lab-o2ims-standin/1"
     site = "edge"
+    pipeline_git = "pipeline/edge.git"
 
     def log_message(self, fmt, *args):
         pass
@@ -101,6 +117,10 @@ class O2imsHandler(BaseHTTPRequestHandler):
         elif path == "/o2ims-infrastructureInventory/api_versions":
             body = {"uriPrefix": "/o2ims-infrastructureInventory/v1", "apiVersions": [{"version": "1.0.0"}]}
             code = 200
+        elif path == "/o2lab/pipeline/revision":
+            revision = pipeline_revision(self.pipeline_git)
+            body = {"site": self.site, "ref": "refs/heads/main", "revision": revision}
+            code = 200 if revision else 503
         else:
             body = {"status": 404, "title": "Not Found", "detail": path}
             code = 404
@@ -121,6 +141,8 @@ def main(argv=None):
     p.add_argument("--cert")
     p.add_argument("--key")
     p.add_argument("--token-file")
+    p.add_argument("--pipeline-git", default=O2imsHandler.pipeline_git,
+                   help="the lab pipeline's git repository (o2ims mode; relative to the working directory)")
     a = p.parse_args(argv)
     if a.mode == "kube":
         with open(a.token_file, "rb") as f:
@@ -134,6 +156,7 @@ def main(argv=None):
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     else:
         O2imsHandler.site = a.site
+        O2imsHandler.pipeline_git = os.path.abspath(a.pipeline_git)
         srv = ThreadingHTTPServer((a.listen, a.port), O2imsHandler)
     srv.daemon_threads = True
     try:

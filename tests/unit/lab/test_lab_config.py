@@ -45,7 +45,8 @@ def test_configs_list_edge2_at_its_stale_address_and_pin_keys_by_site(labdir):
     mgmt = yaml.safe_load((labdir / "management.yml").read_text())
     assert mgmt == {"o2edge_pipeline_repo": str(labdir / "repo"), "o2edge_kpt_root": str(labdir / "repo" / "packages"),
                     "o2edge_prometheus_url": "http://198.18.0.1:9090", "o2edge_kpt_runtime": "podman",
-                    "o2edge_insecure_registries": ["198.18.0.1:5000"]}
+                    "o2edge_insecure_registries": ["198.18.0.1:5000"],
+                    "o2edge_pipeline": str(labdir / "pipeline.yml")}
 
 
 def test_package_pipelines_use_exec_and_image_functions(labdir):
