@@ -39,7 +39,7 @@ from ansible_collections.o2edge.perf.plugins.module_utils._record import (
     base_context, make_record, slug, tail, utc_now)
 from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import (
     RenderCache, cache_key, copy_tree, render_input)
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import child_env, run_once
+from ansible_collections.o2edge.perf.plugins.module_utils._runner import PAIR_ORDER, child_env, pair_schedule, run_once
 
 # static cost model for longest-first scheduling, in units of one exec function; measured on the
 # lab (kpt 1.0.0-beta.56, podman/runc): a python exec function ~0.15 s, an image function ~0.3 s
@@ -309,115 +309,152 @@ class Renderer(object):
         wall = time.monotonic() - start
         return wall, results, works, iter_dir
 
+    def begin(self):
+        """Make the scratch directory, the sandbox and the worker pool; then :meth:`iterate`, :meth:`end`."""
+        self._base = tempfile.mkdtemp(prefix="o2edge-kpt-render-", dir=self.scratch_dir)
+        try:
+            self.start_sandbox(self._base)
+            self._per_pkg = [{"cold": [], "run": [], "rounds": [], "errors": [], "failures": 0, "cold_failures": 0,
+                              "last": None} for _pkg in self.packages]
+            self._total = {"cold": [], "run": [], "rounds": [], "errors": [], "failures": 0, "cold_failures": 0}
+            self._last_dir = None
+            self._outputs = [None] * len(self.packages)
+            # longest first: static estimates, then each package's last measured duration
+            self._static = [static_cost(pkg.path) for pkg in self.packages]
+            self._measured = [None] * len(self.packages)
+            self._orders = []
+            self._iterations = 0
+            # one pool for every iteration: its threads start once, not once per run
+            self._workers = max(1, min(self.max_workers, len(self.packages)))
+            self._pool = ThreadPoolExecutor(max_workers=self._workers)
+            self._started_at = utc_now()
+        except BaseException:
+            shutil.rmtree(self._base, ignore_errors=True)
+            raise
+
+    def iterate(self, phase, index, round_index=None):
+        """One render of every package (``phase`` cold, warmup or run; ``index`` within the phase).
+
+        ``round_index`` (interleaved pairs) is the round a counted sample belongs to, kept in
+        ``rounds`` next to the samples and in the error entries; by default the run index.
+        """
+        per_pkg, total, outputs = self._per_pkg, self._total, self._outputs
+        order = lpt_order(estimate_costs(self._static, self._measured))
+        self._orders.append(order)
+        wall, results, works, iter_dir = self._iteration(self._base, self._iterations, self._pool, order)
+        self._iterations += 1
+        for i, res in enumerate(results):
+            if res["ok"] and res.get("seconds") is not None:
+                self._measured[i] = res["seconds"]
+        rnd = index if round_index is None else round_index
+        failed_labels = []
+        for i, res in enumerate(results):
+            slot = per_pkg[i]
+            slot["last"] = res
+            slot.setdefault("cache_states", {}).setdefault(phase, []).append(res.get("cache", "off"))
+            if res.get("cache_error"):
+                slot["cache_error"] = res["cache_error"]
+            if res.get("function_paths") is not None:
+                slot["function_paths"] = res["function_paths"]
+            if res.get("sandbox_error"):
+                slot["sandbox_error"] = res["sandbox_error"]
+            if res.get("verify"):
+                slot.setdefault("verify", []).append(res["verify"])
+                for rel in res.get("verify_mismatch") or []:
+                    slot.setdefault("verify_mismatch", set()).add(rel)
+            if res["ok"]:
+                outputs[i] = works[i]
+                if phase in ("cold", "run"):
+                    slot[phase].append(res["seconds"])
+                if phase == "run":
+                    slot["rounds"].append(rnd)
+                continue
+            failed_labels.append(self.packages[i].label)
+            seconds = res.get("seconds")
+            entry = {"phase": phase, "run": index, "path": self.packages[i].path, "rc": res.get("rc"),
+                     "seconds": None if seconds is None else round(seconds, 6), "error": res.get("error"),
+                     "stderr": res.get("stderr", "")}
+            _count_failure(slot, entry, round_index)
+        if failed_labels:
+            _count_failure(total, {"phase": phase, "run": index, "seconds": round(wall, 6),
+                                   "error": "failed packages: %s" % ", ".join(failed_labels)}, round_index)
+        elif phase in ("cold", "run"):
+            total[phase].append(wall)
+            if phase == "run":
+                total["rounds"].append(rnd)
+        if self._last_dir is not None:
+            # keep the newest successful output of each package, drop the rest
+            keep = set(o for o in outputs if o)
+            if not any(k.startswith(self._last_dir + os.sep) for k in keep):
+                shutil.rmtree(self._last_dir, ignore_errors=True)
+        self._last_dir = iter_dir
+
+    def end(self, failed=False):
+        """Stop the pool; the result (see :meth:`run`), or None after removing the scratch when ``failed``."""
+        self._pool.shutdown(wait=True)
+        if failed:
+            shutil.rmtree(self._base, ignore_errors=True)
+            return None
+        return {"base": self._base, "per_pkg": self._per_pkg, "total": self._total, "outputs": self._outputs,
+                "started_at": self._started_at, "orders": self._orders, "workers": self._workers}
+
     def run(self):
         """Do every iteration.
 
         Returns a dict: base (the scratch directory, the caller removes it), per_pkg (samples,
-        errors and cache states per package), total (wall time of each iteration), outputs (the
-        newest successful rendered copy of each package, or None), started_at, orders (package
+        rounds, errors and cache states per package), total (wall time of each iteration), outputs
+        (the newest successful rendered copy of each package, or None), started_at, orders (package
         indices in the order each iteration handed them out) and workers (the pool size used).
         """
-        started_at = None
-        base = tempfile.mkdtemp(prefix="o2edge-kpt-render-", dir=self.scratch_dir)
-        self.start_sandbox(base)
         plan = (["cold"] if self.cold else []) + ["warmup"] * self.warmup + ["run"] * self.runs
-        per_pkg = [{"cold": [], "run": [], "errors": [], "failures": 0, "cold_failures": 0, "last": None}
-                   for _pkg in self.packages]
-        total = {"cold": [], "run": [], "errors": [], "failures": 0, "cold_failures": 0}
-        last_dir = None
-        outputs = [None] * len(self.packages)
-        # longest first: static estimates, then each package's last measured duration
-        static = [static_cost(pkg.path) for pkg in self.packages]
-        measured = [None] * len(self.packages)
-        orders = []
-        # one pool for every iteration: its threads start once, not once per run
-        workers = max(1, min(self.max_workers, len(self.packages)))
-        pool = ThreadPoolExecutor(max_workers=workers)
+        self.begin()
         try:
-            started_at = utc_now()
             run_index = {"cold": 0, "warmup": 0, "run": 0}
-            for it, phase in enumerate(plan):
-                order = lpt_order(estimate_costs(static, measured))
-                orders.append(order)
-                wall, results, works, iter_dir = self._iteration(base, it, pool, order)
-                for i, res in enumerate(results):
-                    if res["ok"] and res.get("seconds") is not None:
-                        measured[i] = res["seconds"]
-                index = run_index[phase]
+            for phase in plan:
+                self.iterate(phase, run_index[phase])
                 run_index[phase] += 1
-                failed_labels = []
-                for i, res in enumerate(results):
-                    slot = per_pkg[i]
-                    slot["last"] = res
-                    slot.setdefault("cache_states", {}).setdefault(phase, []).append(res.get("cache", "off"))
-                    if res.get("cache_error"):
-                        slot["cache_error"] = res["cache_error"]
-                    if res.get("function_paths") is not None:
-                        slot["function_paths"] = res["function_paths"]
-                    if res.get("sandbox_error"):
-                        slot["sandbox_error"] = res["sandbox_error"]
-                    if res.get("verify"):
-                        slot.setdefault("verify", []).append(res["verify"])
-                        for rel in res.get("verify_mismatch") or []:
-                            slot.setdefault("verify_mismatch", set()).add(rel)
-                    if res["ok"]:
-                        outputs[i] = works[i]
-                        if phase in ("cold", "run"):
-                            slot[phase].append(res["seconds"])
-                        continue
-                    failed_labels.append(self.packages[i].label)
-                    seconds = res.get("seconds")
-                    entry = {"phase": phase, "run": index, "path": self.packages[i].path, "rc": res.get("rc"),
-                             "seconds": None if seconds is None else round(seconds, 6), "error": res.get("error"),
-                             "stderr": res.get("stderr", "")}
-                    slot["errors"].append(entry)
-                    if phase == "run":
-                        slot["failures"] += 1
-                    elif phase == "cold":
-                        slot["cold_failures"] += 1
-                if failed_labels:
-                    total["errors"].append({"phase": phase, "run": index, "seconds": round(wall, 6),
-                                            "error": "failed packages: %s" % ", ".join(failed_labels)})
-                    if phase == "run":
-                        total["failures"] += 1
-                    elif phase == "cold":
-                        total["cold_failures"] += 1
-                elif phase in ("cold", "run"):
-                    total[phase].append(wall)
-                if last_dir is not None:
-                    # keep the newest successful output of each package, drop the rest
-                    keep = set(o for o in outputs if o)
-                    if not any(k.startswith(last_dir + os.sep) for k in keep):
-                        shutil.rmtree(last_dir, ignore_errors=True)
-                last_dir = iter_dir
         except BaseException:
-            shutil.rmtree(base, ignore_errors=True)
+            self.end(failed=True)
             raise
-        finally:
-            pool.shutdown(wait=True)
-        return {"base": base, "per_pkg": per_pkg, "total": total, "outputs": outputs,
-                "started_at": started_at, "orders": orders, "workers": workers}
+        return self.end()
 
-    def records(self, result, versions, extra_context=None):
-        """Per-package warm and cold records plus the two totals."""
+    def records(self, result, versions, extra_context=None, pair=None):
+        """Per-package warm and cold records plus the two totals.
+
+        Every package record's context holds ``concurrency``: the renders running at once (the pool
+        size used), so that per-package figures measured at different concurrency are not compared
+        as if they were one quantity. With ``pair`` (``label``, ``side``, ``session``; see
+        :func:`run_pair`) every name gets the suffix `` (<label>)`` and the context a ``pair`` entry
+        whose ``id`` is the name without the suffix and whose ``rounds`` align with the samples.
+        """
         extra_context = dict(extra_context or {})
         records = []
+
+        def add(base_name, samples, rounds, context, **kw):
+            name = base_name
+            if pair:
+                name = "%s (%s)" % (base_name, pair["label"])
+                context = dict(context, pair={
+                    "id": base_name, "session": pair["session"], "side": pair["side"], "label": pair["label"],
+                    "design": "interleaved", "order": PAIR_ORDER, "rounds": list(rounds)})
+            rec = make_record(name, "kpt_render", "s", samples, context=context, **kw)
+            records.append(rec)
+            return rec
+
         for pkg, slot in zip(self.packages, result["per_pkg"]):
             states = slot.get("cache_states") or {}
             ctx = base_context(started_at=result["started_at"], versions=versions,
                                command=" ".join(self.argv(pkg.path, _sandboxed(slot))), cwd=self.cwd_for(pkg),
-                               package=pkg.path, **extra_context)
+                               package=pkg.path, concurrency=result["workers"], **extra_context)
             ctx.update(self.sandbox_context(slot))
             if self.runs:
-                records.append(make_record("%s/%s" % (self.name, pkg.label), "kpt_render", "s", slot["run"],
-                                           warmup=self.warmup, failures=slot["failures"],
-                                           errors=[e for e in slot["errors"] if e["phase"] != "cold"],
-                                           context=dict(ctx, phase="warm", cache=_cache_state(states.get("run")))))
+                add("%s/%s" % (self.name, pkg.label), slot["run"], slot.get("rounds") or [],
+                    dict(ctx, phase="warm", cache=_cache_state(states.get("run"))), warmup=self.warmup,
+                    failures=slot["failures"], errors=[e for e in slot["errors"] if e["phase"] != "cold"])
             if self.cold:
-                records.append(make_record("%s/%s@cold" % (self.name, pkg.label), "kpt_render", "s", slot["cold"],
-                                           warmup=0, failures=slot["cold_failures"],
-                                           errors=[e for e in slot["errors"] if e["phase"] == "cold"],
-                                           context=dict(ctx, phase="cold", cache=_cache_state(states.get("cold")))))
+                add("%s/%s@cold" % (self.name, pkg.label), slot["cold"], [0] * len(slot["cold"]),
+                    dict(ctx, phase="cold", cache=_cache_state(states.get("cold"))), warmup=0,
+                    failures=slot["cold_failures"], errors=[e for e in slot["errors"] if e["phase"] == "cold"])
         tctx = base_context(started_at=result["started_at"], versions=versions,
                             command="kpt fn render (%d packages, %d workers)" % (
                                 len(self.packages), result["workers"]),
@@ -434,17 +471,41 @@ class Renderer(object):
                     counts[entry["path"]] = counts.get(entry["path"], 0) + 1
             tctx["function_path_counts"] = counts
         total = result["total"]
-        warm_total = make_record("%s/total" % self.name, "kpt_render", "s", total["run"], warmup=self.warmup,
-                                 failures=total["failures"],
-                                 errors=[e for e in total["errors"] if e["phase"] != "cold"],
-                                 context=dict(tctx, phase="warm"))
-        records.append(warm_total)
+        warm_total = add("%s/total" % self.name, total["run"], total.get("rounds") or [], dict(tctx, phase="warm"),
+                         warmup=self.warmup, failures=total["failures"],
+                         errors=[e for e in total["errors"] if e["phase"] != "cold"])
         if self.cold:
-            records.append(make_record("%s/total@cold" % self.name, "kpt_render", "s", total["cold"], warmup=0,
-                                       failures=total["cold_failures"],
-                                       errors=[e for e in total["errors"] if e["phase"] == "cold"],
-                                       context=dict(tctx, phase="cold")))
+            add("%s/total@cold" % self.name, total["cold"], [0] * len(total["cold"]), dict(tctx, phase="cold"),
+                warmup=0, failures=total["cold_failures"], errors=[e for e in total["errors"] if e["phase"] == "cold"])
         return records, warm_total
+
+
+def run_pair(a, b):
+    """Render with two configurations, ``a`` and ``b`` (two :class:`Renderer` of the same packages,
+    runs, warm-up and cold setting), interleaved in the same time window.
+
+    Each side's cold render first (a then b, when ``cold``), then the warm-ups and the counted rounds
+    in :func:`_runner.pair_schedule` order (ABBA: a-b, b-a, a-b, ...). Each side keeps its own pool
+    and scratch directory. Returns ``(result_a, result_b, schedule)``; the results are those of
+    :meth:`Renderer.run`, with ``rounds`` (the round of each counted sample) per package and total.
+    """
+    if (a.runs, a.warmup, a.cold, len(a.packages)) != (b.runs, b.warmup, b.cold, len(b.packages)):
+        raise KptError("the two sides of a comparison must render the same packages with the same runs, "
+                       "warmup and cold settings")
+    sides = {"a": a, "b": b}
+    begun = []
+    try:
+        for renderer in (a, b):
+            renderer.begin()
+            begun.append(renderer)
+        schedule = ([("cold", 0, "a"), ("cold", 0, "b")] if a.cold else []) + pair_schedule(a.runs, a.warmup)
+        for phase, index, side in schedule:
+            sides[side].iterate(phase, index, index if phase == "run" else None)
+    except BaseException:
+        for renderer in begun:
+            renderer.end(failed=True)
+        raise
+    return a.end(), b.end(), schedule
 
 
 class SandboxIdentity(object):
@@ -459,6 +520,17 @@ class SandboxIdentity(object):
         if digest is not None:
             return "unpacked %s" % digest
         return self.inner.identity(image)
+
+
+def _count_failure(slot, entry, round_index):
+    """Keep a failed render's error entry (with its round, in a pair) and count it in its phase."""
+    if round_index is not None:
+        entry["round"] = round_index
+    slot["errors"].append(entry)
+    if entry["phase"] == "run":
+        slot["failures"] += 1
+    elif entry["phase"] == "cold":
+        slot["cold_failures"] += 1
 
 
 def _sandboxed(slot):

@@ -247,31 +247,47 @@ def measure(run, runs, warmup=0, prepare=None):
         raise ValueError("runs must be at least 1, got %r" % (runs,))
     if warmup < 0:
         raise ValueError("warmup must be 0 or more, got %r" % (warmup,))
-    samples, errors, results = [], [], []
-    failures = 0
+    side = _Side()
     for i in range(warmup + runs):
         counted = i >= warmup
-        phase = "run" if counted else "warmup"
-        index = i - warmup if counted else i
+        side.step(run, prepare, "run" if counted else "warmup", i - warmup if counted else i)
+    return side.samples, side.failures, side.errors, side.results
+
+
+class _Side(object):
+    """The samples, failures, errors and counted results of one measured thing, run by run."""
+
+    def __init__(self):
+        self.samples, self.rounds, self.errors, self.results = [], [], [], []
+        self.failures = 0
+
+    def step(self, run, prepare, phase, index, round_index=None):
+        """One run (``phase`` warmup or run, ``index`` within the phase); ``round_index`` (paired
+        designs) is kept with the sample in ``rounds`` and in the error entry of a failed run."""
+        counted = phase == "run"
+        where = {"phase": phase, "run": index}
+        if round_index is not None:
+            where["round"] = round_index
         if prepare is not None:
             problem = prepare()
             if problem:
-                entry = {"phase": phase, "run": index, "rc": problem.get("rc"), "seconds": None,
-                         "error": "prepare failed: %s" % problem.get("error", "unknown error"),
-                         "stderr": problem.get("stderr", "")}
-                errors.append(entry)
+                entry = dict(where, rc=problem.get("rc"), seconds=None,
+                             error="prepare failed: %s" % problem.get("error", "unknown error"),
+                             stderr=problem.get("stderr", ""))
+                self.errors.append(entry)
                 if counted:
-                    failures += 1
-                    results.append(dict(entry, ok=False))
-                continue
+                    self.failures += 1
+                    self.results.append(dict(entry, ok=False))
+                return
         res = run()
         if counted:
-            results.append(res)
+            self.results.append(res)
         if res.get("ok"):
             if counted:
-                samples.append(res["seconds"])
-            continue
-        entry = {"phase": phase, "run": index}
+                self.samples.append(res["seconds"])
+                self.rounds.append(index if round_index is None else round_index)
+            return
+        entry = dict(where)
         for key in ("rc", "seconds", "error", "stderr"):
             entry[key] = res.get(key)
         if entry["seconds"] is not None:
@@ -279,16 +295,57 @@ def measure(run, runs, warmup=0, prepare=None):
         for key, value in res.items():
             if key not in entry and key not in ("ok", "stdout"):
                 entry[key] = value
-        errors.append(entry)
+        self.errors.append(entry)
         if counted:
-            failures += 1
-    return samples, failures, errors, results
+            self.failures += 1
 
 
-def bench_command(command, runs, warmup=0, shell=False, cwd=None, environment=None, timeout=None,
-                  prepare=None, prepare_shell=False, expect_rc=(0,)):
-    """Benchmark one command; returns ``(samples, failures, errors, argv)``."""
-    argv = build_argv(command, shell)
+PAIR_ORDER = "ABBA"
+
+
+def pair_schedule(runs, warmup=0):
+    """The interleaved order of a paired measurement of two configurations ``a`` and ``b``.
+
+    A list of ``(phase, index, side)``: ``warmup`` warm-up runs of each side, then ``runs`` counted
+    rounds, each round one run of each side. The order within a pair alternates (ABBA...: round 0 is
+    a then b, round 1 b then a, ...), warm-ups included, so that a load change or an order effect
+    (the first of two runs warming a cache for the second) falls on both sides alike. Both sides run
+    in the same time window: what changed on the machine between rounds changes both.
+    """
+    if runs < 1:
+        raise ValueError("runs must be at least 1, got %r" % (runs,))
+    if warmup < 0:
+        raise ValueError("warmup must be 0 or more, got %r" % (warmup,))
+    out = []
+    for phase, count in (("warmup", warmup), ("run", runs)):
+        for index in range(count):
+            first, second = ("a", "b") if index % 2 == 0 else ("b", "a")
+            out.append((phase, index, first))
+            out.append((phase, index, second))
+    return out
+
+
+def measure_pair(run_a, run_b, runs, warmup=0, prepare=None):
+    """Measure ``run_a`` and ``run_b`` interleaved (:func:`pair_schedule`), as :func:`measure` does one.
+
+    Returns ``{"a": side, "b": side, "schedule": [...]}``; each side is a dict with samples,
+    rounds (the round index of each sample, aligned with samples: a failed run leaves its round
+    out, so the samples after it keep their round and pair by round index, not by position),
+    failures, errors (with ``round``) and results (the counted runs' dicts).
+    """
+    schedule = pair_schedule(runs, warmup)
+    sides = {"a": _Side(), "b": _Side()}
+    runners = {"a": run_a, "b": run_b}
+    for phase, index, side in schedule:
+        sides[side].step(runners[side], prepare, phase, index, index if phase == "run" else None)
+    out = {"schedule": schedule}
+    for key, side in sides.items():
+        out[key] = {"samples": side.samples, "rounds": side.rounds, "failures": side.failures,
+                    "errors": side.errors, "results": side.results}
+    return out
+
+
+def _prepare_and_env(prepare, prepare_shell, cwd, environment, timeout):
     env = child_env(environment)
     prepare_fn = None
     if prepare:
@@ -299,9 +356,29 @@ def bench_command(command, runs, warmup=0, shell=False, cwd=None, environment=No
             return None if res["ok"] else res
 
         prepare_fn = _prepare
+    return env, prepare_fn
+
+
+def bench_command(command, runs, warmup=0, shell=False, cwd=None, environment=None, timeout=None,
+                  prepare=None, prepare_shell=False, expect_rc=(0,)):
+    """Benchmark one command; returns ``(samples, failures, errors, argv)``."""
+    argv = build_argv(command, shell)
+    env, prepare_fn = _prepare_and_env(prepare, prepare_shell, cwd, environment, timeout)
 
     def run():
         return run_once(argv, cwd=cwd, env=env, timeout=timeout, expect_rc=tuple(expect_rc))
 
     samples, failures, errors, _results = measure(run, runs, warmup, prepare_fn)
     return samples, failures, errors, argv
+
+
+def bench_pair(argv_a, argv_b, runs, warmup=0, cwd=None, environment=None, timeout=None,
+               prepare=None, prepare_shell=False, expect_rc=(0,)):
+    """Benchmark two commands interleaved (:func:`measure_pair`), same cwd, environment, timeout,
+    prepare (run before every run of either side) and expected exit statuses."""
+    env, prepare_fn = _prepare_and_env(prepare, prepare_shell, cwd, environment, timeout)
+
+    def runner(argv):
+        return lambda: run_once(argv, cwd=cwd, env=env, timeout=timeout, expect_rc=tuple(expect_rc))
+
+    return measure_pair(runner(list(argv_a)), runner(list(argv_b)), runs, warmup, prepare_fn)

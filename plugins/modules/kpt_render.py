@@ -172,6 +172,63 @@ options:
     description: Fail the task when any package failed to render. Records are returned either way.
     type: bool
     default: true
+  compare:
+    description:
+      - Measure two configurations interleaved in the same time window instead of one - A, the module's own
+        options, and B, A with the overrides in O(compare.b). Only in O(mode=benchmark); not with O(verify).
+      - Each side has its own worker pool and scratch copies. Each side's cold render comes first (A then B),
+        then O(warmup) warm-ups and O(runs) counted rounds per side, each round one render of all packages by
+        A and one by B, in alternating order (round 0 A then B, round 1 B then A, ... - ABBA), so a change of
+        the machine's load and an order effect fall on both sides alike. This is the comparison to trust for
+        levers that act per call (sandbox, cache, workers, pull policy, runtime), rather than two passes run
+        minutes apart.
+      - Records are returned for both sides, named with the side's label in parentheses -
+        C(<name>/<package> (<label>)), C(<name>/<package>@cold (<label>)), C(<name>/total (<label>)),
+        C(<name>/total@cold (<label>)) - A's first. Their C(context.pair) pairs them (see RV(records)).
+      - The per-package records of the two sides are only comparable when both ran with the same
+        concurrency (C(context.concurrency)); with different O(max_workers) compare the totals.
+    type: dict
+    suboptions:
+      label_a:
+        description: Label of configuration A (1 to 40 letters, digits, C(.), C(_), C(+), C(:), C(-)).
+        type: str
+        default: A
+      label_b:
+        description: Label of configuration B; must differ from O(compare.label_a).
+        type: str
+        default: B
+      b:
+        description: The options B sets differently from A (at least one); an unset one is A's.
+        type: dict
+        required: true
+        suboptions:
+          function_sandbox:
+            description: As O(function_sandbox), for B.
+            type: str
+            choices: [none, bwrap]
+          sandbox_unpack_dir:
+            description: As O(sandbox_unpack_dir), for B.
+            type: path
+          cache:
+            description: As O(cache), for B.
+            type: bool
+          cache_dir:
+            description: As O(cache_dir), for B.
+            type: path
+          max_workers:
+            description: As O(max_workers), for B.
+            type: int
+          image_pull_policy:
+            description: As O(image_pull_policy), for B.
+            type: str
+            choices: [always, ifNotPresent, never]
+          runtime:
+            description: As O(runtime), for B.
+            type: str
+            choices: [docker, podman, nerdctl]
+          allow_exec:
+            description: As O(allow_exec), for B.
+            type: bool
 notes:
   - Statistics methods are described in the collection's docs/statistics.md.
   - The cache trusts the local image behind a tag; reference images by digest, or pull before, when tags move.
@@ -201,6 +258,23 @@ EXAMPLES = r"""
     runs: 1
     cold: false
   diff: true
+
+- name: Sequential, unsandboxed, uncached renders against the levers optimize applies, interleaved (ABBA)
+  o2edge.perf.kpt_render:
+    root: /srv/pipeline/packages
+    allow_exec: true
+    max_workers: 1
+    runs: 6
+    warmup: 1
+    compare:
+      label_a: before
+      label_b: after
+      b:
+        function_sandbox: bwrap
+        cache: true
+        max_workers: 4
+        image_pull_policy: never
+  register: render_pair
 """
 
 RETURN = r"""
@@ -219,6 +293,13 @@ records:
       schedule (V(longest-first)) and order (the package labels in the order the last render handed them
       to the workers).
     - A failed run appears in C(errors) with the package path, kpt's exit status and its message.
+    - The package records' C(context) holds concurrency, the number of renders running at once (the pool
+      size used); a per-package figure depends on it, so only records of equal concurrency compare.
+    - With O(compare), B's records follow A's, every name ends in C( (<label>)), and C(context.pair) holds
+      id (the record name without the label suffix, equal on both sides), session (a random id shared by
+      the two sides of one task), side (V(a) or V(b)), label, design (V(interleaved)), order (V(ABBA)) and
+      rounds (the round index of each sample, aligned with C(samples); a failed run leaves its round out, so
+      the two sides pair by round index, never by position; cold records have round 0).
   returned: always
   type: list
   elements: dict
@@ -309,6 +390,14 @@ runtime_env:
   returned: always
   type: dict
   sample: {KPT_FN_RUNTIME: podman}
+compare:
+  description:
+    - With O(compare) - session, design (V(interleaved)), order (V(ABBA)), label_a, label_b, total_a and total_b
+      (the warm total records of each side), concurrency_a and concurrency_b (renders at once on each side) and
+      packages_b (B's entries, as RV(packages) holds A's).
+    - No verdict; the records go to the report, which compares them.
+  returned: when O(compare) is given
+  type: dict
 msg:
   description: A one-line summary, naming failing packages.
   returned: always
@@ -316,19 +405,83 @@ msg:
 """
 
 import os
+import re
 import shutil
+import uuid
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._fn_sandbox import bwrap_version
-from ansible_collections.o2edge.perf.plugins.module_utils._kpt import Renderer, package_labels, package_summaries
+from ansible_collections.o2edge.perf.plugins.module_utils._kpt import (
+    Renderer, package_labels, package_summaries, run_pair)
 from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import apply_outputs
 from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
     INSTALL_HINT, KptError, find_packages, function_runtime, is_package, kpt_version, parse_kpt_version,
     runtime_env_vars)
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import ImageResolver
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import child_env
+from ansible_collections.o2edge.perf.plugins.module_utils._runner import PAIR_ORDER, child_env
+
+LABEL = re.compile(r"^[A-Za-z0-9._+:-]{1,40}$")
+
+
+def compare_error(p):
+    """What is wrong with the ``compare`` option, or None."""
+    compare = p["compare"]
+    if p["mode"] != "benchmark":
+        return "compare needs mode=benchmark (it measures two configurations; it applies nothing)"
+    if p["verify"]:
+        return "compare cannot be used with verify=true"
+    for field in ("label_a", "label_b"):
+        if not LABEL.match(compare[field] or ""):
+            return "compare.%s must be 1 to 40 characters of letters, digits, '.', '_', '+', ':' or '-'" % field
+    if compare["label_a"] == compare["label_b"]:
+        return "compare.label_a and compare.label_b must differ"
+    b = compare["b"] or {}
+    if not any(v is not None for v in b.values()):
+        return "compare.b must override at least one option (else both sides are the same configuration)"
+    if b.get("max_workers") is not None and b["max_workers"] < 1:
+        return "compare.b.max_workers must be at least 1, got %d" % b["max_workers"]
+    if b.get("cache_dir") is not None and b.get("cache") is None and not p["cache"]:
+        return "compare.b.cache_dir needs the cache on (compare.b.cache=true or cache=true)"
+    return None
+
+
+def _side(module, q, kpt, packages, base_env, version_text, parsed):
+    """The renderer of one configuration ``q`` (the module's options, or them with compare.b's
+    overrides); returns ``(renderer, runtime_env, versions)``."""
+    env = dict(base_env)
+    runtime_env = {}
+    if q["runtime"]:
+        for var in runtime_env_vars(parsed):
+            runtime_env[var] = q["runtime"]
+        env.update(runtime_env)
+    resolver = None
+    if q["cache"]:
+        resolver = ImageResolver(module.get_bin_path(function_runtime(q["runtime"], env)), env=env)
+    bwrap = None
+    if q["function_sandbox"] == "bwrap":
+        bwrap = module.get_bin_path("bwrap")
+        if not bwrap:
+            module.fail_json(msg="function_sandbox=bwrap needs bwrap on PATH (Debian package bubblewrap)")
+    try:
+        renderer = Renderer(
+            kpt, packages, runs=q["runs"], warmup=q["warmup"], cold=q["cold"], max_workers=q["max_workers"],
+            allow_exec=q["allow_exec"], image_pull_policy=q["image_pull_policy"], env=env, chdir=q["chdir"],
+            timeout=q["timeout"], cache_dir=q["cache_dir"] if q["cache"] else None, verify=q["verify"],
+            write_cache=not module.check_mode, scratch_dir=q["scratch_dir"], kpt_ver=version_text,
+            resolver=resolver, name=q["name"], function_sandbox=q["function_sandbox"], bwrap=bwrap,
+            sandbox_unpack_dir=q["sandbox_unpack_dir"])
+    except KptError as exc:
+        module.fail_json(msg=str(exc))
+    versions = {"kpt": version_text}
+    if bwrap:
+        versions["bwrap"] = bwrap_version(bwrap, env)
+    return renderer, runtime_env, versions
+
+
+def _fmt(value):
+    return "n/a" if value is None else "%.4g" % value
 
 
 def main():
@@ -356,6 +509,20 @@ def main():
             sandbox_unpack_dir=dict(type="path", default="~/.cache/o2edge-perf/fn-images"),
             name=dict(type="str", default="kpt_render"),
             fail_on_error=dict(type="bool", default=True),
+            compare=dict(type="dict", options=dict(
+                label_a=dict(type="str", default="A"),
+                label_b=dict(type="str", default="B"),
+                b=dict(type="dict", required=True, options=dict(
+                    function_sandbox=dict(type="str", choices=["none", "bwrap"]),
+                    sandbox_unpack_dir=dict(type="path"),
+                    cache=dict(type="bool"),
+                    cache_dir=dict(type="path"),
+                    max_workers=dict(type="int"),
+                    image_pull_policy=dict(type="str", choices=["always", "ifNotPresent", "never"]),
+                    runtime=dict(type="str", choices=["docker", "podman", "nerdctl"]),
+                    allow_exec=dict(type="bool"),
+                )),
+            )),
         ),
         mutually_exclusive=[("paths", "root")],
         required_one_of=[("paths", "root")],
@@ -402,58 +569,70 @@ def main():
     if version_text is None:
         module.fail_json(msg="%s version failed: %s; %s" % (kpt, version_error, INSTALL_HINT))
     parsed = parse_kpt_version(version_text)
-    runtime_env = {}
-    if p["runtime"]:
-        for var in runtime_env_vars(parsed):
-            runtime_env[var] = p["runtime"]
-        env.update(runtime_env)
 
-    resolver = None
-    if p["cache"]:
-        resolver = ImageResolver(module.get_bin_path(function_runtime(p["runtime"], env)), env=env)
+    compare = p["compare"]
+    if compare is not None:
+        problem = compare_error(p)
+        if problem:
+            module.fail_json(msg=problem)
+    renderer, runtime_env, versions = _side(module, p, kpt, packages, env, version_text, parsed)
+    renderer_b = None
+    if compare is not None:
+        q = dict(p)
+        q.update((k, v) for k, v in (compare["b"] or {}).items() if v is not None)
+        renderer_b, runtime_env_b, versions_b = _side(module, q, kpt, packages, env, version_text, parsed)
 
-    bwrap = None
-    if p["function_sandbox"] == "bwrap":
-        bwrap = module.get_bin_path("bwrap")
-        if not bwrap:
-            module.fail_json(msg="function_sandbox=bwrap needs bwrap on PATH (Debian package bubblewrap)")
-
-    renderer = Renderer(
-        kpt, packages, runs=p["runs"], warmup=p["warmup"], cold=p["cold"], max_workers=p["max_workers"],
-        allow_exec=p["allow_exec"], image_pull_policy=p["image_pull_policy"], env=env, chdir=p["chdir"],
-        timeout=p["timeout"], cache_dir=p["cache_dir"] if p["cache"] else None, verify=p["verify"],
-        write_cache=not module.check_mode, scratch_dir=p["scratch_dir"], kpt_ver=version_text,
-        resolver=resolver, name=p["name"], function_sandbox=p["function_sandbox"], bwrap=bwrap,
-        sandbox_unpack_dir=p["sandbox_unpack_dir"])
-
-    result = None
+    result = result_b = None
     try:
         try:
-            result = renderer.run()
+            if renderer_b is None:
+                result = renderer.run()
+            else:
+                result, result_b, _schedule = run_pair(renderer, renderer_b)
         except (KptError, OSError) as exc:
             module.fail_json(msg="kpt_render failed before rendering completed: %s" % exc)
-        versions = {"kpt": version_text}
         extra = {"mode": p["mode"], "runtime_env": runtime_env}
-        if bwrap:
-            versions["bwrap"] = bwrap_version(bwrap, env)
-        records, total = renderer.records(result, versions, extra)
+        pair_a = pair_b = None
+        if renderer_b is not None:
+            session = uuid.uuid4().hex[:12]
+            pair_a = {"label": compare["label_a"], "side": "a", "session": session}
+            pair_b = {"label": compare["label_b"], "side": "b", "session": session}
+        records, total = renderer.records(result, versions, extra, pair=pair_a)
         summaries = package_summaries(renderer, result)
+        compared = None
+        if renderer_b is not None:
+            records_b, total_b = renderer_b.records(
+                result_b, versions_b, {"mode": p["mode"], "runtime_env": runtime_env_b}, pair=pair_b)
+            records = records + records_b
+            summaries_b = package_summaries(renderer_b, result_b)
+            compared = {"session": pair_a["session"], "design": "interleaved", "order": PAIR_ORDER,
+                        "label_a": compare["label_a"], "label_b": compare["label_b"],
+                        "total_a": total, "total_b": total_b, "packages_b": summaries_b,
+                        "concurrency_a": result["workers"], "concurrency_b": result_b["workers"]}
         changed, diffs = False, []
         if p["mode"] == "apply":
             changed, diffs = apply_outputs(renderer.packages, summaries, result["outputs"],
                                            write=not module.check_mode, diff=module._diff)
     finally:
-        if result is not None:
-            shutil.rmtree(result["base"], ignore_errors=True)
+        for res in (result, result_b):
+            if res is not None:
+                shutil.rmtree(res["base"], ignore_errors=True)
 
     for summary in summaries:
         if summary.get("verify") == "mismatch":
             module.warn("render cache verify: the cached output of %s differs from a fresh render in %s; "
                         "the cache entry was replaced" % (summary["path"], ", ".join(summary["verify_mismatch"])))
     failing = [s for s in summaries if not s["ok"]]
+    if compared is not None:
+        failing += [s for s in compared["packages_b"] if not s["ok"]]
     median = total["stats"]["median"]
     msg = "rendered %d package(s), total median %s s over %d run(s)" % (
-        len(packages), "n/a" if median is None else "%.4g" % median, p["runs"])
+        len(packages), _fmt(median), p["runs"])
+    if compared is not None:
+        msg = ("rendered %d package(s) interleaved (%s), %s: total median %s s (%d at once), %s: %s s (%d at once), "
+               "%d round(s)" % (len(packages), PAIR_ORDER, compared["label_a"], _fmt(median), compared["concurrency_a"],
+                                compared["label_b"], _fmt(compared["total_b"]["stats"]["median"]),
+                                compared["concurrency_b"], p["runs"]))
     if p["mode"] == "apply":
         msg += "; %d package(s) %schanged" % (
             sum(1 for s in summaries if s.get("changed")), "would be " if module.check_mode else "")
@@ -462,6 +641,8 @@ def main():
             "%s: %s" % (s["path"], (s.get("error") or "")[:500]) for s in failing))
     out = dict(changed=changed, failed=bool(failing) and p["fail_on_error"], records=records, total=total,
                packages=summaries, kpt_version=version_text, runtime_env=runtime_env, msg=msg)
+    if compared is not None:
+        out["compare"] = compared
     if module._diff and p["mode"] == "apply":
         out["diff"] = diffs
     module.exit_json(**out)
