@@ -1,4 +1,5 @@
 """python -m tests.lab up | down | status [--json] | leftovers | fault SITE SERVICE ACTION | exec -- CMD
+                    | fault SITE cpu-hog start [--seconds N] [--workers K] | fault SITE cpu-hog restore
                     | sim up N [--blackhole-every K] | sim down"""
 import argparse
 import json
@@ -17,8 +18,10 @@ def main(argv=None):
     sub.add_parser("leftovers", help="list lab processes, namespaces, routes, mounts (exit 1 if any)")
     f = sub.add_parser("fault", help="break or restore a service or a whole site")
     f.add_argument("site", help="edge1..edge4 or mgmt")
-    f.add_argument("service", help="ssh, prometheus, node_exporter, kubernetes, o2ims, registry, or site")
-    f.add_argument("action", choices=["down", "blackhole", "restore"])
+    f.add_argument("service", help="ssh, prometheus, node_exporter, kubernetes, o2ims, registry, site, or cpu-hog")
+    f.add_argument("action", choices=["down", "blackhole", "restore", "start"], help="start: cpu-hog only")
+    f.add_argument("--seconds", type=float, default=None, help="cpu-hog: the busy processes end after N s (default 60)")
+    f.add_argument("--workers", type=int, default=None, help="cpu-hog: K busy processes (default: one per CPU)")
     sm = sub.add_parser("sim", help="simulated edge sites at scale (198.19.0.0/16, one namespace)")
     sm.add_argument("action", choices=["up", "down"])
     sm.add_argument("count", nargs="?", type=int, default=1000)
@@ -46,7 +49,7 @@ def main(argv=None):
             print(json.dumps(left, indent=2))
             return 1 if any(left.values()) else 0
         elif a.cmd == "fault":
-            faults.fault(a.site, a.service, a.action)
+            faults.fault(a.site, a.service, a.action, seconds=a.seconds, workers=a.workers)
         elif a.cmd == "sim":
             if a.action == "up":
                 print(sim.sim_up(a.count, a.blackhole_every))

@@ -1,8 +1,12 @@
-"""Fault switches: a service down (connection refused), blackholed (packets dropped), restored."""
+"""Fault switches: a service down (connection refused), blackholed (packets dropped), restored;
+and a CPU hog (busy processes in a site's namespace, ending by themselves)."""
+import os
+import sys
+
 from .common import CTL, FULL_SERVICES, MGMT_IP, PORTS, SITES, LabError, edge_ip, edge_ns, log, ns_exec
 from .edges import start_edge_services, start_prometheus, mgmt_jobs
 from .images import start_registry
-from .procs import _alive, recorded, stop, wait_port
+from .procs import _alive, recorded, start, stop, wait_port
 
 MGMT_SERVICES = {"registry": "ctl-registry", "prometheus": "mgmt-prometheus"}
 
@@ -26,12 +30,60 @@ def _drop_rule(service):
             "-m", "comment", "--comment", "o2lab-blackhole-" + service]
 
 
-def fault(site, service, action):
+CPU_HOG = "cpu-hog"
+HOG_MARKER = "o2lab-cpu-hog"
+HOG_MAX_SECONDS = 3600
+HOG_MAX_WORKERS = 64
+# A busy loop that ends by itself: argv[1] is the marker (seen in /proc/PID/cmdline), argv[2] the seconds.
+HOG_CODE = "import sys,time\nend=time.monotonic()+float(sys.argv[2])\nwhile time.monotonic()<end: pass\n"
+
+
+def hog_argv(seconds):
+    return [sys.executable if os.path.exists(sys.executable) else "/usr/bin/python3", "-c", HOG_CODE,
+            HOG_MARKER, "%g" % seconds]
+
+
+def hog_names(site):
+    prefix = "%s-%s-" % (site, CPU_HOG)
+    return [n for n in recorded() if n.startswith(prefix)]
+
+
+def cpu_hog(site, action, seconds=None, workers=None, ns=None):
+    """Start ``workers`` busy processes in ``site``'s namespace for ``seconds`` (recorded by PID
+    like every lab process, so ``restore`` and ``down`` end them), or end them (restore).
+    ``ns`` overrides the namespace (None: the site's; tests pass "" for no namespace)."""
+    if action not in ("start", "restore"):
+        raise LabError("fault: %s takes start or restore, not %r" % (CPU_HOG, action))
+    for name in hog_names(site):
+        stop(name)
+    if action == "restore":
+        log("fault: %s %s restore done" % (site, CPU_HOG))
+        return []
+    seconds = 60 if seconds is None else seconds
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    if not 0 < seconds <= HOG_MAX_SECONDS:
+        raise LabError("fault: --seconds must be more than 0 and at most %d, got %s" % (HOG_MAX_SECONDS, seconds))
+    if not 1 <= workers <= HOG_MAX_WORKERS:
+        raise LabError("fault: --workers must be 1 to %d, got %s" % (HOG_MAX_WORKERS, workers))
+    if ns is None:
+        ns = CTL if site == "mgmt" else edge_ns(site)
+    pids = [start("%s-%s-%d" % (site, CPU_HOG, i), hog_argv(seconds), ns=ns or None, marker=HOG_MARKER)
+            for i in range(workers)]
+    log("fault: %s %s start: %d busy processes for %gs (pids %s)" % (site, CPU_HOG, workers, seconds,
+                                                                    " ".join(str(p) for p in pids)))
+    return pids
+
+
+def fault(site, service, action, seconds=None, workers=None):
     if site not in SITES and site != "mgmt":
         raise LabError("fault: unknown site %r (one of %s, mgmt)" % (site, ", ".join(SITES)))
+    if service == CPU_HOG:
+        return cpu_hog(site, action, seconds, workers)
+    if action == "start":
+        raise LabError("fault: start is for %s; a service takes down, blackhole or restore" % CPU_HOG)
     valid = _services(site)
     if service not in valid + ["site"]:
-        raise LabError("fault: %s has no service %r (one of %s, site)" % (site, service, ", ".join(valid)))
+        raise LabError("fault: %s has no service %r (one of %s, site, %s)" % (site, service, ", ".join(valid), CPU_HOG))
     if action not in ("down", "blackhole", "restore"):
         raise LabError("fault: action %r is not one of down, blackhole, restore" % action)
     ns = CTL if site == "mgmt" else edge_ns(site)
