@@ -88,6 +88,36 @@ def load_events(artifact_dir):
     return sorted(events, key=lambda e: e.get("counter", 0))
 
 
+def check_event_stream(events, names=()):
+    """A complete, ordered event list of one playbook run; returns the playbook events' kinds.
+
+    Lines that ansible-playbook prints outside any event (a Python warning on stderr such as
+    cryptography's CryptographyDeprecationWarning at import, which a fresh venv gets with a newer
+    cryptography) become ``verbose`` events and may come anywhere, also before playbook_on_start:
+    they are allowed, so the check is about the playbook's own events, not about the first line.
+    What it refuses: a gap in the counters or the stdout lines (an event lost between the callback
+    and the artifact directory), a partial event file left behind (its stdout marker never
+    arrived), a stream that does not start with playbook_on_start or does not end with exactly one
+    playbook_on_stats, and each of ``names`` missing.
+    """
+    partial = [e for e in events if "counter" not in e]
+    assert not partial, "%d event file(s) without a counter (a *-partial.json left behind)" % len(partial)
+    counters = [e["counter"] for e in events]
+    assert counters == list(range(1, len(events) + 1)), "event counters not 1..%d: %s" % (len(events), counters)
+    line = 0
+    for event in events:
+        assert event.get("start_line") == line, "event %d (%s) starts at line %s, the one before ended at %d" % (
+            event["counter"], event.get("event"), event.get("start_line"), line)
+        line = event.get("end_line")
+    kinds = [e["event"] for e in events if e.get("event") != "verbose"]
+    assert kinds and kinds[0] == "playbook_on_start", "first playbook event %s" % (kinds[:3],)
+    assert kinds.count("playbook_on_stats") == 1 and kinds[-1] == "playbook_on_stats", \
+        "want one playbook_on_stats, the last playbook event: %s" % kinds
+    missing = [name for name in names if name not in kinds]
+    assert not missing, "no %s event: %s" % (missing, kinds)
+    return kinds
+
+
 def artifact_data(events):
     stats = [e for e in events if e.get("event") == "playbook_on_stats"]
     assert len(stats) == 1, "expected one playbook_on_stats event, got %d" % len(stats)

@@ -5,7 +5,7 @@ o2edge.perf.measure and publishes key figures with set_stats) on a copy of runne
 """
 import os
 
-from common import VENV_BIN, artifact_data, env_with_venv, load_events, read, results_doc, run
+from common import VENV_BIN, artifact_data, check_event_stream, env_with_venv, load_events, read, results_doc, run
 
 JOB = "job.yml"
 IO_TASK = "Measure file I/O where the results are written"
@@ -86,8 +86,8 @@ def check_cli_success(ctx):
     assert status == ("successful", "0"), status
     assert "PLAY RECAP" in res.stdout and "PLAY RECAP" in read(os.path.join(artifacts, "stdout")), res.stdout[-500:]
     events = load_events(artifacts)
-    kinds = [e["event"] for e in events]
-    assert kinds[0] == "playbook_on_start" and kinds.count("playbook_on_stats") == 1, kinds
+    kinds = check_event_stream(events, ("playbook_on_play_start", "runner_on_ok"))
+    assert "runner_on_failed" not in kinds, kinds
     doc = results_doc(artifacts)
     assert doc["run"]["status"] == "ok" and doc["run"]["runner"]["ident"] == "cli-ok", doc["run"]
     check_key_figures(artifact_data(events), doc, ctx.io_dir)
