@@ -17,12 +17,16 @@ import shlex
 import shutil
 import tempfile
 
+from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read
+
 SSHDIR = "/etc/ssh"
 KEYWORD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 # sshd time format: 30, 30s, 1m, 1h30m ...
 _TIME_RE = re.compile(r"^(?:\d+[sSmMhHdDwW]?)+$")
 _TIME_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 TIME_KEYWORDS = frozenset(["logingracetime", "clientaliveinterval"])
+# sshd configuration files are small; a bigger one (or /dev/zero, a FIFO) is refused, not read.
+MAX_CONFIG_BYTES = 1 << 20
 
 
 class SshdConfigError(Exception):
@@ -208,12 +212,15 @@ def overridden(rendered_lines, effective):
     return out
 
 
-def read_text(path):
+def read_text(path, what="sshd config"):
+    """The text of the sshd config file ``path``, or None when it does not exist. A FIFO, a device, a
+    directory or a file over MAX_CONFIG_BYTES is refused (SshdConfigError naming the path, never content)."""
     try:
-        with open(path, "r") as f:
-            return f.read()
-    except FileNotFoundError:
-        return None
+        return _safe_read.read_text(path, MAX_CONFIG_BYTES, what=what)
+    except _safe_read.FileReadError as exc:
+        if exc.reason == "missing":
+            return None
+        raise SshdConfigError(str(exc))
 
 
 def backup_paths(backup_dir, target):

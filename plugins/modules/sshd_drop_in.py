@@ -176,10 +176,9 @@ def main():
     header = "# Written by the o2edge.perf.ssh_tuning role; see its README."
     try:
         lines = _sshd.render_settings(p["settings"])
-        if not os.path.isfile(p["main_config"]):
+        main_text = _sshd.read_text(p["main_config"], what="the main sshd config")
+        if main_text is None:
             module.fail_json(msg="the main sshd config %s does not exist" % p["main_config"])
-        with open(p["main_config"]) as f:
-            main_text = f.read()
         sshdir = os.path.dirname(p["main_config"])
         mode = _sshd.choose_mode(p["mode"], main_text, p["drop_in"], sshdir)
         if mode == "block":
@@ -187,7 +186,7 @@ def main():
             new = _sshd.with_block(main_text, p["marker"], lines, header)
         else:
             target = p["drop_in"]
-            old = _sshd.read_text(target)
+            old = _sshd.read_text(target, what="the drop-in")
             new = _sshd.drop_in_text(p["marker"], lines, header)
     except _sshd.SshdConfigError as exc:
         module.fail_json(msg=str(exc))
