@@ -32,8 +32,8 @@ import os
 import re
 
 from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
-    KRM_SWITCH, MAX_KPTFILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, KptError, find_packages, kptfiles,
-    parse_kpt_version, resolve_exec, short_name_prefix)
+    KRM_SWITCH, MAX_KPTFILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, KptError, file_problem, find_packages,
+    kptfiles, parse_kpt_version, resolve_exec, short_name_prefix)
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, check_regular, read_text
 from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import HAS_YAML, YamlBoundsError
 from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import load_yaml as bounded_yaml
@@ -160,12 +160,6 @@ def _type_name(value):
             int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
-def _reason(exc, path):
-    """A FileReadError's message without the leading path (the problem is listed under its Kptfile)."""
-    text = str(exc)
-    return text[len(path) + 1:] if text.startswith(path + " ") else text
-
-
 def load_yaml(text, max_values=MAX_YAML_VALUES, max_depth=MAX_YAML_DEPTH):
     """One YAML document -> Python data; KptError for bad YAML, several documents, too deep or too many values.
 
@@ -183,7 +177,7 @@ def read_kptfile(path, max_bytes=MAX_KPTFILE_BYTES, max_values=MAX_YAML_VALUES, 
     try:
         text = read_text(path, max_bytes, what="")
     except FileReadError as exc:
-        raise KptError(_reason(exc, path))
+        raise KptError(file_problem(exc, path))
     return load_yaml(text, max_values, max_depth)
 
 

@@ -38,14 +38,16 @@ workdir missing from its root filesystem, a reference kpt cannot resolve.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import stat
 import threading
 
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KptError, kptfiles
+from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
+    MAX_KPTFILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, KptError, file_problem, kptfiles)
 from ansible_collections.o2edge.perf.plugins.module_utils._runner import run_once
+from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes, read_text
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import YamlBoundsError, check_yaml, load_json, yaml_problem
 
 try:
     import yaml
@@ -65,6 +67,7 @@ KNOWN_KEYS = frozenset(["name", "image", "exec", "configPath", "configMap", "sel
 OWN_MOUNTS = frozenset(["proc", "dev", "tmp"])
 MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_PASSWD_BYTES = 256 * 1024
+MAX_JSON_DEPTH = 32
 
 
 class SandboxError(Exception):
@@ -89,14 +92,15 @@ def digest_dirname(digest):
 
 
 def _read_json(path):
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_JSON_BYTES + 1)
-    if len(data) > MAX_JSON_BYTES:
-        raise SandboxError("%s is over %d bytes; not read" % (path, MAX_JSON_BYTES))
+    """The JSON document at ``path`` (a regular file, bounded in size and depth); SandboxError otherwise.
+
+    A missing file is a FileReadError with reason ``missing`` (callers treat that as "not there").
+    """
+    data = read_bytes(path, MAX_JSON_BYTES, what="")
     try:
-        return json.loads(data.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SandboxError("%s is not JSON: %s" % (path, exc))
+        return load_json(data, MAX_JSON_DEPTH)
+    except YamlBoundsError as exc:
+        raise SandboxError("%s %s" % (path, exc))
 
 
 def _str_list(doc, key, path):
@@ -121,7 +125,7 @@ def load_image(unpack_dir, digest):
     base = os.path.join(unpack_dir, name)
     meta = os.path.join(base, "image.json")
     rootfs = os.path.join(base, "rootfs")
-    if not os.path.isfile(meta):
+    if not os.path.lexists(meta):
         return None, "not unpacked (no %s)" % meta
     if not os.path.isdir(rootfs) or os.path.islink(rootfs):
         return None, "unpacked image %s has no rootfs directory" % base
@@ -145,7 +149,7 @@ def load_image(unpack_dir, digest):
         }
         if not isinstance(image["workdir"], str) or not image["workdir"].startswith("/"):
             raise SandboxError("%s: workdir %r is not an absolute path" % (meta, image["workdir"]))
-    except (OSError, SandboxError) as exc:
+    except (OSError, SandboxError, FileReadError) as exc:
         return None, "unusable unpacked image: %s" % exc
     return image, None
 
@@ -169,8 +173,10 @@ class UnpackedImages(object):
                             isinstance(k, str) and isinstance(v, str) for k, v in doc.items()):
                         raise SandboxError("%s is not an object of reference -> digest" % path)
                     self._refs = doc
-                except FileNotFoundError:
+                except FileReadError as exc:
                     self._refs = {}
+                    if exc.reason != "missing":
+                        self._refs_error = str(exc)
                 except (OSError, SandboxError) as exc:
                     self._refs, self._refs_error = {}, str(exc)
             return self._refs
@@ -195,11 +201,8 @@ def _passwd_home(rootfs, uid):
     """Home directory of ``uid`` in the image's /etc/passwd (what podman gives as HOME), else ``/``."""
     path = os.path.join(rootfs, "etc", "passwd")
     try:
-        if os.path.islink(path) or not os.path.isfile(path):
-            return "/"
-        with open(path, "rb") as handle:
-            text = handle.read(MAX_PASSWD_BYTES).decode("utf-8", "replace")
-    except OSError:
+        text = read_bytes(path, MAX_PASSWD_BYTES, follow_links=False).decode("utf-8", "replace")
+    except FileReadError:
         return "/"
     for line in text.splitlines():
         parts = line.split(":")
@@ -299,10 +302,15 @@ def _write_atomic(path, text, mode):
 # --------------------------------------------------------------------------- Kptfile rewrite
 
 def _compose(text, path):
+    """The composed YAML of a Kptfile, its bounds checked on the event stream first (a deeply nested
+    Kptfile would crash libyaml's recursive composer)."""
     try:
+        check_yaml(text, max_depth=MAX_YAML_DEPTH, max_values=MAX_YAML_VALUES)
         node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except YamlBoundsError as exc:
+        raise KptError("invalid Kptfile %s: %s" % (path, exc))
     except yaml.YAMLError as exc:
-        raise KptError("invalid Kptfile %s: %s" % (path, str(exc).replace("\n", " ")))
+        raise KptError("invalid Kptfile %s: %s" % (path, yaml_problem(exc)))
     return node
 
 
@@ -412,12 +420,10 @@ class Sandbox(object):
         writes = []
         for path in kptfiles(work):
             rel = os.path.relpath(path, work)
-            with open(path, "rb") as handle:
-                raw = handle.read()
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise KptError("invalid Kptfile %s: not UTF-8" % os.path.join(label, rel))
+                text = read_text(path, MAX_KPTFILE_BYTES, what="")
+            except FileReadError as exc:
+                raise KptError("invalid Kptfile %s: %s" % (os.path.join(label, rel), file_problem(exc, path)))
             spans = []
             undo = {}
             for stage, index, entry in pipeline_entries(text, os.path.join(label, rel)):
@@ -467,21 +473,32 @@ class Sandbox(object):
     def restore(self, work, plan):
         """Put back the original ``image:`` entries in the rendered Kptfiles of ``work``.
 
-        Raises SandboxError when a rendered Kptfile still names a wrapper afterwards (the output
-        must then not be used).
+        Raises SandboxError, before anything is written, when any rendered Kptfile of the tree (not
+        only the rewritten ones) still names a wrapper afterwards (the output must then not be used).
         """
-        for rel, undo in plan.rewrites.items():
-            path = os.path.join(work, rel)
-            with open(path, "rb") as handle:
-                text = handle.read().decode("utf-8", "replace")
+        texts = {}
+        for path in kptfiles(work):
+            rel = os.path.relpath(path, work)
+            try:
+                texts[rel] = read_text(path, MAX_KPTFILE_BYTES, what="")
+            except FileReadError as exc:
+                raise SandboxError("the rendered %s %s; output not used" % (rel, file_problem(exc, path)))
+        writes = []
+        for rel, undo in sorted(plan.rewrites.items()):
+            if rel not in texts:
+                raise SandboxError("the rendered output has no %s; output not used" % rel)
             spans = []
-            for stage, index, entry in pipeline_entries(text, rel):
+            for stage, index, entry in pipeline_entries(texts[rel], rel):
                 kexec, vexec = _map_get(entry, "exec")
                 if isinstance(vexec, yaml.ScalarNode) and vexec.value in undo:
                     spans.append((kexec.start_mark.index, vexec.end_mark.index, undo[vexec.value]))
-            new = _span_replace(text, spans)
-            left = [w for w in undo if w in new]
+            texts[rel] = _span_replace(texts[rel], spans)
+            writes.append(rel)
+        for rel in sorted(texts):
+            left = [w for w in sorted(plan.wrappers) if w in texts[rel]]
             if left:
                 raise SandboxError("the rendered %s still names the sandbox wrapper %s; output not used"
                                    % (rel, left[0]))
-            _write_atomic(path, new, os.stat(path).st_mode & 0o777)
+        for rel in writes:
+            path = os.path.join(work, rel)
+            _write_atomic(path, texts[rel], os.stat(path).st_mode & 0o777)

@@ -47,6 +47,12 @@ class KptError(Exception):
     """Bad input or environment: the message names the field and value."""
 
 
+def file_problem(exc, path):
+    """A FileReadError's message without its leading ``path``, for callers that name the file their own way."""
+    text = str(exc)
+    return text[len(path) + 1:] if text.startswith(path + " ") else text
+
+
 # --------------------------------------------------------------------------- version / runtime
 
 def parse_kpt_version(text):

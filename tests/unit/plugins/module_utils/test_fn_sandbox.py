@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 
@@ -22,6 +23,9 @@ from ansible_collections.o2edge.perf.plugins.module_utils import _fn_sandbox as 
 from ansible_collections.o2edge.perf.plugins.module_utils import _kpt as k
 from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import semantic_changes, snapshot
 from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KptError
+from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import cache_key, render_input
+from tests.unit.plugins.module_utils.fifo_guard import call_without_hanging
+from tests.unit.plugins.module_utils.kpt_fixtures import FakeResolver
 
 BWRAP = shutil.which("bwrap")
 KPT = shutil.which("kpt")
@@ -152,6 +156,17 @@ def test_runs_as_65534_without_capabilities(tmp_path):
     assert "NoNewPrivs:\t1" in res.stdout
     assert lines[5] == "kpt-fn"
     assert int(lines[6]) <= 5  # its own PID namespace: bwrap, sh, ls and grep (the host runs many more)
+
+
+@needs_bwrap
+def test_no_user_namespace_can_be_made_inside(tmp_path):
+    """Issue 15 class 7: dropping ``--disable-userns`` passed every test. A function that makes a user
+    namespace of its own (where it is root again, with every capability) must fail to."""
+    res = run_in(tmp_path / "u", tmp_path, "/bin/busybox unshare -U /bin/busybox true; echo plain=$?; "
+                 "/bin/busybox unshare -Ur /bin/busybox id -u; echo root=$?")
+    assert res.returncode == 0, res.stderr
+    assert "plain=1" in res.stdout and "root=1" in res.stdout, (res.stdout, res.stderr)
+    assert "unshare(0x10000000)" in res.stderr  # CLONE_NEWUSER refused, not a missing applet
 
 
 @needs_bwrap
@@ -436,13 +451,18 @@ def test_sandbox_flag_is_part_of_the_cache_key(tmp_path):
                                           sandbox_unpack_dir=str(unpack), **kw)
     assert first[0]["cache"] == "miss" and second[0]["cache"] == "hit"
     assert b"cm1-red" in outs[0]["cm.yaml"][2] and b"fn-sandbox" not in outs[0]["Kptfile"][2]
-    # the same package without the sandbox: a different key (and here none, the runtime has no image)
-    r = k.Renderer(KPT, k.package_labels([str(pkg)]), kpt_ver="1.0.0-beta.56", cache_dir=cache,
-                   resolver=NoRuntime(), function_sandbox="none")
-    assert r.flags["function_sandbox"] == "none"
-    r2 = k.Renderer(KPT, k.package_labels([str(pkg)]), kpt_ver="1.0.0-beta.56", function_sandbox="bwrap",
-                    bwrap=BWRAP)
-    assert r2.flags != r.flags
+    # The flag itself is in the key: the same package, the same function identity, only the flag differs.
+    # (The old ending compared two flag dicts built with different values: true by construction.)
+    same_identity = FakeResolver({REF: "sha256:" + "a" * 64})
+    rinput = render_input(str(pkg))
+
+    def key(function_sandbox):
+        r = k.Renderer(KPT, k.package_labels([str(pkg)]), kpt_ver="1.0.0-beta.56", cache_dir=cache,
+                       function_sandbox=function_sandbox, bwrap=BWRAP)
+        return cache_key(rinput, str(pkg), same_identity, "1.0.0-beta.56", r.flags)
+
+    assert key("none") is not None and key("none") != key("bwrap")
+    assert key("bwrap") == key("bwrap") and key("none") == key("none")
 
 
 def test_bad_sandbox_settings_are_refused():
@@ -450,3 +470,93 @@ def test_bad_sandbox_settings_are_refused():
         k.Renderer("kpt", [], function_sandbox="gvisor")
     with pytest.raises(KptError, match="bubblewrap"):
         k.Renderer("kpt", [], function_sandbox="bwrap", bwrap=None)
+
+
+# --------------------------------------------------------------------- hostile input (issue 15)
+
+DEEP_PREPARE = """import sys
+from ansible_collections.o2edge.perf.plugins.module_utils import _fn_sandbox as s
+from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KptError
+box = s.Sandbox("/usr/bin/bwrap", sys.argv[2], lambda ref: ref, sys.argv[3])
+try:
+    box.prepare(sys.argv[1], "p")
+except KptError as exc:
+    print("KptError: %s" % exc)
+"""
+
+
+def test_deeply_nested_kptfile_is_refused_by_prepare_not_a_crash(tmp_path):
+    """yaml.compose of a Kptfile nested 200,000 deep crashed the process (libyaml's composer recurses):
+    prepare checks the bounds on the event stream first. Run in a child so a crash fails the test only."""
+    pkg = tmp_path / "p"
+    pkg.mkdir()
+    (pkg / "Kptfile").write_text("apiVersion: kpt.dev/v1\nkind: Kptfile\nx: " + "[" * 200000 + "]" * 200000 + "\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", DEEP_PREPARE, str(pkg), str(tmp_path / "u"), str(tmp_path / "w")],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+    assert proc.stdout.strip() == "KptError: invalid Kptfile p/Kptfile: nests deeper than 32 levels (line 3)"
+
+
+def test_fifo_kptfile_is_refused_by_prepare_without_blocking(tmp_path):
+    pkg = tmp_path / "p"
+    pkg.mkdir()
+    os.mkfifo(str(pkg / "Kptfile"))
+    with pytest.raises(KptError, match=r"invalid Kptfile p/Kptfile: is a named pipe \(FIFO\)"):
+        call_without_hanging([pkg / "Kptfile"], sandbox(tmp_path, tmp_path / "u").prepare, str(pkg), "p")
+
+
+def test_fifo_image_json_and_refs_json_are_reasons_not_a_hang(tmp_path):
+    """image.json and refs.json are read through _safe_read: a FIFO is a reason to use a container."""
+    digest = make_image(tmp_path, "true")
+    meta = tmp_path / s.digest_dirname(digest) / "image.json"
+    meta.unlink()
+    os.mkfifo(str(meta))
+    image, why = call_without_hanging([meta], s.load_image, str(tmp_path), digest)
+    assert image is None and "named pipe" in why
+    refs = tmp_path / "refs.json"
+    refs.unlink()
+    os.mkfifo(str(refs))
+    image, why = call_without_hanging([refs], s.UnpackedImages(str(tmp_path)).lookup, REF)
+    assert image is None and "refs.json unusable" in why and "named pipe" in why
+
+
+def test_missing_refs_json_is_not_an_error(tmp_path):
+    image, why = s.UnpackedImages(str(tmp_path)).lookup(REF)
+    assert image is None and why == "not unpacked (%s not in %s/refs.json)" % (REF, tmp_path)
+
+
+def test_deep_image_json_is_a_reason(tmp_path):
+    """json.loads recursed on a deep image.json (RecursionError escaped load_image's except)."""
+    digest = make_image(tmp_path, "true")
+    meta = tmp_path / s.digest_dirname(digest) / "image.json"
+    meta.write_text("[" * 100000 + "]" * 100000)
+    image, why = s.load_image(str(tmp_path), digest)
+    assert image is None and "nests deeper than 32 levels" in why
+
+
+def test_restore_refuses_a_wrapper_left_in_another_kptfile(tmp_path):
+    """restore checked each rewritten Kptfile only for its own wrappers: the wrapper of sub/Kptfile's
+    image copied into the root Kptfile (or into a Kptfile that was not rewritten) went unseen."""
+    unpack = tmp_path / "u"
+    make_image(unpack, TEAM_FN)
+    other = "198.18.0.1:5000/kpt-fn/other:v1"
+    make_image(unpack, "true", ref=other)
+    pkg = make_pkg(tmp_path / "pkgs", sub=True)
+    (pkg / "sub" / "Kptfile").write_text((pkg / "sub" / "Kptfile").read_text().replace(REF, other))
+    (pkg / "plain").mkdir()
+    (pkg / "plain" / "Kptfile").write_text("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: plain\n")
+    box = sandbox(tmp_path, unpack)
+    plan = box.prepare(str(pkg), "p")
+    sub_wrapper = [w for w, ref in plan.wrappers.items() if ref == other][0]
+    for target in ("Kptfile", "plain/Kptfile"):
+        path = pkg / target
+        before = path.read_text()
+        path.write_text(before + "info:\n  description: %s\n" % sub_wrapper)
+        rewritten = (pkg / "Kptfile").read_text()
+        with pytest.raises(s.SandboxError, match="still names the sandbox wrapper"):
+            box.restore(str(pkg), plan)
+        assert (pkg / "Kptfile").read_text() == rewritten  # nothing written before the refusal
+        path.write_text(before)
+    box.restore(str(pkg), plan)
+    assert "fn-sandbox" not in (pkg / "Kptfile").read_text() + (pkg / "sub" / "Kptfile").read_text()
