@@ -45,7 +45,10 @@ TARGETS = {
     "_prometheus.py": [UT + "test_prometheus.py", MT + "test_prometheus_query.py"],
     "_results.py": [UT + "test_results.py", UT + "test_recap.py"],
     "_compare.py": [UT + "test_compare.py"],
-    "_slo.py": [UT + "test_slo.py"],
+    "_slo.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
+    "_slo_schema.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
+    "_slo_select.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
+    "_slo_eval.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
     "_recap.py": [UT + "test_recap.py"],
     "_fn_sandbox.py": [UT + "test_fn_sandbox.py"],
 }
