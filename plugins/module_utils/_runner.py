@@ -247,14 +247,14 @@ def measure(run, runs, warmup=0, prepare=None):
         raise ValueError("runs must be at least 1, got %r" % (runs,))
     if warmup < 0:
         raise ValueError("warmup must be 0 or more, got %r" % (warmup,))
-    side = _Side()
+    side = Series()
     for i in range(warmup + runs):
         counted = i >= warmup
         side.step(run, prepare, "run" if counted else "warmup", i - warmup if counted else i)
     return side.samples, side.failures, side.errors, side.results
 
 
-class _Side(object):
+class Series(object):
     """The samples, failures, errors and counted results of one measured thing, run by run."""
 
     def __init__(self):
@@ -334,7 +334,7 @@ def measure_pair(run_a, run_b, runs, warmup=0, prepare=None):
     failures, errors (with ``round``) and results (the counted runs' dicts).
     """
     schedule = pair_schedule(runs, warmup)
-    sides = {"a": _Side(), "b": _Side()}
+    sides = {"a": Series(), "b": Series()}
     runners = {"a": run_a, "b": run_b}
     for phase, index, side in schedule:
         sides[side].step(runners[side], prepare, phase, index, index if phase == "run" else None)
