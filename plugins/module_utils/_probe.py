@@ -35,7 +35,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, redact
+from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, redact, secret_value_reason
 from ansible_collections.o2edge.perf.plugins.module_utils._services import PROBE_KINDS
 
 STATES = ("up", "refused", "timeout", "unreachable", "dns", "tls", "auth", "http_status",
@@ -114,6 +114,19 @@ class Resolver(object):
 
 # --------------------------------------------------------------------------- errors and TCP
 
+def shown_text(text, limit=200):
+    """Text that came from elsewhere (a server's answer, an exception's message) as it may appear in a
+    message: printable characters only, at most ``limit`` of them, and none at all when the text looks
+    like secret material (a key block, a token, a URL with a password): then the reason, in brackets."""
+    if isinstance(text, bytes):
+        text = text[:limit * 8].decode("utf-8", "replace")
+    text = str(text)[:limit * 8]
+    reason = secret_value_reason(text)
+    if reason:
+        return "(not quoted: it %s)" % reason
+    return "".join(c if c.isprintable() else " " for c in text[:limit]).strip()
+
+
 def classify_error(exc, what="connect"):
     """Map a socket-level exception to a ProbeError."""
     if isinstance(exc, ProbeError):
@@ -140,7 +153,7 @@ def classify_error(exc, what="connect"):
         return ProbeError("protocol", "%s: %s" % (what, text))
     if isinstance(exc, http.client.HTTPException):
         return ProbeError("protocol", "%s: malformed HTTP response: %s" % (what, exc.__class__.__name__))
-    return ProbeError("protocol", "%s: %s: %s" % (what, exc.__class__.__name__, exc))
+    return ProbeError("protocol", "%s: %s: %s" % (what, exc.__class__.__name__, shown_text(exc)))
 
 
 def tcp_connect(address, port, deadline, resolver):

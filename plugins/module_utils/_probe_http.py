@@ -16,22 +16,28 @@ from __future__ import annotations
 
 import base64
 import http.client
-import json
 import os
+import re
 import ssl
 import tempfile
 from urllib.parse import urlencode
 
-from ansible_collections.o2edge.perf.plugins.module_utils._probe import ProbeError, classify_error, tcp_connect
+from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read, _yaml_bounds
+from ansible_collections.o2edge.perf.plugins.module_utils._probe import (
+    ProbeError, classify_error, shown_text, tcp_connect)
 from ansible_collections.o2edge.perf.plugins.module_utils._services import (
     SCHEME_PORTS, UrlError, default_port, url_endpoint)
 
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - only kubeconfig files in YAML need it
-    yaml = None
-    HAS_YAML = False
+HAS_YAML = _yaml_bounds.HAS_YAML
+# A kubeconfig or a token file bigger than this is refused, not read (real ones are a few kB).
+MAX_KUBECONFIG = 1024 * 1024
+MAX_TOKEN_FILE = 64 * 1024
+MAX_KUBECONFIG_DEPTH = 16
+# What of a server's answer may reach a message or the info: a few short names, never a long text.
+MAX_BODY_QUOTE = 200
+MAX_NAMES = 50
+MAX_NAME = 100
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.@:/-]{1,63}$")
 
 MAX_BODY = 1024 * 1024
 
@@ -39,7 +45,13 @@ MAX_BODY = 1024 * 1024
 # --------------------------------------------------------------------------- TLS and one GET
 
 def tls_context(ca_file=None, ca_data=None, cert_file=None, key_file=None, cert_data=None, key_data=None):
-    """A verifying client context (system CAs unless a CA is given), with an optional client certificate."""
+    """A verifying client context (system CAs unless a CA is given), with an optional client certificate.
+
+    The CA, certificate and key files are checked to be regular files first: ssl would block on a FIFO
+    or read /dev/zero forever. An encrypted key is refused, never prompted for."""
+    _regular(ca_file, "CA file", "tls")
+    _regular(cert_file, "client certificate", "auth")
+    _regular(key_file, "client key", "auth")
     try:
         ctx = ssl.create_default_context(cafile=ca_file, cadata=ca_data)
     except (OSError, ssl.SSLError) as exc:
@@ -55,7 +67,7 @@ def tls_context(ca_file=None, ca_data=None, cert_file=None, key_file=None, cert_
                 fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
-            ctx.load_cert_chain(cf, kf)
+            ctx.load_cert_chain(cf, kf, password=_no_password)
         except (OSError, ssl.SSLError) as exc:
             raise ProbeError("auth", "cannot load the kubeconfig client certificate: %s" % exc)
         finally:
@@ -64,10 +76,24 @@ def tls_context(ca_file=None, ca_data=None, cert_file=None, key_file=None, cert_
             os.rmdir(tmp)
     elif cert_file:
         try:
-            ctx.load_cert_chain(cert_file, key_file or None)
+            ctx.load_cert_chain(cert_file, key_file or None, password=_no_password)
         except (OSError, ssl.SSLError) as exc:
             raise ProbeError("auth", "cannot load client certificate %s: %s" % (cert_file, exc))
     return ctx
+
+
+def _no_password():
+    """An encrypted client key fails to load instead of OpenSSL prompting on a terminal (a hang)."""
+    return b""
+
+
+def _regular(path, what, state):
+    if not path:
+        return
+    try:
+        _safe_read.check_regular(path, what)
+    except _safe_read.FileReadError as exc:
+        raise ProbeError(state, "cannot use %s" % exc)
 
 
 def http_get(scheme, address, port, path, deadline, resolver, tls=None, server_name=None, headers=None):
@@ -112,8 +138,21 @@ def _http_state(status, reason, what, body=b"", info=None):
     """The ProbeError of an unexpected status: auth for 401/403, else http_status with the body's start."""
     if status in (401, 403):
         return ProbeError("auth", "%s: %d %s (credentials rejected or missing)" % (what, status, reason), info)
-    text = body[:200].decode("utf-8", "replace").strip().replace("\n", " ")
-    return ProbeError("http_status", "%s: %d %s%s" % (what, status, reason, (": " + text) if text else ""), info)
+    return ProbeError("http_status", "%s: %d %s%s" % (what, status, _name(reason),
+                                                     body_quote(body)), info)
+
+
+def body_quote(body):
+    """``": <the start of the body>"`` for a message (see ``shown_text``), or nothing for an empty body."""
+    text = shown_text(body, MAX_BODY_QUOTE)
+    if text.startswith("(not quoted"):
+        return " (the body is %s" % text[1:]
+    return ": " + text if text else ""
+
+
+def _name(value):
+    """A short name from a server's answer, cut to MAX_NAME printable characters."""
+    return shown_text(value, MAX_NAME)
 
 
 # --------------------------------------------------------------------------- where to connect
@@ -152,23 +191,22 @@ def read_kubeconfig(path, context_name=None):
     """dict(server, ca_file or ca_data, tls_server_name, token or token_file, cert_data/key_data or
     cert_file/key_file) of a kubeconfig's context (its current-context unless ``context_name``)."""
     try:
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProbeError("auth", "cannot read kubeconfig %s: %s" % (path, exc))
+        text = _safe_read.read_text(path, MAX_KUBECONFIG, what="kubeconfig")
+    except _safe_read.FileReadError as exc:
+        raise ProbeError("auth", "cannot read %s" % exc)
     try:
-        doc = json.loads(text)
-    except ValueError:
-        if not HAS_YAML:
-            raise ProbeError("protocol", "kubeconfig %s is YAML and PyYAML is not installed" % path)
-        try:
-            doc = yaml.safe_load(text)
-        except Exception as exc:  # noqa: BLE001
-            # Only the problem and its place: PyYAML's full message quotes the document (and its tokens).
-            mark = getattr(exc, "problem_mark", None)
-            where = " at line %d, column %d" % (mark.line + 1, mark.column + 1) if mark is not None else ""
-            raise ProbeError("protocol", "kubeconfig %s is not valid YAML%s: %s"
-                             % (path, where, getattr(exc, "problem", None) or exc.__class__.__name__))
+        if HAS_YAML:  # YAML holds JSON: one bounded loader for both
+            doc = _yaml_bounds.load_yaml(text, max_depth=MAX_KUBECONFIG_DEPTH, max_values=100000, max_aliases=100)
+        else:
+            try:
+                doc = _yaml_bounds.load_json(text, max_depth=MAX_KUBECONFIG_DEPTH)
+            except _yaml_bounds.YamlBoundsError as exc:
+                if str(exc).startswith("is not valid JSON"):
+                    raise ProbeError("protocol", "kubeconfig %s is YAML and PyYAML is not installed" % path)
+                raise
+    except _yaml_bounds.YamlBoundsError as exc:
+        # Only the problem and its place, never the document's text.
+        raise ProbeError("protocol", "kubeconfig %s %s" % (path, exc))
     if not isinstance(doc, dict):
         raise ProbeError("protocol", "kubeconfig %s is not a mapping" % path)
 
@@ -176,7 +214,8 @@ def read_kubeconfig(path, context_name=None):
         for item in doc.get(section) or []:
             if isinstance(item, dict) and item.get("name") == name:
                 return item.get(section[:-1]) or {}
-        raise ProbeError("protocol", "kubeconfig %s has no %s named %r" % (path, section[:-1], name))
+        shown = " %s" % name if isinstance(name, str) and _NAME_RE.match(name) else ""
+        raise ProbeError("protocol", "kubeconfig %s has no %s named%s" % (path, section[:-1], shown or " so"))
 
     ctx_name = context_name or doc.get("current-context")
     if not ctx_name:
@@ -192,34 +231,50 @@ def read_kubeconfig(path, context_name=None):
     base = os.path.dirname(os.path.abspath(path))
 
     def rel(p):
+        if not isinstance(p, str):
+            raise ProbeError("protocol", "kubeconfig %s: a file path is not a string" % path)
         return p if os.path.isabs(p) else os.path.join(base, p)
 
     out = {"server": cluster["server"]}
+    if not isinstance(out["server"], str):
+        raise ProbeError("protocol", "kubeconfig %s: the cluster's server is not a URL" % path)
     if cluster.get("certificate-authority-data"):
-        out["ca_data"] = base64.b64decode(cluster["certificate-authority-data"]).decode("ascii")
+        out["ca_data"] = _b64(cluster["certificate-authority-data"], path, "certificate-authority-data").decode(
+            "ascii", "replace")
     elif cluster.get("certificate-authority"):
         out["ca_file"] = rel(cluster["certificate-authority"])
     if cluster.get("tls-server-name"):
         out["tls_server_name"] = cluster["tls-server-name"]
     if user.get("token"):
+        if not isinstance(user["token"], str):
+            raise ProbeError("auth", "kubeconfig %s: the user's token is not a string" % path)
         out["token"] = user["token"]
     elif user.get("tokenFile"):
         out["token_file"] = rel(user["tokenFile"])
     if user.get("client-certificate-data"):
-        out["cert_data"] = base64.b64decode(user["client-certificate-data"])
-        out["key_data"] = base64.b64decode(user.get("client-key-data") or b"")
+        out["cert_data"] = _b64(user["client-certificate-data"], path, "client-certificate-data")
+        out["key_data"] = _b64(user.get("client-key-data") or "", path, "client-key-data")
     elif user.get("client-certificate"):
         out["cert_file"] = rel(user["client-certificate"])
         out["key_file"] = rel(user.get("client-key") or "")
     return out
 
 
+def _b64(value, path, field):
+    """base64 of a kubeconfig field; a broken one is a clear error, not a traceback (content never quoted)."""
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(re.sub(r"\s+", "", value), validate=True)
+        except ValueError:
+            pass
+    raise ProbeError("protocol", "kubeconfig %s: %s is not base64" % (path, field))
+
+
 def _read_secret(path, what):
     try:
-        with open(path, "rb") as f:
-            value = f.read().decode("utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProbeError("auth", "cannot read %s %s: %s" % (what, path, exc.__class__.__name__))
+        value = _safe_read.read_text(path, MAX_TOKEN_FILE, what=what).strip()
+    except _safe_read.FileReadError as exc:
+        raise ProbeError("auth", "cannot read %s" % exc)
     if not value:
         raise ProbeError("auth", "%s %s is empty" % (what, path))
     return value
@@ -259,17 +314,23 @@ def probe_prometheus(target, deadline, ctx):
     if status != 200:
         raise _http_state(status, reason, "instant query %s" % query, body, info)
     try:
-        doc = json.loads(body.decode("utf-8"))
+        doc = _yaml_bounds.load_json(body, max_depth=MAX_KUBECONFIG_DEPTH)
         if doc.get("status") != "success":
-            raise ValueError("status %r" % doc.get("status"))
+            raise ValueError("status %s" % _name(doc.get("status")))
         result = doc["data"]["result"]
+        if not isinstance(result, list):
+            raise TypeError("data.result is not a list")
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ProbeError("protocol", "instant query %s: not a Prometheus answer (%s)" % (query, exc), info)
+        problem = str(exc) if isinstance(exc, (ValueError, TypeError)) else "no %s" % _name(exc.args[0])
+        raise ProbeError("protocol", "instant query %s: not a Prometheus answer (%s)" % (query, shown_text(problem)),
+                         info)
     up = []
     down = []
     for series in result:
-        metric = series.get("metric") or {}
-        label = "%s/%s" % (metric.get("job", "?"), metric.get("instance", "?"))
+        metric = (series.get("metric") if isinstance(series, dict) else None) or {}
+        if not isinstance(metric, dict):
+            metric = {}
+        label = "%s/%s" % (_name(metric.get("job", "?")), _name(metric.get("instance", "?")))
         try:
             value = float(series["value"][1])
         except (KeyError, IndexError, TypeError, ValueError):
@@ -326,8 +387,10 @@ def probe_kubernetes(target, deadline, ctx):
     if status in (401, 403):
         raise _http_state(status, reason, "GET /readyz", info=info)
     lines = body.decode("utf-8", "replace").splitlines()
-    ok_checks = [ln[3:].rsplit(" ", 1)[0] for ln in lines if ln.startswith("[+]")]
-    failing = [ln[3:].split(" ", 1)[0] for ln in lines if ln.startswith("[-]")]
+    ok_checks = [ln for ln in lines if ln.startswith("[+]")]
+    failing = [_name(ln[3:].split(" ", 1)[0]) for ln in lines if ln.startswith("[-]")]
+    if len(failing) > MAX_NAMES:
+        failing = failing[:MAX_NAMES] + ["(%d more)" % (len(failing) - MAX_NAMES)]
     info.update(checks_ok=len(ok_checks), failing_checks=failing)
     if status != 200 or failing:  # a [-] check is a failure even when the server answers 200
         raise ProbeError("http_status", "GET /readyz: %d %s; failing checks: %s"
@@ -340,8 +403,12 @@ def probe_kubernetes(target, deadline, ctx):
     if status != 200:
         raise _http_state(status, reason, "GET /version", body, info)
     try:
-        version = json.loads(body.decode("utf-8"))["gitVersion"]
+        version = _yaml_bounds.load_json(body, max_depth=MAX_KUBECONFIG_DEPTH)["gitVersion"]
+        if not isinstance(version, str):
+            raise TypeError("gitVersion is not a string")
+        version = _name(version)
     except (ValueError, KeyError, TypeError) as exc:
-        raise ProbeError("protocol", "GET /version: no gitVersion in the answer (%s)" % exc, info)
+        problem = "no gitVersion" if isinstance(exc, KeyError) else str(exc)
+        raise ProbeError("protocol", "GET /version: no gitVersion in the answer (%s)" % shown_text(problem), info)
     info["version"] = version
     return "ready (%d checks ok), live, version %s" % (len(ok_checks), version), info

@@ -30,7 +30,12 @@ import time
 from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from urllib.parse import urlencode, urlsplit
 
+from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read
+from ansible_collections.o2edge.perf.plugins.module_utils._probe import shown_text
 from ansible_collections.o2edge.perf.plugins.module_utils._services import UrlError, url_endpoint
+
+# What of a server's error text reaches the result: printable, bounded, never secret-looking.
+MAX_ERROR_TEXT = 500
 
 OUTCOMES = ("success", "server_timeout", "bad_query", "unreachable", "tls_error", "client_timeout",
             "http_error", "not_success")
@@ -91,7 +96,18 @@ def auth_headers(bearer_token=None, username=None, password=None):
 
 
 def ssl_context(ca_file=None, validate_certs=True):
-    ctx = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+    """A client context; ``ca_file`` must be a regular file (ssl would block on a FIFO or read /dev/zero)."""
+    if ca_file:
+        try:
+            _safe_read.check_regular(ca_file, "ca_file")
+            ctx = ssl.create_default_context(cafile=ca_file)
+        except _safe_read.FileReadError as exc:
+            raise PromError(str(exc))
+        except (OSError, ssl.SSLError) as exc:
+            raise PromError("ca_file %s cannot be loaded: %s" % (ca_file, getattr(exc, "reason", None)
+                                                                  or exc.__class__.__name__))
+    else:
+        ctx = ssl.create_default_context()
     if not validate_certs:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
@@ -103,6 +119,9 @@ def classify(http_status, payload):
     error_type = payload.get("errorType") if isinstance(payload, dict) else None
     error = payload.get("error") if isinstance(payload, dict) else None
     status = payload.get("status") if isinstance(payload, dict) else None
+    # The server's words: bounded, printable, and not quoted when they look like a secret.
+    error_type = shown_text(error_type, 63) if error_type is not None else None
+    error = shown_text(error, MAX_ERROR_TEXT) if error is not None else None
     if error_type == "timeout":
         return "server_timeout", error_type, error or "server-side timeout"
     if http_status == 400 or error_type == "bad_data":
@@ -112,7 +131,7 @@ def classify(http_status, payload):
     if payload is None:
         return "not_success", None, "the answer is not the Prometheus API's JSON"
     if status != "success":
-        return "not_success", error_type, error or "status %r" % (status,)
+        return "not_success", error_type, error or "status %s" % shown_text(repr(status), 63)
     return "success", None, None
 
 
@@ -201,7 +220,7 @@ def request(target, method, path, form=None, deadline=30.0):
         except (HTTPException, OSError) as exc:
             out["seconds"] = time.monotonic() - start
             out["outcome"] = "http_error"
-            out["error"] = "HTTP exchange failed: %s" % (exc or type(exc).__name__)
+            out["error"] = "HTTP exchange failed: %s" % (shown_text(exc) or type(exc).__name__)
         return out
     finally:
         conn.close()

@@ -236,3 +236,13 @@ def test_matrix_summary_table():
     assert lines[5].split() == ["edge4", "up", "-", "up"]
     assert lines[-1].startswith("2/4 sites fully up (50.0%), 1 partly up, 1 down; 4/7 services up")
     assert pr.summarize([])["healthy_share"] == 0.0
+
+
+def test_an_unexpected_error_is_quoted_bounded_and_never_secret_looking():
+    # Bug (issue 15 class 5): any exception's whole text (a KeyError of a server's key, a key block) went into detail.
+    from ansible_collections.o2edge.perf.plugins.module_utils import _probe as probe_mod
+    long_err = probe_mod.classify_error(KeyError("k" * 5000), "GET /x")
+    assert long_err.state == "protocol" and len(long_err.detail) < 260
+    key = probe_mod.classify_error(ValueError("-----BEGIN " + "PRIVATE KEY-----\nMIIE"), "probe")
+    assert "MIIE" not in key.detail and "not quoted: it holds a private key block" in key.detail
+    assert probe_mod.shown_text(b"a\x1b[0m\x00b") == "a [0m b"

@@ -181,7 +181,7 @@ def test_kubeconfig_yaml_error_never_quotes_the_document(tmp_path):
     path = tmp_path / "config"
     path.write_text("users:\n- name: u\n  user: {token: %s: x}\n" % TOKEN)
     r = run({"site": "e", "kind": "kubernetes", "kubeconfig": str(path)})
-    assert r["state"] == "protocol" and "not valid YAML at line 3" in r["detail"]
+    assert r["state"] == "protocol" and "is not valid YAML" in r["detail"] and "line 3" in r["detail"]
     assert TOKEN not in json.dumps(r)
 
 
@@ -231,3 +231,159 @@ def test_http_get_reports_connect_time_and_body(http_server):
                                                             pr.Resolver())
     assert (status, reason, json.loads(body)) == (200, "OK", {"oCloudId": "x"})
     assert headers["content-type"] == "application/json" and connect_ms >= 0
+
+
+# --------------------------------------------------------------------------- files: bounded, never blocking
+
+def _kube_target(kc):
+    return {"site": "e", "kind": "kubernetes", "kubeconfig": kc, "timeout": 2, "connect_timeout": 1}
+
+
+def test_kubeconfig_fifo_is_refused_without_blocking(tmp_path):
+    # Bug (issue 15 class 7): open() of a FIFO kubeconfig waited for a writer forever.
+    os.mkfifo(str(tmp_path / "config"))
+    r = run(_kube_target(str(tmp_path / "config")))
+    assert r["state"] == "auth" and "kubeconfig %s is a named pipe (FIFO)" % (tmp_path / "config") in r["detail"]
+
+
+@pytest.mark.parametrize("place", ["kubeconfig", "target"])
+def test_token_file_fifo_is_refused_without_blocking(tmp_path, pki, place):
+    os.mkfifo(str(tmp_path / "tok"))
+    if place == "kubeconfig":
+        target = _kube_target(write_kubeconfig(tmp_path / "config", "https://127.0.0.1:1",
+                                               os.path.join(pki, "ca.crt"), {"tokenFile": "tok"}))
+    else:
+        target = {"site": "e", "kind": "kubernetes", "url": "https://127.0.0.1:1", "token_file": str(tmp_path / "tok"),
+                  "ca_file": os.path.join(pki, "ca.crt"), "timeout": 2}
+    r = run(target)
+    assert r["state"] == "auth" and "is a named pipe (FIFO), not a regular file" in r["detail"], r
+
+
+def test_kubeconfig_nesting_is_bounded(tmp_path):
+    # Bug: an unbounded yaml.safe_load recursed on a deeply nested document.
+    path = tmp_path / "config"
+    path.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    r = run(_kube_target(str(path)))
+    assert r["state"] == "protocol" and "nests deeper than" in r["detail"], r
+
+
+def test_kubeconfig_over_the_size_limit_is_refused(tmp_path):
+    path = tmp_path / "config"
+    path.write_text("#" * (ph.MAX_KUBECONFIG + 1))
+    r = run(_kube_target(str(path)))
+    assert r["state"] == "auth" and "over the limit" in r["detail"]
+
+
+@pytest.mark.parametrize("field", ["certificate-authority-data", "client-certificate-data"])
+def test_broken_base64_in_a_kubeconfig_is_a_named_error(tmp_path, field):
+    # Bug: base64.b64decode's binascii.Error escaped as an unexplained failure.
+    doc = {"current-context": "c", "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+           "clusters": [{"name": "k", "cluster": {"server": "https://127.0.0.1:1"}}],
+           "users": [{"name": "u", "user": {}}]}
+    where = doc["clusters"][0]["cluster"] if field.startswith("certificate") else doc["users"][0]["user"]
+    where[field] = "not*base64"
+    path = tmp_path / "config"
+    path.write_text(json.dumps(doc))
+    r = run(_kube_target(str(path)))
+    assert r["state"] == "protocol" and r["detail"].endswith("%s is not base64" % field), r
+
+
+def test_kubeconfig_context_name_from_the_file_is_not_quoted_unless_a_short_name(tmp_path):
+    doc = {"current-context": "x" * 100 + " " + TOKEN, "contexts": [], "clusters": [], "users": []}
+    path = tmp_path / "config"
+    path.write_text(json.dumps(doc))
+    r = run(_kube_target(str(path)))
+    assert r["state"] == "protocol" and "has no context named so" in r["detail"] and "xxxx" not in r["detail"]
+    assert run(dict(_kube_target(str(path)), context="edge-1"))["detail"].endswith("has no context named edge-1")
+
+
+@pytest.mark.parametrize("which", ["ca", "cert"])
+def test_ca_and_client_certificate_files_must_be_regular(tmp_path, pki, which):
+    # Bug: ssl.create_default_context(cafile=FIFO) and load_cert_chain blocked on a FIFO.
+    fifo = str(tmp_path / "pipe")
+    os.mkfifo(fifo)
+    if which == "ca":
+        with pytest.raises(pr.ProbeError) as err:
+            ph.tls_context(ca_file=fifo)
+        assert err.value.state == "tls" and "CA file %s is a named pipe" % fifo in err.value.detail
+    else:
+        with pytest.raises(pr.ProbeError) as err:
+            ph.tls_context(ca_file=os.path.join(pki, "ca.crt"), cert_file=os.path.join(pki, "ca.crt"), key_file=fifo)
+        assert err.value.state == "auth" and "client key %s is a named pipe" % fifo in err.value.detail
+
+
+def test_an_encrypted_client_key_fails_instead_of_prompting(tmp_path, pki):
+    # Bug: OpenSSL's own password prompt waited on a terminal.
+    import subprocess
+    key = tmp_path / "enc.key"
+    subprocess.run(["openssl", "genrsa", "-aes256", "-passout", "pass:pw", "-out", str(key), "2048"], check=True,
+                   capture_output=True)
+    crt = tmp_path / "self.crt"
+    subprocess.run(["openssl", "req", "-x509", "-key", str(key), "-passin", "pass:pw", "-subj", "/CN=x", "-days", "1",
+                    "-out", str(crt)], check=True, capture_output=True)
+    with pytest.raises(pr.ProbeError) as err:
+        ph.tls_context(ca_file=os.path.join(pki, "ca.crt"), cert_file=str(crt), key_file=str(key))
+    assert err.value.state == "auth" and "cannot load client certificate" in err.value.detail
+
+
+# --------------------------------------------------------------------------- what of an answer is quoted
+
+KEY_BLOCK = "-----BEGIN " + "PRIVATE KEY-----\nMIIE\n"
+
+
+@pytest.mark.parametrize("body, shown, hidden", [
+    (b"oops " * 200, "oops", "oops " * 41),
+    (("error\n" + KEY_BLOCK).encode(), "the body is not quoted: it holds a private key block", "MIIE"),
+    (b"see https://admin:hunter2@example.invalid/x", "the body is not quoted", "hunter2"),
+    (b"a\x1b[31mred\x00", ": a [31mred", "\x1b"),
+])
+def test_an_error_body_is_quoted_short_printable_and_never_when_secret_looking(body, shown, hidden):
+    # Bug (issue 15 class 7/5): the first 200 bytes of any body were quoted, a key block or a URL password too.
+    err = ph._http_state(500, "Internal Server Error", "GET /x", body)
+    assert shown in err.detail and hidden not in err.detail
+    assert len(err.detail) <= len("GET /x: 500 Internal Server Error: ") + ph.MAX_BODY_QUOTE
+
+
+def _fake_get(monkeypatch, answers):
+    calls = []
+
+    def http_get(scheme, address, port, path, *args, **kwargs):
+        calls.append(path)
+        return answers[len(calls) - 1]
+
+    monkeypatch.setattr(ph, "http_get", http_get)
+    return calls
+
+
+def test_prometheus_labels_and_status_from_the_server_are_bounded(monkeypatch):
+    many = {"status": "success", "data": {"result": [
+        {"metric": {"job": "j" * 10000, "instance": "i%d" % n}, "value": [0, "0"]} for n in range(500)]}}
+    _fake_get(monkeypatch, [(200, "OK", {}, b"ok", 1.0), (200, "OK", {}, json.dumps(many).encode(), 1.0)])
+    r = run({"site": "s", "kind": "prometheus", "address": "127.0.0.1", "port": 9090})
+    assert r["info"]["targets_down"] == 500 and len(r["info"]["down"]) == 50
+    assert max(len(x) for x in r["info"]["down"]) <= 2 * ph.MAX_NAME + 1
+    assert len(r["detail"]) < 1200
+    _fake_get(monkeypatch, [(200, "OK", {}, b"ok", 1.0),
+                            (200, "OK", {}, json.dumps({"status": "s" * 5000}).encode(), 1.0)])
+    r = run({"site": "s", "kind": "prometheus", "address": "127.0.0.1", "port": 9090})
+    assert r["state"] == "protocol" and len(r["detail"]) < 400
+
+
+def test_prometheus_deep_json_is_refused_not_recursed(monkeypatch):
+    _fake_get(monkeypatch, [(200, "OK", {}, b"ok", 1.0), (200, "OK", {}, b"[" * 100000 + b"]" * 100000, 1.0)])
+    r = run({"site": "s", "kind": "prometheus", "address": "127.0.0.1", "port": 9090})
+    assert r["state"] == "protocol" and "nests deeper than" in r["detail"], r
+
+
+def test_kubernetes_failing_checks_and_version_are_bounded(monkeypatch, pki):
+    readyz = "".join("[-]check-%d%s failed\n" % (n, "x" * 500) for n in range(1000)).encode()
+    _fake_get(monkeypatch, [(200, "OK", {}, readyz, 1.0)])
+    target = {"site": "e", "kind": "kubernetes", "url": "https://127.0.0.1:6443", "ca_file": os.path.join(pki, "ca.crt")}
+    r = run(target)
+    assert r["state"] == "http_status" and len(r["info"]["failing_checks"]) == ph.MAX_NAMES + 1
+    assert r["info"]["failing_checks"][-1] == "(950 more)"
+    assert max(len(x) for x in r["info"]["failing_checks"]) <= ph.MAX_NAME
+    _fake_get(monkeypatch, [(200, "OK", {}, b"[+]ping ok\n", 1.0), (200, "OK", {}, b"ok", 1.0),
+                            (200, "OK", {}, json.dumps({"gitVersion": "v" * 5000}).encode(), 1.0)])
+    r = run(target)
+    assert r["state"] == "up" and len(r["info"]["version"]) == ph.MAX_NAME

@@ -339,3 +339,40 @@ def test_plain_http_to_a_tls_port_is_a_tls_error(answer):
 def test_build_info(server):
     assert pq.build_info(pq.Target(server)) == "9.9.9"
     assert pq.build_info(pq.Target("http://127.0.0.1:%d" % free_port())) is None
+
+
+def test_a_fifo_ca_file_is_refused_by_name_without_blocking(tmp_path):
+    # Bug (issue 15 class 7): ssl.create_default_context(cafile=FIFO) waited for a writer forever.
+    fifo = tmp_path / "ca.pem"
+    import os
+    os.mkfifo(str(fifo))
+    with pytest.raises(pq.PromError, match=r"ca_file .*ca\.pem is a named pipe \(FIFO\), not a regular file"):
+        pq.Target("https://127.0.0.1:9090", ca_file=str(fifo))
+    with pytest.raises(pq.PromError, match=r"ca_file /dev/null is a character device"):
+        pq.Target("https://127.0.0.1:9090", ca_file="/dev/null")
+
+
+def test_a_ca_file_that_is_no_pem_is_a_named_error(tmp_path):
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate\n")
+    with pytest.raises(pq.PromError, match=r"ca_file .*ca\.pem cannot be loaded"):
+        pq.Target("https://127.0.0.1:9090", ca_file=str(bad))
+
+
+@pytest.mark.parametrize("payload, hidden, most", [
+    ({"status": "error", "errorType": "execution", "error": "e" * 100000}, "e" * 501, 500),
+    ({"status": "error", "errorType": "x" * 1000, "error": "boom"}, "x" * 64, 63),
+    ({"status": "error", "error": "-----BEGIN " + "PRIVATE KEY-----\nMIIE"}, "MIIE", 200),
+    ({"status": "error", "error": "bad\x1b[2J\x00"}, "\x1b", 500),
+])
+def test_server_error_text_is_bounded_printable_and_never_secret_looking(payload, hidden, most):
+    # Bug (issue 15 class 5): the server's error text went into the result whole, control characters and all.
+    outcome, error_type, error = pq.classify(422, payload)
+    assert outcome == "http_error"
+    assert hidden not in (error or "") and hidden not in (error_type or "")
+    assert len(error) <= most and (error_type is None or len(error_type) <= 63)
+
+
+def test_a_long_status_is_not_quoted_whole():
+    outcome, _t, error = pq.classify(200, {"status": "s" * 10000})
+    assert outcome == "not_success" and error.startswith("status 's") and len(error) < 80
