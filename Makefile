@@ -26,9 +26,9 @@ apt:
 	@tests/tools/install-deps.sh
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt requirements-test.txt
+$(VENV)/.installed: requirements.txt requirements-test.txt tests/tools/requirements-sanity.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q -r requirements-test.txt
+	$(VENV)/bin/pip install -q -r requirements-test.txt -r tests/tools/requirements-sanity.txt
 	touch $@
 
 build: venv

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # kpt validator (image kpt-fn/require-labels): every item must carry app.kubernetes.io/name.
 # Passes the ResourceList through unchanged when it holds; fails (exit 1) naming the problem.
 input=$(/bin/busybox cat)
