@@ -79,6 +79,13 @@ options:
     description: Timeout of one C(git status) in seconds.
     type: float
     default: 60
+  tag:
+    description:
+      - Where in a run these controls were taken, for example V(start) or V(end) of a benchmark pass; appended
+        to every record name as C(@<tag>) (C(control/cpu_calibration@start)) and kept in C(context.tag), so the
+        two measurements of one pass stay apart and each matches its own in another pass.
+      - 1 to 40 letters, digits, C(.), C(_), C(-).
+    type: str
   fail_on_error:
     description: Fail the task when a counted run of a control failed. The records are returned either way.
     type: bool
@@ -94,6 +101,7 @@ seealso:
 EXAMPLES = r"""
 - name: Controls and host state at the start of a pass
   o2edge.perf.control_bench:
+    tag: start
     scratch_dir: /var/tmp
     git_repo: /srv/pipeline
     runs: 5
@@ -108,7 +116,7 @@ EXAMPLES = r"""
 RETURN = r"""
 records:
   description:
-    - One record per control (C(control/<control>), component C(control), unit C(s)), then, with
+    - One record per control (C(control/<control>), C(@<tag>) appended with O(tag), component C(control), unit C(s)), then, with
       O(host_state=true), C(host/load1), C(host/cpu_steal), C(host/cpu_mhz) (component C(host_state)), in the
       collection's single record shape.
     - Control records' C(context) holds control, command and - cpu_calibration - iterations and checksum;
@@ -137,10 +145,14 @@ msg:
   type: str
 """
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._controls import CONTROLS, ControlError, Controls
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
+
+TAG = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
 
 def main():
@@ -156,6 +168,7 @@ def main():
             runs=dict(type="int", default=5),
             warmup=dict(type="int", default=1),
             timeout=dict(type="float", default=60),
+            tag=dict(type="str"),
             fail_on_error=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
@@ -165,6 +178,8 @@ def main():
                         positive=("timeout",))
     if error:
         module.fail_json(msg=error)
+    if p["tag"] is not None and not TAG.match(p["tag"]):
+        module.fail_json(msg="tag must be 1 to 40 characters of letters, digits, '.', '_' or '-'")
     controls = list(p["controls"])
     if p["git_repo"] and "git_status" not in controls:
         controls.append("git_status")
@@ -174,6 +189,10 @@ def main():
                            host_state=p["host_state"], timeout=p["timeout"]).measure(p["runs"], p["warmup"])
     except (ControlError, OSError) as exc:
         module.fail_json(msg="control_bench: %s" % exc)
+    if p["tag"]:
+        for rec in records:
+            rec["name"] = "%s@%s" % (rec["name"], p["tag"])
+            rec["context"]["tag"] = p["tag"]
     parts = []
     for rec in records:
         median = rec["stats"]["median"]

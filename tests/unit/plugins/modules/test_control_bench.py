@@ -37,3 +37,14 @@ def test_bad_input():
     assert res["failed"] is True and "git_status needs git_repo" in res["msg"]
     res = run_module(control_bench, {"file_size_kb": 0})
     assert res["failed"] is True and "file_size_kb must be at least 1" in res["msg"]
+
+
+def test_tag_names_start_and_end_apart():
+    """Two control runs of one pass (start and end) must not share record names."""
+    res = run_module(control_bench, {"controls": ["cpu_calibration"], "tag": "start", "runs": 1, "warmup": 0,
+                                     "calibration_iterations": 100})
+    assert [r["name"] for r in res["records"]] == [
+        "control/cpu_calibration@start", "host/load1@start", "host/cpu_steal@start", "host/cpu_mhz@start"]
+    assert res["records"][0]["context"]["tag"] == "start"
+    res = run_module(control_bench, {"tag": "no spaces"})
+    assert res["failed"] is True and res["msg"].startswith("tag must be")
