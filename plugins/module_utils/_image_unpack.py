@@ -34,9 +34,12 @@ from ansible_collections.o2edge.perf.plugins.module_utils._image_store import (
     REF_NAME, SOURCE_MANIFEST, StoreError, _DIGEST_RE, _last_line, _repo_name, classify, error_text, flocked,
     remote_digests)
 from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now
+from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import read_bytes
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import YamlBoundsError, load_json
 
 SCHEMA = 1
 MAX_JSON_BYTES = 4 * 1024 * 1024
+MAX_JSON_DEPTH = 32
 LOCKS = ".locks"
 
 
@@ -52,11 +55,13 @@ def key(digest):
 
 
 def _read_json(path, limit=MAX_JSON_BYTES):
-    with open(path, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError("%s is over %d bytes" % (path, limit))
-    return json.loads(data.decode("utf-8"))
+    """The JSON at ``path``: a regular file (a FIFO never blocks), at most ``limit`` bytes, nested at most
+    MAX_JSON_DEPTH deep. ValueError (FileReadError, YamlBoundsError) naming the path otherwise."""
+    data = read_bytes(path, limit, what="")
+    try:
+        return load_json(data, MAX_JSON_DEPTH)
+    except YamlBoundsError as exc:
+        raise YamlBoundsError("%s %s" % (path, exc))
 
 
 def read_image_json(unpack_dir, digest):

@@ -16,13 +16,14 @@ import shutil
 from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KPTFILE
 from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import tree_entries
 
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - every byte difference counts then
-    HAS_YAML = False
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import HAS_YAML, YamlBoundsError, load_yaml
 
 MAX_DIFF_BYTES = 65536
+# Bounds for comparing rendered YAML as data (past them the files are compared byte for byte): a
+# rendered file nested 200,000 deep would crash libyaml's composer, an alias bomb would never end.
+MAX_COMPARE_DEPTH = 100
+MAX_COMPARE_VALUES = 1000000
+MAX_COMPARE_DOCUMENTS = 10000
 TMP_SUFFIX = ".o2edge-tmp"
 
 
@@ -36,7 +37,8 @@ def changed_paths(before, after):
 
 
 def _yaml_docs(payload):
-    return list(yaml.safe_load_all(payload.decode("utf-8")))
+    return load_yaml(payload, max_depth=MAX_COMPARE_DEPTH, max_values=MAX_COMPARE_VALUES,
+                     max_documents=MAX_COMPARE_DOCUMENTS, unique_keys=False, all_documents=True)
 
 
 def semantic_changes(before, after, paths=None):
@@ -57,8 +59,8 @@ def semantic_changes(before, after, paths=None):
             try:
                 if _yaml_docs(old[2]) == _yaml_docs(new[2]):
                     continue
-            except (yaml.YAMLError, UnicodeDecodeError):
-                pass
+            except YamlBoundsError:
+                pass  # not comparable as data: the byte difference counts
         real.append(rel)
     return real
 

@@ -25,10 +25,13 @@ import shutil
 import tempfile
 import threading
 
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import package_functions, resolve_exec
+from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KptError, package_functions, resolve_exec
 from ansible_collections.o2edge.perf.plugins.module_utils._runner import run_once
+from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, check_regular, read_bytes
 
 CACHE_FORMAT = "o2edge-kpt-render-cache/2"
+# One file of a package tree (or of a cached output) is read whole to be digested: bounded.
+MAX_TREE_FILE_BYTES = 256 * 1024 * 1024
 
 
 def _field(data):
@@ -97,6 +100,8 @@ def tree_entries(root):
 
     kind: ``d`` directory, ``f`` file (payload: bytes), ``l`` symlink (payload: target);
     mode keeps only the executable bits, which is what a render can meaningfully change.
+    KptError naming the file for anything else (a FIFO, a socket, a device: never opened) and for a
+    file over MAX_TREE_FILE_BYTES.
     """
     entries = []
     for dirpath, dirnames, files in os.walk(root):
@@ -116,8 +121,10 @@ def tree_entries(root):
             if os.path.islink(full):
                 entries.append((rel, "l", 0, os.readlink(full).encode("utf-8", "surrogateescape")))
                 continue
-            with open(full, "rb") as handle:
-                payload = handle.read()
+            try:
+                payload = read_bytes(full, MAX_TREE_FILE_BYTES, what="package file", follow_links=False)
+            except FileReadError as exc:
+                raise KptError(str(exc))
             entries.append((rel, "f", os.lstat(full).st_mode & 0o111, payload))
     entries.sort(key=lambda e: e[0])
     return entries
@@ -153,8 +160,18 @@ def cache_key(rinput, cwd, resolver, kpt_ver, flags):
     return digest.hexdigest()
 
 
+def _copy_regular(src, dst):
+    """shutil.copytree's copy of one file: a regular file only (a FIFO or a device would block or never end)."""
+    try:
+        check_regular(src, "package file", follow_links=False)
+    except FileReadError as exc:
+        raise OSError(str(exc))
+    return shutil.copy2(src, dst)
+
+
 def copy_tree(src, dst):
-    shutil.copytree(src, dst, symlinks=True)
+    """Copy a package tree (symlinks as symlinks); OSError naming a file that is not a regular file."""
+    shutil.copytree(src, dst, symlinks=True, copy_function=_copy_regular)
 
 
 class RenderCache(object):

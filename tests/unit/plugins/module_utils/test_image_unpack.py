@@ -17,6 +17,7 @@ import pytest
 from ansible_collections.o2edge.perf.plugins.module_utils import _image_store as st
 from ansible_collections.o2edge.perf.plugins.module_utils import _image_unpack as up
 from tests.unit.plugins.module_utils import test_image_store as store_tests
+from tests.unit.plugins.module_utils.fifo_guard import call_without_hanging
 from tests.unit.plugins.module_utils.test_image_store import build_image, needs_tools, oci_params
 
 # the real registry and the private podman store of the store tests, as fixtures here too
@@ -69,6 +70,25 @@ def test_incomplete_unpack_is_not_taken_for_a_complete_one(tmp_path):
     assert up.read_image_json(str(tmp_path), DIGEST) is None  # another digest's document
     (folder / "image.json").write_text(json.dumps({"schema": 1, "digest": DIGEST}))
     assert up.read_image_json(str(tmp_path), DIGEST)["digest"] == DIGEST
+
+
+def test_image_json_and_refs_json_that_are_fifos_or_too_deep_do_not_block(tmp_path):
+    """Issue 15 class 3: _read_json opened image.json and refs.json with open(): a FIFO blocked the
+    unpack forever, a 100,000-deep refs.json escaped as a RecursionError. Both now read as unusable."""
+    folder = tmp_path / up.key(DIGEST)
+    (folder / "rootfs").mkdir(parents=True)
+    meta = folder / "image.json"
+    os.mkfifo(str(meta))
+    assert call_without_hanging([meta], up.read_image_json, str(tmp_path), DIGEST) is None
+    refs = tmp_path / "refs.json"
+    os.mkfifo(str(refs))
+    assert call_without_hanging([refs], up.refs_differ, str(tmp_path), {"r/a:1": DIGEST}) is True
+    assert call_without_hanging([refs], up.update_refs, str(tmp_path), {"r/a:1": DIGEST}) is True
+    assert json.loads(refs.read_text()) == {"r/a:1": DIGEST}  # the FIFO replaced whole (derived data)
+    refs.write_text("[" * 100000 + "]" * 100000)
+    assert up.refs_differ(str(tmp_path), {"r/a:1": DIGEST}) is True
+    assert up.update_refs(str(tmp_path), {"r/a:1": DIGEST}) is True
+    assert json.loads(refs.read_text()) == {"r/a:1": DIGEST}
 
 
 @pytest.fixture()

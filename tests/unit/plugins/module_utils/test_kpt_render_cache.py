@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.o2edge.perf.plugins.module_utils import _render_cache as rc
 from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import snapshot
 from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KptError
+from tests.unit.plugins.module_utils.fifo_guard import call_without_hanging
 from tests.unit.plugins.module_utils.kpt_fixtures import CM, FN, FakeResolver, make_fn, make_pkg
 
 FLAGS = {"allow_exec": True, "image_pull_policy": None}
@@ -486,3 +487,36 @@ def test_cleanup_trouble_does_not_mask_the_store_failure(tmp_path, monkeypatch):
     with pytest.raises(OSError) as info:
         cache.store("ab" + "5" * 62, str(src))
     assert info.value.errno == 28 and info.value.strerror == "No space left on device"
+
+
+# --------------------------------------------------------------------- hostile trees (issue 15)
+
+def test_fifo_in_the_package_is_refused_by_name_without_blocking(tmp_path):
+    """tree_entries opened every file of the package: a FIFO hung the render's cache lookup forever."""
+    pkg = make_pkg(tmp_path, "p")
+    fifo = pkg / "pipe.yaml"
+    os.mkfifo(str(fifo))
+    with pytest.raises(KptError, match=r"package file .*pipe.yaml is a named pipe \(FIFO\)"):
+        call_without_hanging([fifo], rc.render_input, str(pkg))
+    with pytest.raises(KptError, match="named pipe"):
+        call_without_hanging([fifo], snapshot, str(pkg))
+
+
+def test_fifo_in_a_cache_entry_fails_the_restore_without_blocking(tmp_path):
+    """A cache entry is read only through regular files: a FIFO planted in it is an error, not a hang."""
+    src = make_pkg(tmp_path, "p")
+    cache = rc.RenderCache(str(tmp_path / "cache"))
+    cache.store("ab" * 32, str(src))
+    fifo = tmp_path / "cache" / "ab" / ("ab" * 32) / "tree" / "pipe.yaml"
+    os.mkfifo(str(fifo))
+    with pytest.raises(OSError, match="named pipe"):
+        call_without_hanging([fifo], cache.restore, "ab" * 32, str(tmp_path / "dest"))
+    with pytest.raises(KptError, match="named pipe"):
+        call_without_hanging([fifo], snapshot, cache.tree("ab" * 32))  # the verify mode's read
+
+
+def test_oversized_package_file_is_refused(tmp_path, monkeypatch):
+    pkg = make_pkg(tmp_path, "p")
+    monkeypatch.setattr(rc, "MAX_TREE_FILE_BYTES", 10)
+    with pytest.raises(KptError, match="over the limit of 10"):
+        rc.tree_digest(str(pkg))

@@ -117,3 +117,18 @@ def test_apply_outputs_check_mode_and_failed_renders(tmp_path):
                                       [str(out), str(out), None], write=False, diff=True)
     assert changed is False and diffs == []
     assert [s["changed"] for s in summaries] == [False, False, False]
+
+
+def test_semantic_changes_on_hostile_yaml_count_as_changes_without_crashing():
+    """Issue 15 class 3: the rendered-YAML comparison used an unbounded yaml.safe_load_all: a file nested
+    200,000 deep ended in a RecursionError that escaped (a traceback), an alias bomb never ended. Past
+    the bounds the files are compared byte for byte."""
+    deep = b"x: " + b"[" * 200000 + b"]" * 200000 + b"\n"
+    bomb = ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        "%s: &%s [%s]\n" % (n, n, ", ".join(["*" + p] * 10)) for p, n in zip("abcdefg", "bcdefgh"))).encode()
+    for payload in (deep, bomb):
+        before = {"f.yaml": ("f", 0, payload)}
+        after = {"f.yaml": ("f", 0, payload + b"# reordered? no: bytes differ\n")}
+        assert ks.semantic_changes(before, after) == ["f.yaml"]
+    # within the bounds a reordering is still no change
+    assert ks.semantic_changes({"a.yaml": ("f", 0, b"a: 1\nb: 2\n")}, {"a.yaml": ("f", 0, b"b: 2\na: 1\n")}) == []
