@@ -93,7 +93,7 @@ def _short(value):
         if _shown(value, _SHOWN_VALUE_RE):
             return repr(value)
         return "a string of %d characters (not shown)" % len(value)
-    if value is None or isinstance(value, (bool, int)):
+    if value is None or isinstance(value, bool) or (isinstance(value, int) and -10 ** 15 < value < 10 ** 15):
         return repr(value)
     if isinstance(value, float):
         return "%.6g" % value
@@ -107,7 +107,10 @@ def _key(path, key, position):
 
 
 def _number(value):
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    # a finite float, or an int a float holds exactly (float() of an int over 1e308 raises OverflowError)
+    if isinstance(value, bool):
+        return False
+    return (isinstance(value, int) and -2 ** 53 <= value <= 2 ** 53) or (isinstance(value, float) and math.isfinite(value))
 
 
 # --------------------------------------------------------------------------- validation

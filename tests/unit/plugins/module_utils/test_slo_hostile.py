@@ -181,3 +181,11 @@ def test_text_is_never_guessed_from_a_newline():
     with pytest.raises(_slo.SloError, match="got path, text"):
         _slo.load_objectives("slos.yml", text=slo_yaml())
     assert load_text(slo_yaml())[0]["name"] == "lat"
+
+
+def test_a_huge_number_is_not_quoted_digit_by_digit():
+    # bug: a 4,000-digit target ended in a bare OverflowError (math.isfinite), and _short quoted any int's digits
+    msg = refused(load_text, slo_yaml(objectives="    - {op: lt, value: 1, target: %s}\n" % ("9" * 4000)))
+    assert "target: must be a number in (0, 1], got a number" in msg and "9999999999" not in msg
+    msg = refused(load_text, slo_yaml(objectives="    - {op: lt, value: %s}\n" % ("9" * 400)))
+    assert "value: must be a finite number, got a number" in msg
