@@ -324,6 +324,7 @@ class Renderer(object):
             self._measured = [None] * len(self.packages)
             self._orders = []
             self._iterations = 0
+            self._timeline = []
             # one pool for every iteration: its threads start once, not once per run
             self._workers = max(1, min(self.max_workers, len(self.packages)))
             self._pool = ThreadPoolExecutor(max_workers=self._workers)
@@ -341,7 +342,9 @@ class Renderer(object):
         per_pkg, total, outputs = self._per_pkg, self._total, self._outputs
         order = lpt_order(estimate_costs(self._static, self._measured))
         self._orders.append(order)
+        begun = time.monotonic()
         wall, results, works, iter_dir = self._iteration(self._base, self._iterations, self._pool, order)
+        self._timeline.append({"phase": phase, "run": index, "start": begun, "end": time.monotonic()})
         self._iterations += 1
         for i, res in enumerate(results):
             if res["ok"] and res.get("seconds") is not None:
@@ -396,7 +399,8 @@ class Renderer(object):
             shutil.rmtree(self._base, ignore_errors=True)
             return None
         return {"base": self._base, "per_pkg": self._per_pkg, "total": self._total, "outputs": self._outputs,
-                "started_at": self._started_at, "orders": self._orders, "workers": self._workers}
+                "started_at": self._started_at, "orders": self._orders, "workers": self._workers,
+                "timeline": self._timeline}
 
     def run(self):
         """Do every iteration.
@@ -506,6 +510,18 @@ def run_pair(a, b):
             renderer.end(failed=True)
         raise
     return a.end(), b.end(), schedule
+
+
+def pair_timeline(result_a, result_b):
+    """The iterations of both sides as they really ran, by start time: ``[{side, phase, run, start, end}]``
+    with times in seconds from the first start (monotonic clock)."""
+    merged = [dict(entry, side=side) for side, res in (("a", result_a), ("b", result_b)) for entry in res["timeline"]]
+    merged.sort(key=lambda e: e["start"])
+    origin = merged[0]["start"] if merged else 0.0
+    for entry in merged:
+        entry["start"] = round(entry["start"] - origin, 6)
+        entry["end"] = round(entry["end"] - origin, 6)
+    return merged
 
 
 class SandboxIdentity(object):

@@ -393,8 +393,10 @@ runtime_env:
 compare:
   description:
     - With O(compare) - session, design (V(interleaved)), order (V(ABBA)), label_a, label_b, total_a and total_b
-      (the warm total records of each side), concurrency_a and concurrency_b (renders at once on each side) and
-      packages_b (B's entries, as RV(packages) holds A's).
+      (the warm total records of each side), concurrency_a and concurrency_b (renders at once on each side),
+      packages_b (B's entries, as RV(packages) holds A's) and timeline (every render of all packages as it
+      really ran, by start time - side, phase (V(cold), V(warmup), V(run)), run (index in the phase), start and
+      end in seconds from the first start).
     - No verdict; the records go to the report, which compares them.
   returned: when O(compare) is given
   type: dict
@@ -413,7 +415,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._fn_sandbox import bwrap_version
 from ansible_collections.o2edge.perf.plugins.module_utils._kpt import (
-    Renderer, package_labels, package_summaries, run_pair)
+    Renderer, package_labels, package_summaries, pair_timeline, run_pair)
 from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import apply_outputs
 from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
     INSTALL_HINT, KptError, find_packages, function_runtime, is_package, kpt_version, parse_kpt_version,
@@ -608,7 +610,8 @@ def main():
             compared = {"session": pair_a["session"], "design": "interleaved", "order": PAIR_ORDER,
                         "label_a": compare["label_a"], "label_b": compare["label_b"],
                         "total_a": total, "total_b": total_b, "packages_b": summaries_b,
-                        "concurrency_a": result["workers"], "concurrency_b": result_b["workers"]}
+                        "concurrency_a": result["workers"], "concurrency_b": result_b["workers"],
+                        "timeline": pair_timeline(result, result_b)}
         changed, diffs = False, []
         if p["mode"] == "apply":
             changed, diffs = apply_outputs(renderer.packages, summaries, result["outputs"],

@@ -68,6 +68,11 @@ def test_sides_alternate_abba_in_one_window(tmp_path, monkeypatch):
     # cold a, cold b; warm-up a, b; round 0 a, b; round 1 b, a; round 2 a, b
     assert "".join(per_iteration) == "ab" + "ab" + "ab" + "ba" + "ab"
     assert [s for p, _i, s in schedule if p == "run"] == list("abbaab")
+    # the timeline is what ran, by start time: the same alternation, one iteration after the other
+    line = k.pair_timeline(_a, _b)
+    assert "".join(e["side"] for e in line) == "ab" "ab" "ab" "ba" "ab"
+    assert [(e["phase"], e["run"]) for e in line][:4] == [("cold", 0), ("cold", 0), ("warmup", 0), ("warmup", 0)]
+    assert all(x["end"] <= y["start"] for x, y in zip(line, line[1:]))
 
 
 def test_pair_schedule_rotates_warmups_and_rounds():

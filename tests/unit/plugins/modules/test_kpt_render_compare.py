@@ -40,6 +40,8 @@ def test_compare_returns_both_sides_paired(tmp_path):
     assert by["kpt_render/a (before)"]["context"]["cache"] == "off"
     assert by["kpt_render/total (before)"]["context"]["pair"]["rounds"] == [0, 1, 2]
     assert res["compare"]["concurrency_a"] == 1 and res["compare"]["concurrency_b"] == 3
+    line = res["compare"]["timeline"]
+    assert [e["side"] for e in line if e["phase"] == "run"] == ["a", "b", "b", "a", "a", "b"]
     assert "interleaved (ABBA)" in res["msg"] and "before" in res["msg"] and "after" in res["msg"]
     assert [n for n in (tmp_path).iterdir() if n.name.startswith("o2edge-kpt-render-")] == []
 
