@@ -34,6 +34,7 @@ import re
 from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
     KRM_SWITCH, MAX_KPTFILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, KptError, file_problem, find_packages,
     kptfiles, parse_kpt_version, resolve_exec, short_name_prefix)
+from ansible_collections.o2edge.perf.plugins.module_utils._secrets import secret_value_reason
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, check_regular, read_text
 from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import HAS_YAML, YamlBoundsError
 from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import load_yaml as bounded_yaml
@@ -193,6 +194,15 @@ class _Problems(object):
         self.items.append({"kptfile": self.kptfile, "field": field, "problem": problem, "msg": msg})
 
 
+def _shown(value):
+    """A value read from a Kptfile as a message may show it: short identifiers only, never a secret."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_./-]{1,63}", value) and not secret_value_reason(value):
+        return repr(value)
+    return "(%s, not shown)" % _type_name(value)
+
+
 def _within(path, top):
     """Whether the real path ``path`` is ``top`` or below it, compared by path components."""
     return os.path.commonpath([path, top]) == top
@@ -267,7 +277,9 @@ def _function(entry, stage, index, kptfile_dir, cwd, prefix, version, problems):
         try:
             fn["image_info"] = resolve_image(image, prefix)
         except RefError as exc:
-            problems.add(field + ".image", "invalid image reference %r: %s" % (image, exc))
+            hidden = secret_value_reason(image)
+            problems.add(field + ".image", "invalid image reference %r: %s" % (image, exc) if not hidden else
+                         "invalid image reference (not shown: it %s)" % hidden)
         else:
             info = fn["image_info"]
             if info["tag"] and info["digest"] and not info["tag_implicit"] and version is not None \
@@ -297,10 +309,10 @@ def analyze_kptfile(doc, kptfile_rel, kptfile_dir, cwd, prefix, version=None, pr
         problems.add("", "is %s, not a mapping" % _type_name(doc))
         return out
     if doc.get("apiVersion") != KPTFILE_API:
-        problems.add("apiVersion", "%r, not %s (kpt 1.0 refuses other Kptfile versions)" % (
-            doc.get("apiVersion"), KPTFILE_API))
+        problems.add("apiVersion", "%s, not %s (kpt 1.0 refuses other Kptfile versions)" % (
+            _shown(doc.get("apiVersion")), KPTFILE_API))
     if doc.get("kind") != "Kptfile":
-        problems.add("kind", "%r, not Kptfile" % (doc.get("kind"),))
+        problems.add("kind", "%s, not Kptfile" % _shown(doc.get("kind")))
     pipeline = doc.get("pipeline")
     if pipeline is None:
         return out

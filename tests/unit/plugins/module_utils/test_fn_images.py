@@ -441,3 +441,16 @@ def test_too_deep_kptfile_is_refused_before_parsing(tmp_path):
     assert [(p["kptfile"], p["problem"]) for p in result["problems"]] == [
         ("deep/Kptfile", "nests deeper than 32 levels (line 3)")]
     assert image(result, "docker.io/x/y:v1")["packages"] == ["good"]
+
+
+def test_problems_never_echo_a_secret_or_long_value_from_the_kptfile(tmp_path):
+    """An image reference with a password (or a JWT in apiVersion) was quoted whole in the problem."""
+    text = ("apiVersion: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijk\nkind: Kptfile\n"
+            "pipeline:\n  mutators:\n    - image: https://bob:hunter2@reg.example/x:v1\n")
+    write_pkg(tmp_path, "p", text)
+    result = fi.scan_tree(str(tmp_path), OLD)
+    msgs = " ".join(p["msg"] for p in result["problems"])
+    assert "hunter2" not in msgs and "eyJ" not in msgs
+    assert [(p["field"], p["problem"]) for p in result["problems"]] == [
+        ("apiVersion", "(a string, not shown), not kpt.dev/v1 (kpt 1.0 refuses other Kptfile versions)"),
+        ("pipeline.mutators[0].image", "invalid image reference (not shown: it is a URL with a password in it)")]
