@@ -51,6 +51,8 @@ TARGETS = {
     "_slo_eval.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
     "_recap.py": [UT + "test_recap.py"],
     "_fn_sandbox.py": [UT + "test_fn_sandbox.py"],
+    "_kptfile.py": [UT + "test_kptfile.py", UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
+    "_fn_images.py": [UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
     "_sshd.py": [UT + "test_sshd.py", MT + "test_sshd_drop_in.py"],
     "_ssh_options.py": [UT + "test_ssh_options.py"],
 }
