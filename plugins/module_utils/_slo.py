@@ -45,8 +45,12 @@ def parse_yaml(text):
     """The YAML documents of ``text`` (str or UTF-8 bytes) as a list (empty documents kept as None), bounded."""
     if not HAS_YAML:
         raise SloError(["PyYAML is needed to read SLO objectives (pip install PyYAML)"])
-    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_BYTES:
+    if not isinstance(text, bytes):
+        try:
+            text = text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: libyaml would raise it from deep inside
+            raise SloError(["the YAML text is not UTF-8 text (a lone surrogate at character %d)" % exc.start])
+    if len(text) > MAX_BYTES:
         raise SloError(["the YAML text is over %d bytes; not read" % MAX_BYTES])
     try:
         return load_yaml(text, max_depth=MAX_DEPTH, max_values=MAX_NODES, max_documents=MAX_DOCUMENTS,

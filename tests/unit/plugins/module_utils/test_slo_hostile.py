@@ -161,7 +161,7 @@ def test_a_fifo_a_device_and_a_directory_are_refused_by_type(tmp_path):
     # bug: refused as "not a regular file" after a stat-then-open race, without saying what it was
     fifo = tmp_path / "slos.fifo"
     os.mkfifo(str(fifo))
-    assert "is a named pipe (FIFO), not a regular file" in _refused_quickly(fifo)
+    assert "SLO file %s is a named pipe (FIFO), not a regular file" % fifo in _refused_quickly(fifo)
     assert "is a character device, not a regular file" in _refused_quickly("/dev/zero")
     assert "is a directory, not a regular file" in _refused_quickly(tmp_path)
 
@@ -189,3 +189,19 @@ def test_a_huge_number_is_not_quoted_digit_by_digit():
     assert "target: must be a number in (0, 1], got a number" in msg and "9999999999" not in msg
     msg = refused(load_text, slo_yaml(objectives="    - {op: lt, value: %s}\n" % ("9" * 400)))
     assert "value: must be a finite number, got a number" in msg
+
+
+def test_every_source_is_checked_and_named(tmp_path):
+    # bug: load_objectives(123) or a bad file's YAML error gave no source; a lone surrogate was a UnicodeEncodeError
+    bad = tmp_path / "bad.yml"
+    bad.write_text("a: [\nb")
+    assert "SLO file %s: the YAML text is not valid YAML" % bad in refused(load_path, bad)
+    assert "text must be YAML text, got a number" in refused(lambda: _slo.load_objectives(text=123))
+    assert "path must be the path of an SLO file, got a number" in refused(_slo.load_objectives, 123)
+    assert "path must be the path of an SLO file, got a string" in refused(_slo.load_objectives, "  ")
+    assert "got text, documents" in refused(lambda: _slo.load_objectives(text="a", documents=[]))
+    assert "the YAML text is" in refused(load_text, "a: \ud800\n")
+    # exactly MAX_BYTES is read (and then found to be no SLO); one byte more is not
+    limit = _slo.MAX_BYTES
+    assert "no SLO document found" in refused(load_text, "#" * limit)
+    assert "over %d bytes" % limit in refused(load_text, "#" * (limit + 1))
