@@ -85,21 +85,21 @@ sites:
 """
 
 import os
-import tempfile
 
 import yaml
 
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
-from ansible.module_utils.common.yaml import HAS_LIBYAML
 from ansible.parsing.yaml.loader import AnsibleLoader
 from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible.template import trust_as_template
 
 from ansible_collections.o2edge.perf.plugins.module_utils._edge_sites import (
-    MAX_DEPTH, MAX_VALUES, EdgeSitesError, PLUGIN_NAMES, _seg, is_vaulted, pinned_known_hosts_line, site_groups,
+    MAX_DEPTH, MAX_VALUES, EdgeSitesError, PLUGIN_NAMES, is_vaulted, pinned_known_hosts_line, site_groups,
     site_hostvars, validate_config)
-from ansible_collections.o2edge.perf.plugins.module_utils._secrets import secret_value_reason
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
+from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes, read_text
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import YamlBoundsError, check_yaml, yaml_problem
 
 try:
     from ansible._internal._datatag._tags import Origin
@@ -108,126 +108,22 @@ except ImportError:  # pragma: no cover - only ansible-core 2.19 is supported; O
 
 # An edge-sites config is a few KB; anything bigger than this is refused unread.
 MAX_FILE_BYTES = 1 << 20
-_EVENT_LOADER = yaml.CSafeLoader if HAS_LIBYAML else yaml.SafeLoader
-
-
-class BoundedYamlError(ValueError):
-    """A file refused before (or while) parsing it: too big, too deep, too many values, not YAML."""
-
-
-def _yaml_problem(exc):
-    """A YAML error as 'problem (line L, column C)', without the source snippet (it may hold a secret)."""
-    if isinstance(exc, yaml.reader.ReaderError):
-        return "%s #x%04x at character %d" % (str(exc.reason)[:80], ord(exc.character) if isinstance(exc.character, str)
-                                              else exc.character, exc.position)
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or type(exc).__name__
-    text = str(problem)[:160]
-    if getattr(exc, "context", None):
-        text = "%s %s" % (str(exc.context)[:80], text)
-    if mark is not None:
-        text += " (line %d, column %d)" % (mark.line + 1, mark.column + 1)
-    if secret_value_reason(text):
-        text = "invalid YAML (details hidden: they look like a secret)"
-    return text
-
-
-def _key_seen(stack, scalar, line):
-    """Track keys of the innermost open mapping; refuse a repeated plain key. ``scalar`` None: not a scalar."""
-    if not stack or stack[-1][3] is None:
-        return
-    frame = stack[-1]
-    is_key, frame[4] = frame[4], not frame[4]
-    if is_key and scalar is not None:
-        if scalar in frame[3]:
-            raise BoundedYamlError("repeats the key %s in one mapping (line %d); YAML would keep only the last"
-                                   % (_seg(scalar), line))
-        frame[3].add(scalar)
-
-
-def check_yaml_bounds(text, max_depth=MAX_DEPTH, max_values=MAX_VALUES):
-    """Read the YAML event stream once, building nothing, and raise BoundedYamlError when the document
-    would nest deeper than ``max_depth`` or hold more than ``max_values`` values once aliases are expanded
-    (an alias bomb), when an alias refers to a node that contains it (a recursive structure), or when a
-    mapping repeats a key (YAML would silently keep the last one).
-
-    Work is linear in the events read and stops at the first bound crossed; a too-deep document is
-    refused after ``max_depth`` events, before libyaml or the constructor could recurse on it.
-    """
-    loader = _EVENT_LOADER(text)
-    stack = []     # one [anchor, size, child height, keys seen or None, next scalar is a key] per open collection
-    anchors = {}   # anchor -> (size, height) of its node; None while the node is still open
-    total = 0
-    try:
-        while loader.check_event():
-            event = loader.get_event()
-            line = event.start_mark.line + 1 if event.start_mark is not None else 0
-            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                if len(stack) >= max_depth:
-                    raise BoundedYamlError("nests deeper than %d levels (line %d)" % (max_depth, line))
-                if event.anchor is not None:
-                    anchors[event.anchor] = None
-                _key_seen(stack, None, line)
-                is_map = isinstance(event, yaml.MappingStartEvent)
-                stack.append([event.anchor, 1, 0, set() if is_map else None, is_map])
-                size, height = 1, None
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                anchor, size, child_height = stack.pop()[:3]
-                height = child_height + 1
-                if anchor is not None:
-                    anchors[anchor] = (size, height)
-                if stack:
-                    stack[-1][1] += size
-                    stack[-1][2] = max(stack[-1][2], height)
-                continue
-            elif isinstance(event, yaml.ScalarEvent):
-                _key_seen(stack, event.value, line)
-                size, height = 1, 0
-                if event.anchor is not None:
-                    anchors[event.anchor] = (1, 0)
-            elif isinstance(event, yaml.AliasEvent):
-                _key_seen(stack, None, line)
-                if event.anchor in anchors and anchors[event.anchor] is None:
-                    raise BoundedYamlError("alias *%s (line %d) refers to a node that contains it: a recursive "
-                                           "structure" % (str(event.anchor)[:40], line))
-                size, height = anchors.get(event.anchor, (1, 0))
-                if len(stack) + height > max_depth:
-                    raise BoundedYamlError("alias *%s (line %d) nests deeper than %d levels once expanded"
-                                           % (str(event.anchor)[:40], line, max_depth))
-            else:
-                continue
-            total += size
-            if total > max_values:
-                raise BoundedYamlError("holds more than %d values once YAML aliases are expanded (line %d): "
-                                       "refused (an alias bomb?)" % (max_values, line))
-            if height is not None and stack:
-                stack[-1][1] += size
-                stack[-1][2] = max(stack[-1][2], height)
-    except yaml.YAMLError as exc:
-        raise BoundedYamlError("is not valid YAML: %s" % _yaml_problem(exc))
-    finally:
-        loader.dispose()
-    return total
-
-
 def load_bounded(path, max_bytes=MAX_FILE_BYTES):
-    """The YAML document in ``path``, read and parsed within bounds; raise BoundedYamlError.
+    """The YAML document in ``path``, read and parsed within bounds; raise YamlBoundsError or FileReadError.
 
-    Reads at most ``max_bytes`` (+1 to notice a bigger file), checks the event stream with
-    ``check_yaml_bounds``, then builds the document with Ansible's own loader (``!unsafe`` and
-    ``!vault`` work as in any Ansible YAML file). Nothing is trusted as a template.
+    ``_safe_read`` reads at most ``max_bytes`` of a regular file only (a FIFO, a device or a
+    directory is refused without blocking); ``_yaml_bounds.check_yaml`` (the collection's one
+    bounded loader) checks the event stream; then the document is built with Ansible's own loader
+    (``!unsafe`` and ``!vault`` work as in any Ansible YAML file). Nothing is trusted as a template.
     """
-    with open(path, "rb") as f:
-        raw = f.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise BoundedYamlError("is larger than %d bytes; an edge-sites config is a few KB" % max_bytes)
+    raw = read_bytes(path, max_bytes, what="edge-sites config")
     if raw.lstrip().startswith(b"$ANSIBLE_VAULT"):
-        raise BoundedYamlError("is vault-encrypted as a whole; encrypt single values (!vault) instead")
+        raise YamlBoundsError("is vault-encrypted as a whole; encrypt single values (!vault) instead")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BoundedYamlError("is not UTF-8 text (byte %d)" % exc.start)
-    check_yaml_bounds(text)
+        raise YamlBoundsError("is not UTF-8 text (byte %d)" % exc.start)
+    check_yaml(text, max_depth=MAX_DEPTH, max_values=MAX_VALUES)
     if Origin is not None:
         text = Origin(path=path).tag(text)
     loader = AnsibleLoader(text)
@@ -238,31 +134,25 @@ def load_bounded(path, max_bytes=MAX_FILE_BYTES):
     try:
         return loader.get_single_data()
     except yaml.YAMLError as exc:
-        raise BoundedYamlError("is not valid YAML: %s" % _yaml_problem(exc))
+        raise YamlBoundsError("is not valid YAML: %s" % yaml_problem(exc))
     except (ValueError, TypeError, RecursionError) as exc:
-        raise BoundedYamlError("is not valid YAML: %s" % _yaml_problem(exc))
+        raise YamlBoundsError("is not valid YAML: %s" % yaml_problem(exc))
     finally:
         loader.dispose()
 
 
 def _write_if_changed(path, text):
+    """Write the generated known_hosts ``path`` unless it already holds ``text``.
+
+    The old content is read through ``_safe_read`` (a FIFO or device planted there is never opened
+    for reading, it is replaced); the write is ``_atomic.atomic_write``.
+    """
     try:
-        with open(path, "r") as f:
-            if f.read() == text:
-                return
-    except OSError:
+        if read_text(path, 1 << 16, what="generated known_hosts") == text:
+            return
+    except FileReadError:
         pass
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, text.encode("utf-8"), 0o644)
 
 
 def _may_be_template(text):
@@ -297,20 +187,21 @@ class InventoryModule(BaseInventoryPlugin):
         if not path.endswith((".yml", ".yaml")):
             return False
         try:
-            with open(path, "rb") as f:
-                head = f.read(65536)
-        except OSError:
-            return False
+            head = read_bytes(path, MAX_FILE_BYTES, what="edge-sites config")[:65536]
+        except FileReadError as exc:
+            # A FIFO, device or directory named *.yml is claimed, so that parse() refuses it clearly
+            # instead of another plugin blocking on it; a missing or unreadable file is not ours.
+            return exc.reason == "type"
         return any(name.encode() in head for name in PLUGIN_NAMES)
 
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         try:
             data = load_bounded(path)
-        except BoundedYamlError as exc:
+        except YamlBoundsError as exc:
             raise AnsibleParserError("edge-sites config (%s) is refused: the file %s" % (path, exc))
-        except OSError as exc:
-            raise AnsibleParserError("cannot read edge-sites config %s: %s" % (path, to_native(exc.strerror or exc)))
+        except FileReadError as exc:
+            raise AnsibleParserError("edge-sites config refused: %s" % to_native(exc))
         try:
             config = validate_config(data, base_dir=os.path.dirname(os.path.abspath(path)), source=path)
             hostvars = [(site, site_hostvars(site)) for site in config["sites"]]

@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.o2edge.perf.plugins.module_utils._probe import Deadline, ProbeError, Resolver, tcp_connect
 from ansible_collections.o2edge.perf.plugins.module_utils._probe_ssh import (
-    KEYSCAN_TYPES, compare_host_keys, keyscan_argv, known_host_keys, parse_keyscan, ssh_key_fingerprint)
+    KEYSCAN_TYPES, acceptable_keys, compare_host_keys, keyscan_argv, parse_keyscan, ssh_key_fingerprint)
 
 try:
     import netaddr
@@ -112,8 +112,9 @@ def parse_candidates(entries, site_names, max_candidates=DEFAULT_MAX_CANDIDATES,
     ``entries`` is a list of ``{site, addresses, cidrs, dns}``. Returns ``{site: {"addresses":
     [(address, origin)], "dns": [(name, origin)]}}`` (addresses deduplicated, in the order
     given). Raises ``CandidateError`` naming each bad field: an unknown site, an invalid address,
-    range or name, or a total number of addresses over ``max_candidates`` (counted before any
-    range is expanded).
+    range or name, or a total over ``max_candidates`` of explicit addresses, range sizes (counted
+    before any range is expanded) and DNS names (each counted as one address until it is resolved;
+    ``resolve_dns`` counts what they resolve to), all sites together.
     """
     if not HAS_NETADDR:
         raise CandidateError(["%s: cannot be checked: the Python library netaddr is missing on the controller "
@@ -154,6 +155,10 @@ def parse_candidates(entries, site_names, max_candidates=DEFAULT_MAX_CANDIDATES,
                         errors.append("%s: %s is not a valid IPv4 or IPv6 address" % (vfield, _show(value)))
                         continue
                     total += 1
+                    if total == max_candidates + 1:
+                        errors.append("%s: one address more than max_candidates (%d in total, all sites, addresses, "
+                                      "ranges and DNS names together); give fewer or raise max_candidates"
+                                      % (vfield, max_candidates))
                     item["addresses"].append((ip, vfield))
                 elif kind == "cidrs":
                     if not isinstance(value, str) or "/" not in value or value != value.strip():
@@ -169,7 +174,7 @@ def parse_candidates(entries, site_names, max_candidates=DEFAULT_MAX_CANDIDATES,
                                       % (vfield, _show(value)))
                         continue
                     size = cidr_hosts(net)
-                    if total + size > max_candidates:
+                    if total <= max_candidates < total + size:
                         before = (", which with the %d before it is" % total) if total else ","
                         errors.append("%s: %s expands to %d addresses%s over max_candidates (%d in total); give a "
                                       "smaller range or raise max_candidates" % (vfield, value, size, before, max_candidates))
@@ -181,6 +186,11 @@ def parse_candidates(entries, site_names, max_candidates=DEFAULT_MAX_CANDIDATES,
                     if not valid_dns_name(value):
                         errors.append("%s: %s is not a valid DNS name" % (vfield, _show(value)))
                         continue
+                    total += 1
+                    if total == max_candidates + 1:
+                        errors.append("%s: one name more than max_candidates (%d in total, all sites, addresses, "
+                                      "ranges and DNS names together); give fewer or raise max_candidates"
+                                      % (vfield, max_candidates))
                     item["dns"].append((value, vfield))
         parsed.append(item)
     if errors:
@@ -236,21 +246,22 @@ def resolve_dns(plan, resolver, max_candidates=DEFAULT_MAX_CANDIDATES):
 def site_identity(site, known_hosts_text=None, known_hosts_path=None):
     """What proves a site: ``{alias, known, revoked, source, types}``.
 
-    The pin (``ssh.host_key``) wins; otherwise the known_hosts entries of the site's name
-    (``known_hosts_text``, read by the caller). Raises ``IdentityError`` when neither gives a key.
+    ``_probe_ssh.acceptable_keys``, the one rule the ssh probe uses too: the pin (``ssh.host_key``),
+    otherwise the known_hosts entries of the site's name (``known_hosts_text``, read by the caller),
+    and ``@revoked`` always wins. Raises ``IdentityError`` when no key is left.
     """
     alias = site["name"]
     ssh = site.get("ssh") or {}
+    known, revoked = acceptable_keys(alias, ssh.get("host_key"), known_hosts_text)
     if ssh.get("host_key"):
-        parts = ssh["host_key"].split()
-        known, revoked, source = [(parts[0], parts[1])], [], "the pinned host_key"
-        if known_hosts_text is not None:
-            revoked = known_host_keys(known_hosts_text, alias)[1]
+        source = "the pinned host_key"
+        if not known:
+            raise IdentityError("site %s: its pinned host_key is @revoked in %s: never accepted"
+                                % (alias, known_hosts_path or "known_hosts"))
     else:
         if known_hosts_text is None:
             raise IdentityError("site %s has no ssh.host_key and no known_hosts: its identity cannot be checked "
                                 "(host keys are always verified)" % alias)
-        known, revoked = known_host_keys(known_hosts_text, alias)
         source = "known_hosts %s" % known_hosts_path if known_hosts_path else "known_hosts"
         if not known:
             raise IdentityError("site %s: %s has no host key for %s (entries are keyed by site name and address): "

@@ -79,6 +79,8 @@ _NUMERIC_LABEL_RE = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 _DOTTED_RE = re.compile(r"[0-9.]+")
 _USER_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}")
 _SEGMENT_RE = re.compile(r"[A-Za-z0-9_-]{1,63}")
+# ansible_python_interpreter is run by a shell on the target: a strict class, no white space, no metacharacters.
+_INTERPRETER_RE = re.compile(r"/[A-Za-z0-9_.+/-]{0,254}")
 # White space and control characters (NUL, newline, ...): never part of an address, name or path.
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _SPACE_OR_CONTROL_RE = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -129,11 +131,25 @@ def _show(value, limit=60, key=None):
     return "a value of type %s" % type(value).__name__
 
 
-def _seg(key):
-    """One path segment for a key from the file: the key when it is a short word, else shown safely."""
-    if isinstance(key, str) and _SEGMENT_RE.fullmatch(key):
-        return key
-    return "[%s]" % _show(key, limit=40)
+def _seg(key, position=None):
+    """One path segment for a key read from the file, never its text unless that is harmless.
+
+    The key itself only when it is a short identifier (``[A-Za-z0-9_-]{1,63}``) that does not look
+    like a secret; otherwise its position in its mapping (``<key 3>``) or, without one, its length.
+    A file that is not what it claims (a symlink to /etc/shadow given as the config) would else
+    have each of its lines echoed as an "unknown field".
+    """
+    if isinstance(key, str):
+        if _SEGMENT_RE.fullmatch(key) and not secret_value_reason(key):
+            return key
+        if position is not None:
+            return "<key %d>" % (position + 1)
+        return "<a key of %d characters>" % len(key)
+    if key is None or isinstance(key, (bool, int, float)):
+        return "[%s]" % _show(key)
+    if position is not None:
+        return "<key %d>" % (position + 1)
+    return "<a key of type %s>" % type(key).__name__
 
 
 def label_group(key, value):
@@ -278,9 +294,9 @@ class _Checker(object):
         return value
 
     def unknown(self, value, allowed, path):
-        for key in value:
+        for position, key in enumerate(value):
             if key not in allowed:
-                self.err("%s.%s" % (path, _seg(key)) if path else _seg(key),
+                self.err("%s.%s" % (path, _seg(key, position)) if path else _seg(key, position),
                          "unknown field (allowed: %s)" % ", ".join(allowed))
 
     def path(self, value, path):
@@ -293,6 +309,14 @@ class _Checker(object):
                 self.err(path, "must be an absolute path, got %s" % _show(value))
                 return None
             value = os.path.join(self.base_dir, value)
+        return os.path.normpath(value)
+
+    def interpreter(self, value, path):
+        """A Python interpreter path on the target: absolute, and only characters no shell reads specially."""
+        if not isinstance(value, str) or not _INTERPRETER_RE.fullmatch(value):
+            self.err(path, "must be an absolute path of letters, digits and _ . + - / only (no white space, no "
+                           "shell characters; e.g. /usr/bin/python3), got %s" % _show(value))
+            return None
         return os.path.normpath(value)
 
     def port(self, value, path):
@@ -328,9 +352,9 @@ class _Checker(object):
         if value is None:
             return {}
         out = {}
-        for k, v in value.items():
+        for position, (k, v) in enumerate(value.items()):
             if not isinstance(k, str) or not _LABEL_KEY_RE.fullmatch(k):
-                self.err("%s.%s" % (path, _seg(k)), "label key must match [A-Za-z_][A-Za-z0-9_]*")
+                self.err("%s.%s" % (path, _seg(k, position)), "label key must match [A-Za-z_][A-Za-z0-9_]*")
                 continue
             if isinstance(v, bool):
                 v = "true" if v else "false"
@@ -426,8 +450,10 @@ def validate_config(data, base_dir=None, source=None, is_vault=None, plugin_name
     is_vault = is_vault or is_vaulted
     c = _Checker(base_dir, is_vault)
     if not isinstance(data, dict):
-        raise EdgeSitesError(["the document must be a mapping with plugin, version and sites, got %s"
-                              % _show(data)], source)
+        # The whole file as one value: its type and size only, never an excerpt (it may be any file).
+        got = ("a string of %d characters" % len(data) if isinstance(data, str) and not is_vaulted(data)
+               else _show(data) if not isinstance(data, (str, bytes)) else "a hidden value")
+        raise EdgeSitesError(["the document must be a mapping with plugin, version and sites, got %s" % got], source)
     error = shape_error(data)
     if error:
         raise EdgeSitesError([error], source)
@@ -445,7 +471,7 @@ def validate_config(data, base_dir=None, source=None, is_vault=None, plugin_name
     d_labels = c.labels(defaults.get("labels"), "defaults.labels")
     d_python = None
     if defaults.get("python_interpreter") is not None:
-        d_python = c.path(defaults["python_interpreter"], "defaults.python_interpreter")
+        d_python = c.interpreter(defaults["python_interpreter"], "defaults.python_interpreter")
     known_hosts_dir = None
     if data.get("known_hosts_dir") is not None:
         known_hosts_dir = c.path(data["known_hosts_dir"], "known_hosts_dir")
@@ -500,11 +526,11 @@ def validate_config(data, base_dir=None, source=None, is_vault=None, plugin_name
         labels.update(c.labels(raw.get("labels"), label + ".labels"))
         python = d_python
         if raw.get("python_interpreter") is not None:
-            python = c.path(raw["python_interpreter"], label + ".python_interpreter")
+            python = c.interpreter(raw["python_interpreter"], label + ".python_interpreter")
         services = {}
         svc_in = c.mapping(raw.get("services"), label + ".services") or {}
-        for sname, sval in svc_in.items():
-            spath = "%s.services.%s" % (label, _seg(sname))
+        for position, (sname, sval) in enumerate(svc_in.items()):
+            spath = "%s.services.%s" % (label, _seg(sname, position))
             if not isinstance(sname, str) or not _LABEL_KEY_RE.fullmatch(sname):
                 c.err(spath, "service name must match [A-Za-z_][A-Za-z0-9_]*")
                 continue

@@ -23,12 +23,15 @@ import subprocess
 import tempfile
 
 from ansible_collections.o2edge.perf.plugins.module_utils._probe import ProbeError, classify_error, tcp_connect
+from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, check_regular, read_text
 
 KEYSCAN_TYPES = {
     "ssh-ed25519": "ed25519", "ssh-rsa": "rsa", "ssh-dss": "dsa",
     "ecdsa-sha2-nistp256": "ecdsa", "ecdsa-sha2-nistp384": "ecdsa", "ecdsa-sha2-nistp521": "ecdsa",
     "sk-ssh-ed25519@openssh.com": "ed25519-sk", "sk-ecdsa-sha2-nistp256@openssh.com": "ecdsa-sk",
 }
+# A known_hosts file bigger than this is refused unread.
+KNOWN_HOSTS_MAX_BYTES = 4 << 20
 
 
 # --------------------------------------------------------------------------- host keys
@@ -108,20 +111,54 @@ def compare_host_keys(offered, known, revoked, alias, where):
                       "(stale address or impostor), never trusted" % (where, got, alias, want))
 
 
+def acceptable_keys(alias, host_key=None, known_hosts_text=None):
+    """``(keys, revoked)``: the keys that prove ``alias`` and the keys known_hosts marks ``@revoked`` for it.
+
+    The one rule of the ssh probe and of edge_address: the keys are the pin (``host_key``) when
+    there is one, else the known_hosts entries of ``alias``; ``@revoked`` always wins -- a revoked
+    key is never among the keys, pinned or not (``known_hosts_text`` None: no known_hosts to read).
+    """
+    keys, revoked = [], []
+    if known_hosts_text is not None:
+        keys, revoked = known_host_keys(known_hosts_text, alias)
+    if host_key:
+        parts = host_key.split()
+        keys = [(parts[0], parts[1])]
+    return [k for k in keys if k not in revoked], revoked
+
+
+def read_known_hosts(path, what="known_hosts"):
+    """The text of the known_hosts file ``path``, None when it does not exist; FileReadError when it is
+    not a regular UTF-8 file within KNOWN_HOSTS_MAX_BYTES (a FIFO is refused without blocking)."""
+    try:
+        return read_text(path, KNOWN_HOSTS_MAX_BYTES, what=what)
+    except FileReadError as exc:
+        if exc.reason == "missing":
+            return None
+        raise
+
+
 def _known_keys(target, alias):
-    """(known, revoked, source) for the target: its pin, or the alias's known_hosts entries."""
-    if target.get("host_key"):
-        parts = target["host_key"].split()
-        return [(parts[0], parts[1])], [], "the pinned host_key"
+    """(known, revoked, source) for the target: ``acceptable_keys`` of its pin and known_hosts."""
     path = target.get("known_hosts")
-    if not path:
+    if not target.get("host_key") and not path:
         raise ProbeError("host_key_mismatch", "no host_key pin and no known_hosts for %s: host keys are "
                          "always verified" % alias)
-    try:
-        with open(path, "r") as f:
-            known, revoked = known_host_keys(f.read(), alias)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProbeError("host_key_mismatch", "cannot read known_hosts %s: %s" % (path, exc))
+    text = None
+    if path:
+        try:
+            text = read_known_hosts(path)
+        except FileReadError as exc:
+            raise ProbeError("host_key_mismatch", "cannot read %s" % exc)
+    known, revoked = acceptable_keys(alias, target.get("host_key"), text)
+    if target.get("host_key"):
+        if not known:
+            raise ProbeError("host_key_mismatch", "the pinned host_key of %s is @revoked in known_hosts %s: "
+                             "never trusted" % (alias, path))
+        return known, revoked, "the pinned host_key"
+    if text is None:
+        raise ProbeError("host_key_mismatch", "known_hosts %s does not exist: the host is unknown, never "
+                         "trusted" % path)
     if not known:
         raise ProbeError("host_key_mismatch", "%s has no host key for %s (entries are keyed by site name "
                          "and address); the host is unknown, never trusted" % (path, alias))
@@ -255,6 +292,14 @@ def _ssh_login(target, alias, deadline, ctx):
     tmp = None
     known_hosts = target.get("known_hosts")
     try:
+        for key, what in (("key_file", "ssh key_file"), ("known_hosts", "known_hosts")):
+            if target.get(key) and not (key == "known_hosts" and target.get("host_key")):
+                try:  # handed to ssh: a FIFO there would block it until the deadline
+                    check_regular(target[key], what)
+                except FileReadError as exc:
+                    if exc.reason == "missing":
+                        continue  # ssh says so itself (a missing key_file is only a warning)
+                    raise ProbeError("auth" if key == "key_file" else "host_key_mismatch", "ssh login: %s" % exc)
         if target.get("host_key"):
             fd, tmp = tempfile.mkstemp(prefix="o2edge-kh-")
             with os.fdopen(fd, "w") as f:

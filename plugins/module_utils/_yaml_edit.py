@@ -29,6 +29,9 @@ import stat
 import tempfile
 import time
 
+from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
+from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes, real_target
+
 try:
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import TaggedScalar
@@ -47,7 +50,24 @@ class YamlEditError(ValueError):
 
 
 class FileChangedError(RuntimeError):
-    """A file to be written is read-only, changed since it was read, or could not be replaced."""
+    """A file to be written is read-only, changed since it was read, or could not be replaced.
+
+    ``changed`` lists the files whose content on disk is no longer the one read when the error was
+    raised (a replace that went through and could not be put back); empty: nothing was written.
+    ``reason`` is the ``_safe_read`` reason when the file could not be read at all.
+    """
+
+    def __init__(self, message, changed=(), reason=None):
+        super(FileChangedError, self).__init__(message)
+        self.changed = list(changed)
+        self.reason = reason
+
+
+# Bounds on a document before ruamel's (recursive) composer sees it: as the edge-sites inventory.
+MAX_DEPTH = 32
+MAX_VALUES = 100000
+# Files read for an edit: an edge-sites config or a known_hosts file.
+MAX_FILE_BYTES = 4 << 20
 
 
 # --------------------------------------------------------------------------- YAML
@@ -61,12 +81,44 @@ def _yaml():
     return y
 
 
+def _check_bounds(text, source):
+    """Refuse a document too deep or too big before ruamel's composer (it recurses) sees it."""
+    if _yaml_bounds.HAS_YAML:
+        try:
+            _yaml_bounds.check_yaml(text, max_depth=MAX_DEPTH, max_values=MAX_VALUES)
+        except _yaml_bounds.YamlBoundsError as exc:
+            raise YamlEditError("%s %s" % (source, exc))
+        return
+    depth = count = 0  # without PyYAML: ruamel's event parser keeps explicit stacks too
+    try:
+        for event in _yaml().parse(text):
+            name = type(event).__name__
+            count += 1
+            if name in ("MappingStartEvent", "SequenceStartEvent"):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise YamlEditError("%s nests deeper than %d levels" % (source, MAX_DEPTH))
+            elif name in ("MappingEndEvent", "SequenceEndEvent"):
+                depth -= 1
+            if count > MAX_VALUES * 2:
+                raise YamlEditError("%s holds more than %d values" % (source, MAX_VALUES))
+    except YAMLError as exc:
+        raise YamlEditError("%s is not valid YAML: %s" % (source, _yaml_bounds.yaml_problem(exc)))
+
+
 def load(text, source="the document"):
-    """The round-trip document of ``text`` (CommentedMap / CommentedSeq, positions kept)."""
+    """The round-trip document of ``text`` (CommentedMap / CommentedSeq, positions kept).
+
+    The text is checked within bounds first (``_yaml_bounds.check_yaml``: depth, values, aliases,
+    repeated keys); errors name a line and a problem, never the text.
+    """
+    _check_bounds(text, source)
     try:
         return _yaml().load(text)
     except YAMLError as exc:
-        raise YamlEditError("%s is not valid YAML: %s" % (source, exc))
+        raise YamlEditError("%s is not valid YAML: %s" % (source, _yaml_bounds.yaml_problem(exc)))
+    except RecursionError:
+        raise YamlEditError("%s nests too deep to parse" % source)
 
 
 def is_vault_tag(value):
@@ -213,10 +265,11 @@ def edit(text, changes, source="the document"):
 # --------------------------------------------------------------------------- files
 
 class Snapshot(object):
-    """A file as read: path, bytes, text, sha256, mode, owner."""
+    """A file as read: path (as given), target (the real file behind symlinks), bytes, text, sha256, mode, owner."""
 
-    def __init__(self, path, data, st):
+    def __init__(self, path, data, st, target=None):
         self.path = path
+        self.target = target or path
         self.data = data
         self.sha256 = hashlib.sha256(data).hexdigest()
         self.mode = stat.S_IMODE(st.st_mode)
@@ -225,20 +278,30 @@ class Snapshot(object):
         self.text = data.decode("utf-8")
 
 
-def read_snapshot(path, field="file"):
-    """Read ``path`` once; raise FileChangedError naming ``field`` when it cannot be read as UTF-8 text."""
+def read_snapshot(path, field="file", max_bytes=MAX_FILE_BYTES):
+    """Read ``path`` once through ``_safe_read`` (a FIFO, device or directory is refused without blocking,
+    at most ``max_bytes``); raise FileChangedError naming ``field`` when it cannot be read as UTF-8 text.
+
+    A symlinked file is read and later written at its final target (``_safe_read.real_target``), so
+    an edit never replaces the link with a regular file and leaves the real file stale.
+    """
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise FileChangedError("%s %s is not a regular file" % (field, path))
-            data = f.read()
+        target = os.path.realpath(path)
+        if target == os.path.abspath(path):
+            data = read_bytes(path, max_bytes, what=field)
+        else:
+            target = real_target(path)
+            data = read_bytes(target, max_bytes, what="%s %s, a link to" % (field, path))
+        st = os.stat(target)
+    except FileReadError as exc:
+        raise FileChangedError(str(exc), reason=exc.reason)
     except OSError as exc:
         raise FileChangedError("%s %s cannot be read: %s" % (field, path, exc.strerror or exc))
     try:
-        return Snapshot(path, data, st)
-    except UnicodeDecodeError:
-        raise FileChangedError("%s %s is not UTF-8 text" % (field, path))
+        return Snapshot(path, data, st, target)
+    except UnicodeDecodeError as exc:
+        raise FileChangedError("%s %s is not UTF-8 text (at byte offset %d)" % (field, path, exc.start),
+                               reason="encoding")
 
 
 def sha256_of(path):
@@ -249,17 +312,17 @@ def sha256_of(path):
 def writable_error(snap, field="file"):
     """Why ``snap``'s file cannot be replaced (read-only by its mode, or its folder), or None."""
     try:
-        st = os.stat(snap.path)
+        st = os.stat(snap.target)
     except OSError as exc:
         return "%s %s is gone: %s" % (field, snap.path, exc.strerror or exc)
     mode = stat.S_IMODE(st.st_mode)
     if os.geteuid() == 0:
         read_only = not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     else:
-        read_only = not os.access(snap.path, os.W_OK)
+        read_only = not os.access(snap.target, os.W_OK)
     if read_only:
         return "%s %s is read-only (mode %04o); make it writable to let the fix write it" % (field, snap.path, mode)
-    folder = os.path.dirname(os.path.abspath(snap.path))
+    folder = os.path.dirname(os.path.abspath(snap.target))
     if not os.access(folder, os.W_OK | os.X_OK):
         return "%s %s: its folder %s is not writable (the new file is written next to it, then moved in place)" % (
             field, snap.path, folder)
@@ -269,7 +332,7 @@ def writable_error(snap, field="file"):
 def changed_error(snap, field="file"):
     """A message when the file's content on disk is no longer the one read (sha256), else None."""
     try:
-        now = sha256_of(snap.path)
+        now = sha256_of(snap.target)
     except OSError as exc:
         return "%s %s cannot be read again: %s" % (field, snap.path, exc.strerror or exc)
     if now != snap.sha256:
@@ -303,9 +366,9 @@ def _fsync_dir(folder):
 
 
 def _write_temp(snap, data):
-    """A temporary file next to ``snap.path`` holding ``data``, fsynced, with the original mode and owner."""
-    folder = os.path.dirname(os.path.abspath(snap.path))
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(snap.path), suffix=".tmp", dir=folder)
+    """A temporary file next to ``snap.target`` holding ``data``, fsynced, with the original mode and owner."""
+    folder = os.path.dirname(os.path.abspath(snap.target))
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(snap.target), suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -333,8 +396,13 @@ def commit(writes, backup=True, field_of=None, before_replace=None):
     """Replace each file of ``writes`` (a list of ``(snapshot, new_text)``) atomically.
 
     Refuses (``FileChangedError``, nothing written) a read-only file and a file changed since its
-    snapshot. Returns ``{path: backup_path or None}``. ``field_of`` maps a path to the name used in
-    messages; ``before_replace`` is a hook (tests) called right before the sha256 re-check.
+    snapshot. A symlinked file is written at its final target (``snap.target``); its backup goes
+    next to the target. Returns ``{path: backup_path or None}``. ``field_of`` maps a path to the
+    name used in messages; ``before_replace`` is a hook (tests) called right before the sha256 re-check.
+
+    On a failure after a file was replaced, the original is put back from the snapshot. When even
+    that fails, the file's backup is kept (it is the only copy of the original), no temporary file
+    is left, and the error says what is on disk (``FileChangedError.changed``).
     """
     field_of = field_of or {}
     writes = [(s, t) for s, t in writes if t != s.text]
@@ -356,11 +424,16 @@ def commit(writes, backup=True, field_of=None, before_replace=None):
         if backup:
             for snap, _text in writes:
                 field = field_of.get(snap.path, "file")
-                name = backup_name(snap.path)
+                name = backup_name(snap.target)
                 try:
                     tmp = _write_temp(snap, snap.data)
+                except OSError as exc:
+                    raise FileChangedError("%s %s: cannot write the backup %s: %s"
+                                           % (field, snap.path, name, exc.strerror or exc))
+                try:
                     os.replace(tmp, name)
                 except OSError as exc:
+                    _unlink(tmp)
                     raise FileChangedError("%s %s: cannot write the backup %s: %s"
                                            % (field, snap.path, name, exc.strerror or exc))
                 backups[snap.path] = name
@@ -372,26 +445,46 @@ def commit(writes, backup=True, field_of=None, before_replace=None):
                 raise FileChangedError(error)
         for (snap, _text), tmp in zip(writes, temps):
             try:
-                os.replace(tmp, snap.path)
+                os.replace(tmp, snap.target)
             except OSError as exc:
                 raise FileChangedError("%s %s cannot be replaced: %s"
                                        % (field_of.get(snap.path, "file"), snap.path, exc.strerror or exc))
             replaced.append(snap)
-            _fsync_dir(os.path.dirname(os.path.abspath(snap.path)))
-    except BaseException:
+            _fsync_dir(os.path.dirname(os.path.abspath(snap.target)))
+    except BaseException as exc:
         kept = set()
         for snap in replaced:  # put back what was already replaced
+            tmp = None
             try:
                 tmp = _write_temp(snap, snap.data)
-                os.replace(tmp, snap.path)
+                os.replace(tmp, snap.target)
             except OSError:
+                if tmp is not None:
+                    _unlink(tmp)
                 kept.add(snap.path)  # its backup is the only copy of the original now: keep it
         for tmp in temps:
             _unlink(tmp)
         for path, name in backups.items():
             if path not in kept:
                 _unlink(name)
-        raise
+        if not isinstance(exc, Exception):
+            raise
+        changed = []
+        notes = []
+        for snap, _text in writes:  # what is on disk now, by content, not by what was meant
+            try:
+                same = sha256_of(snap.target) == snap.sha256
+            except OSError:
+                same = False
+            if not same:
+                changed.append(snap.path)
+                notes.append("%s %s changed on disk; %s" % (
+                    field_of.get(snap.path, "file"), snap.path,
+                    ("backup at %s" % backups[snap.path]) if snap.path in kept and snap.path in backups
+                    else "no backup kept"))
+        if not changed:
+            raise
+        raise FileChangedError("%s; %s" % (exc, "; ".join(notes)), changed=changed)
     return dict((s.path, backups.get(s.path)) for s, _t in writes)
 
 

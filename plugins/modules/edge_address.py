@@ -30,7 +30,12 @@ description:
   - Each file is replaced atomically (a temporary file in the same folder, fsync, C(os.replace)) with its
     original mode, after a backup C(<file>.<UTC time>.bak) when O(backup=true). A read-only file, or a file whose
     content changed on disk since it was read (its sha256 is compared right before the replace), is refused with
-    the file left untouched.
+    the file left untouched. A symlinked config or known_hosts is written at the link's final target (the link
+    stays), with the backup next to the target. If a replaced file cannot be put back after a later failure, the
+    message says which file changed on disk and where its backup is.
+  - Files are read only when they are regular files (a named pipe, a device or a directory is refused without
+    blocking) and within bounds (4 MiB; 32 levels of YAML nesting, 100000 values); error messages name a file's
+    path and a line, never its content.
   - Invalid input fails the module before any packet is sent, naming the field - an unknown site, an invalid
     candidate address, range or DNS name, or CIDR ranges that expand to more than O(max_candidates) addresses.
 author:
@@ -92,8 +97,9 @@ options:
         default: []
   max_candidates:
     description:
-      - Most candidate addresses scanned in one run, all sites together. Ranges are counted before they are
-        expanded; more is refused, naming the field, before any packet is sent.
+      - Most candidate addresses scanned in one run, all sites together - explicit addresses, ranges (counted before
+        they are expanded) and DNS names (each counted as one address before it is resolved, then as what it
+        resolves to). More is refused, naming the field, before any packet is sent.
     type: int
     default: 1024
   known_hosts:
@@ -110,7 +116,10 @@ options:
     type: bool
     default: true
   concurrency:
-    description: Most addresses scanned at once.
+    description:
+      - Most addresses scanned at once (one connection each).
+      - An sshd drops new unauthenticated connections at random past its C(MaxStartups) (10 by default); keep this
+        at 10 or less when one host answers on many candidate addresses.
     type: int
     default: 64
   connect_timeout:
@@ -366,7 +375,9 @@ def main():
                 try:
                     kh_snaps[path] = _yaml_edit.read_snapshot(path, "known_hosts")
                 except _yaml_edit.FileChangedError as exc:
-                    if not site["ssh"].get("host_key"):
+                    # A pinned site without a known_hosts file has nothing revoked; any other unreadable
+                    # known_hosts (a FIFO, too big, not text) could hide an @revoked line: refused.
+                    if not site["ssh"].get("host_key") or exc.reason != "missing":
                         module.fail_json(msg="sites[%d] (%s): %s" % (i, site["name"], exc))
                     kh_snaps[path] = None
             text = kh_snaps[path].text if kh_snaps[path] is not None else None
@@ -479,7 +490,10 @@ def main():
         try:
             result["backup_files"] = dict((k, v) for k, v in _yaml_edit.commit(writes, p["backup"], fields).items() if v)
         except _yaml_edit.FileChangedError as exc:
-            result.update(changed=False, msg="refused, nothing written: %s" % exc)
+            if exc.changed:  # a replace went through and could not be put back: say what is on disk
+                result.update(changed=True, msg="writing failed, files changed on disk: %s" % exc)
+            else:
+                result.update(changed=False, msg="refused, nothing written: %s" % exc)
             module.fail_json(**result)
         except Exception as exc:  # noqa: BLE001 - report any write failure with the files left as they were
             result.update(changed=False, msg="writing failed, nothing written: %s" % exc,

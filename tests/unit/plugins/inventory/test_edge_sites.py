@@ -16,6 +16,7 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 
 from ansible_collections.o2edge.perf.plugins.inventory.edge_sites import InventoryModule
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import YamlBoundsError, check_yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 EXAMPLE = os.path.join(ROOT, "inventory", "edge-sites.yml")
@@ -307,25 +308,24 @@ class TestBounded(object):
 
     def test_deep_nesting_refused_before_libyaml_recurses(self):
         import time
-        from ansible_collections.o2edge.perf.plugins.inventory.edge_sites import BoundedYamlError, check_yaml_bounds
+        from ansible_collections.o2edge.perf.plugins.inventory import edge_sites as inv
 
         start = time.monotonic()
-        with pytest.raises(BoundedYamlError, match="nests deeper than 32 levels"):
-            check_yaml_bounds("[" * 500000 + "]" * 500000)  # composing this in libyaml segfaults
+        with pytest.raises(YamlBoundsError, match="nests deeper than 32 levels"):
+            # the plugin's one bounded loader is _yaml_bounds.check_yaml (composing this in libyaml segfaults)
+            inv.check_yaml("[" * 500000 + "]" * 500000, max_depth=inv.MAX_DEPTH)
         assert time.monotonic() - start < 1.0
 
     def test_alias_expanding_too_deep(self):
-        from ansible_collections.o2edge.perf.plugins.inventory.edge_sites import BoundedYamlError, check_yaml_bounds
-
         text = "a: &a " + "[" * 20 + "]" * 20 + "\nb: " + "[" * 15 + "*a" + "]" * 15 + "\n"
-        with pytest.raises(BoundedYamlError, match=r"alias \*a \(line 2\) nests deeper than 32 levels"):
-            check_yaml_bounds(text)
+        with pytest.raises(YamlBoundsError, match=r"alias \*a \(line 2\) nests deeper than 32 levels"):
+            check_yaml(text)
         # map, a, [1, 2] (3 nodes), b, [*a, *a] (1 + 3 + 3): aliases count as the nodes they stand for
-        assert check_yaml_bounds("a: &a [1, 2]\nb: [*a, *a]\n") == 13
+        assert check_yaml("a: &a [1, 2]\nb: [*a, *a]\n") == 13
 
     def test_big_file_refused_unread(self, tmp_path, plugin):
         path = write(tmp_path, HEAD + "    metadata: {pad: '%s'}\n" % ("x" * (1 << 20)))
-        assert "is larger than 1048576 bytes" in refused(plugin, path)
+        assert "over the limit of 1048576" in refused(plugin, path)
 
     def test_huge_name_not_echoed(self, tmp_path, plugin):
         text = refused(plugin, write(tmp_path, HEAD.replace("edge1", "n" * 100000) + "    labels: [x]\n"))
@@ -368,3 +368,54 @@ class TestRefusedFileFailsTheRun(object):
         out = ansible_inventory("-i", path, "--list", ANSIBLE_INVENTORY_UNPARSED_FAILED=None, ANSIBLE_CONFIG=str(cfg))
         assert out.returncode != 0
         assert "an alias bomb" in out.stderr
+
+
+# --------------------------------------------------------------------------- hostile files (issue 15)
+
+SHADOW_LINES = ["root:$y$j9T$Zq1d8wGx0Wb3$Kq4Qn8bXh1Zp2mQ0Yv:19700:0:99999:7:::",
+                "daemon:*:19700:0:99999:7:::"]
+
+
+def test_a_file_that_is_not_a_config_has_no_line_echoed(tmp_path, plugin):
+    """Bug: a config that is really /etc/shadow (a symlink) had each line echoed as an "unknown field"
+    (40 characters of it); keys that are not short identifiers are named by position only."""
+    shadow = write(tmp_path, "\n".join(SHADOW_LINES) + "\n", name="shadow")
+    link = tmp_path / "edge-sites.yml"
+    link.symlink_to(shadow)
+    text = refused(plugin, str(link))
+    assert "<key 1>: unknown field" in text and "<key 2>: unknown field" in text
+    assert "19700" not in text and "daemon" not in text and "$y$" not in text
+
+
+def test_a_fifo_as_config_is_refused_without_blocking(tmp_path, plugin):
+    """Bug: a named pipe given as the config (or named *.yml) blocked verify_file and parse forever."""
+    fifo = str(tmp_path / "edge-sites.yml")
+    os.mkfifo(fifo)
+    assert plugin.verify_file(fifo)  # claimed, so that parse refuses it clearly
+    assert "named pipe" in refused(plugin, fifo)
+
+
+def test_generated_known_hosts_over_a_fifo_is_replaced_without_blocking(tmp_path, plugin):
+    """Bug: the generated known_hosts was read with open() first; a FIFO planted there blocked parse."""
+    kh_dir = tmp_path / "kh"
+    kh_dir.mkdir()
+    os.mkfifo(str(kh_dir / "edge1"))
+    path = write(tmp_path, "plugin: o2edge.perf.edge_sites\nversion: 1\nknown_hosts_dir: %s\nsites:\n"
+                 "  - name: edge1\n    address: 192.0.2.10\n    ssh: {host_key: %s}\n" % (kh_dir, PIN))
+    parse(plugin, path)
+    assert (kh_dir / "edge1").read_text().startswith("edge1,192.0.2.10 ssh-ed25519 ")
+
+
+@pytest.mark.parametrize("where", ["defaults", "site"])
+@pytest.mark.parametrize("value", ["/usr/bin/python3; touch pwned", "/usr/bin/python3 -c x", "python3",
+                                   "/usr/bin/$(id)", "/usr/bin/python3\n"])
+def test_python_interpreter_is_a_strict_absolute_path(tmp_path, plugin, where, value):
+    """Bug: python_interpreter "/usr/bin/python3; touch pwned" was accepted (Ansible runs it through a shell)."""
+    doc = yaml.safe_load(open(lab_shaped(tmp_path)).read())
+    if where == "defaults":
+        doc["defaults"]["python_interpreter"] = value
+    else:
+        doc["sites"][1]["python_interpreter"] = value
+    path = write(tmp_path, yaml.safe_dump(doc))
+    text = refused(plugin, path)
+    assert "python_interpreter: must be an absolute path" in text

@@ -117,11 +117,30 @@ def test_dns_candidates_are_resolved_counted_and_failures_noted():
     plan = ea.parse_candidates([{"site": "edge2", "addresses": ["198.18.2.10"], "dns": ["edge2.example"]}], SITES,
                                max_candidates=2)
     assert ea.resolve_dns(plan, resolver, max_candidates=2) == {}  # 2 addresses: at the bound
-    plan = ea.parse_candidates([{"site": "edge2", "addresses": ["198.18.2.10"], "dns": ["edge2.example"]}], SITES,
-                               max_candidates=1)
+    plan = ea.parse_candidates([{"site": "edge2", "addresses": ["198.18.2.9"], "dns": ["edge2.example"]}], SITES,
+                               max_candidates=2)
     with pytest.raises(ea.CandidateError, match=r"dns\[0\]: edge2\.example resolves to more addresses than "
-                                                r"max_candidates \(1"):
-        ea.resolve_dns(plan, resolver, max_candidates=1)
+                                                r"max_candidates \(2"):
+        ea.resolve_dns(plan, resolver, max_candidates=2)
+
+
+def test_the_bound_counts_explicit_addresses_and_names_before_any_packet():
+    """Bug: explicit addresses were counted but never checked (2,000 scanned against a bound of 1,024), and
+    DNS names were only counted after they were resolved (queries sent for a refused run)."""
+    many = ["198.19.%d.%d" % (i // 250, i % 250 + 1) for i in range(2000)]
+    with pytest.raises(ea.CandidateError) as exc:
+        ea.parse_candidates([{"site": "edge2", "addresses": many}], SITES, max_candidates=1024)
+    assert exc.value.errors == ["candidates[0] (edge2).addresses[1024]: one address more than max_candidates (1024 "
+                                "in total, all sites, addresses, ranges and DNS names together); give fewer or raise "
+                                "max_candidates"]
+    with pytest.raises(ea.CandidateError, match=r"candidates\[1\] \(edge1\)\.dns\[0\]: one name more than "
+                                                r"max_candidates \(2 in total"):
+        ea.parse_candidates([{"site": "edge2", "addresses": ["198.18.2.9", "198.18.2.10"]},
+                             {"site": "edge1", "dns": ["edge1.example"]}], SITES, max_candidates=2)
+    with pytest.raises(ea.CandidateError, match=r"cidrs\[0\]: 198\.18\.104\.8/29 expands to 6 addresses, which "
+                                                r"with the 1 before it"):
+        ea.parse_candidates([{"site": "edge2", "addresses": ["198.18.2.9"], "cidrs": ["198.18.104.8/29"]}], SITES,
+                            max_candidates=6)
 
 
 # --------------------------------------------------------------------------- identity
@@ -327,3 +346,16 @@ def test_known_hosts_edit_adds_the_address_and_uses_brackets_for_other_ports():
     assert (out, n) == ("edge2,198.18.2.10 ssh-ed25519 %s\n" % KEY_A, 1)
     out, n = ea.known_hosts_edit("edge2,[1.1.1.1]:2222 ssh-ed25519 %s\n" % KEY_A, "edge2", "1.1.1.1", "2.2.2.2", 2222)
     assert out == "edge2,[2.2.2.2]:2222 ssh-ed25519 %s\n" % KEY_A
+
+
+def test_a_pinned_key_revoked_in_known_hosts_is_never_accepted():
+    """Bug: inverting the `known_hosts_text is not None` test made edge_address accept a pinned key that
+    known_hosts marks @revoked (no test caught it); the probe ignored @revoked for pins altogether."""
+    site = {"name": "edge2", "ssh": {"host_key": "ssh-ed25519 " + KEY_C}}
+    with pytest.raises(ea.IdentityError, match=r"edge2: its pinned host_key is @revoked in /kh"):
+        ea.site_identity(site, KH, "/kh")
+    got = ea.site_identity(site, None, None)  # no known_hosts: the pin alone
+    assert got["known"] == [("ssh-ed25519", KEY_C)] and got["revoked"] == []
+    site["ssh"]["host_key"] = "ssh-ed25519 " + KEY_A
+    got = ea.site_identity(site, KH, "/kh")
+    assert got["known"] == [("ssh-ed25519", KEY_A)] and got["revoked"] == [("ssh-ed25519", KEY_C)]

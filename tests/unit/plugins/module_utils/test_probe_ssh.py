@@ -232,3 +232,43 @@ def test_login_failure_is_classified_and_keeps_what_was_seen(line_server, tmp_pa
             ssh=fake_ssh(tmp_path, rc=255, stderr="ops@127.0.0.1: Permission denied (publickey)."))
     assert r["state"] == "auth" and "Permission denied" in r["detail"]
     assert r["info"]["banner"] == "SSH-2.0-x" and r["connect_ms"] is not None
+
+
+# --------------------------------------------------------------------------- issue 15: revoked pins, FIFOs
+
+def test_a_pinned_key_revoked_in_known_hosts_is_never_trusted(line_server, tmp_path):
+    """Bug: the probe ignored @revoked for a pinned key (edge_address honoured it): probe and fix disagreed."""
+    srv = line_server(b"SSH-2.0-x\r\n")
+    kh = tmp_path / "known_hosts"
+    kh.write_text("@revoked edge1 ssh-ed25519 %s\n" % KEY_A)
+    r = run(ssh_target(srv.port, known_hosts=str(kh)), keyscan=fake_keyscan(tmp_path, KEY_A))
+    assert r["state"] == "host_key_mismatch" and "@revoked" in r["detail"], r
+
+
+def test_acceptable_keys_one_rule_revoked_wins():
+    text = "edge1 ssh-ed25519 %s\n@revoked edge1 ssh-ed25519 %s\n" % (KEY_A, KEY_B)
+    assert ps.acceptable_keys("edge1", None, text) == ([("ssh-ed25519", KEY_A)], [("ssh-ed25519", KEY_B)])
+    assert ps.acceptable_keys("edge1", "ssh-ed25519 " + KEY_B, text) == ([], [("ssh-ed25519", KEY_B)])
+    assert ps.acceptable_keys("edge1", "ssh-ed25519 " + KEY_B, None) == ([("ssh-ed25519", KEY_B)], [])
+
+
+def test_a_fifo_as_known_hosts_is_refused_without_blocking(line_server, tmp_path):
+    """Bug: a named pipe as known_hosts blocked the probe forever (open() waits for a writer)."""
+    srv = line_server(b"SSH-2.0-x\r\n")
+    kh = str(tmp_path / "known_hosts")
+    os.mkfifo(kh)
+    target = ssh_target(srv.port, known_hosts=kh)
+    del target["host_key"]
+    r = run(target, keyscan=fake_keyscan(tmp_path, KEY_A))
+    assert r["state"] == "host_key_mismatch" and "named pipe" in r["detail"], r
+
+
+def test_a_fifo_as_key_file_is_not_handed_to_ssh(line_server, tmp_path):
+    """Bug: a FIFO key_file was handed to ssh, which blocked on it until the deadline."""
+    srv = line_server(b"SSH-2.0-x\r\n")
+    key = str(tmp_path / "id_ed25519")
+    os.mkfifo(key)
+    r = run(ssh_target(srv.port, login=True, user="ops", key_file=key), keyscan=fake_keyscan(tmp_path, KEY_A),
+            ssh=fake_ssh(tmp_path))
+    assert r["state"] == "auth" and "named pipe" in r["detail"], r
+    assert not os.path.exists(str(tmp_path / "ssh.argv"))

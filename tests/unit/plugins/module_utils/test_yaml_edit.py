@@ -217,8 +217,97 @@ def test_backup_names_do_not_collide(cfg):
 
 
 def test_read_snapshot_errors_name_the_field(tmp_path):
-    with pytest.raises(FileChangedError, match="config .*missing.yml cannot be read"):
+    with pytest.raises(FileChangedError, match="config .*missing.yml does not exist"):
         read_snapshot(str(tmp_path / "missing.yml"), "config")
     (tmp_path / "bin.yml").write_bytes(b"\xff\xfe\x00")
     with pytest.raises(FileChangedError, match="not UTF-8"):
         read_snapshot(str(tmp_path / "bin.yml"), "config")
+
+
+# --------------------------------------------------------------------------- issue 15: hostile files
+
+def test_a_deep_document_is_refused_before_ruamel_recurses():
+    """Bug: a 5,000-deep file ended in a bare RecursionError (ruamel's round-trip composer recurses)."""
+    for text in ("a: " + "[" * 5000 + "]" * 5000 + "\n", "a:\n" + "".join("  " * i + "- \n" for i in range(1, 3000))):
+        with pytest.raises(YamlEditError, match="config x nests deeper than 32 levels"):
+            load(text, "config x")
+
+
+def test_a_yaml_error_quotes_no_source_text():
+    """Bug: ruamel's error text (with a snippet of the source, maybe a secret) was put in the message."""
+    with pytest.raises(YamlEditError) as exc:
+        load("a: 1\nb: \"hunter2-secret-value\n", "config x")
+    assert "hunter2" not in str(exc.value) and "line" in str(exc.value)
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    """Bug: read_snapshot opened a named pipe (config or known_hosts) and waited forever for a writer."""
+    fifo = str(tmp_path / "known_hosts")
+    os.mkfifo(fifo)
+    with pytest.raises(FileChangedError, match="named pipe") as exc:
+        read_snapshot(fifo, "known_hosts")
+    assert exc.value.reason == "type"
+
+
+def test_a_symlinked_file_is_edited_at_its_target(tmp_path):
+    """Bug: the fix replaced the symlink with a regular file and left the real file stale."""
+    real_dir = tmp_path / "real"
+    real_dir.mkdir()
+    real = real_dir / "edge-sites.yml"
+    real.write_text(CONFIG)
+    link = tmp_path / "edge-sites.yml"
+    link.symlink_to(real)
+    snap = read_snapshot(str(link), "config")
+    backups = commit([(snap, CONFIG.replace("198.18.3.10", "198.18.3.11"))], backup=True)
+    assert os.path.islink(str(link)) and os.readlink(str(link)) == str(real)
+    assert "198.18.3.11" in real.read_text()
+    assert os.path.dirname(backups[str(link)]) == str(real_dir)  # the backup sits next to the target
+    assert open(backups[str(link)]).read() == CONFIG
+    assert sorted(os.listdir(str(tmp_path))) == ["edge-sites.yml", "real"]
+
+
+def test_the_new_content_is_fsynced_before_it_replaces_the_file(cfg, monkeypatch):
+    """Bug: dropping the fsync of the new content before os.replace passed every test."""
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", os.fstat(fd).st_ino))
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", os.stat(src).st_ino, dst))
+        return real_replace(src, dst)
+    monkeypatch.setattr(_yaml_edit.os, "fsync", fsync)
+    monkeypatch.setattr(_yaml_edit.os, "replace", replace)
+    commit([(read_snapshot(str(cfg)), "new: text\n")], backup=False)
+    (i, inode), = [(i, e[1]) for i, e in enumerate(events) if e[0] == "replace" and e[2] == str(cfg)]
+    assert ("fsync", inode) in events[:i]
+    assert os.stat(str(cfg)).st_ino == inode
+
+
+def test_a_double_failure_keeps_the_backup_cleans_the_temp_and_says_what_changed(tmp_path, monkeypatch):
+    """Bugs: deleting every backup when the put-back failed too passed the tests; the put-back's temp file
+    was left; and edge_address then said "nothing written" although the first file had changed."""
+    a, b = tmp_path / "a.yml", tmp_path / "known_hosts"
+    a.write_text("a: 1\n")
+    b.write_text("edge1,1.2.3.4 ssh-ed25519 AAAA\n")
+    sa, sb = read_snapshot(str(a)), read_snapshot(str(b))
+    real_replace = os.replace
+    done = []
+
+    def failing_replace(src, dst):
+        if dst == str(b) or (dst == str(a) and done):  # the second file, then the put-back of the first
+            raise OSError(5, "Input/output error")
+        if dst == str(a):
+            done.append(dst)
+        return real_replace(src, dst)
+    monkeypatch.setattr(_yaml_edit.os, "replace", failing_replace)
+    with pytest.raises(FileChangedError) as exc:
+        commit([(sa, "a: 2\n"), (sb, "edge1,5.6.7.8 ssh-ed25519 AAAA\n")], backup=True, field_of={str(a): "config"})
+    assert a.read_text() == "a: 2\n"  # could not be put back
+    backup = [n for n in os.listdir(str(tmp_path)) if n.startswith("a.yml.") and n.endswith(".bak")]
+    assert len(backup) == 1 and (tmp_path / backup[0]).read_text() == "a: 1\n"
+    assert sorted(os.listdir(str(tmp_path))) == sorted(["a.yml", "known_hosts", backup[0]])  # no temp, b's backup gone
+    assert exc.value.changed == [str(a)]
+    assert "config %s changed on disk; backup at %s" % (a, tmp_path / backup[0]) in str(exc.value)

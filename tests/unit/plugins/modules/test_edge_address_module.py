@@ -314,3 +314,112 @@ def test_a_fix_that_would_make_the_config_invalid_is_refused(files, monkeypatch)
     assert res["failed"] is True and "the fixed config would be invalid, nothing written" in res["msg"]
     assert "198.18.1.10 port 22 is already site edge1" in res["msg"]
     assert cfg.read_text() == CONFIG and others(folder, "edge-sites.yml", "known_hosts") == []
+
+
+# --------------------------------------------------------------------------- issue 15: hostile input
+
+SHADOW = "root:$y$j9T$Zq1d8wGx0Wb3$Kq4Qn8bXh1Zp2mQ0Yv:19700:0:99999:7:::\ndaemon:*:19700:0:99999:7:::\n"
+
+
+def test_a_config_that_is_really_another_file_has_no_line_echoed(files, net):
+    """Bug: a config symlinked to /etc/shadow had each line echoed as an "unknown field" (40 characters)."""
+    folder, cfg, _kh = files
+    (folder / "shadow").write_text(SHADOW)
+    cfg.unlink()
+    cfg.symlink_to(folder / "shadow")
+    res = run(cfg)
+    assert res["failed"] is True and "<key 1>: unknown field" in res["msg"] and "<key 2>: unknown field" in res["msg"]
+    assert "19700" not in res["msg"] and "daemon" not in res["msg"] and "$y$" not in res["msg"]
+    assert net.calls == []
+
+
+@pytest.mark.parametrize("which", ["config", "known_hosts"])
+def test_a_fifo_is_refused_without_blocking(files, net, which):
+    """Bug: a named pipe as the config or as known_hosts blocked the module forever."""
+    _folder, cfg, kh = files
+    target = cfg if which == "config" else kh
+    target.unlink()
+    os.mkfifo(str(target))
+    res = run(cfg)
+    assert res["failed"] is True and "named pipe" in res["msg"] and net.calls == []
+
+
+def test_a_deep_config_is_refused_without_a_recursion_error(files, net):
+    """Bug: a 5,000-deep edge-sites file ended in a bare RecursionError inside ruamel's composer."""
+    _folder, cfg, _kh = files
+    cfg.write_text(CONFIG + "extra: " + "[" * 5000 + "]" * 5000 + "\n")
+    res = run(cfg)
+    assert res["failed"] is True and "nests deeper than 32 levels" in res["msg"]
+    assert "Traceback" not in str(res) and net.calls == []
+
+
+def test_a_symlinked_config_and_known_hosts_are_edited_at_their_targets(files, net):
+    """Bug: fixing a symlinked config replaced the link with a regular file and left the real file stale."""
+    folder, cfg, kh = files
+    real = folder / "real"
+    real.mkdir()
+    for link in (cfg, kh):
+        os.replace(str(link), str(real / link.name))
+        link.symlink_to(real / link.name)
+    res = run(cfg)
+    assert res["changed"] is True, res
+    assert os.path.islink(str(cfg)) and os.path.islink(str(kh))
+    assert (real / "edge-sites.yml").read_text() == CONFIG.replace("198.18.102.10", "198.18.2.10")
+    assert "edge2,198.18.2.10 ssh-ed25519" in (real / "known_hosts").read_text()
+    assert sorted(os.path.dirname(b) for b in res["backup_files"].values()) == [str(real)] * 2
+
+
+def test_explicit_addresses_count_against_the_bound(files, net):
+    """Bug: explicit addresses were never checked against max_candidates (2,000 scanned against 1,024)."""
+    _folder, cfg, _kh = files
+    many = ["198.19.%d.%d" % (i // 250, i % 250 + 1) for i in range(2000)]
+    res = run(cfg, candidates=[{"site": "edge2", "addresses": many}])
+    assert res["failed"] is True and "addresses[1024]: one address more than max_candidates (1024" in res["msg"]
+    assert net.calls == []
+
+
+def test_a_lowered_bound_holds_for_dns_results(files, net, monkeypatch):
+    """Bug: the DNS results were not held to a lowered max_candidates."""
+    _folder, cfg, _kh = files
+
+    class Dns(object):
+        def __call__(self, host):
+            return [(socket.AF_INET, "198.18.2.10"), (socket.AF_INET, "198.18.2.11")]
+    monkeypatch.setattr(edge_address, "Resolver", Dns)
+    res = run(cfg, max_candidates=1, candidates=[{"site": "edge2", "dns": ["edge2.example.net"]}])
+    assert res["failed"] is True and "resolves to more addresses than max_candidates (1 in total)" in res["msg"]
+    assert net.calls == []
+
+
+def test_a_pinned_key_revoked_in_known_hosts_is_refused(files, net):
+    """Bug: a pinned site key that known_hosts marks @revoked was accepted when the known_hosts test was inverted."""
+    _folder, cfg, kh = files
+    cfg.write_text(CONFIG.replace("    metadata: {note: keep me}\n",
+                                  "    metadata: {note: keep me}\n    ssh: {host_key: ssh-ed25519 %s}\n" % KEY_A))
+    kh.write_text(KNOWN_HOSTS + "@revoked edge2 ssh-ed25519 %s\n" % KEY_A)
+    res = run(cfg)
+    assert res["failed"] is True and "edge2: its pinned host_key is @revoked in %s" % kh in res["msg"]
+    assert net.calls == []
+
+
+def test_a_double_write_failure_reports_what_changed_on_disk(files, net, monkeypatch):
+    """Bug: when the known_hosts replace and the config's put-back both failed, the module said "refused,
+    nothing written" although the config had changed, and left the put-back's temp file."""
+    folder, cfg, kh = files
+    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_edit
+    real_replace = os.replace
+    done = []
+
+    def failing_replace(src, dst):
+        if dst == str(kh) or (dst == str(cfg) and done):
+            raise OSError(5, "Input/output error")
+        if dst == str(cfg):
+            done.append(dst)
+        return real_replace(src, dst)
+    monkeypatch.setattr(_yaml_edit.os, "replace", failing_replace)
+    res = run(cfg)
+    assert res["failed"] is True and res["changed"] is True
+    assert "nothing written" not in res["msg"]
+    backup = [n for n in os.listdir(str(folder)) if n.startswith("edge-sites.yml.") and n.endswith(".bak")]
+    assert len(backup) == 1 and "config %s changed on disk; backup at %s" % (cfg, folder / backup[0]) in res["msg"]
+    assert others(folder, "edge-sites.yml", "known_hosts", backup[0]) == []
