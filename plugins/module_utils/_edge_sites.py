@@ -131,6 +131,19 @@ def _show(value, limit=60, key=None):
     return "a value of type %s" % type(value).__name__
 
 
+def _plain_key(key):
+    """True for a key that may be shown: a short identifier that does not look like a token or a secret.
+
+    At most 32 characters of ``[A-Za-z0-9_-]``, at most 4 digits, and from 16 characters on either
+    all lower case or split into words by ``_``/``-`` (``AKIA...``, ``ghp_...`` and base64 are not).
+    """
+    if not _SEGMENT_RE.fullmatch(key) or len(key) > 32 or sum(c.isdigit() for c in key) > 4:
+        return False
+    if len(key) >= 16 and not (key.islower() or re.fullmatch(r"[A-Za-z][a-z]*(?:[_-][A-Za-z0-9][a-z0-9]*)+", key)):
+        return False
+    return not secret_value_reason(key)
+
+
 def _seg(key, position=None):
     """One path segment for a key read from the file, never its text unless that is harmless.
 
@@ -140,7 +153,7 @@ def _seg(key, position=None):
     have each of its lines echoed as an "unknown field".
     """
     if isinstance(key, str):
-        if _SEGMENT_RE.fullmatch(key) and not secret_value_reason(key):
+        if _plain_key(key):
             return key
         if position is not None:
             return "<key %d>" % (position + 1)

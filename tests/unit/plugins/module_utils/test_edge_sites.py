@@ -464,7 +464,7 @@ class TestNoPythonErrors(object):
         (lambda d: site(d).update(address="edge1.example.net\x00"), "sites[0] (edge1).address: must not contain"),
         (lambda d: site(d).update(ssh={"key_file": "/k/id\x00x"}), "sites[0] (edge1).ssh.key_file: must be a file path"),
         (lambda d: d.update(known_hosts_dir="/k/\x00"), "known_hosts_dir: must be a file path"),
-        (lambda d: site(d).update(python_interpreter="/usr/bin/python3\n"), "python_interpreter: must be a file path"),
+        (lambda d: site(d).update(python_interpreter="/usr/bin/python3\n"), "python_interpreter: must be an absolute path"),
         (lambda d: site(d)["services"].update(kubernetes=[1]), "services.kubernetes: must be a mapping"),
         (lambda d: site(d)["services"].update(x=5), "services.x: must be a mapping"),
         (lambda d: site(d)["services"].update(x={"kind": ["tcp"]}), "services.x.kind: must be one of"),
@@ -475,7 +475,7 @@ class TestNoPythonErrors(object):
         (lambda d: site(d)["services"]["o2ims"].update(expect_status={"a": 1}), "o2ims.expect_status: must be an HTTP"),
         (lambda d: site(d)["services"]["kubernetes"].update(tls_server_name="a\x00b"), "tls_server_name: must be"),
         (lambda d: site(d).update(ssh=[1]), "sites[0] (edge1).ssh: must be a mapping"),
-        (lambda d: site(d).update(labels={(1, 2): "x"}), "sites[0] (edge1).labels.["),
+        (lambda d: site(d).update(labels={(1, 2): "x"}), "sites[0] (edge1).labels.<key 1>"),
         (lambda d: d["sites"].extend([None, 5, []]), "sites[4]: must be a mapping"),
         (lambda d: d["defaults"].update(ssh={"port": 1.5}), "defaults.ssh.port: must be an integer port"),
     ])
@@ -596,3 +596,44 @@ def test_kinds_and_ports_come_from_services():
     assert es.KINDS == _services.SERVICE_KINDS
     assert es.WELL_KNOWN is _services.WELL_KNOWN and es.DEFAULT_PORTS is _services.DEFAULT_PORTS
     assert not hasattr(es, "urlsplit") and not hasattr(es, "SECRET_KEYS")
+
+
+# --------------------------------------------------------------------------- issue 15: a file that is not a config
+
+@pytest.mark.parametrize("key, shown", [
+    ("hostname", "sites[0] (edge1).hostname"),
+    ("root:$y$j9T$Zq1d8wGx0Wb3$Kq4Qn8bXh1Zp2mQ0Yv:19700:0:99999:7", "sites[0] (edge1).<key 3>"),
+    ("DB PASSWORD is hunter2", "sites[0] (edge1).<key 3>"),
+    ("AKIAIOSFODNN7EXAMPLE", "sites[0] (edge1).<key 3>"),
+    ("ghp_16C7e42F292c6912E7710c838347Ae178B4a", "sites[0] (edge1).<key 3>"),
+    ("eyJhbGciOiJIUzI1NiJ9", "sites[0] (edge1).<key 3>"),
+])
+def test_unknown_keys_are_named_by_position_unless_plain_identifiers(key, shown):
+    """Bug: an unknown key was echoed (40 characters of it): a config that is really /etc/shadow had
+    each of its lines shown. Only short, non-secret-looking identifiers are named; others by position."""
+    doc = copy.deepcopy(GOOD)
+    doc["sites"][0] = {"name": "edge1", "address": doc["sites"][0]["address"], key: None,
+                       **dict((k, v) for k, v in doc["sites"][0].items() if k not in ("name", "address"))}
+    with pytest.raises(es.EdgeSitesError) as exc:
+        es.validate_config(doc, base_dir="/cfg")
+    assert "%s: unknown field" % shown in str(exc.value)
+    if shown.endswith(">"):
+        assert key[:6] not in str(exc.value)
+
+
+def test_a_whole_file_as_one_string_is_not_quoted():
+    """Bug: a document that is one scalar (any file that is not YAML mapping) was quoted, 60 characters."""
+    with pytest.raises(es.EdgeSitesError) as exc:
+        es.validate_config("root:x:0:0:root:/root:/bin/bash daemon:x:1:1", base_dir="/cfg")
+    assert "got a string of 44 characters" in str(exc.value) and "/bin/bash" not in str(exc.value)
+
+
+@pytest.mark.parametrize("value", ["/usr/bin/python3; touch pwned", "/usr/bin/python3 -E", "/usr/bin/py`id`",
+                                   "/usr/bin/python3|x", "/usr/bin/python3\t", "~/venv/bin/python"])
+def test_python_interpreter_refuses_shell_characters(value):
+    """Bug: python_interpreter "/usr/bin/python3; touch pwned" was accepted, in defaults and in sites."""
+    for where in ("defaults", "site"):
+        doc = copy.deepcopy(GOOD)
+        (doc["defaults"] if where == "defaults" else doc["sites"][0])["python_interpreter"] = value
+        with pytest.raises(es.EdgeSitesError, match=r"python_interpreter: must be an absolute path of letters"):
+            es.validate_config(doc, base_dir="/cfg")
