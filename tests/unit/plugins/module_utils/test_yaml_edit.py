@@ -311,3 +311,13 @@ def test_a_double_failure_keeps_the_backup_cleans_the_temp_and_says_what_changed
     assert sorted(os.listdir(str(tmp_path))) == sorted(["a.yml", "known_hosts", backup[0]])  # no temp, b's backup gone
     assert exc.value.changed == [str(a)]
     assert "config %s changed on disk; backup at %s" % (a, tmp_path / backup[0]) in str(exc.value)
+
+
+def test_without_pyyaml_the_depth_is_still_bounded(monkeypatch):
+    """Bug: a 5,000-deep file ended in a bare RecursionError; PyYAML is optional, so without it ruamel's
+    own event parser (no recursion) bounds the depth before the composer runs."""
+    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
+    monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
+    with pytest.raises(YamlEditError, match="config x nests deeper than 32 levels"):
+        load("a: " + "[" * 5000 + "]" * 5000 + "\n", "config x")
+    assert plain(load("a: [1, 2]\n", "config x")) == {"a": [1, 2]}
