@@ -59,7 +59,7 @@ def calibration_loop(iterations):
     """Fixed work: ``iterations`` steps of a linear congruential generator; returns the checksum
     (the same for the same ``iterations``, so a changed loop is seen)."""
     x, acc = 12345, 0
-    for _ in range(iterations):
+    for _step in range(iterations):
         x = (x * 1103515245 + 12345) & 0x7FFFFFFF
         acc ^= x
     return acc
