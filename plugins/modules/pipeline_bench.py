@@ -177,7 +177,7 @@ record:
   returned: success
   type: dict
 plan:
-  description: What is (or, in check mode, would be) run: the stages in order and the prepare command.
+  description: What is run (in check mode, what would be run), the stages in order and the prepare command.
   returned: always
   type: dict
   sample: {stages: [{name: render, command: "kpt fn render work/packages/slice", argv: [kpt, fn, render, work/packages/slice],
