@@ -205,3 +205,20 @@ def test_every_source_is_checked_and_named(tmp_path):
     limit = _slo.MAX_BYTES
     assert "no SLO document found" in refused(load_text, "#" * limit)
     assert "over %d bytes" % limit in refused(load_text, "#" * (limit + 1))
+
+
+def test_token_shaped_values_are_hidden_at_the_exact_bounds():
+    # bug: a 20-character value of letters and 4 digits (an API key's shape) was quoted; mutation survivors
+    assert "not shown" in refused(load_text, slo_yaml().replace("kind: SLO", "kind: abcdefghijklmnop1234"))
+    assert "got 'abcdefghijklmnopqrstuvwxy'" not in refused(
+        load_text, slo_yaml().replace("kind: SLO", "kind: abcdefghijklmnopqrstuvwxy"))  # 25: over the shown length
+    assert "got 'abcdefghijklmnopqrstuvwx'" in refused(
+        load_text, slo_yaml().replace("kind: SLO", "kind: abcdefghijklmnopqrstuvwx"))  # 24 letters, no digit: shown
+    assert "got 'abcdefghijklmnopq123'" in refused(load_text, slo_yaml().replace("kind: SLO", "kind: abcdefghijklmnopq123"))
+
+
+def test_more_than_twenty_problems_are_counted_not_listed():
+    # not a bug of the old code: pins the bounded message (20 listed, the rest counted) against mutation survivors
+    text = "\n".join("k%02d: 1" % i for i in range(30)) + "\n"
+    msg = refused(load_text, text)
+    assert msg.count("unknown field") == 20 and msg.endswith("; and 18 more")
