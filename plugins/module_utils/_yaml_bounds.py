@@ -96,6 +96,11 @@ def check_yaml(text, max_depth=DEFAULT_MAX_DEPTH, max_values=DEFAULT_MAX_VALUES,
     """
     if not HAS_YAML:
         raise YamlBoundsError(YAML_HINT)
+    if isinstance(text, str):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: libyaml would raise it bare
+            raise YamlBoundsError("is not UTF-8 text (a lone surrogate at character %d)" % exc.start)
     loader = EVENT_LOADER(text)
     stack = []     # one [anchor, size, child height, keys seen or None, next scalar is a key] per open collection
     anchors = {}   # anchor -> (size, height) of its node; None while the node is still open

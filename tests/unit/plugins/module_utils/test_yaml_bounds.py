@@ -102,3 +102,8 @@ def test_json_errors_name_line_and_column_only():
     with pytest.raises(yb.YamlBoundsError) as info:
         yb.load_json('{"password": "hunter2",\n oops}')
     assert "hunter2" not in str(info.value) and "line 2" in str(info.value)
+
+
+def test_a_lone_surrogate_is_a_bounds_error_not_a_bare_unicode_error():
+    with pytest.raises(yb.YamlBoundsError, match="lone surrogate at character 3"):
+        yb.load_yaml("a: \ud800\n")
