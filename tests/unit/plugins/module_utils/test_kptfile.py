@@ -151,3 +151,8 @@ def test_package_functions_refuse_an_oversized_kptfile(tmp_path):
     (pkg / "Kptfile").write_text("# " + "x" * kf.MAX_KPTFILE_BYTES + "\n")
     with pytest.raises(kf.KptError, match="over the limit"):
         kf.package_functions(str(pkg))
+
+
+def test_parse_kptfile_empty_is_no_function():
+    """An empty Kptfile (YAML null) has no pipeline: no function, not "not a mapping" (mutation survivor)."""
+    assert kf.parse_kptfile("", "e/Kptfile") == [] and kf.parse_kptfile("# only a comment\n") == []
