@@ -359,3 +359,43 @@ def test_a_pinned_key_revoked_in_known_hosts_is_never_accepted():
     site["ssh"]["host_key"] = "ssh-ed25519 " + KEY_A
     got = ea.site_identity(site, KH, "/kh")
     assert got["known"] == [("ssh-ed25519", KEY_A)] and got["revoked"] == [("ssh-ed25519", KEY_C)]
+
+
+# --------------------------------------------------------------------------- edges the mutation run found untested
+
+def test_the_bound_is_reached_exactly_before_a_range():
+    """A range after exactly max_candidates addresses is over the bound (mutant: `<` for `<=`)."""
+    with pytest.raises(ea.CandidateError, match=r"cidrs\[0\]: 198\.18\.0\.0/30 expands to 2 addresses, which with "
+                                                r"the 2 before it"):
+        ea.parse_candidates([{"site": "edge2", "addresses": ["198.18.2.9", "198.18.2.10"],
+                              "cidrs": ["198.18.0.0/30"]}], SITES, max_candidates=2)
+
+
+@pytest.mark.parametrize("cidr, expected", [
+    ("198.18.0.0/31", ["198.18.0.0", "198.18.0.1"]),   # point-to-point: both addresses are hosts
+    ("198.18.0.7/32", ["198.18.0.7"]),
+    ("198.18.0.0/30", ["198.18.0.1", "198.18.0.2"]),   # without network and broadcast
+    ("2001:db8::/127", ["2001:db8::", "2001:db8::1"]),
+    ("2001:db8::/126", ["2001:db8::", "2001:db8::1", "2001:db8::2", "2001:db8::3"]),  # IPv6 has no broadcast
+])
+def test_ranges_expand_to_their_host_addresses(cidr, expected):
+    plan = ea.parse_candidates([{"site": "edge2", "cidrs": [cidr]}], SITES, max_candidates=len(expected))
+    assert [a for a, _o in plan["edge2"]["addresses"]] == expected
+
+
+@pytest.mark.parametrize("name, valid", [
+    ("a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 61, True),   # 253 characters
+    ("a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 62, False),  # 254
+    ("123.example", True), ("a.b.123", False), ("edge2.example.", True), (5, False), ("", False),
+])
+def test_dns_name_shapes(name, valid):
+    assert ea.valid_dns_name(name) is valid
+
+
+def test_odd_inputs_are_refused_not_crashed():
+    assert ea.normalize_ip(5) is None and ea.normalize_ip("") is None
+    with pytest.raises(ea.CandidateError, match="max_candidates: must be a positive integer, got True"):
+        ea.parse_candidates([], SITES, max_candidates=True)
+    with pytest.raises(ea.CandidateError) as exc:
+        ea.parse_candidates([{"site": 5, "addresses": ["198.18.2.10"]}], SITES)
+    assert exc.value.errors[0].startswith("candidates[0].site: no site named 5 ")
