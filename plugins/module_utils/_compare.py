@@ -51,6 +51,8 @@ import math
 import operator
 import random
 
+from ansible_collections.o2edge.perf.plugins.module_utils._stats import _midpoint
+
 VERDICTS = ("faster", "slower", "no clear change", "not enough samples")
 # Units where a larger figure is better (throughput, rates); everything else is a cost (time).
 HIGHER_IS_BETTER_UNITS = ("MB/s", "MiB/s", "GB/s", "KB/s", "B/s", "bytes/s", "ops/s", "req/s", "1/s", "Hz")
@@ -381,11 +383,15 @@ def _bootstrap(b, a, confidence, resamples, seed):
         raise CompareError("the bootstrap needs at least one sample on each side")
     if b[0] <= 0:
         raise CompareError("the ratio of medians needs every before sample > 0 (smallest %r)" % b[0])
+    if a[-1] > _FLOAT_SUM_MAX or -a[0] > _FLOAT_SUM_MAX or b[-1] > _FLOAT_SUM_MAX:
+        # a[i] + a[j] could overflow: halve every value (exact for these magnitudes; the ratio is unchanged)
+        a = [v / 2.0 for v in a]
+        b = [v / 2.0 for v in b]
     pruned, everything = _resample_plan(len(a), len(b), seed, resamples, confidence)
     tail = (1.0 - confidence) / 2.0
     h_low, lo_low, hi_low = _quantile_ranks(resamples, tail)
     h_high, lo_high, hi_high = _quantile_ranks(resamples, 1.0 - tail)
-    if pruned is None or a[0] < 0 or a[-1] + a[-1] > _FLOAT_SUM_MAX or b[-1] + b[-1] > _FLOAT_SUM_MAX:
+    if pruned is None or a[0] < 0:
         tops, bottoms = _sums(a, b, everything[0])
         cells = everything[1]
         ratios = _ratios(tops, bottoms, cells)
@@ -398,8 +404,11 @@ def _bootstrap(b, a, confidence, resamples, seed):
         top = resamples - 1
         high_top = _at_ranks(_ratios(tops, bottoms, high), high[2], top - hi_high, top - lo_high, reverse=True)
         high_pair = (high_top[1], high_top[0])
-    return [low_pair[0] + (h_low - lo_low) * (low_pair[1] - low_pair[0]),
-            high_pair[0] + (h_high - lo_high) * (high_pair[1] - high_pair[0])]
+    ci = [low_pair[0] + (h_low - lo_low) * (low_pair[1] - low_pair[0]),
+          high_pair[0] + (h_high - lo_high) * (high_pair[1] - high_pair[0])]
+    if not all(map(math.isfinite, ci)):
+        raise CompareError("the interval of the ratio of medians is beyond the float range (a resampled ratio overflows)")
+    return ci
 
 
 # --------------------------------------------------------------------------- verdict
@@ -438,20 +447,33 @@ def compare(before, after, higher_is_better=False, threshold=0.05, min_samples=6
         "ratio": None, "ci": None, "change_pct": None, "u": None, "p_value": None, "method": None,
         "verdict": "not enough samples", "reason": "",
     }
+    overflow = None
     if b and a:
         test = _u_test(b, a)
         result.update(u=test["u"], p_value=test["p_value"], method=test["method"])
         if result["median_before"] > 0:
-            result["ratio"] = result["median_after"] / result["median_before"]
-            result["change_pct"] = (result["ratio"] - 1.0) * 100.0
-        if sb[0] > 0:
-            result["ci"] = _bootstrap(sb, sa, confidence, resamples, seed)
+            ratio = _ratio(result["median_after"], result["median_before"])
+            if ratio is None:
+                overflow = "the ratio of medians (%s / %s) is beyond the float range" % (
+                    _num(result["median_after"]), _num(result["median_before"]))
+            else:
+                result["ratio"] = ratio
+                result["change_pct"] = (ratio - 1.0) * 100.0
+        if sb[0] > 0 and overflow is None:
+            try:
+                result["ci"] = _bootstrap(sb, sa, confidence, resamples, seed)
+            except CompareError as exc:
+                overflow = str(exc)
     short = [(side, n) for side, n in (("before", len(b)), ("after", len(a))) if n < min_samples]
     if short:
         result["reason"] = "%s: at least %d samples per side are needed to call a change." % (
             " and ".join("%s has %d sample%s" % (side, n, "" if n == 1 else "s") for side, n in short), min_samples)
         return result
     result["verdict"] = "no clear change"
+    if overflow is not None:
+        result.update(ratio=None, change_pct=None, ci=None)
+        result["reason"] = "No change can be called: %s." % overflow
+        return result
     if result["ratio"] is None or result["ci"] is None:
         result["reason"] = ("The ratio of medians needs positive before samples (smallest %s), so no change "
                             "can be called." % _num(min(b)))
@@ -482,11 +504,20 @@ def compare(before, after, higher_is_better=False, threshold=0.05, min_samples=6
     return result
 
 
+def _ratio(top, bottom):
+    """``top / bottom`` (bottom > 0), or None when it overflows the float range."""
+    try:
+        ratio = top / bottom
+    except OverflowError:
+        return None
+    return ratio if math.isfinite(ratio) and math.isfinite((ratio - 1.0) * 100.0) else None
+
+
 def _sorted_median(values):
     """``_stats.median`` of values already sorted and checked (None for none)."""
     n = len(values)
     mid = n // 2
-    return None if not n else values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2.0
+    return None if not n else values[mid] if n % 2 else _midpoint(values[mid - 1], values[mid])
 
 
 def comparable(before_ctx, after_ctx):

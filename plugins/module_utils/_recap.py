@@ -22,7 +22,7 @@ import time
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now, validate_record
 from ansible_collections.o2edge.perf.plugins.module_utils._results import PROBE_KEYS, SCHEMA, fold, hosts_from_tasks
-from ansible_collections.o2edge.perf.plugins.module_utils._secrets import MASK, is_secret_key, secret_value_reason
+from ansible_collections.o2edge.perf.plugins.module_utils._mask import mask_value
 
 # Bound the walk of a task result (depth of nested values we scrub) and of loop nesting.
 MAX_DEPTH = 32
@@ -35,25 +35,9 @@ def new_run_id(now=None):
     return stamp.split(".")[0] + "Z-" + os.urandom(4).hex()
 
 
-def scrub(value, depth=0):
-    """A copy of ``value`` with secret-named keys' values and secret-looking strings masked."""
-    if depth > MAX_DEPTH:
-        return MASK
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if isinstance(key, str) and secret_value_reason(key):
-                continue
-            if is_secret_key(key) and item is not None and not isinstance(item, bool):
-                out[key] = MASK
-            else:
-                out[key] = scrub(item, depth + 1)
-        return out
-    if isinstance(value, (list, tuple)):
-        return [scrub(item, depth + 1) for item in value]
-    if isinstance(value, str):
-        return MASK if secret_value_reason(value) else str(value)
-    return value
+def scrub(value):
+    """A copy of ``value`` with secret-named keys' values and secret-looking strings masked (``_mask.mask_value``)."""
+    return mask_value(value, MAX_DEPTH)
 
 
 # Actions that cannot return a measurement: a no_log result of theirs withholds nothing missing.
@@ -126,7 +110,7 @@ class JsonlSink(object):
         self._handle = os.fdopen(fd, "a", encoding="utf-8")
 
     def __call__(self, event):
-        self._handle.write(json.dumps(event, separators=(",", ":"), default=str) + "\n")
+        self._handle.write(json.dumps(event, separators=(",", ":"), default=str, allow_nan=False) + "\n")
         self._handle.flush()
 
     def close(self):
@@ -136,7 +120,7 @@ class JsonlSink(object):
 def atomic_write_json(path, doc, mode=0o640):
     """Write ``doc`` as JSON to ``path``: serialized first (a value that cannot be written fails before
     any file exists), then written atomically (``_atomic.atomic_write``)."""
-    atomic_write(path, (json.dumps(doc, indent=1, default=str) + "\n").encode("utf-8"), mode)
+    atomic_write(path, (json.dumps(doc, indent=1, default=str, allow_nan=False) + "\n").encode("utf-8"), mode)
 
 
 def point_latest(results_dir, run_id):

@@ -29,8 +29,11 @@ import platform
 import re
 import socket
 
+from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key
 from ansible_collections.o2edge.perf.plugins.module_utils._stats import STAT_KEYS, summarize
 
+# An unexpected key read from a file is named only when it has this shape (and is not secret-named).
+_KEY_SHOWN_RE = re.compile(r"[A-Za-z0-9_.-]{1,63}\Z")
 RECORD_KEYS = ("name", "component", "unit", "samples", "warmup", "failures", "errors", "stats", "context")
 ERROR_TAIL = 2000
 
@@ -106,6 +109,10 @@ def make_record(name, component, unit, samples, warmup=0, failures=0, errors=Non
     }
 
 
+def _finite(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def validate_record(record):
     """Return a list of problems with ``record`` (empty when it has the one shape)."""
     problems = []
@@ -114,16 +121,24 @@ def validate_record(record):
     for key in RECORD_KEYS:
         if key not in record:
             problems.append("missing key %s" % key)
-    extra = sorted(set(record) - set(RECORD_KEYS))
+    extra = sorted(set(record) - set(RECORD_KEYS), key=str)
     if extra:
-        problems.append("unexpected keys %s" % ", ".join(extra))
+        named = [k for k in extra if isinstance(k, str) and _KEY_SHOWN_RE.match(k) and not is_secret_key(k)]
+        problems.append("unexpected keys %s" % ", ".join(named + (["%d more not shown" % (len(extra) - len(named))]
+                                                                   if len(extra) > len(named) else [])))
     if problems:
         return problems
-    if not isinstance(record["samples"], list) or not all(
-            isinstance(s, (int, float)) and not isinstance(s, bool) for s in record["samples"]):
+    if not isinstance(record["name"], str) or not record["name"]:
+        problems.append("name must be a non-empty string")
+    if not isinstance(record["samples"], list):
         problems.append("samples must be a list of numbers")
+    else:
+        for index, value in enumerate(record["samples"]):
+            if not _finite(value):
+                problems.append("samples[%d] is not a finite number" % index)
+                break
     for key in ("warmup", "failures"):
-        if not isinstance(record[key], int) or record[key] < 0:
+        if not isinstance(record[key], int) or isinstance(record[key], bool) or record[key] < 0:
             problems.append("%s must be a non-negative integer" % key)
     if not isinstance(record["errors"], list):
         problems.append("errors must be a list")
@@ -134,8 +149,8 @@ def validate_record(record):
         for key in STAT_KEYS:
             if key not in stats:
                 problems.append("stats lacks %s" % key)
-            elif stats[key] is not None and not isinstance(stats[key], (int, float)):
-                problems.append("stats.%s must be a number or None" % key)
+            elif stats[key] is not None and not _finite(stats[key]):
+                problems.append("stats.%s must be a finite number or None" % key)
     context = record["context"]
     if not isinstance(context, dict):
         problems.append("context must be a mapping")

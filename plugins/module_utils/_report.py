@@ -15,13 +15,14 @@ their format and nothing here evaluates it.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _compare, _report_formats, _report_html, _results, _slo
 from ansible_collections.o2edge.perf.plugins.module_utils._probe import service_columns, site_state
 from ansible_collections.o2edge.perf.plugins.module_utils._report_write import (
-    ReportError, push, run_dir_name, update_index, write_run)
+    ReportError, push, push_url, run_dir_name, update_index, write_run)
 
 ENV_RESULTS = "O2EDGE_PERF_RESULTS"
 VERDICTS = ("faster", "slower", "no clear change", "not enough samples", "not comparable")
@@ -303,8 +304,33 @@ FORMATS = (("md", "report.md"), ("html", "report.html"), ("csv", "measurements.c
            ("junit", "junit.xml"), ("prom", "metrics.prom"))
 
 
+def check_params(params):
+    """``(threshold, min_samples)`` once every parameter is checked: nothing is read or written before."""
+    threshold = params.get("threshold", 0.05)
+    min_samples = params.get("min_samples", 6)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold < 1:
+        raise ReportError("threshold: %s is not a share between 0 and 1 (0.05 = 5%%)" % _shown_param(threshold))
+    if isinstance(min_samples, bool) or not isinstance(min_samples, int) or min_samples < 1:
+        raise ReportError("min_samples: %s must be an integer of at least 1" % _shown_param(min_samples))
+    timeout = params.get("pushgateway_timeout", 10.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (math.isfinite(timeout) and timeout > 0):
+        raise ReportError("pushgateway_timeout: %s must be a number of seconds above 0" % _shown_param(timeout))
+    if params.get("pushgateway_url"):
+        push_url(params["pushgateway_url"], "check")  # refuses a bad URL or one with credentials, showing no secret
+    filter_plays({}, params.get("play_filter"))  # a bad regular expression is refused here
+    return float(threshold), min_samples
+
+
+def _shown_param(value):
+    return repr(value) if isinstance(value, (int, float)) else "a %s" % type(value).__name__
+
+
 def generate(params, environ, generated_at, check_mode=False):
-    """Everything ``perf_report`` does; returns its result dict (``failed`` set) or raises ReportError."""
+    """Everything ``perf_report`` does; returns its result dict (``failed`` set) or raises ReportError.
+
+    Every parameter is checked before any file is read or written.
+    """
+    threshold, min_samples = check_params(params)
     paths = result_paths(params.get("results"), environ)
     doc = filter_plays(load_documents(paths, "results"), params.get("play_filter"))
     baseline_paths = params.get("baseline") or []
@@ -312,12 +338,6 @@ def generate(params, environ, generated_at, check_mode=False):
         baseline_paths = [baseline_paths]
     baseline = load_documents(baseline_paths, "baseline") if baseline_paths else None
     objectives = load_objectives(params.get("slo_file"))
-    threshold = float(params.get("threshold", 0.05))
-    min_samples = int(params.get("min_samples", 6))
-    if not 0 <= threshold < 1:
-        raise ReportError("threshold: %s is not a share between 0 and 1 (0.05 = 5%%)" % threshold)
-    if min_samples < 1:
-        raise ReportError("min_samples: %s must be at least 1" % min_samples)
     results = params.get("results")
     in_progress = "callback" in ([results] if isinstance(results, str) else (results or []))
     model = build(doc, baseline, objectives, title=params.get("title") or "o2edge.perf report",
@@ -330,12 +350,17 @@ def generate(params, environ, generated_at, check_mode=False):
     result = {"changed": True, "failed": False, "slo": model["slo"], "slo_failed": model["slo_failed"],
               "comparisons": model["comparisons_summary"], "verdicts": model["verdicts"],
               "missing": model["missing"]}
+    try:
+        results_json = json.dumps(merged, separators=(",", ":"), check_circular=False, allow_nan=False) + "\n"
+    except ValueError:
+        raise ReportError("results: a figure computed from the results is not a finite number; nothing was written")
+    files = render(model, results_json)
+    metrics = files["metrics.prom"] = files["metrics.prom"]()
     if check_mode:
         report_dir = os.path.join(dest, name)
     else:
         try:
-            results_json = json.dumps(merged, separators=(",", ":"), check_circular=False) + "\n"
-            report_dir = write_run(dest, name, render(model, results_json))
+            report_dir = write_run(dest, name, files)
             update_index(dest, index_entry(model, os.path.basename(report_dir)))
         except OSError as exc:
             raise ReportError("dest: cannot write the report in %s: %s" % (dest, exc.strerror or exc))
@@ -344,8 +369,7 @@ def generate(params, environ, generated_at, check_mode=False):
                   index=dict((fmt, os.path.join(dest, "index." + fmt)) for fmt in ("md", "html", "json")))
     if params.get("pushgateway_url") and not check_mode:
         instance = ((doc.get("run") or {}).get("controller") or {}).get("host") or params.get("instance")
-        with open(os.path.join(report_dir, "metrics.prom"), encoding="utf-8") as handle:
-            pushed = push(params["pushgateway_url"], instance, handle.read(), params.get("pushgateway_timeout", 10.0))
+        pushed = push(params["pushgateway_url"], instance, metrics, params.get("pushgateway_timeout", 10.0))
         result["pushgateway"] = pushed
         if not pushed["ok"]:
             result.setdefault("warnings", []).append("pushgateway: PUT %s failed: %s" % (pushed["url"], pushed["error"]))

@@ -4,15 +4,14 @@
 """The text formats of a report model (``_report.build``): Markdown, CSV, JUnit XML, Prometheus text.
 
 Every value that comes from a results file is escaped for its format here (Markdown: HTML
-entities and Markdown punctuation; CSV: the csv module, and a leading quote before a text cell
-that a spreadsheet would read as a formula; JUnit: ElementTree, minus characters XML 1.0
+entities and Markdown punctuation; CSV: a cell with a comma, a quote, CR or LF is quoted, and a
+quote goes before a text cell -- and before every line of it -- that a spreadsheet would read as a
+formula; JUnit: ElementTree, minus characters XML 1.0
 forbids; Prometheus: label value escaping). Nothing is evaluated.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -236,12 +235,25 @@ CSV_COLUMNS = ("run_id", "host", "play", "task", "name", "component", "unit", "s
 
 
 _FORMULA_START = frozenset("=+-@\t\r")
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
 
 
 def _cell(value):
-    """A text cell a spreadsheet cannot take for a formula (leading = + - @ tab CR get a quote)."""
+    """A text cell a spreadsheet cannot take for a formula: leading = + - @ tab CR get a quote, at the
+    start of the cell and at the start of every line in it (a spreadsheet that splits the cell at a line
+    break would read the next line as a new cell)."""
     s = "" if value is None else str(value)
+    if "\r" in s or "\n" in s:
+        return "".join("'" + part if i % 2 == 0 and part and part[0] in _FORMULA_START else part
+                       for i, part in enumerate(_LINE_BREAK.split(s)))
     return "'" + s if s and s[0] in _FORMULA_START else s
+
+
+def _csv_field(value):
+    """One CSV field: quoted (quotes doubled) when it holds the delimiter, a quote, CR or LF."""
+    s = value if value.__class__ is str else str(value)
+    return '"%s"' % s.replace('"', '""') if _CSV_SPECIAL.search(s) else s
 
 
 def _num(value):
@@ -255,9 +267,6 @@ _NO_COMPARISON = ("", "", "", "", "", "", "", "")
 
 def measurements_csv(model):
     """One row per record (CSV_COLUMNS); figures as Python writes them, an empty cell for a missing one."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
     run_id = _cell(model["run"].get("id"))
     none = {}
     rows = []
@@ -273,8 +282,8 @@ def measurements_csv(model):
                + (len(st.get("outliers") or ()), "true" if st.get("slow_first_run") else "false", _cell(m["started_at"]))
                + ((_num(c.get("median_before")), _num(c.get("change_pct")), _num(c.get("ratio")), _num(ci[0]), _num(ci[1]),
                    _num(c.get("p_value")), _cell(c.get("verdict")), _cell(c.get("reason"))) if c else _NO_COMPARISON))
-    writer.writerows(rows)
-    return buf.getvalue()
+    # Not the csv module: it leaves a bare CR unquoted when the line terminator is LF.
+    return "".join(",".join(map(_csv_field, row)) + "\n" for row in [CSV_COLUMNS] + rows)
 
 
 # --------------------------------------------------------------------------- JUnit

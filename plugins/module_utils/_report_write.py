@@ -19,11 +19,18 @@ import re
 import shutil
 import tempfile
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, open_url
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _report_formats, _report_html
+from ansible_collections.o2edge.perf.plugins.module_utils import _report_formats, _report_html, _safe_read, _yaml_bounds
+from ansible_collections.o2edge.perf.plugins.module_utils._mask import display_url, mask_text
+from ansible_collections.o2edge.perf.plugins.module_utils._secrets import redact
+
+# The index of past runs and a run's results.json read back from dest: at most this many bytes.
+MAX_INDEX_BYTES = 64 * 1024 * 1024
+MAX_INDEX_DEPTH = 64
+_MAX_RESULTS_BYTES = 256 * 1024 * 1024  # _results.MAX_BYTES
 
 INDEX_SCHEMA = "o2edge.perf/report-index/v1"
 
@@ -109,8 +116,8 @@ def read_index(dest, skip=None):
     """
     runs = None
     try:
-        with open(os.path.join(dest, "index.json"), encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = _yaml_bounds.load_json(_safe_read.read_text(os.path.join(dest, "index.json"), MAX_INDEX_BYTES, "index"),
+                                      MAX_INDEX_DEPTH)
         if isinstance(data, dict) and isinstance(data.get("runs"), list):
             runs = [r for r in data["runs"] if isinstance(r, dict) and isinstance(r.get("dir"), str)]
     except (OSError, ValueError):
@@ -122,8 +129,8 @@ def read_index(dest, skip=None):
             if name.startswith(".") or name == skip or not os.path.isfile(path):
                 continue
             try:
-                with open(path, encoding="utf-8") as handle:
-                    entry = json.load(handle)["report"]["index_entry"]
+                entry = _yaml_bounds.load_json(_safe_read.read_text(path, _MAX_RESULTS_BYTES, "results file"),
+                                               MAX_INDEX_DEPTH)["report"]["index_entry"]
             except (OSError, ValueError, KeyError, TypeError):
                 continue
             if isinstance(entry, dict):
@@ -140,7 +147,7 @@ def update_index(dest, entry):
         runs.append(entry)
         runs.sort(key=lambda r: (_text(r.get("generated_at")), r["dir"]), reverse=True)
         index = {"schema": INDEX_SCHEMA, "runs": runs}
-        write_atomic(os.path.join(dest, "index.json"), json.dumps(index, indent=1, sort_keys=True) + "\n")
+        write_atomic(os.path.join(dest, "index.json"), json.dumps(index, indent=1, sort_keys=True, allow_nan=False) + "\n")
         write_atomic(os.path.join(dest, "index.md"), _report_formats.index_markdown(runs))
         write_atomic(os.path.join(dest, "index.html"), _report_html.index_html(runs))
     return runs
@@ -149,24 +156,36 @@ def update_index(dest, entry):
 # --------------------------------------------------------------------------- Pushgateway
 
 def push_url(url, instance):
-    """``<url>/metrics/job/o2edge_perf/instance/<instance>`` (base64 form for a value with a slash)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ReportError("pushgateway_url: %r is not an http(s) URL" % url)
-    if parts.username or parts.password:
-        raise ReportError("pushgateway_url: must not embed credentials")
+    """``<url>/metrics/job/o2edge_perf/instance/<instance>`` (base64 form for a value with a slash).
+
+    The path is appended to the URL's path; its query string is kept after it (built with
+    ``urllib.parse``). A URL with userinfo (``user:password@``) is refused. Errors show the URL as
+    ``display_url`` does: never its userinfo, query or fragment.
+    """
+    try:
+        parts = urlsplit(_text(url))
+        host = parts.hostname
+        parts.port  # pylint: disable=pointless-statement  # raises ValueError for a bad port
+    except ValueError:
+        raise ReportError("pushgateway_url: %s is not a valid URL" % display_url(url))
+    if parts.scheme not in ("http", "https") or not host:
+        raise ReportError("pushgateway_url: %s is not an http(s) URL" % display_url(url))
+    if "@" in parts.netloc:
+        raise ReportError("pushgateway_url: %s must not embed credentials (user:password@)" % display_url(url))
     instance = _text(instance) or "unknown"
     if "/" in instance:
         segment = "instance@base64/" + base64.urlsafe_b64encode(instance.encode("utf-8")).decode("ascii")
     else:
         segment = "instance/" + quote(instance, safe="")
-    return url.rstrip("/") + "/metrics/job/o2edge_perf/" + segment
+    path = parts.path.rstrip("/") + "/metrics/job/o2edge_perf/" + segment
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
 def push(url, instance, content, timeout=10.0):
     """PUT the metrics to a Pushgateway; {url, ok, status, error} (a failure is named, never raised)."""
     target = push_url(url, instance)
-    out = {"url": target, "ok": False, "status": None, "error": None}
+    parts = urlsplit(target)
+    out = {"url": display_url(target), "ok": False, "status": None, "error": None}
     try:
         resp = open_url(target, data=content.encode("utf-8"), method="PUT", timeout=timeout, follow_redirects="none",
                         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
@@ -180,4 +199,7 @@ def push(url, instance, content, timeout=10.0):
         out.update(error="%s: %s" % (type(reason).__name__, reason))
     if not out["ok"] and not out["error"]:
         out["error"] = "HTTP %s" % out["status"]
+    if out["error"]:  # an error text may quote the URL: never its query
+        error = out["error"].replace(target, out["url"])
+        out["error"] = mask_text(redact(error, [parts.query, urlsplit(_text(url)).query, urlsplit(_text(url)).fragment]))
     return out

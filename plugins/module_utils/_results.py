@@ -21,9 +21,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
+import re
 
+from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read, _yaml_bounds
+from ansible_collections.o2edge.perf.plugins.module_utils._mask import mask_value
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
+from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key
 
 SCHEMA = "o2edge.perf/results/v1"
 RUN_STATUSES = ("ok", "failed", "interrupted", "running")
@@ -32,12 +37,31 @@ HOST_COUNTERS = ("ok", "changed", "failures", "unreachable", "skipped", "rescued
 PROBE_KEYS = ("site", "service", "kind", "address", "port", "ok", "state", "latency_ms", "connect_ms", "detail", "info")
 # A results file larger than this is refused rather than read into memory.
 MAX_BYTES = 256 * 1024 * 1024
+# Deepest bracket nesting accepted in a results file (a record's context nests a few levels).
+MAX_DEPTH = 64
+# Most slices a sliced run may declare (run.slice.count): merge lists every absent one.
+MAX_SLICES = 1024
+# Largest task, play or run duration accepted, in seconds (about 31,700 years): sums stay finite.
+MAX_SECONDS = 1e12
 # Worst status first: the merged status of several runs is the worst of theirs.
 _STATUS_ORDER = ("failed", "interrupted", "running", "ok")
 
 
 class ResultsError(ValueError):
     """A results file or document that is not a valid results document (the message names the file and field)."""
+
+
+_SHOWN_RE = re.compile(r"[A-Za-z0-9_./-]{1,63}\Z")
+
+
+def shown(value):
+    """A value read from a file, fit for a message: quoted when it is a short identifier that does not
+    look secret, else only its type (a file's content is never quoted in a message)."""
+    if isinstance(value, str) and _SHOWN_RE.match(value) and not is_secret_key(value):
+        return repr(value)
+    if value is None or isinstance(value, (bool, int)):
+        return repr(value)
+    return "a %s (not shown)" % type(value).__name__
 
 
 def _iso(value):
@@ -62,10 +86,13 @@ def _span(start, end):
 
 
 def _end_of(task):
-    start = _iso(task.get("started_at"))
-    if start is None or not isinstance(task.get("seconds"), (int, float)):
+    start = _iso(task.get("started_at")) if isinstance(task, dict) else None
+    if start is None or not _is_seconds(task.get("seconds")):
         return None
-    return start + datetime.timedelta(seconds=task["seconds"])
+    try:
+        return start + datetime.timedelta(seconds=task["seconds"])
+    except OverflowError:  # past year 9999
+        return None
 
 
 def empty_document(run):
@@ -78,9 +105,10 @@ def role_totals(tasks):
     """Seconds per role: the sum of its task entries (host-seconds), in order of first appearance."""
     totals = {}
     for task in tasks:
-        role = task.get("role")
-        if role:
-            totals[role] = totals.get(role, 0.0) + float(task.get("seconds") or 0.0)
+        role = task.get("role") if isinstance(task, dict) else None
+        if role and isinstance(role, str):
+            seconds = task.get("seconds")
+            totals[role] = totals.get(role, 0.0) + (float(seconds) if _is_seconds(seconds) else 0.0)
     return [{"role": role, "seconds": round(seconds, 6)} for role, seconds in totals.items()]
 
 
@@ -88,8 +116,10 @@ def hosts_from_tasks(tasks):
     """Host counters as Ansible counts them, derived from task entries (rescued/ignored unknown: 0)."""
     hosts = {}
     for task in tasks:
+        if not isinstance(task, dict) or not isinstance(task.get("host"), str):
+            continue  # validate() names the entry
         counts = hosts.setdefault(task["host"], dict((k, 0) for k in HOST_COUNTERS))
-        status = task["status"]
+        status = task.get("status")
         if status in ("ok", "changed"):
             counts["ok"] += 1
         if status == "changed":
@@ -102,9 +132,14 @@ def hosts_from_tasks(tasks):
 
 
 def _add_play(plays, index, name, seconds):
-    """Add a play's seconds; the batches of one play under ``serial`` (same index) add up."""
-    if not _is_num(seconds):
+    """Add a play's seconds; the batches of one play under ``serial`` (same index) add up.
+
+    Seconds that are not a finite number from 0 to MAX_SECONDS are left for ``validate`` to refuse."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         seconds = 0.0
+    if not _is_seconds(seconds):
+        plays.append({"index": index, "play": name, "seconds": seconds})
+        return
     for play in plays:
         if index is not None and play["index"] == index:
             play["seconds"] = round(play["seconds"] + seconds, 6)
@@ -131,11 +166,13 @@ def fold(events):
             if doc is not None:
                 raise ResultsError("event %d: a second 'run' event" % number)
             if event.get("schema") != SCHEMA:
-                raise ResultsError("event %d: schema is %r, expected %r" % (number, event.get("schema"), SCHEMA))
+                raise ResultsError("event %d: schema is %s, expected %r" % (number, shown(event.get("schema")), SCHEMA))
+            if not isinstance(event.get("run") or {}, dict):
+                raise ResultsError("event %d: 'run' must be a mapping" % number)
             doc = empty_document(dict(event.get("run") or {}))
             continue
         if doc is None:
-            raise ResultsError("event %d: %r before the 'run' event" % (number, kind))
+            raise ResultsError("event %d: %s before the 'run' event" % (number, shown(kind)))
         body = dict((k, v) for k, v in event.items() if k != "event")
         if kind in ("task", "record", "probe", "missing"):
             doc[kind + "s" if kind != "missing" else "missing"].append(body)
@@ -145,9 +182,11 @@ def fold(events):
             _add_play(plays, body.get("index"), body.get("play"), body.get("seconds"))
             open_play = None
         elif kind == "end":
+            if not isinstance(body.get("run") or {}, dict) or not isinstance(body.get("hosts") or {}, dict):
+                raise ResultsError("event %d: 'run' and 'hosts' of the 'end' event must be mappings" % number)
             ended = body
         else:
-            raise ResultsError("event %d: unknown event %r" % (number, kind))
+            raise ResultsError("event %d: unknown event %s" % (number, shown(kind)))
     if doc is None:
         raise ResultsError("no 'run' event")
     last_iso = None
@@ -178,7 +217,16 @@ def _need(cond, source, field, problem):
 
 
 def _is_num(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite int or float (not a bool): NaN and the infinities are not numbers here."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_seconds(value):
+    return _is_num(value) and 0 <= value <= MAX_SECONDS
 
 
 def _check_str(obj, key, source, field, nullable=False):
@@ -192,7 +240,7 @@ def _check_str(obj, key, source, field, nullable=False):
 def validate(doc, source="results"):
     """Check ``doc`` has the results document's shape; raise ResultsError naming ``source`` and the field."""
     _need(isinstance(doc, dict), source, "document", "must be a mapping")
-    _need(doc.get("schema") == SCHEMA, source, "schema", "is %r, expected %r" % (doc.get("schema"), SCHEMA))
+    _need(doc.get("schema") == SCHEMA, source, "schema", "is %s, expected %r" % (shown(doc.get("schema")), SCHEMA))
     for key in ("run", "hosts", "records", "probes", "tasks", "totals", "missing"):
         _need(key in doc, source, key, "is missing")
     run = doc["run"]
@@ -200,20 +248,22 @@ def validate(doc, source="results"):
     _check_str(run, "id", source, "run")
     _check_str(run, "started_at", source, "run")
     _check_str(run, "finished_at", source, "run", nullable=True)
-    _need(run.get("status") in RUN_STATUSES, source, "run.status", "is %r, expected one of %s" % (run.get("status"), ", ".join(RUN_STATUSES)))
+    _need(run.get("status") in RUN_STATUSES, source, "run.status", "is %s, expected one of %s" % (shown(run.get("status")), ", ".join(RUN_STATUSES)))
     _need(isinstance(run.get("playbooks"), list), source, "run.playbooks", "must be a list")
     _need(isinstance(run.get("controller"), dict), source, "run.controller", "must be a mapping")
     for key in ("runner", "slice"):
         _need(key in run and (run[key] is None or isinstance(run[key], dict)), source, "run.%s" % key, "must be a mapping or null")
     if run["slice"] is not None:
         index, count = run["slice"].get("index"), run["slice"].get("count")
-        _need(isinstance(count, int) and count >= 1 and isinstance(index, int) and 0 <= index < count, source, "run.slice",
+        _need(_is_int(count) and _is_int(index) and 0 <= index < count, source, "run.slice",
               "must hold integers 0 <= index < count")
+        _need(count <= MAX_SLICES, source, "run.slice.count", "is %d, more than the %d slices allowed" % (count, MAX_SLICES))
     _need(isinstance(doc["hosts"], dict), source, "hosts", "must be a mapping")
-    for host, counts in doc["hosts"].items():
-        _need(isinstance(counts, dict), source, "hosts.%s" % host, "must be a mapping")
+    for number, (host, counts) in enumerate(doc["hosts"].items()):
+        field = "hosts.%s" % host if isinstance(host, str) and _SHOWN_RE.match(host) and not is_secret_key(host) else "hosts (entry %d)" % number
+        _need(isinstance(counts, dict), source, field, "must be a mapping")
         for key in HOST_COUNTERS:
-            _need(isinstance(counts.get(key), int) and counts[key] >= 0, source, "hosts.%s.%s" % (host, key),
+            _need(_is_int(counts.get(key)) and counts[key] >= 0, source, "%s.%s" % (field, key),
                   "must be a non-negative integer")
     for key in ("records", "probes", "tasks", "missing"):
         _need(isinstance(doc[key], list), source, key, "must be a list")
@@ -240,20 +290,22 @@ def validate(doc, source="results"):
             _check_str(entry, key, source, field)
         _check_str(entry, "role", source, field, nullable=True)
         _need(entry.get("status") in TASK_STATUSES, source, field + ".status",
-              "is %r, expected one of %s" % (entry.get("status"), ", ".join(TASK_STATUSES)))
-        _need(_is_num(entry.get("seconds")) and entry["seconds"] >= 0, source, field + ".seconds", "must be a number >= 0")
+              "is %s, expected one of %s" % (shown(entry.get("status")), ", ".join(TASK_STATUSES)))
+        _need(_is_seconds(entry.get("seconds")), source, field + ".seconds",
+              "must be a finite number from 0 to %g" % MAX_SECONDS)
         if "items" in entry:
-            _need(isinstance(entry["items"], int) and not isinstance(entry["items"], bool) and entry["items"] >= 0,
+            _need(_is_int(entry["items"]) and entry["items"] >= 0,
                   source, field + ".items", "must be a non-negative integer")
     totals = doc["totals"]
     _need(isinstance(totals, dict), source, "totals", "must be a mapping")
-    _need(_is_num(totals.get("wall_seconds")), source, "totals.wall_seconds", "must be a number")
+    _need(_is_seconds(totals.get("wall_seconds")), source, "totals.wall_seconds",
+          "must be a finite number from 0 to %g" % MAX_SECONDS)
     for key, name in (("plays", "play"), ("roles", "role")):
         _need(isinstance(totals.get(key), list), source, "totals.%s" % key, "must be a list")
         for i, entry in enumerate(totals[key]):
             field = "totals.%s[%d]" % (key, i)
-            _need(isinstance(entry, dict) and isinstance(entry.get(name), str) and _is_num(entry.get("seconds")),
-                  source, field, "must be {%s: str, seconds: number}" % name)
+            _need(isinstance(entry, dict) and isinstance(entry.get(name), str) and _is_seconds(entry.get("seconds")),
+                  source, field, "must be {%s: str, seconds: a finite number from 0 to %g}" % (name, MAX_SECONDS))
     for i, entry in enumerate(doc["missing"]):
         field = "missing[%d]" % i
         _need(isinstance(entry, dict), source, field, "must be a mapping")
@@ -265,32 +317,55 @@ def validate(doc, source="results"):
 # --- loading ----------------------------------------------------------------------------------
 
 def _read(path, max_bytes):
+    """The text of a results file: a regular file only (a FIFO or a device is refused, never waited on)."""
     try:
-        size = os.path.getsize(path)
-        _need(size <= max_bytes, path, "file", "is %d bytes, more than the %d allowed" % (size, max_bytes))
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise ResultsError("%s: cannot read: %s" % (path, exc.strerror or exc))
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ResultsError("%s: not UTF-8 text (byte %d)" % (path, exc.start))
+        return _safe_read.read_text(path, max_bytes, what="results file")
+    except _safe_read.FileReadError as exc:
+        raise ResultsError(str(exc))
 
 
 def _parse_json(text, source):
+    """JSON text with bounded nesting and finite numbers only; errors name line and column, never content."""
     try:
-        return json.loads(text)
-    except RecursionError:
-        raise ResultsError("%s: nested too deeply" % source)
+        return _yaml_bounds.load_json(text, MAX_DEPTH)
+    except _yaml_bounds.YamlBoundsError as exc:
+        hint = " (the file ends early: truncated?)" if _truncated(text) else ""
+        raise ResultsError("%s: %s%s" % (source, exc, hint))
+
+
+def _truncated(text):
+    """True when ``text`` is not JSON because it stops early (not because of what it holds)."""
+    try:
+        json.loads(text, parse_constant=float)
     except ValueError as exc:
-        lineno, colno = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
-        hint = " (the file ends early: truncated?)" if getattr(exc, "pos", -1) >= len(text.rstrip()) else ""
-        raise ResultsError("%s: not valid JSON at line %d column %d: %s%s" % (source, lineno, colno, getattr(exc, "msg", exc), hint))
+        return getattr(exc, "pos", -1) >= len(text.rstrip())
+    except RecursionError:
+        return False
+    return False
+
+
+def _complete(text):
+    """True when ``text`` is whole JSON (refused for what it holds: NaN, depth), False when it is cut short or broken."""
+    try:
+        json.loads(text, parse_constant=float)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False
+    return True
+
+
+def mask_secrets(doc):
+    """``doc`` with every secret-looking string masked (``_mask.mask_value``): a results file the
+    callback did not write may hold a URL with a password or a token in an error or a probe detail."""
+    return mask_value(doc)
 
 
 def load_jsonl_text(text, source="results.jsonl"):
-    """The document folded from jsonl text; a partial last line is left out and listed in ``missing``."""
+    """The document folded from jsonl text; a partial last line is left out and listed in ``missing``.
+
+    Every line is parsed with bounded nesting and finite numbers only; secret-looking values are masked.
+    """
     lines = text.split("\n")
     events = []
     partial = None
@@ -299,14 +374,12 @@ def load_jsonl_text(text, source="results.jsonl"):
             continue
         last = number == len(lines)  # no newline after it: the writer may have been cut short
         try:
-            events.append(json.loads(line))
-        except RecursionError:
-            raise ResultsError("%s: line %d: nested too deeply" % (source, number))
-        except ValueError as exc:
-            if last:
+            events.append(_yaml_bounds.load_json(line, MAX_DEPTH))
+        except _yaml_bounds.YamlBoundsError as exc:
+            if last and not _complete(line):
                 partial = number
                 continue
-            raise ResultsError("%s: line %d: not valid JSON: %s" % (source, number, getattr(exc, "msg", exc)))
+            raise ResultsError("%s: line %d: %s" % (source, number, exc))
     try:
         doc = fold(events)
     except ResultsError as exc:
@@ -314,7 +387,7 @@ def load_jsonl_text(text, source="results.jsonl"):
     if partial is not None:
         doc["missing"].append({"what": "%s line %d" % (os.path.basename(source), partial),
                                "why": "partial last line left out (the run was still writing it or was cut short)"})
-    return validate(doc, source)
+    return mask_secrets(validate(doc, source))
 
 
 def load(path, max_bytes=MAX_BYTES):
@@ -335,7 +408,7 @@ def load(path, max_bytes=MAX_BYTES):
     if path.endswith(".jsonl"):
         return load_jsonl_text(text, path)
     _need(text.strip(), path, "file", "is empty")
-    return validate(_parse_json(text, path), path)
+    return mask_secrets(validate(_parse_json(text, path), path))
 
 
 # --- merging ----------------------------------------------------------------------------------
@@ -349,8 +422,11 @@ def merge(docs):
 
     Hosts are unioned (counters of a host seen in several documents add up), probes and tasks
     unioned (identical entries once), records concatenated with a record seen twice (same
-    host, name and ``context.started_at``: a controller-side measurement every slice carries)
-    counted once. When documents are slices ``{index, count}``, every slice not given is listed in
+    host, name and ``context.started_at``) counted once. Slices of one job share the hosts no
+    slice owns (the controller, an implicit localhost: a host listed in the ``hosts`` of several
+    slices): the measurements of such a host that every slice took again are counted once, those
+    of the first slice (lowest index) that has a record of that name; the distinct measurements
+    of that name in that one slice (another ``started_at``) are all kept. When documents are slices ``{index, count}``, every slice not given is listed in
     ``missing``. ``run``: ids joined with ``+``, earliest start, latest finish (null while one
     runs), the worst status (failed, interrupted, running, ok). ``totals.wall_seconds`` is the span
     from the earliest start to the latest finish, or the largest wall time when one has not
@@ -362,7 +438,7 @@ def merge(docs):
     for i, doc in enumerate(docs):
         validate(doc, "merge: document %d" % i)
     if len(docs) == 1:
-        return docs[0]
+        return mask_secrets(docs[0])
     runs = [d["run"] for d in docs]
     ids = []
     playbooks = []
@@ -398,10 +474,15 @@ def merge(docs):
                 counts[host] = counts.get(host, 0) + 1
         shared = set(h for h, n in counts.items() if n > 1)
     seen = set()
+    owner = {}  # (shared host, record name) -> the index of the slice whose records of it are kept
     for doc in slice_docs + [d for d in docs if not d["run"]["slice"]]:
+        this_slice = doc["run"]["slice"]["index"] if doc["run"]["slice"] else None
         for entry in doc["records"]:
-            stamp = None if entry["host"] in shared and doc["run"]["slice"] else _key(entry["record"]["context"].get("started_at"))
-            key = (entry["host"], entry["record"]["name"], stamp)
+            name = (entry["host"], entry["record"]["name"])
+            if this_slice is not None and entry["host"] in shared:
+                if owner.setdefault(name, this_slice) != this_slice:
+                    continue  # taken again by a later slice: counted once, from the first slice
+            key = name + (_key(entry["record"]["context"].get("started_at")),)
             if key not in seen:
                 seen.add(key)
                 out["records"].append(entry)
@@ -431,7 +512,7 @@ def merge(docs):
         "plays": [p for d in docs for p in d["totals"]["plays"]],
         "roles": role_totals(out["tasks"]),
     }
-    return out
+    return mask_secrets(out)
 
 
 def summary(doc):

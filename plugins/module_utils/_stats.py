@@ -22,7 +22,10 @@ Methods (stated once, here and in docs/statistics.md):
 * A slow first run is flagged when the first counted sample is itself a high outlier
   (``M > 3.5``), as hyperfine's "first run was significantly slower" warning does.
 
-A figure that cannot be computed (no samples at all) is ``None``: never made up.
+A figure that cannot be computed (no samples at all) is ``None``: never made up. Huge finite
+samples (up to the largest float) never make a figure infinite or NaN: sums and squares are
+taken on the samples scaled by a power of two (exact), and a figure that the float range cannot
+hold once scaled back (the standard deviation of ``-1e308`` and ``1e308``) is ``None`` as well.
 """
 
 from __future__ import annotations
@@ -46,6 +49,35 @@ def _check(samples):
     return values
 
 
+# Above this magnitude sums and squares of samples may overflow: they are taken on scaled samples.
+_BIG = 2.0 ** 400
+
+
+def _midpoint(a, b):
+    """``(a + b) / 2`` without overflowing (the same float whenever ``a + b`` is finite)."""
+    mid = (a + b) / 2.0
+    return mid if math.isfinite(mid) else a / 2.0 + b / 2.0
+
+
+def _scale(values):
+    """``(exponent, scaled values)``: the values times ``2 ** -exponent`` (exact), largest about 1 when big."""
+    top = max(abs(v) for v in values) if values else 0.0
+    if top <= _BIG:
+        return 0, values
+    exponent = math.frexp(top)[1]
+    return exponent, [math.ldexp(v, -exponent) for v in values]
+
+
+def _unscale(value, exponent):
+    """``value * 2 ** exponent``, or None when the float range cannot hold it."""
+    if value is None or not exponent:
+        return value
+    try:
+        return math.ldexp(value, exponent)
+    except OverflowError:
+        return None
+
+
 def median(samples):
     """Median of the samples, None when there are none."""
     values = sorted(_check(samples))
@@ -55,7 +87,7 @@ def median(samples):
     mid = n // 2
     if n % 2:
         return values[mid]
-    return (values[mid - 1] + values[mid]) / 2.0
+    return _midpoint(values[mid - 1], values[mid])
 
 
 def percentile(samples, q):
@@ -71,14 +103,20 @@ def percentile(samples, q):
     h = (n - 1) * (q / 100.0)
     lo = int(math.floor(h))
     hi = min(lo + 1, n - 1)
-    return values[lo] + (h - lo) * (values[hi] - values[lo])
+    value = values[lo] + (h - lo) * (values[hi] - values[lo])
+    if math.isfinite(value):
+        return value
+    # values[hi] - values[lo] overflowed (samples of both signs near the float limit)
+    return values[lo] * (1.0 - (h - lo)) + values[hi] * (h - lo)
 
 
 def mean(samples):
+    """Arithmetic mean (``math.fsum``), None when there are no samples."""
     values = _check(samples)
     if not values:
         return None
-    return math.fsum(values) / len(values)
+    exponent, scaled = _scale(values)
+    return _unscale(math.fsum(scaled) / len(scaled), exponent)
 
 
 def stdev(samples):
@@ -87,8 +125,9 @@ def stdev(samples):
     n = len(values)
     if n < 2:
         return None
-    m = math.fsum(values) / n
-    return math.sqrt(math.fsum((v - m) ** 2 for v in values) / (n - 1))
+    exponent, scaled = _scale(values)
+    m = math.fsum(scaled) / n
+    return _unscale(math.sqrt(math.fsum((v - m) ** 2 for v in scaled) / (n - 1)), exponent)
 
 
 def mad(samples):
@@ -96,8 +135,9 @@ def mad(samples):
     values = _check(samples)
     if not values:
         return None
-    med = median(values)
-    return median([abs(v - med) for v in values])
+    exponent, scaled = _scale(values)
+    med = median(scaled)
+    return _unscale(median([abs(v - med) for v in scaled]), exponent)
 
 
 def modified_zscores(samples):
@@ -105,6 +145,7 @@ def modified_zscores(samples):
     values = _check(samples)
     if not values:
         return []
+    values = _scale(values)[1]  # the scores do not change with the scale; the differences stay finite
     med = median(values)
     dev = mad(values)
     scores = []

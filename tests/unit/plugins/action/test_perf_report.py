@@ -19,6 +19,7 @@ from ansible.errors import AnsibleError
 from ansible_collections.o2edge.perf.plugins.action.perf_report import ActionModule
 from tests.unit.plugins.module_utils.test_report import (
     AFTER, SLO_YAML, make_doc, record, standard_pair, write_json)
+from tests.unit.plugins.module_utils.test_results import no_hang  # noqa: F401,F811  # pylint: disable=unused-import
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -192,7 +193,7 @@ def test_pushgateway_failure_is_a_named_warning_unless_required(inputs, gateway,
     closed = run_action(dict(inputs, pushgateway_url="http://127.0.0.1:9", pushgateway_timeout=2))
     assert closed["failed"] is False and "ConnectionRefusedError" in closed["pushgateway"]["error"]
     result = run_action(dict(inputs, pushgateway_url="http://user:pw@127.0.0.1:9"))
-    assert result["failed"] is True and result["msg"] == "pushgateway_url: must not embed credentials"
+    assert result["failed"] is True and result["msg"] == "pushgateway_url: http://127.0.0.1:9 must not embed credentials (user:password@)"
     assert "pw" not in json.dumps(result)
 
 
@@ -245,7 +246,7 @@ def test_real_playbook_loads_the_plugin_and_keeps_values_as_data(tmp_path):
     rep, bad = out["rep"], out["bad"]
     assert rep["failed"] is True and rep["msg"].startswith("2 of 2 objectives failed")
     assert "kpt_render/{{ 6*7 }} on ctl" in rep["msg"]  # from the file: never evaluated
-    assert bad["failed"] is True and bad["msg"] == "results[0]: %s/nope.json: cannot read: No such file or directory" % (tmp_path / "reports")
+    assert bad["failed"] is True and bad["msg"] == "results[0]: results file %s/nope.json does not exist" % (tmp_path / "reports")
     assert "Traceback" not in proc.stdout + proc.stderr
     md = open(rep["files"]["md"]).read()
     assert md.startswith("# {{ 6\\*7 }} title\n") and "42" not in md.splitlines()[0]
@@ -304,3 +305,96 @@ def test_real_run_with_perf_recap_reports_itself_and_compares_with_the_previous_
     assert sum(second["verdicts"].values()) == 1
     index = json.load(open(str(tmp_path / "reports" / "index.json")))
     assert len(index["runs"]) == 2
+
+
+# --------------------------------------------------------------------------- issue 15: hostile input
+
+
+SECRET = "s3cr3tT0ken"
+
+
+@pytest.mark.parametrize("url", [
+    "http://user:%s@127.0.0.1:9/" % SECRET,          # userinfo: refused
+    "ftp://user:%s@127.0.0.1:9/?token=%s" % (SECRET, SECRET),  # not http(s): refused, URL not echoed
+    "http://127.0.0.1:notaport/?token=%s" % SECRET,   # a bad port: refused, query not echoed
+])
+def test_bad_pushgateway_url_is_refused_before_anything_is_written_and_never_echoed(inputs, tmp_path, url):
+    # Bug (issue 15, 1): a URL with credentials was refused only after the run directory and the index
+    # were written, and the error for a non-http URL quoted the whole URL (password and token included).
+    result = run_action(dict(inputs, pushgateway_url=url))
+    assert result["failed"] is True and result["msg"].startswith("pushgateway_url: ")
+    assert SECRET not in json.dumps(result)
+    assert not os.path.exists(str(tmp_path / "reports"))  # neither the run directory nor the index
+
+
+def test_pushgateway_url_query_is_kept_after_the_path_and_never_shown(inputs, gateway):
+    # Bug (issue 15, 1): the push path was appended after the query string (".../?token=x/metrics/..."),
+    # and the failing URL, query included, was echoed in the warning, the message and the result.
+    _Gateway.status = 500
+    url = gateway + "/base/?token=" + SECRET
+    result = run_action(dict(inputs, pushgateway_url=url, pushgateway_required=True))
+    path = _Gateway.received[0][0]
+    assert path == "/base/metrics/job/o2edge_perf/instance/ctl?token=" + SECRET
+    assert result["failed"] is True and result["pushgateway"]["url"] == gateway + "/base/metrics/job/o2edge_perf/instance/ctl"
+    assert SECRET not in json.dumps(result) and "token" not in json.dumps(result)
+    assert result["warnings"] == ["pushgateway: PUT %s/base/metrics/job/o2edge_perf/instance/ctl failed: HTTP 500 "
+                                  "Internal Server Error: oops" % gateway]
+
+
+def test_bad_threshold_is_refused_before_anything_is_written(inputs, tmp_path, no_hang):
+    # Bug (issue 15, 1): parameters were checked after the results were read; a bad one must stop the
+    # run before any file is read or written (here: results points at a FIFO that would block).
+    fifo = str(tmp_path / "fifo.json")
+    os.mkfifo(fifo)
+    result = run_action(dict(inputs, results=[fifo], pushgateway_timeout=0))
+    assert result["failed"] is True and result["msg"] == "pushgateway_timeout: 0.0 must be a number of seconds above 0"
+    assert not os.path.exists(str(tmp_path / "reports"))
+
+
+def test_results_file_that_is_a_fifo_is_refused_without_blocking(inputs, tmp_path, no_hang):
+    # Bug (issue 15, 4): a named pipe given as results (or baseline) hung the report forever.
+    fifo = str(tmp_path / "fifo.json")
+    os.mkfifo(fifo)
+    for key in ("results", "baseline"):
+        result = run_action(dict(inputs, **{key: [fifo]}))
+        assert result["failed"] is True
+        assert result["msg"] == "%s[0]: results file %s is a named pipe (FIFO), not a regular file; not read" % (key, fifo)
+    assert not os.path.exists(str(tmp_path / "reports"))
+
+
+def test_secret_in_a_results_file_not_written_by_the_callback_is_masked_everywhere(tmp_path):
+    # Bug (issue 15, 2): a URL with a password or a JWT in a record error or a probe detail, read from a
+    # results file the callback did not write, landed unmasked in report.md/html/json and in `missing`.
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlX3NlY3JldA"
+    failed = record("git/fetch", "git", [], failures=2,
+                    errors=[{"error": "fetch https://bob:%s@git.example.invalid/r.git failed" % SECRET}])
+    doc = make_doc([failed, record("kpt/x", "kpt_render", AFTER)], probes=[("edge1", "http", "refused")])
+    doc["probes"][0]["result"]["detail"] = "Authorization: Bearer " + jwt
+    doc["missing"] = [{"what": "http://x.invalid/?access_token=" + SECRET, "why": jwt}]
+    path = write_json(tmp_path / "foreign.json", doc)
+    result = run_action({"results": [path], "dest": str(tmp_path / "reports")})
+    assert result["failed"] is False
+    written = "".join(open(f, encoding="utf-8").read() for f in result["files"].values())
+    for text in (written, json.dumps(result)):
+        assert SECRET not in text and jwt not in text and "bob" not in text
+    assert "fetch https://********@git.example.invalid/r.git failed" in json.dumps(result["missing"])
+
+
+def test_non_finite_or_overflowing_numbers_never_reach_a_json_file(tmp_path):
+    # Bug (issue 15, 3): NaN, Infinity and 1e999 were accepted and written out as NaN/Infinity (not
+    # JSON); a baseline of 1e308 samples made the median ratio overflow to inf.
+    doc = make_doc([record("big", "git", [1.7e308] * 6)])
+    base = make_doc([record("big", "git", [1e-3] * 6)])
+    result = run_action({"results": [write_json(tmp_path / "cur.json", doc)],
+                         "baseline": [write_json(tmp_path / "base.json", base)], "dest": str(tmp_path / "reports")})
+    assert result["failed"] is False
+    merged = open(result["files"]["json"], encoding="utf-8").read()
+    assert "Infinity" not in merged and "NaN" not in merged
+    entry = json.loads(merged)["report"]["comparisons"][0]
+    assert entry["ratio"] is None and entry["ci"] is None and "beyond the float range" in entry["reason"]
+    for bad in ("NaN", "Infinity", "1e999"):
+        text = json.dumps(doc).replace("1.7e+308", bad, 1)
+        (tmp_path / "bad.json").write_text(text)
+        result = run_action({"results": [str(tmp_path / "bad.json")], "dest": str(tmp_path / "r2")})
+        assert result["failed"] is True and result["msg"].startswith("results[0]: %s: holds " % (tmp_path / "bad.json"))
+        assert not os.path.exists(str(tmp_path / "r2"))

@@ -183,7 +183,7 @@ def test_records_probes_secrets_and_no_log(records_run):
     assert doc["hosts"]["h1"]["failures"] == 1 and doc["hosts"]["h1"]["ignored"] == 1
     good = [r for r in doc["records"] if r["record"]["name"] == "demo/good"]
     assert len(good) == 1 and good[0]["task"] == "Return records" and good[0]["host"] == "h1"
-    assert good[0]["record"]["context"]["url"] == "********"
+    assert good[0]["record"]["context"]["url"] == "https://********@example.invalid/x"
     assert good[0]["record"]["context"]["api_token"] == "********"
     assert good[0]["record"]["samples"] == [1.0, 2.0, 3.0]
     probe = [r for r in doc["records"] if r["record"]["name"] == "probe/loop1/web"]

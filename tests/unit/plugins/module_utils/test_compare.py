@@ -337,3 +337,18 @@ def test_comparable():
     assert not ok and "before" in reason
     ok, reason = cmp.comparable(_ctx(), {"versions": {}})
     assert not ok and "after record's context has no host" in reason
+
+
+# --------------------------------------------------------------------------- issue 15: huge finite samples
+
+def test_huge_finite_samples_give_finite_figures_or_none_with_a_reason():
+    # Bug (issue 15, 3): the median of two 1.7e308 samples, the ratio of 1e308 over a small median and the
+    # bootstrap sums of huge samples overflowed to inf (or inf / inf = NaN), written out as Infinity/NaN.
+    near = cmp.compare([1e308] * 3 + [1.7e308] * 3, [1.7e308] * 6)
+    assert near["median_before"] == 1.35e308 and near["median_after"] == 1.7e308
+    assert math.isfinite(near["ratio"]) and all(math.isfinite(v) for v in near["ci"])
+    assert near["ci"] == cmp.compare([1.0] * 3 + [1.7] * 3, [1.7] * 6)["ci"]  # same ranks, same interval
+    over = cmp.compare([1e-3] * 6, [1.7e308] * 6)
+    assert over["ratio"] is None and over["ci"] is None and over["change_pct"] is None
+    assert over["verdict"] == "no clear change" and "beyond the float range" in over["reason"]
+    assert cmp.bootstrap_ratio_ci([1.7e308] * 4, [1.7e308] * 4) == [1.0, 1.0]

@@ -200,9 +200,9 @@ def test_secrets_masked_in_records_probes_and_names(recap):
     assert "hunter2" not in out and "tok123" not in out and "eyJhbGci" not in out and "BEGIN OPENSSH" not in out
     assert "u:pw@" not in out
     ctx = kinds(recap, "record")[0]["record"]["context"]
-    assert ctx["url"] == "********" and ctx["api_token"] == "********"
+    assert ctx["url"] == "https://********@example.invalid/x" and ctx["api_token"] == "********"
     assert ctx["token_file"] == "/etc/t" and ctx["note"] == "fine"
-    assert kinds(recap, "task")[0]["task"] == "********"
+    assert kinds(recap, "task")[0]["task"] == "get https://********@example.invalid/"
 
 
 def test_scrub_bounds_depth_and_drops_secret_keys():

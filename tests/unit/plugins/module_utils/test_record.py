@@ -45,7 +45,7 @@ def test_validate_finds_problems():
     assert "missing key errors" in problems and "unexpected keys extra" in problems
     bad = dict(r, samples=["1"], failures=-1)
     problems = rec.validate_record(bad)
-    assert "samples must be a list of numbers" in problems
+    assert "samples[0] is not a finite number" in problems
     assert "failures must be a non-negative integer" in problems
     assert rec.validate_record([]) == ["record is not a mapping"]
 
@@ -166,7 +166,7 @@ def test_validate_record_messages_are_exact():
     assert rec.validate_record(bad) == ["missing key errors", "unexpected keys alpha, zeta"]
     bad = dict(r, errors="e", stats={"min": "1", "median": None}, context=[])
     assert rec.validate_record(bad) == [
-        "errors must be a list", "stats.min must be a number or None", "stats lacks mean", "stats lacks p95",
+        "errors must be a list", "stats.min must be a finite number or None", "stats lacks mean", "stats lacks p95",
         "stats lacks max", "stats lacks stdev", "stats lacks mad", "context must be a mapping"]
     bad = dict(r, stats=[], context={"host": "h"})
     assert rec.validate_record(bad) == ["stats must be a mapping", "context lacks started_at", "context lacks versions"]

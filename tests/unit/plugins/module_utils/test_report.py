@@ -105,7 +105,7 @@ def standard_pair():
 
 def objectives():
     from ansible_collections.o2edge.perf.plugins.module_utils import _slo
-    return _slo.load_objectives(SLO_YAML)
+    return _slo.load_objectives(text=SLO_YAML)
 
 
 def build_standard():

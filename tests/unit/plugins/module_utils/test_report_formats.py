@@ -223,3 +223,43 @@ def test_html_chart_rows_are_capped_with_a_note():
     assert html.count('<g class="row"') == _report_html.MAX_ROWS
     assert "5 more measurement(s) of git in the table below." in html
     assert html.count('<tr class="measurement">') == 45
+
+
+# --------------------------------------------------------------------------- issue 15: hostile text in every format
+
+def test_csv_bare_cr_is_quoted_and_every_line_of_a_cell_is_formula_guarded():
+    # Bug (issue 15, 5): a bare CR in a name was written unquoted (the csv module quotes only the line
+    # terminator's characters), so a spreadsheet started a new row whose first cell was a live formula;
+    # the line after a line break inside a quoted cell was not guarded either.
+    doc = make_doc([record("x\r=cmd|' /C calc'!A0", "git", [0.2] * 3), record("ok\n+SUM(A1)\r\n@x", "git", [0.2] * 3)])
+    text = f.measurements_csv(_report.build(doc, None, objectives(), generated_at=T0))
+    assert "\"x\r'=cmd|' /C calc'!A0\"" in text
+    assert "\"ok\n'+SUM(A1)\r\n'@x\"" in text
+    # A spreadsheet that splits on any CR or LF never sees a cell starting with a formula character.
+    for line in re.split(r"\r\n|\r|\n", text):
+        for cell in line.split(","):
+            assert not cell.lstrip('"')[:1] in ("=", "+", "@"), line
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [r["name"] for r in rows] == ["x\r'=cmd|' /C calc'!A0", "ok\n'+SUM(A1)\r\n'@x"]
+
+
+def test_html_matrix_escapes_site_and_service_names_exactly():
+    # Bug (issue 15, 7): removing the escaping of a site name in the matrix (or of a service in its
+    # header) failed no test: the test only looked for "<script".
+    doc = make_doc(probes=[('a"b<i>', 'svc"<b>', "up")])
+    html = _report_html.report_html(_report.build(doc, None, objectives(), generated_at=T0))
+    assert "<th>a&quot;b&lt;i&gt;</th>" in html and '<tr data-site="a&quot;b&lt;i&gt;">' in html
+    assert "<th>svc&quot;&lt;b&gt;</th>" in html
+
+
+def test_prometheus_host_label_is_escaped_exactly_and_parses():
+    # Bug (issue 15, 7): the escaping of the host label in metrics.prom could be removed without a
+    # failing test. A host with a quote, a backslash and a newline must come out escaped, once.
+    host = 'h"1\\x\nh'
+    doc = make_doc([(host, record("m", "git", [0.2] * 3))])
+    text = f.prometheus(_report.build(doc, None, objectives(), generated_at=T0))
+    assert 'o2edge_perf_median_seconds{name="m",component="git",host="h\\"1\\\\x\\nh"} 0.2\n' in text
+    series = parse_prometheus(text)
+    assert series[("o2edge_perf_samples", (("name", "m"), ("component", "git"), ("host", host)))] == 3
+    rc, out = promtool_check(text)
+    assert rc == 0 and out.strip() == "", out

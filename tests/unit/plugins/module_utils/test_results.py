@@ -133,7 +133,7 @@ def test_truncated_results_json_is_a_clear_error(tmp_path):
     with pytest.raises(ResultsError) as err:
         _results.load(path)
     msg = str(err.value)
-    assert msg.startswith(path + ": not valid JSON at line 1 column ")
+    assert msg.startswith(path + ": is not valid JSON: Expecting value (line 1, column ")
     assert msg.endswith("(the file ends early: truncated?)")
 
 
@@ -141,27 +141,27 @@ def test_invalid_json_in_the_middle_is_not_called_truncated(tmp_path):
     path = write(tmp_path, "results.json", '{"schema": oops, "run": {}}')
     with pytest.raises(ResultsError) as err:
         _results.load(path)
-    assert "line 1 column 12" in str(err.value) and "truncated" not in str(err.value)
+    assert "(line 1, column 12)" in str(err.value) and "truncated" not in str(err.value)
 
 
 def test_empty_unreadable_big_and_binary_files(tmp_path):
     with pytest.raises(ResultsError, match=r"results.json: file is empty$"):
         _results.load(write(tmp_path, "results.json", "  \n"))
-    with pytest.raises(ResultsError, match="cannot read"):
+    with pytest.raises(ResultsError, match="absent.json does not exist"):
         _results.load(str(tmp_path / "absent.json"))
-    with pytest.raises(ResultsError, match=r"file is 11 bytes, more than the 10 allowed"):
+    with pytest.raises(ResultsError, match=r"big.json is 11 bytes, over the limit of 10; not read"):
         _results.load(write(tmp_path, "big.json", "x" * 11), max_bytes=10)
     path = str(tmp_path / "bin.json")
     with open(path, "wb") as handle:
         handle.write(b'{"a": "\xff"}')
-    with pytest.raises(ResultsError, match=r"bin.json: not UTF-8 text \(byte 7\)"):
+    with pytest.raises(ResultsError, match=r"bin.json is not UTF-8 text \(at byte offset 7\)"):
         _results.load(path)
 
 
 def test_deep_nesting_is_refused(tmp_path):
-    with pytest.raises(ResultsError, match="nested too deeply"):
+    with pytest.raises(ResultsError, match="nests deeper than 64 levels"):
         _results.load(write(tmp_path, "results.json", "[" * 100000 + "]" * 100000))
-    with pytest.raises(ResultsError, match="line 1: nested too deeply"):
+    with pytest.raises(ResultsError, match="line 1: nests deeper than 64 levels"):
         _results.load(write(tmp_path, "results.jsonl", "[" * 100000 + "]" * 100000 + "\n"))
 
 
@@ -185,7 +185,7 @@ def test_jsonl_bad_line_in_the_middle_names_it(tmp_path):
     path = write(tmp_path, "results.jsonl", "\n".join(lines) + "\n")
     with pytest.raises(ResultsError) as err:
         _results.load(path)
-    assert str(err.value).startswith("%s: line 4: not valid JSON: " % path)
+    assert str(err.value).startswith("%s: line 4: is not valid JSON: " % path)
 
 
 def test_jsonl_fold_error_names_file(tmp_path):
@@ -214,14 +214,14 @@ def _broken(mutate):
     (lambda d: d["records"][0]["record"].pop("stats"), "records[0].record missing key stats"),
     (lambda d: d["records"][0].pop("play"), "records[0].play must be a string"),
     (lambda d: d["probes"][0]["result"].pop("state"), "probes[0].result.state must be a string"),
-    (lambda d: d["tasks"][1].update(seconds=-0.5), "tasks[1].seconds must be a number >= 0"),
-    (lambda d: d["tasks"][1].update(seconds=True), "tasks[1].seconds must be a number >= 0"),
+    (lambda d: d["tasks"][1].update(seconds=-0.5), "tasks[1].seconds must be a finite number from 0 to 1e+12"),
+    (lambda d: d["tasks"][1].update(seconds=True), "tasks[1].seconds must be a finite number from 0 to 1e+12"),
     (lambda d: d["tasks"][0].update(status="done"), "tasks[0].status is 'done', expected one of"),
     (lambda d: d["tasks"][0].pop("role"), "tasks[0].role is missing"),
     (lambda d: d["tasks"][0].update(items=-1), "tasks[0].items must be a non-negative integer"),
     (lambda d: d["tasks"][0].update(items=True), "tasks[0].items must be a non-negative integer"),
-    (lambda d: d["totals"].update(wall_seconds="1"), "totals.wall_seconds must be a number"),
-    (lambda d: d["totals"]["roles"].append({"role": "x"}), "totals.roles[1] must be {role: str, seconds: number}"),
+    (lambda d: d["totals"].update(wall_seconds="1"), "totals.wall_seconds must be a finite number from 0 to 1e+12"),
+    (lambda d: d["totals"]["roles"].append({"role": "x"}), "totals.roles[1] must be {role: str, seconds: a finite number from 0 to 1e+12}"),
     (lambda d: d["missing"].append({"what": "x"}), "missing[1].why must be a string"),
 ])
 def test_validate_names_the_field(tmp_path, mutate, message):
@@ -297,7 +297,7 @@ def test_merge_errors_and_single():
     with pytest.raises(ResultsError, match=r"merge: document 1: tasks\[0\].seconds"):
         _results.merge([_results.fold(events()), bad])
     one = _results.fold(events())
-    assert _results.merge([one]) is one
+    assert _results.merge([one]) == one
 
 
 def test_summary():
@@ -347,3 +347,125 @@ def test_host_counters_from_tasks_count_each_status_once():
     tasks = [task(status=s) for s in ("ok", "changed", "failed", "skipped", "unreachable")]
     assert _results.hosts_from_tasks(tasks) == {"h1": {"ok": 2, "changed": 1, "failures": 1, "unreachable": 1, "skipped": 1,
                                                        "rescued": 0, "ignored": 0}}
+
+
+# --------------------------------------------------------------------------- issue 15: hostile input
+
+@pytest.fixture
+def no_hang():
+    """Fail (instead of hanging the suite) when the code under test blocks, e.g. on a FIFO."""
+    import signal
+
+    def expired(signum, frame):
+        raise AssertionError("blocked for 20 s (a FIFO read without O_NONBLOCK?)")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+def shared_slice(index, count, run_id, controller):
+    """A slice of a sliced run whose ``hosts`` lists localhost (the controller every slice shares)."""
+    doc = _results.fold(events(run_id=run_id, slice_={"index": index, "count": count}))
+    doc["hosts"]["localhost"] = counters(ok=1)
+    doc["hosts"]["edge%d" % index] = counters(ok=1)
+    doc["records"] = [{"host": "localhost", "play": "P", "task": "A", "record": rec(name, started)}
+                      for name, started in controller]
+    doc["records"].append({"host": "edge%d" % index, "play": "P", "task": "A", "record": rec("edge/x")})
+    return doc
+
+
+def test_merge_counts_shared_controller_records_once_but_keeps_distinct_ones_of_one_slice():
+    # Bug (issue 15, 6): on a host shared by slices (localhost listed in every slice's hosts) merge kept
+    # one record per name, dropping a second measurement taken two minutes later in the same slice;
+    # the old fixture left localhost out of hosts and never exercised the rule.
+    first = [("ctl/baseline", "2026-11-28T14:00:00.000Z"), ("ctl/baseline", "2026-11-28T14:02:00.000Z")]
+    again = [("ctl/baseline", "2026-11-28T14:05:00.000Z"), ("ctl/other", "2026-11-28T14:06:00.000Z")]
+    a, b = shared_slice(0, 2, "ra", first), shared_slice(1, 2, "rb", again)
+    m = _results.merge([b, a])
+    ctl = [(r["record"]["name"], r["record"]["context"]["started_at"]) for r in m["records"] if r["host"] == "localhost"]
+    # slice 0's two measurements kept; slice 1's repeat of ctl/baseline counted once (dropped); ctl/other kept
+    assert ctl == first + [("ctl/other", "2026-11-28T14:06:00.000Z")]
+    assert sorted(r["host"] for r in m["records"] if r["host"] != "localhost") == ["edge0", "edge1"]
+    assert m["hosts"]["localhost"] == counters(ok=2)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_numbers_in_a_results_file_are_refused_naming_the_line(tmp_path, literal):
+    # Bug (issue 15, 3): NaN, Infinity and 1e999 were read as floats and written out again as NaN/Infinity.
+    text = json.dumps(_results.fold(events())).replace('"wall_seconds": 10.0', '"wall_seconds": %s' % literal)
+    path = write(tmp_path, "results.json", text)
+    with pytest.raises(ResultsError) as err:
+        _results.load(path)
+    assert str(err.value).startswith(path + ": holds ")
+    lines = jsonl(events()).replace('"seconds": 2.75', '"seconds": %s' % literal)
+    path = write(tmp_path, "results.jsonl", lines)
+    with pytest.raises(ResultsError, match=r"results.jsonl: line 8: holds "):
+        _results.load(path)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["records"][0]["record"]["samples"].__setitem__(1, float("nan")), "records[0].record samples[1] is not a finite number"),
+    (lambda d: d["records"][0]["record"]["stats"].update(mean=float("inf")), "records[0].record stats.mean must be a finite number or None"),
+    (lambda d: d["records"][0]["record"].update(name=7), "records[0].record name must be a non-empty string"),
+    (lambda d: d["records"][0]["record"].update(name=""), "records[0].record name must be a non-empty string"),
+    (lambda d: d["tasks"][0].update(seconds=float("nan")), "tasks[0].seconds must be a finite number from 0 to 1e+12"),
+    (lambda d: d["tasks"][0].update(seconds=1e308), "tasks[0].seconds must be a finite number from 0 to 1e+12"),
+    (lambda d: d["totals"].update(wall_seconds=float("inf")), "totals.wall_seconds must be a finite number"),
+    (lambda d: d["run"].update(slice={"index": 0, "count": 10 ** 8}), "run.slice.count is 100000000, more than the 1024 slices allowed"),
+])
+def test_documents_with_non_finite_figures_bad_names_or_huge_slice_counts_are_refused(mutate, message):
+    # Bug (issue 15, 3): a NaN sample, an infinite stat, an int or empty record name and NaN task seconds
+    # were accepted (docs/statistics.md says a NaN sample is refused naming the record and index); a
+    # slice count of 1e8 made merge build one missing entry per absent slice until memory ran out.
+    doc = _results.fold(events())
+    mutate(doc)
+    with pytest.raises(ResultsError) as err:
+        _results.merge([doc, _results.fold(events(run_id="r2"))])
+    assert message in str(err.value)
+
+
+def test_a_fifo_results_file_is_refused_without_blocking(tmp_path, no_hang):
+    # Bug (issue 15, 4): a named pipe as the results file blocked open() forever.
+    path = str(tmp_path / "results.json")
+    os.mkfifo(path)
+    with pytest.raises(ResultsError) as err:
+        _results.load(path)
+    assert str(err.value) == "results file %s is a named pipe (FIFO), not a regular file; not read" % path
+
+
+@pytest.mark.parametrize("field, value", [
+    ("schema", "x-%s-{{ secret }}" % "A" * 80), ("status", "hunter2 is the password"), ("event", "<b>payload</b>")])
+def test_messages_name_the_position_never_the_content(tmp_path, field, value):
+    # Bug (issue 15, 8): a bad schema, status or event name was quoted back in the error message.
+    evs = events()
+    if field == "schema":
+        evs[0]["schema"] = value
+    elif field == "status":
+        evs[-1]["run"]["status"] = value
+    else:
+        evs[2]["event"] = value
+    path = write(tmp_path, "results.jsonl", jsonl(evs))
+    with pytest.raises(ResultsError) as err:
+        _results.load(path)
+    assert value not in str(err.value) and "hunter2" not in str(err.value) and "(not shown)" in str(err.value)
+    assert str(err.value).startswith(path + ": ")
+
+
+def test_secret_looking_values_are_masked_when_a_foreign_file_is_loaded(tmp_path):
+    # Bug (issue 15, 2): the secret rule held only for what the callback writes; a results file written by
+    # anything else kept URLs with passwords, secret query parameters and JWTs as they were.
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlX3NlY3JldA"
+    doc = _results.fold(events())
+    doc["records"][0]["record"]["errors"] = [{"error": "GET https://u:pw123@h.invalid/x?token=tk987 failed: " + jwt}]
+    doc["records"][0]["record"]["context"]["api_token"] = "tk987"
+    doc["probes"][0]["result"]["detail"] = "Bearer " + jwt
+    path = write(tmp_path, "results.json", json.dumps(doc))
+    loaded = _results.load(path)
+    text = json.dumps(loaded)
+    assert "pw123" not in text and "tk987" not in text and jwt not in text
+    assert loaded["records"][0]["record"]["errors"][0]["error"] == \
+        "GET https://********@h.invalid/x?******** failed: ********"
+    assert loaded["probes"][0]["result"]["detail"] == "Bearer ********"
+    merged = json.dumps(_results.merge([doc, _results.fold(events(run_id="r2"))]))
+    assert "pw123" not in merged and "tk987" not in merged and jwt not in merged

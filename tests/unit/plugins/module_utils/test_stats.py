@@ -180,3 +180,33 @@ def test_summarize_rounds_to_six_digits_by_default():
     # Records carry six decimals (microseconds for seconds) unless asked otherwise.
     s = st.summarize([0.1234567])
     assert s["min"] == s["median"] == s["mean"] == s["p95"] == s["max"] == 0.123457
+
+
+# --------------------------------------------------------------------------- issue 15: huge finite samples
+
+@pytest.mark.parametrize("samples", [
+    [1e308] * 5 + [1.7e308],            # median/mean of two near-limit values overflowed to inf
+    [-1.7e308, 1.7e308, 1.0],           # the p95 interpolation span overflowed
+    [1e200, 2e200, 3e200],              # (v - mean) ** 2 raised OverflowError
+    [1e308, 1.2e308, 1.1e308, 1.3e308],  # fsum raised OverflowError
+])
+def test_huge_finite_samples_never_make_a_figure_infinite_or_raise(samples):
+    # Bug (issue 15, 3): summarize of huge finite samples raised OverflowError (fsum, squares) or
+    # returned inf/NaN, which was then written out as Infinity/NaN (not JSON).
+    s = st.summarize(samples)
+    for key in st.STAT_KEYS:
+        assert s[key] is None or math.isfinite(s[key]), (key, s[key])
+    ref = statistics.median(samples)  # Fraction-free but overflow-prone: compare where it is finite
+    if math.isfinite(ref):
+        assert s["median"] == round(ref, 6)
+    assert s["min"] == min(samples) and s["max"] == max(samples)
+
+
+def test_huge_samples_scaled_figures_match_the_small_ones():
+    small = [1.0, 2.0, 4.0, 7.0]
+    big = [v * 2.0 ** 1000 for v in small]
+    for name in ("mean", "stdev", "mad", "median"):
+        assert getattr(st, name)(big) == getattr(st, name)(small) * 2.0 ** 1000, name
+    assert st.percentile(big, 95) == st.percentile(small, 95) * 2.0 ** 1000
+    assert st.stdev([-1.7e308, 1.7e308]) is None  # beyond the float range: missing, not inf
+    assert st.modified_zscores(big) == st.modified_zscores(small)

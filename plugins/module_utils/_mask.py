@@ -1,0 +1,98 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Masking what ``_secrets`` calls secret in data read from files, and URLs fit to be shown.
+
+``_secrets`` decides what is secret; this module only replaces it:
+
+* ``display_url(url)``: ``scheme://host:port/path`` at most, never the userinfo, the query or the
+  fragment (any of which may hold a credential);
+* ``mask_text(text)``: ``text`` with each JWT-shaped token and each secret-bearing URL's userinfo and
+  query replaced by ``********``; the whole text when a private key block (or anything else
+  ``secret_value_reason`` still flags) is in it;
+* ``mask_value(value)``: a copy of a document with every string masked by ``mask_text`` and the
+  value of every secret-named key (``is_secret_key``) replaced by ``********`` (the callback's
+  ``scrub`` and the loading of results files use it).
+
+Standard library only, Python 3.9+.
+"""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import urlsplit
+
+from ansible_collections.o2edge.perf.plugins.module_utils._secrets import (
+    _JWT_RE, _URL_RE, MASK, is_secret_key, secret_value_reason)
+
+
+def display_url(url):
+    """``scheme://host:port/path`` of ``url`` (no userinfo, query or fragment); ``(not a URL)`` when unparsable."""
+    try:
+        parts = urlsplit(str(url))
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return "(not a URL)"
+    if not parts.scheme or not host:
+        return "(not a URL)"
+    if ":" in host:
+        host = "[%s]" % host
+    return "%s://%s%s%s" % (parts.scheme, host, ":%d" % port if port is not None else "", parts.path)
+
+
+def _mask_url(match):
+    url = match.group(0)
+    if not secret_value_reason(url):
+        return url
+    try:
+        parts = urlsplit(url)
+        has_userinfo = "@" in parts.netloc
+    except ValueError:
+        return MASK
+    shown = display_url(url)
+    if shown == "(not a URL)":
+        return MASK
+    if has_userinfo:
+        shown = shown.replace("://", "://%s@" % MASK, 1)
+    if parts.query or parts.fragment:
+        shown += "?" + MASK
+    return shown
+
+
+def mask_text(text):
+    """``text`` with its secret-looking parts replaced by ``********`` (the whole text when they cannot be cut out)."""
+    if not isinstance(text, str) or not secret_value_reason(text):
+        return text
+    if "eyJ" in text:
+        text = _JWT_RE.sub(MASK, text)
+    if "://" in text:
+        text = _URL_RE.sub(_mask_url, text)
+    return MASK if secret_value_reason(text) else text
+
+
+def mask_value(value, max_depth=64, _depth=0):
+    """A copy of ``value`` with secret-looking strings masked (``mask_text``), the value of every
+    secret-named key replaced by ``********``, a key that itself looks secret left out, a
+    non-finite float made None (it is not JSON) and anything nested deeper than ``max_depth``
+    replaced by ``********``. Tuples become lists.
+    """
+    if _depth > max_depth:
+        return MASK
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if isinstance(key, str) and secret_value_reason(key):
+                continue
+            if is_secret_key(key) and item is not None and not isinstance(item, bool):
+                out[key] = MASK
+            else:
+                out[key] = mask_value(item, max_depth, _depth + 1)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [mask_value(item, max_depth, _depth + 1) for item in value]
+    return value
