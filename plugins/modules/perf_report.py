@@ -104,11 +104,13 @@ options:
     description:
       - Prometheus Pushgateway base URL; C(metrics.prom) is sent with HTTP PUT to
         C(<url>/metrics/job/o2edge_perf/instance/<controller host>).
-      - Must not embed credentials. A failed push is a warning and is named in RV(pushgateway), unless
-        O(pushgateway_required).
+      - The push path goes after the URL's path, before its query string (kept as given).
+      - Must not embed credentials (C(user:password@)): such a URL is refused before anything is read or
+        written. The URL is shown only as C(scheme://host:port/path), never its userinfo or query.
+      - A failed push is a warning and is named in RV(pushgateway), unless O(pushgateway_required).
     type: str
   pushgateway_timeout:
-    description: Seconds to wait for the Pushgateway.
+    description: Seconds to wait for the Pushgateway (a number above 0).
     type: float
     default: 10
   pushgateway_required:

@@ -339,3 +339,21 @@ def test_a_probe_keeps_every_field_service_probe_returns(recap):
     assert sorted(kept) == ["address", "connect_ms", "detail", "info", "kind", "latency_ms", "ok", "port", "service",
                             "site", "state"]
     assert kept == item
+
+
+def test_non_finite_numbers_in_a_result_become_null_and_nan_records_are_refused(recap, tmp_path):
+    # Bug (issue 15, 3): a probe latency of NaN (or inf in a record's context) was written to
+    # results.jsonl/results.json as NaN/Infinity, which is not JSON; a record with a NaN sample was kept.
+    recap.task("t", "probe", "x")
+    bad = rec("nan-sample")
+    bad["samples"][1] = float("nan")
+    recap.host_end("t", "h1", "ok", {"records": [rec("ok", load=float("inf")), bad],
+                                     "results": [probe_item(latency_ms=float("nan"))]})
+    json.dumps(recap.events, allow_nan=False)  # raises ValueError on NaN/Infinity
+    assert kinds(recap, "probe")[0]["result"]["latency_ms"] is None
+    assert kinds(recap, "record")[0]["record"]["context"]["load"] is None
+    assert [r["record"]["name"] for r in kinds(recap, "record")] == ["ok"]
+    assert any("samples[1] is not a finite number" in m["why"] for m in kinds(recap, "missing"))
+    with pytest.raises(ValueError):
+        _recap.atomic_write_json(str(tmp_path / "results.json"), {"x": float("nan")})
+    assert os.listdir(str(tmp_path)) == []
