@@ -25,6 +25,9 @@ ARGUMENT_SPEC = {
     "pushgateway_timeout": {"type": "float", "default": 10.0},
     "pushgateway_required": {"type": "bool", "default": False},
     "fail_on_slo": {"type": "bool", "default": False},
+    "fail_on_regression": {"type": "bool", "default": False},
+    "regression_threshold": {"type": "dict"},
+    "untouched": {"type": "list", "elements": "str", "default": []},
 }
 
 

@@ -22,10 +22,11 @@ import re
 from ansible_collections.o2edge.perf.plugins.module_utils import _compare, _report_formats, _report_html, _results, _slo
 from ansible_collections.o2edge.perf.plugins.module_utils._probe import service_columns, site_state
 from ansible_collections.o2edge.perf.plugins.module_utils._report_write import (
-    ReportError, push, push_url, run_dir_name, update_index, write_run)
+    ReportError, push, push_url, read_index, run_dir_name, update_index, write_run)
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _comparisons
 
 ENV_RESULTS = "O2EDGE_PERF_RESULTS"
-VERDICTS = ("faster", "slower", "no clear change", "not enough samples", "not comparable")
+VERDICTS = _comparisons.VERDICTS
 SLOWEST_TASKS = 15
 LIST_CAP = 100
 
@@ -121,27 +122,8 @@ def _index(doc, notes, keys=None):
 
 
 def compare_records(before_item, after_item, threshold, min_samples):
-    """One comparison entry for a measurement present on both sides."""
-    before, after = before_item["record"], after_item["record"]
-    ok, reason = _compare.comparable(before.get("context"), after.get("context"))
-    entry = {"name": _text(after.get("name")), "host": _text(after_item.get("host")),
-             "component": _text(after.get("component")), "unit": _text(after.get("unit")),
-             "comparable": ok}
-    if not ok:
-        entry.update(verdict="not comparable", reason="not comparable: %s" % _text(reason))
-        return entry
-    if _text(before.get("unit")) != entry["unit"]:
-        entry.update(comparable=False, verdict="not comparable",
-                     reason="not comparable: unit %s before, %s after" % (_text(before.get("unit")), entry["unit"]))
-        return entry
-    try:
-        result = _compare.compare(before.get("samples") or [], after.get("samples") or [],
-                                  higher_is_better=_compare.higher_is_better(entry["unit"]),
-                                  threshold=threshold, min_samples=min_samples)
-    except _compare.CompareError as exc:
-        raise ReportError("measurement %s on %s: %s" % (entry["name"], entry["host"], exc))
-    entry.update(result)
-    return entry
+    """One sequential comparison entry for a measurement present on both sides (``_comparisons.sequential``)."""
+    return _comparisons.sequential(before_item, after_item, threshold, min_samples)
 
 
 def _probe_matrix(doc):
@@ -210,7 +192,7 @@ def _run_missing(doc, current, slo, in_progress):
 
 
 def build(doc, baseline=None, objectives=None, title="o2edge.perf report", threshold=0.05, min_samples=6,
-          generated_at="", inputs=None, in_progress=False):
+          generated_at="", inputs=None, in_progress=False, untouched=(), thresholds=None):
     """The report model of ``doc`` (compared with ``baseline`` when given).
 
     ``in_progress``: ``doc`` is the run this report is a task of (``results: callback``), so its
@@ -222,15 +204,10 @@ def build(doc, baseline=None, objectives=None, title="o2edge.perf report", thres
     keys = [_key(item) for item in doc.get("records") or []]
     current = _index(doc, notes, keys)
     before = _index(baseline, notes) if baseline is not None else {}
-    comparisons = []
-    by_key = {}
-    for key, item in current.items():
-        if key in before:
-            entry = compare_records(before[key], item, threshold, min_samples)
-            comparisons.append(entry)
-            by_key[key] = entry
+    comparisons, by_key, design, paired_keys = _comparisons.plan(current, before, threshold, min_samples,
+                                                                 untouched, thresholds)
     only_before = [k for k in before if k not in current]
-    only_run = [k for k in current if k not in before] if baseline is not None else []
+    only_run = [k for k in current if k not in before and k not in paired_keys] if baseline is not None else []
     verdicts = dict((v, 0) for v in VERDICTS)
     for entry in comparisons:
         verdicts[entry["verdict"]] = verdicts.get(entry["verdict"], 0) + 1
@@ -254,7 +231,11 @@ def build(doc, baseline=None, objectives=None, title="o2edge.perf report", thres
                "not_comparable": brief([e for e in comparisons if not e["comparable"]]),
                "only_in_baseline": len(only_before), "only_in_run": len(only_run),
                "slower": brief([e for e in comparisons if e["verdict"] == "slower"]),
-               "faster": brief([e for e in comparisons if e["verdict"] == "faster"])}
+               "faster": brief([e for e in comparisons if e["verdict"] == "faster"]),
+               "held": brief([e for e in comparisons if e["verdict"] == _comparisons.ENVIRONMENT_CHANGED]),
+               "regressions": brief(_comparisons.regressions(comparisons)),
+               "drift": design["drift"], "interleaved": design["interleaved"][:LIST_CAP],
+               "sequential": design["sequential"][:LIST_CAP], "controls": design["controls"][:LIST_CAP]}
     slo_failed = [_text(o.get("name")) for o in slo if o.get("status") != "pass"]
     run = doc.get("run") or {}
     return {"title": _text(title), "generated_at": generated_at, "run": run, "inputs": inputs or {},
@@ -318,7 +299,23 @@ def check_params(params):
     if params.get("pushgateway_url"):
         push_url(params["pushgateway_url"], "check")  # refuses a bad URL or one with credentials, showing no secret
     filter_plays({}, params.get("play_filter"))  # a bad regular expression is refused here
+    try:
+        _comparisons.check_untouched(params.get("untouched"))
+        _comparisons.check_thresholds(params.get("regression_threshold"))
+    except _comparisons.PlanError as exc:
+        raise ReportError(str(exc))
     return float(threshold), min_samples
+
+
+def baseline_paths(params):
+    """The baseline results files: each item a path, a run id or ``latest`` among the reports in ``dest``."""
+    items = params.get("baseline") or []
+    if isinstance(items, str):
+        items = [items]
+    try:
+        return [_comparisons.resolve_baseline(item, params.get("dest"), read_index, i) for i, item in enumerate(items)]
+    except _comparisons.PlanError as exc:
+        raise ReportError(str(exc))
 
 
 def _shown_param(value):
@@ -333,17 +330,17 @@ def generate(params, environ, generated_at, check_mode=False):
     threshold, min_samples = check_params(params)
     paths = result_paths(params.get("results"), environ)
     doc = filter_plays(load_documents(paths, "results"), params.get("play_filter"))
-    baseline_paths = params.get("baseline") or []
-    if isinstance(baseline_paths, str):
-        baseline_paths = [baseline_paths]
-    baseline = load_documents(baseline_paths, "baseline") if baseline_paths else None
+    baseline_files = baseline_paths(params)
+    baseline = load_documents(baseline_files, "baseline") if baseline_files else None
     objectives = load_objectives(params.get("slo_file"))
     results = params.get("results")
     in_progress = "callback" in ([results] if isinstance(results, str) else (results or []))
     model = build(doc, baseline, objectives, title=params.get("title") or "o2edge.perf report",
                   threshold=threshold, min_samples=min_samples, generated_at=generated_at, in_progress=in_progress,
-                  inputs={"results": paths, "baseline": baseline_paths, "slo_file": params.get("slo_file"),
-                          "play_filter": params.get("play_filter")})
+                  inputs={"results": paths, "baseline": baseline_files, "slo_file": params.get("slo_file"),
+                          "play_filter": params.get("play_filter")},
+                  untouched=_comparisons.check_untouched(params.get("untouched")),
+                  thresholds=_comparisons.check_thresholds(params.get("regression_threshold")))
     dest = params["dest"]
     name = run_dir_name((doc.get("run") or {}).get("id"))
     merged = dict(doc, report=report_section(model))
@@ -380,6 +377,15 @@ def generate(params, environ, generated_at, check_mode=False):
         reasons = ["%s (%s)" % (o.get("name"), o.get("reason")) for o in model["slo"] if o.get("status") != "pass"]
         result.update(failed=True, msg="%d of %d objectives failed: %s (report: %s)" % (
             len(reasons), len(model["slo"]), "; ".join(reasons), report_dir))
+    slower = _comparisons.regressions(model["comparisons"])
+    if params.get("fail_on_regression") and not result["failed"]:
+        if baseline is None:
+            result.update(failed=True, msg="fail_on_regression: no baseline was given, so nothing was compared "
+                                           "(report: %s)" % report_dir)
+        elif slower:
+            result.update(failed=True, msg="%d regression%s against the baseline: %s (report: %s)" % (
+                len(slower), "" if len(slower) == 1 else "s",
+                "; ".join("%s on %s: %s" % (e["name"], e["host"], e["reason"]) for e in slower[:20]), report_dir))
     lost = [m["what"] for m in model["missing"] if m["what"].startswith("slice ")]
     if params.get("fail_on_slo") and lost and not result["failed"]:
         # objectives evaluated without a whole slice of the inventory prove nothing about it

@@ -127,7 +127,8 @@ def test_comparison_matches_by_name_and_host_and_calls_the_halving_faster():
     assert "file_io/write" not in by_name
     assert model["comparisons_summary"]["only_in_run"] == 1
     assert model["verdicts"] == {"faster": 1, "slower": 0, "no clear change": 1, "not enough samples": 0,
-                                 "not comparable": 1}
+                                 "not comparable": 1, "environment changed": 0, "control steady": 0,
+                                 "control moved": 0, "host state": 0}
 
 
 def test_baseline_with_another_tool_version_is_not_comparable_with_the_reason():
