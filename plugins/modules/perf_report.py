@@ -69,6 +69,9 @@ options:
   baseline:
     description:
       - Results files of the run to compare with (several are merged); a C(results.json) of an earlier report works.
+      - Each item may also be the run id of an earlier report in O(dest), or V(latest) for the newest report in
+        O(dest) (found through its C(index.json)); an item that is neither a file nor a known run fails the task
+        before anything is written.
       - Without it, nothing is compared.
     type: list
     elements: str
@@ -105,7 +108,7 @@ options:
       - Prometheus Pushgateway base URL; C(metrics.prom) is sent with HTTP PUT to
         C(<url>/metrics/job/o2edge_perf/instance/<controller host>).
       - The push path goes after the URL's path, before its query string (kept as given).
-      - Must not embed credentials (C(user:password@)): such a URL is refused before anything is read or
+      - Must not embed credentials (C(user:password@)); such a URL is refused before anything is read or
         written. The URL is shown only as C(scheme://host:port/path), never its userinfo or query.
       - A failed push is a warning and is named in RV(pushgateway), unless O(pushgateway_required).
     type: str
@@ -122,6 +125,32 @@ options:
       their reasons), or when the results are those of a sliced run with a slice missing.
     type: bool
     default: false
+  fail_on_regression:
+    description:
+      - A regression gate for CI. Fail the task, after writing everything, when any comparable measurement is
+        called slower than the baseline (the U test or, for interleaved pairs, the signed-rank test, the interval
+        and the threshold all agree), or when no baseline was given.
+      - A verdict held as C(environment changed) (a control moved between the passes) does not fail the gate; the
+        report says it is held and why.
+    type: bool
+    default: false
+  regression_threshold:
+    description:
+      - Per-measurement practical thresholds, a mapping of record name patterns (shell-style, C(fnmatch)) to shares
+        (V(0.10) is 10%), replacing O(threshold) for the measurements they match (the first matching pattern in
+        sorted order).
+    type: dict
+  untouched:
+    description:
+      - Components or record name patterns of measurements that the change under test cannot touch (for example
+        V(git), V(prometheus_query), V(file_io)). They are compared as controls, like the C(control) records of
+        M(o2edge.perf.control_bench) - never called faster or slower, shown as C(control steady) or
+        C(control moved) - and when any control moved, every sequential verdict is held as C(environment changed).
+      - Records that carry C(context.pair) (measured interleaved, see M(o2edge.perf.kpt_render) O(compare)) are
+        compared round by round within this run and are never held.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -180,15 +209,19 @@ slo_failed:
 comparisons:
   description:
     - Summary of the before/after comparison - C(baseline) (bool), C(matched), C(compared), C(only_in_baseline),
-      C(only_in_run), and lists (at most 100 each) C(slower), C(faster), C(not_comparable) of C(name), C(host),
-      C(change_pct), C(reason).
+      C(only_in_run), and lists (at most 100 each) C(slower), C(faster), C(not_comparable), C(held),
+      C(regressions) of C(name), C(host), C(change_pct), C(reason).
+    - C(drift) - whether the machine was steady between the passes (C(steady) true, false or null when no control
+      was compared, C(moved), C(checked), C(reason)); C(interleaved), C(sequential) and C(controls) - the names
+      compared each way.
   returned: success
   type: dict
 verdicts:
   description: How many measurements got each verdict.
   returned: success
   type: dict
-  sample: {faster: 3, slower: 0, no clear change: 12, not enough samples: 1, not comparable: 1}
+  sample: {faster: 3, slower: 0, no clear change: 12, not enough samples: 1, not comparable: 1,
+           environment changed: 0, control steady: 3, control moved: 0, host state: 3}
 missing:
   description: What the report says is missing (C(what), C(why)), also shown at the top of the report.
   returned: success
