@@ -124,6 +124,14 @@ def package_labels(paths, root=None):
     return [Package(p, slug(p) if seen[lab] > 1 else lab) for p, lab in zip(paths, labels)]
 
 
+def _copy_error(exc):
+    """The first file-level reason of a copy failure (shutil.Error carries a list of them), without content."""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
+        first = exc.args[0][0]
+        return "%s: %s" % (first[0], first[2]) if len(first) == 3 else str(first)
+    return str(exc)
+
+
 class Renderer(object):
     """Render packages: cold run, warm-ups and counted runs, in parallel, with an optional cache."""
 
@@ -256,10 +264,17 @@ class Renderer(object):
                 info["function_paths"] = plan.paths
         res = self._render(pkg, work, plan)
         if res["ok"] and info["cache"] == "hit" and self.verify:
-            cached = snapshot(self.cache.tree(key))
-            fresh = snapshot(work)
-            differing = changed_paths(cached, fresh)
-            if not differing:
+            try:
+                cached = snapshot(self.cache.tree(key))
+                fresh = snapshot(work)
+            except (KptError, OSError) as exc:
+                cached = fresh = None
+                info["verify"] = "error"
+                info["verify_error"] = str(exc)
+            differing = changed_paths(cached, fresh) if cached is not None else []
+            if cached is None:
+                pass
+            elif not differing:
                 info["verify"] = "match"
             else:
                 real = semantic_changes(cached, fresh, differing)
@@ -293,14 +308,22 @@ class Renderer(object):
         """
         iter_dir = os.path.join(base, "iter-%d" % index)
         works = []
+        copy_errors = {}
         for i, pkg in enumerate(self.packages):
             work = os.path.join(iter_dir, str(i), os.path.basename(os.path.normpath(pkg.path)))
-            copy_tree(pkg.path, work)
+            try:
+                copy_tree(pkg.path, work)
+            except (OSError, KptError, shutil.Error) as exc:
+                # a FIFO, a device or an unreadable file in the package: that package fails, the others render
+                copy_errors[i] = "cannot copy the package for rendering: %s" % _copy_error(exc)
             works.append(work)
         start = time.monotonic()
-        futures = dict((i, pool.submit(self._job, self.packages[i], works[i])) for i in order)
+        futures = dict((i, pool.submit(self._job, self.packages[i], works[i])) for i in order if i not in copy_errors)
         results = []
         for i in range(len(self.packages)):
+            if i in copy_errors:
+                results.append({"ok": False, "seconds": None, "rc": None, "error": copy_errors[i], "stderr": ""})
+                continue
             try:
                 results.append(futures[i].result())
             except Exception as exc:  # keep other packages going; report this one

@@ -132,6 +132,19 @@ def test_failed_package_does_not_stop_the_others(tmp_path):
     assert total["failures"] == 2 and total["samples"] == []  # a total with a failed package is not a figure
 
 
+def test_a_fifo_in_one_package_fails_that_package_only_and_never_blocks(tmp_path):
+    kpt = make_fake_kpt(tmp_path)
+    good = make_plain_pkg(tmp_path / "pkgs", "good", "x")
+    bad = make_plain_pkg(tmp_path / "pkgs", "bad", "x")
+    os.mkfifo(str(bad / "pipe.yaml"))
+    packages = k.package_labels([str(good), str(bad)])
+    _r, _res, records, _total, summaries, _outputs = render_with(kpt, packages, tmp_path, runs=2, max_workers=2)
+    assert [s["ok"] for s in summaries] == [True, False]
+    assert "cannot copy the package for rendering" in summaries[1]["error"]
+    assert "pipe.yaml" in summaries[1]["error"]
+    assert records[0]["failures"] == 0 and len(records[0]["samples"]) == 2
+
+
 # --------------------------------------------------------------------- rendering with the real kpt
 
 @pytest.mark.skipif(KPT is None, reason="kpt not installed")
