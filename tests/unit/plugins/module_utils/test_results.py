@@ -469,3 +469,45 @@ def test_secret_looking_values_are_masked_when_a_foreign_file_is_loaded(tmp_path
     assert loaded["probes"][0]["result"]["detail"] == "Bearer ********"
     merged = json.dumps(_results.merge([doc, _results.fold(events(run_id="r2"))]))
     assert "pw123" not in merged and "tk987" not in merged and jwt not in merged
+
+
+def test_shown_quotes_only_short_identifiers_and_plain_scalars():
+    # Mutation survivors (issue 15, 8): which values a message may quote.
+    assert _results.shown("ok-1.2/x") == "'ok-1.2/x'" and _results.shown(None) == "None"
+    assert _results.shown(5) == "5" and _results.shown(True) == "True"
+    assert _results.shown(1.5) == "a float (not shown)" and _results.shown(["x"]) == "a list (not shown)"
+    assert _results.shown("api_token") == "a str (not shown)" and _results.shown("x" * 64) == "a str (not shown)"
+
+
+def test_iso_reads_z_timestamps_without_fraction():
+    # Mutation survivor of _iso (value[:-2] for value[:-1]): a Z timestamp without a fraction lost a digit.
+    assert _results._iso("2026-11-28T14:00:05Z") == _results._iso("2026-11-28T14:00:05.000+00:00")
+    assert _results._iso("2026-11-28T14:00:05Z").second == 5
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"host": ["h"]}, "tasks[0].host must be a string"),
+    ({"role": ["r"]}, "tasks[0].role must be a string"),
+    ({"seconds": "x"}, "tasks[0].seconds must be a finite number"),
+    ({"seconds": None}, "tasks[0].seconds must be a finite number"),
+])
+def test_a_running_jsonl_with_malformed_task_entries_is_a_named_error_not_a_traceback(tmp_path, bad, message):
+    # Bug (issue 15, 8): fold() of a run still in progress derived host counters, role totals and the
+    # end of the last task before validating, so an unhashable host or role or a string for seconds
+    # raised TypeError/ValueError (a traceback) instead of naming the entry.
+    evs = events(end=False)
+    evs[2].update(bad)
+    path = write(tmp_path, "results.jsonl", jsonl(evs))
+    with pytest.raises(ResultsError) as err:
+        _results.load(path)
+    assert message in str(err.value)
+
+
+def test_host_counters_add_up_and_play_seconds_default_to_zero():
+    tasks = [task(status=s) for s in ("changed", "changed", "failed", "failed", "skipped", "skipped", "unreachable")]
+    tasks.append({"host": ["not a host"], "status": "ok"})  # left for validate() to name
+    assert _results.hosts_from_tasks(tasks) == {"h1": counters(ok=2, changed=2, failures=2, skipped=2, unreachable=1)}
+    for seconds in (None, True, "x"):
+        evs = events()
+        evs[-2]["seconds"] = seconds
+        assert _results.fold(evs)["totals"]["plays"] == [{"play": "P", "seconds": 0.0}]
