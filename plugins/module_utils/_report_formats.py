@@ -102,12 +102,36 @@ def comparison_summary(model):
         return "no baseline given: nothing compared"
     base = model.get("baseline_run") or {}
     v = model["verdicts"]
-    return ("compared with baseline run %s: %d measurements matched by name and host, %d comparable; "
+    line = ("compared with baseline run %s: %d measurements matched by name and host, %d comparable; "
             "%d faster, %d slower, %d no clear change, %d not enough samples, %d not comparable; "
             "%d only in the baseline, %d only in this run" % (
                 text(base.get("id")) or "?", cs["matched"], cs["compared"], v["faster"], v["slower"],
                 v["no clear change"], v["not enough samples"], v["not comparable"], cs["only_in_baseline"],
                 cs["only_in_run"]))
+    return line + design_summary(model)
+
+
+def design_summary(model):
+    """How the comparisons were made: interleaved pairs, sequential passes, controls and what is held."""
+    cs = model["comparisons_summary"]
+    v = model["verdicts"]
+    parts = []
+    if cs.get("interleaved"):
+        parts.append("%d interleaved (A and B alternated in one window, immune to a change of load)"
+                     % len(cs["interleaved"]))
+    if cs.get("sequential"):
+        parts.append("%d sequential (two passes, minutes apart)" % len(cs["sequential"]))
+    if cs.get("controls"):
+        parts.append("%d control%s (%d steady, %d moved)" % (len(cs["controls"]), "" if len(cs["controls"]) == 1
+                                                             else "s", v.get("control steady", 0),
+                                                             v.get("control moved", 0)))
+    drift = cs.get("drift") or {}
+    if drift.get("reason") and (cs.get("sequential") or cs.get("controls")):
+        parts.append(text(drift["reason"]))
+    if v.get("environment changed"):
+        parts.append("%d sequential verdict%s held as environment changed" % (
+            v["environment changed"], "" if v["environment changed"] == 1 else "s"))
+    return ("; " + "; ".join(parts)) if parts else ""
 
 
 def matrix_summary(model):
@@ -179,11 +203,15 @@ def markdown(model):
                    "interval = 95%% bootstrap interval of that ratio." % (
                        share(100.0 * model["threshold"]), model["min_samples"]))
         out.append("")
-        out += _md_table(["measurement", "host", "unit", "median before", "median after", "change", "interval",
-                          "p", "verdict", "reason"], ())
+        drift = (model["comparisons_summary"].get("drift") or {}).get("reason")
+        if drift and model["comparisons_summary"].get("baseline"):
+            out += ["Machine: " + md(drift) + ".", ""]
+        out += _md_table(["measurement", "design", "host", "unit", "median before", "median after", "change",
+                          "interval", "p", "verdict", "reason"], ())
         # numbers and percentages hold nothing Markdown escapes (only the interval's brackets): used as they are
-        out.extend(["| %s | %s | %s | %s | %s | %s | %s | %s | **%s** | %s |" % (
-            md(c["name"]), md(c["host"]), md(c["unit"]), number(c.get("median_before")), number(c.get("median_after")),
+        out.extend(["| %s | %s | %s | %s | %s | %s | %s | %s | %s | **%s** | %s |" % (
+            md(c["name"]), md(c.get("design") or "sequential"), md(c["host"]), md(c["unit"]),
+            number(c.get("median_before")), number(c.get("median_after")),
             percent(c.get("change_pct")), md(ci_percent(c.get("ci"))), number(c.get("p_value"), 3), md(c["verdict"]),
             md(c.get("reason"))) for c in model["comparisons"]])
     else:
@@ -194,6 +222,7 @@ def markdown(model):
     out.extend(["| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
         (md(m["name"]), md(m["component"]), md(m["host"]), md(m["unit"]), m["n"], md(m["failures"])) + tuple(stat_cells(m)))
         for m in model["measurements"]])
+    out += pipeline_markdown(model)
     out += ["", "## Sites and services", ""]
     mx = model["matrix"]
     if mx["sites"]:
@@ -212,6 +241,38 @@ def markdown(model):
     if model["notes"]:
         out += ["", "## Notes", ""] + ["- " + md(n) for n in model["notes"]]
     return "\n".join(out) + "\n"
+
+
+def pipelines(model):
+    """[(name, host, critical stage, [(stage, median share)])] of the pipeline records (component pipeline)."""
+    out = []
+    for m in model["measurements"]:
+        if m["component"] != "pipeline":
+            continue
+        rec = next((item["record"] for item in model["doc"].get("records") or []
+                    if text(item["record"].get("name")) == m["name"] and text(item.get("host")) == m["host"]), {})
+        ctx = rec.get("context") if isinstance(rec.get("context"), dict) else {}
+        shares = ctx.get("stage_share") if isinstance(ctx.get("stage_share"), dict) else {}
+        stages = [s for s in (ctx.get("stages") or []) if isinstance(s, str)][:64]
+        out.append((m["name"], m["host"], text(ctx.get("critical_stage")),
+                    [(s, shares.get(s)) for s in stages], m["stats"].get("median")))
+    return out
+
+
+def pipeline_markdown(model):
+    found = pipelines(model)
+    if not found:
+        return []
+    out = ["", "## Pipeline stages", ""]
+    for name, host, critical, stages, median in found:
+        out.append("%s on %s: median %s s end to end; critical stage: **%s**" % (
+            md(name), md(host), number(median), md(critical or "unknown")))
+        out.append("")
+        out += _md_table(["stage", "median share"], [
+            [md(stage), share(100.0 * sh) if isinstance(sh, (int, float)) and not isinstance(sh, bool)
+             and math.isfinite(sh) else "-"] for stage, sh in stages])
+        out.append("")
+    return out
 
 
 def index_markdown(runs):
@@ -317,7 +378,34 @@ def junit(model):
             failure.text = xml_text(detail)
         else:
             ET.SubElement(case, "system-out").text = xml_text(detail + "; " + text(obj.get("reason")))
+    _junit_comparisons(suites, model)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _junit_comparisons(suites, model):
+    """A second suite with one test case per compared measurement: slower is a failure, a comparison that
+    could not be made (not comparable, not enough samples, held) is skipped with its reason."""
+    comparisons = [c for c in model["comparisons"] if c.get("role") in (None, "sequential", "paired")]
+    if not comparisons:
+        return
+    slower = sum(1 for c in comparisons if c.get("comparable") and c["verdict"] == "slower")
+    skipped = sum(1 for c in comparisons if c["verdict"] not in ("faster", "slower", "no clear change"))
+    suite = ET.SubElement(suites, "testsuite", name=xml_text("o2edge.perf comparisons: %s" % model["title"]),
+                          tests=str(len(comparisons)), failures=str(slower), errors="0", skipped=str(skipped),
+                          timestamp=xml_text(model["generated_at"]))
+    for c in comparisons:
+        case = ET.SubElement(suite, "testcase", classname="o2edge.perf.comparison.%s" % xml_text(
+            c.get("design") or "sequential"), name=xml_text("%s on %s" % (c["name"], c["host"])), time="0")
+        if c.get("comparable") and c["verdict"] == "slower":
+            ET.SubElement(case, "failure", message=xml_text(c.get("reason")), type="regression").text = xml_text(
+                "%s: %s" % (c["verdict"], c.get("reason")))
+        elif c["verdict"] not in ("faster", "slower", "no clear change"):
+            ET.SubElement(case, "skipped", message=xml_text("%s: %s" % (c["verdict"], c.get("reason"))))
+        else:
+            ET.SubElement(case, "system-out").text = xml_text("%s: %s" % (c["verdict"], c.get("reason")))
+    total = int(suites.get("tests")) + len(comparisons)
+    suites.set("tests", str(total))
+    suites.set("failures", str(int(suites.get("failures")) + slower))
 
 
 # --------------------------------------------------------------------------- Prometheus text exposition

@@ -313,8 +313,8 @@ def drift_state(control_comparisons):
             parts.append("%s %+.1f%%%s" % (c["name"], c.get("change_pct") or 0.0,
                                            " [%s, %s]" % (_num(ci[0]), _num(ci[1])) if ci else ""))
         return {"steady": False, "moved": [c["name"] for c in moved], "checked": checked,
-                "reason": "the machine changed between the passes: control%s %s moved" % (
-                    "" if len(moved) == 1 else "s", ", ".join(parts))}
+                "reason": "the machine changed between the passes, %s moved: %s" % (
+                    "a control" if len(moved) == 1 else "%d controls" % len(moved), ", ".join(parts))}
     return {"steady": True, "moved": [], "checked": checked,
             "reason": "the machine was steady: %d control%s showed no clear change (%s)" % (
                 len(checked), "" if len(checked) == 1 else "s", ", ".join(checked))}

@@ -185,7 +185,7 @@ def test_markdown_has_the_computed_percentages():
     text = f.markdown(model)
     kpt = [c for c in model["comparisons"] if c["name"] == "kpt_render/edge1"][0]
     lo, hi = kpt["ci"]
-    row = [line for line in text.splitlines() if line.startswith("| kpt\\_render/edge1 | ctl | s | 1 |")][0]
+    row = [line for line in text.splitlines() if line.startswith("| kpt\\_render/edge1 | sequential | ctl | s | 1 |")][0]
     assert "| -50.0% |" in row and "| %s |" % f.md(f.ci_percent(kpt["ci"])) in row and "**faster**" in row
     assert f.ci_percent(kpt["ci"]) == "[%+.1f%%, %+.1f%%]" % ((lo - 1) * 100, (hi - 1) * 100)
     assert "2/3 sites fully up (66.7%), 3/5 services up (60.0%)" in text

@@ -192,3 +192,44 @@ def test_threshold_for_picks_the_first_sorted_match():
     th = {"kpt_render/*": 0.2, "kpt_render/total": 0.1}
     assert _comparisons.threshold_for("kpt_render/total", 0.05, th) == 0.2
     assert _comparisons.threshold_for("git/log", 0.05, th) == 0.05
+
+
+# --------------------------------------------------------------------------- what the formats show
+
+def test_markdown_says_how_each_comparison_was_made_and_whether_the_machine_was_steady():
+    from ansible_collections.o2edge.perf.plugins.module_utils import _report_formats as f
+    before, after = pass_docs(hog_first_pass=True)
+    text = f.markdown(_report.build(after, before, objectives=[]))
+    assert "Machine: the machine changed between the passes, a control moved: control/cpu\\_calibration@start -" in text
+    row = [line for line in text.splitlines() if line.startswith("| git/log | sequential |")][0]
+    assert "**environment changed**" in row
+    assert "2 sequential verdicts held as environment changed" in text
+
+
+def test_junit_has_one_case_per_comparison_and_a_slowdown_is_a_failure():
+    import xml.etree.ElementTree as ET
+    from ansible_collections.o2edge.perf.plugins.module_utils import _report_formats as f
+    before = make_doc([record("kpt_render/total", "kpt_render", noisy(1.0, seed=1)),
+                       record("git/log", "git", noisy(1.0, seed=2)),
+                       record("git/status", "git", [1.0, 1.0])])
+    after = make_doc([record("kpt_render/total", "kpt_render", noisy(1.4, seed=3)),
+                      record("git/log", "git", noisy(1.0, seed=4)),
+                      record("git/status", "git", [1.0, 1.0])])
+    root = ET.fromstring(f.junit(_report.build(after, before, objectives=[])).split("\n", 1)[1])
+    suite = [s for s in root.findall("testsuite") if s.get("name").startswith("o2edge.perf comparisons")][0]
+    cases = dict((c.get("name"), c) for c in suite.findall("testcase"))
+    assert sorted(cases) == ["git/log on ctl", "git/status on ctl", "kpt_render/total on ctl"]
+    assert cases["kpt_render/total on ctl"].find("failure") is not None
+    assert cases["git/log on ctl"].find("failure") is None and cases["git/log on ctl"].find("skipped") is None
+    assert cases["git/status on ctl"].find("skipped") is not None  # not enough samples: skipped, not passed
+    assert suite.get("failures") == "1" and suite.get("skipped") == "1" and root.get("failures") == "1"
+
+
+def test_pipeline_stage_shares_and_the_critical_stage_are_reported():
+    from ansible_collections.o2edge.perf.plugins.module_utils import _report_formats as f
+    rec = record("pipeline/intent-to-edge", "pipeline", [10.0, 11.0, 9.0])
+    rec["context"].update(stages=["translate", "render", "publish"], critical_stage="render",
+                          stage_share={"translate": 0.1, "render": 0.7, "publish": 0.2})
+    text = f.markdown(_report.build(make_doc([rec]), None, objectives=[]))
+    assert "critical stage: **render**" in text
+    assert "| render | 70.0% |" in text and "| translate | 10.0% |" in text
