@@ -426,6 +426,20 @@ def labels(pairs):
     return ",".join('%s="%s"' % (k, label_value(v)) for k, v in pairs)
 
 
+def _epoch(value):
+    """Seconds since the epoch of a UTC ISO 8601 time (``...Z``), or None."""
+    import datetime
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return round(when.timestamp(), 3)
+
+
 def _finite(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -480,7 +494,17 @@ def prometheus(model):
     fam.family("o2edge_perf_probe_state", "1 for the probe's state (up, refused, timeout ...) of a site's service.")
     fam.family("o2edge_perf_probe_latency_seconds", "Time the probe of a site's service took, in seconds.")
     fam.family("o2edge_perf_run_missing", "Things the report says are missing from the run.")
+    fam.family("o2edge_perf_run_timestamp_seconds", "When the report was generated, in seconds since the epoch "
+                                                    "(staleness: time() - this).")
+    fam.family("o2edge_perf_environment_steady", "1 when every control was steady between the compared passes, 0 when "
+                                                 "one moved (sequential verdicts held); absent when unknown.")
     run = model["run"]
+    stamp = _epoch(model.get("generated_at"))
+    if stamp is not None:
+        fam.add("o2edge_perf_run_timestamp_seconds", "", stamp)
+    steady = (model["comparisons_summary"].get("drift") or {}).get("steady")
+    if steady is not None:
+        fam.add("o2edge_perf_environment_steady", "", 1 if steady else 0)
     fam.add("o2edge_perf_run_info", labels((("run_id", run.get("id")), ("status", run.get("status")),
                                             ("title", model["title"]))), 1)
     fam.add("o2edge_perf_run_missing", labels((("run_id", run.get("id")),)), len(model["missing"]))

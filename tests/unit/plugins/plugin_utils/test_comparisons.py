@@ -233,3 +233,15 @@ def test_pipeline_stage_shares_and_the_critical_stage_are_reported():
     text = f.markdown(_report.build(make_doc([rec]), None, objectives=[]))
     assert "critical stage: **render**" in text
     assert "| render | 70.0% |" in text and "| translate | 10.0% |" in text
+
+
+def test_metrics_carry_the_run_time_and_the_machines_steadiness():
+    from ansible_collections.o2edge.perf.plugins.module_utils import _report_formats as f
+    before, after = pass_docs(hog_first_pass=True)
+    text = f.prometheus(_report.build(after, before, objectives=[], generated_at="2026-12-06T21:00:00.000Z"))
+    assert "o2edge_perf_run_timestamp_seconds{} 1796590800.0" in text.splitlines()
+    assert "o2edge_perf_environment_steady{} 0" in text.splitlines()
+    quiet_before, quiet_after = pass_docs(hog_first_pass=False)
+    quiet = f.prometheus(_report.build(quiet_after, quiet_before, objectives=[]))
+    assert "o2edge_perf_environment_steady{} 1" in quiet.splitlines()
+    assert "o2edge_perf_run_timestamp_seconds" not in quiet  # no generated_at: no made-up time
