@@ -5,7 +5,7 @@ import shutil
 
 import yaml
 
-from .common import (FULL_SERVICES, HERE, MGMT_IP, SITES, edge_ip, edge_ns, path, run, write)
+from .common import (CTL, FULL_SERVICES, HERE, MGMT_IP, SITES, edge_ip, edge_ns, path, run, write)
 from .procs import start
 
 
@@ -96,29 +96,60 @@ def start_sshd(site, idx):
           ns=edge_ns(site), marker="sshd")  # sshd rewrites its command line; the netns tells it apart
 
 
-def prom_config(jobs):
+def prom_config(jobs, rule_files=None):
+    """``jobs``: (job, targets, labels[, job options such as honor_labels]); ``rule_files``: globs to load."""
     scrape = {}
-    for job, targets, labels in jobs:  # one job, one static_config per site
-        scrape.setdefault(job, {"job_name": job, "static_configs": []})
+    for job, targets, labels, *opts in jobs:  # one job, one static_config per site
+        scrape.setdefault(job, dict({"job_name": job}, **(opts[0] if opts else {}), static_configs=[]))
         scrape[job]["static_configs"].append({"targets": targets, "labels": labels})
-    cfg = {"global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
-           "scrape_configs": list(scrape.values())}
+    cfg = {"global": {"scrape_interval": "5s", "evaluation_interval": "5s"}}
+    if rule_files:
+        cfg["rule_files"] = list(rule_files)
+    cfg["scrape_configs"] = list(scrape.values())
     return yaml.safe_dump(cfg, sort_keys=False)
 
 
-def start_prometheus(name, ns, ip, jobs):
+def prom_rules_dir(name):
+    """Where a lab Prometheus loads alerting and recording rules from (``*.rules.yml``; the
+    ``*.rules.test.yml`` promtool cases beside them are not rule files)."""
+    return path("prom", name, "rules")
+
+
+def start_prometheus(name, ns, ip, jobs, rule_files=None):
+    """``rule_files`` None: the ``*.rules.yml`` of prom_rules_dir(name), so a Prometheus restarted
+    after a fault (faults.py) loads the same rules; POST /-/reload (lifecycle API) re-reads them."""
     base = path("prom", name)
     os.makedirs(os.path.join(base, "data"), exist_ok=True)
-    write(os.path.join(base, "prometheus.yml"), prom_config(jobs))
+    os.makedirs(prom_rules_dir(name), exist_ok=True)
+    if rule_files is None:
+        rule_files = [os.path.join(prom_rules_dir(name), "*.rules.yml")]
+    write(os.path.join(base, "prometheus.yml"), prom_config(jobs, rule_files))
     start(name + "-prometheus", ["/usr/bin/prometheus", "--config.file=" + base + "/prometheus.yml",
                                  "--storage.tsdb.path=" + base + "/data",
-                                 "--web.listen-address=%s:9090" % ip,
+                                 "--web.listen-address=%s:9090" % ip, "--web.enable-lifecycle",
                                  "--storage.tsdb.retention.time=1d"], ns=ns, marker=base)
 
 
+def textfile_dir():
+    """node-exporter's textfile directory on the management side (perf_monitoring installs metrics there)."""
+    return path("textfile")
+
+
+def start_mgmt_node_exporter():
+    """node-exporter in the controller namespace with the textfile collector only: what the
+    perf_monitoring role's metrics.prom reaches the management Prometheus through."""
+    os.makedirs(textfile_dir(), exist_ok=True)
+    start("mgmt-node_exporter", ["/usr/bin/prometheus-node-exporter", "--collector.disable-defaults",
+                                 "--collector.textfile", "--collector.textfile.directory=" + textfile_dir(),
+                                 "--web.listen-address=%s:9100" % MGMT_IP],
+          ns=CTL, marker="%s:9100" % MGMT_IP)
+
+
 def mgmt_jobs():
-    """The management Prometheus scrapes itself and every healthy edge."""
-    jobs = [("prometheus", ["%s:9090" % MGMT_IP], {"site": "mgmt"})]
+    """The management Prometheus scrapes itself, its own node-exporter (the textfile metrics of
+    o2edge.perf runs: honor_labels keeps their own site label) and every healthy edge."""
+    jobs = [("prometheus", ["%s:9090" % MGMT_IP], {"site": "mgmt"}),
+            ("mgmt_node", ["%s:9100" % MGMT_IP], {"site": "mgmt"}, {"honor_labels": True})]
     for job, port in (("edge_node", 9100), ("edge_prometheus", 9090)):
         jobs += [(job, ["%s:%d" % (edge_ip(v["idx"]), port)], {"site": s}) for s, v in SITES.items() if v["full"]]
     return jobs

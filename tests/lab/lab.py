@@ -25,7 +25,8 @@ from . import common
 from .common import (CTL, FULL_SERVICES, IMPOSTORS, LAB_RANGE, MGMT_IP, PORTS, PREFIX, SITES, LabError,
                      check_prereqs, ctl_prefix, edge_ip, edge_ns, impostor_ips, log, path, run, write)
 from .configs import lab_env, write_configs
-from .edges import keygen, make_edge_files, make_pki, mgmt_jobs, start_edge_services, start_prometheus, start_sshd
+from .edges import (keygen, make_edge_files, make_pki, mgmt_jobs, start_edge_services, start_mgmt_node_exporter,
+                    start_prometheus, start_sshd)
 from .images import check_fn_container, make_containers_conf, push_fn_images, start_registry
 from .net import guard_route_present, lab_mounts, lab_namespaces, make_network
 from .procs import _alive, _cmdline, lab_processes, recorded, stop, wait_port
@@ -36,7 +37,7 @@ LAB_DIR = common.LAB_DIR
 
 
 def expected_components():
-    names = ["ctl-registry", "mgmt-prometheus"] + [imp["name"] + "-ssh" for imp in IMPOSTORS]
+    names = ["ctl-registry", "mgmt-prometheus", "mgmt-node_exporter"] + [imp["name"] + "-ssh" for imp in IMPOSTORS]
     for site, v in SITES.items():
         names += [site + "-" + s for s in (FULL_SERVICES if v["full"] else ["ssh"])]
     return names
@@ -82,7 +83,7 @@ def down(quiet=False):
     while guard_route_present():
         if run(["ip", "route", "del", "unreachable", LAB_RANGE], check=False).returncode != 0:
             break
-    for d in ("run", "prom", "registry/data", "containers/storage", "build"):
+    for d in ("run", "prom", "textfile", "registry/data", "containers/storage", "build"):
         shutil.rmtree(path(d), ignore_errors=True)
     # Sockets and podman's run state (this lab's and any earlier lab's: one lab per machine).
     shutil.rmtree(common.SHORT_ROOT, ignore_errors=True)
@@ -120,7 +121,8 @@ def up():
         start_sshd(imp["name"], imp["idx"])
     make_containers_conf()
     start_registry()
-    start_prometheus("mgmt", CTL, MGMT_IP, mgmt_jobs())
+    start_prometheus("mgmt", CTL, MGMT_IP, mgmt_jobs())  # rules: .lab/prom/mgmt/rules/*.rules.yml
+    start_mgmt_node_exporter()  # the textfile metrics of o2edge.perf runs (perf_monitoring)
     make_repo()
     make_pipeline()  # after make_repo: its render stage runs the exec functions make_repo copies
     write_configs(client_key, host_pubs, impostor_pubs)
@@ -133,6 +135,7 @@ def up():
             wait_port(CTL, ip, 22)
     wait_port(CTL, MGMT_IP, 5000)
     wait_port(CTL, MGMT_IP, 9090)
+    wait_port(CTL, MGMT_IP, 9100)
     push_fn_images()
     fn_seconds = check_fn_container()
     write(path("run", "up.json"), json.dumps({"up_at": time.time(), "seconds": time.monotonic() - t0,
