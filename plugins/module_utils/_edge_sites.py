@@ -28,7 +28,7 @@ import socket
 import struct
 
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import (
-    find_secrets, is_secret_key, key_words, secret_value_reason)
+    find_secrets, is_secret_key, key_words, secret_value_reason, showable_name)
 from ansible_collections.o2edge.perf.plugins.module_utils._services import (
     DEFAULT_PORTS, SERVICE_KINDS, WELL_KNOWN, UrlError, url_endpoint)
 
@@ -132,16 +132,8 @@ def _show(value, limit=60, key=None):
 
 
 def _plain_key(key):
-    """True for a key that may be shown: a short identifier that does not look like a token or a secret.
-
-    At most 32 characters of ``[A-Za-z0-9_-]``, at most 4 digits, and from 16 characters on either
-    all lower case or split into words by ``_``/``-`` (``AKIA...``, ``ghp_...`` and base64 are not).
-    """
-    if not _SEGMENT_RE.fullmatch(key) or len(key) > 32 or sum(c.isdigit() for c in key) > 4:
-        return False
-    if len(key) >= 16 and not (key.islower() or re.fullmatch(r"[A-Za-z][a-z]*(?:[_-][A-Za-z0-9][a-z0-9]*)+", key)):
-        return False
-    return not secret_value_reason(key)
+    """True for a key that may be shown (``_secrets.showable_name``)."""
+    return showable_name(key)
 
 
 def _seg(key, position=None):

@@ -17,7 +17,9 @@ The rule (docs/edge-sites.md, "Secrets"):
 * A string **value** is secret material whatever its key (``secret_value_reason``) when it
   holds a PEM or OpenSSH private key block, is a URL with a password in its userinfo or a
   secret-named query parameter (``token=``, ``access_token=``, ``password=`` ...), or is
-  shaped like a JWT (``eyJ...``.``...``.``...``).
+  shaped like a JWT (``eyJ...``.``...``.``...``) or like an issuer's token (``AKIA...``, ``ghp_...``,
+  ``glpat-...``, ``xoxb-...``).
+* ``showable_name`` says whether a name read from a file may be quoted in a message at all.
 
 ``redact`` masks known secret strings in text. No function here ever puts a value in the
 reason or message it returns. Standard library only, Python 3.9+: modules use it on targets.
@@ -49,6 +51,11 @@ _SPLIT_RE = re.compile(r"[\s_.\-]+")
 _PRIVATE_KEY_RE = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+")
 _URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s]+")
+# Tokens recognisable by their issuer's prefix: AWS access key ids, GitHub, GitLab and Slack tokens.
+_TOKEN_PREFIX_RE = re.compile(r"(?:\bAKIA[0-9A-Z]{16}\b|\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}"
+                              r"|\bglpat-[A-Za-z0-9_-]{20,}|\bxox[abprs]-[A-Za-z0-9-]{10,})")
+# What a message may quote of a name read from a file: a short identifier.
+_SHOWABLE_RE = re.compile(r"[A-Za-z0-9_-]+")
 # Most of a value we look at: enough for any key block or URL we care about, bounded work.
 _SCAN_LIMIT = 1 << 20
 
@@ -109,12 +116,32 @@ def secret_value_reason(value):
         return "holds a private key block"
     if "eyJ" in text and _JWT_RE.search(text):
         return "holds a JWT-shaped token"
+    if _TOKEN_PREFIX_RE.search(text):
+        return "holds a token shaped like an issuer's (AWS, GitHub, GitLab, Slack)"
     if "://" in text:
         for match in _URL_RE.finditer(text):
             reason = _url_reason(match.group(0))
             if reason:
                 return reason
     return None
+
+
+def showable_name(name, limit=32):
+    """True for a name read from a file that a message may quote: a short identifier that does not look
+    like a token or a secret.
+
+    At most ``limit`` characters of ``[A-Za-z0-9_-]``, at most 4 digits, and from 16 characters on either
+    all lower case or split into words by ``_``/``-`` (``AKIA...``, ``ghp_...`` and base64 are not).
+    Anything else is named by its position or its length instead (a file that is not what it claims,
+    a symlink to /etc/shadow, would otherwise have each of its lines quoted).
+    """
+    if not isinstance(name, str) or not name or len(name) > limit or not _SHOWABLE_RE.fullmatch(name):
+        return False
+    if sum(c.isdigit() for c in name) > 4:
+        return False
+    if len(name) >= 16 and not (name.islower() or re.fullmatch(r"[A-Za-z][a-z]*(?:[_-][A-Za-z0-9][a-z0-9]*)+", name)):
+        return False
+    return not secret_value_reason(name)
 
 
 def redact(text, secrets):

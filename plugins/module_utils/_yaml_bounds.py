@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 
-from ansible_collections.o2edge.perf.plugins.module_utils._secrets import secret_value_reason
+from ansible_collections.o2edge.perf.plugins.module_utils._secrets import secret_value_reason, showable_name
 
 try:
     import yaml
@@ -78,7 +78,7 @@ def _key_seen(stack, scalar, line):
     is_key, frame[4] = frame[4], not frame[4]
     if is_key and scalar is not None:
         if scalar in frame[3]:
-            shown = scalar if re.fullmatch(r"[A-Za-z0-9_-]{1,63}", scalar) else "(a key)"
+            shown = scalar if showable_name(scalar) else "(a key of %d characters)" % len(scalar)
             raise YamlBoundsError("repeats the key %s in one mapping (line %d); YAML would keep only the last"
                                   % (shown, line))
         frame[3].add(scalar)

@@ -186,3 +186,18 @@ def test_scan_stops_after_one_mebibyte():
     limit = 1 << 20
     assert s.secret_value_reason("x" * (limit - len(PEM_RSA)) + PEM_RSA) == "holds a private key block"
     assert s.secret_value_reason("x" * limit + PEM_RSA) is None
+
+
+@pytest.mark.parametrize("token", ["AKIAIOSFODNN7EXAMPLE", "ghp_" + "a1B2c3D4e5" * 4, "github_pat_" + "A1b2" * 10,
+                                   "glpat-" + "x" * 20, "xoxb-1234567890-abcdef"])
+def test_issuer_shaped_tokens_are_secret_values(token):
+    assert "token shaped like an issuer" in s.secret_value_reason("value " + token + " end")
+
+
+@pytest.mark.parametrize("name, shown", [("python_interpreter", True), ("ssh", True), ("a" * 32, True),
+                                         ("a" * 33, False), ("AKIAIOSFODNN7EXAMPLE", False),
+                                         ("root:$6$hash", False), ("api_token", True), ("x12345", False),
+                                         ("QmFzZTY0U3RyaW5nSGVyZQ", False), ("", False), (7, False)])
+def test_showable_name(name, shown):
+    from ansible_collections.o2edge.perf.plugins.module_utils._secrets import showable_name
+    assert showable_name(name) is shown

@@ -107,3 +107,9 @@ def test_json_errors_name_line_and_column_only():
 def test_a_lone_surrogate_is_a_bounds_error_not_a_bare_unicode_error():
     with pytest.raises(yb.YamlBoundsError, match="lone surrogate at character 3"):
         yb.load_yaml("a: \ud800\n")
+
+
+def test_a_repeated_token_shaped_key_is_not_quoted():
+    with pytest.raises(yb.YamlBoundsError) as info:
+        yb.load_yaml("ghp_abcdefghijklmnopqrstuvwxyz012345: a\nghp_abcdefghijklmnopqrstuvwxyz012345: b\n")
+    assert "ghp_" not in str(info.value) and "a key of 36 characters" in str(info.value)
