@@ -43,7 +43,7 @@ from ansible_collections.o2edge.perf.plugins.module_utils import _fn_sandbox as 
 from ansible_collections.o2edge.perf.plugins.module_utils import _kpt as kpt  # noqa: E402
 from ansible_collections.o2edge.perf.plugins.module_utils import _kpt_sync as kpt_sync  # noqa: E402
 from ansible_collections.o2edge.perf.plugins.module_utils import _kptfile as kptfile  # noqa: E402
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import child_env  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import child_env  # noqa: E402
 from ansible_collections.o2edge.perf.plugins.module_utils._stats import median  # noqa: E402
 from tests.lab import images as lab_images  # noqa: E402
 

@@ -45,7 +45,7 @@ import threading
 
 from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
     MAX_KPTFILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, KptError, file_problem, kptfiles)
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import run_once
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import run_once
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes, read_text
 from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import YamlBoundsError, check_yaml, load_json, yaml_problem
 

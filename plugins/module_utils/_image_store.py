@@ -49,7 +49,7 @@ import time
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._fn_images import RefError, resolve_image
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, tail, utc_now
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import child_env, run_once
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import child_env, run_once
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import redact
 
 STORES = ("podman", "docker", "nerdctl", "crictl", "oci")

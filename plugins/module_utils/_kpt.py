@@ -39,7 +39,7 @@ from ansible_collections.o2edge.perf.plugins.module_utils._record import (
     base_context, make_record, slug, tail, utc_now)
 from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import (
     RenderCache, cache_key, copy_tree, render_input)
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import PAIR_ORDER, child_env, pair_schedule, run_once
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import PAIR_ORDER, child_env, pair_schedule, run_once
 
 # static cost model for longest-first scheduling, in units of one exec function; measured on the
 # lab (kpt 1.0.0-beta.56, podman/runc): a python exec function ~0.15 s, an image function ~0.3 s
@@ -512,7 +512,7 @@ def run_pair(a, b):
     runs, warm-up and cold setting), interleaved in the same time window.
 
     Each side's cold render first (a then b, when ``cold``), then the warm-ups and the counted rounds
-    in :func:`_runner.pair_schedule` order (ABBA: a-b, b-a, a-b, ...). Each side keeps its own pool
+    in :func:`_cmd_timer.pair_schedule` order (ABBA: a-b, b-a, a-b, ...). Each side keeps its own pool
     and scratch directory. Returns ``(result_a, result_b, schedule)``; the results are those of
     :meth:`Renderer.run`, with ``rounds`` (the round of each counted sample) per package and total.
     """

@@ -23,7 +23,7 @@ import os
 import re
 import shutil
 
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import run_once
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import run_once
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_text
 from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import HAS_YAML, YamlBoundsError, load_yaml
 

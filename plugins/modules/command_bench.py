@@ -229,7 +229,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, slug
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import (
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import (
     PAIR_ORDER, CommandError, bench_command, bench_pair, command_argument_spec, command_from_params)
 
 LABEL = re.compile(r"^[A-Za-z0-9._+:-]{1,40}$")

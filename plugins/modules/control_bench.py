@@ -149,7 +149,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.o2edge.perf.plugins.module_utils._controls import CONTROLS, ControlError, Controls
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._controls import CONTROLS, ControlError, Controls
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 
 TAG = re.compile(r"^[A-Za-z0-9._-]{1,40}$")

@@ -117,10 +117,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.o2edge.perf.plugins.module_utils._iobench import MB, free_bytes, io_run, throughput
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._iobench import MB, free_bytes, io_run, throughput
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, slug, utc_now
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import measure
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import measure
 
 
 def main():

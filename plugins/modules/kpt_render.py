@@ -422,7 +422,7 @@ from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
     runtime_env_vars)
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import ImageResolver
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import PAIR_ORDER, child_env
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import PAIR_ORDER, child_env
 
 LABEL = re.compile(r"^[A-Za-z0-9._+:-]{1,40}$")
 

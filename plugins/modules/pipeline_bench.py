@@ -194,7 +194,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
-from ansible_collections.o2edge.perf.plugins.module_utils._pipeline import (
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._pipeline import (
     PipelineError, bench_pipeline, check_name, parse_stages, plan, summary)
 
 

@@ -217,10 +217,10 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
-from ansible_collections.o2edge.perf.plugins.module_utils._prometheus import (
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._prometheus import (
     PromError, Target, auth_headers, build_info, query_once, range_params, safe_url)
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, slug, utc_now
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import measure
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import measure
 
 
 def main():

@@ -145,9 +145,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, utc_now
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import (
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import (
     CommandError, child_env, command_argument_spec, command_from_params, run_sampled)
-from ansible_collections.o2edge.perf.plugins.module_utils._sysinfo import (
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._sysinfo import (
     host_facts, sample_utilization, utilization_sampler)
 
 

@@ -7,7 +7,7 @@ edits files in place), with mutmut in its own venv (.build/mutation/venv) and th
 .venv running the tests. It writes .build/mutation/report.md: per file the mutant counts and,
 for every survivor, its diff. docs/mutation.md carries the counts and each survivor's reason.
 
-    python tests/tools/mutation.py [--only _stats.py,_runner.py] [--jobs-timeout 1800]
+    python tests/tools/mutation.py [--only _stats.py,_cmd_timer.py] [--jobs-timeout 1800]
 """
 import argparse
 import glob
@@ -26,35 +26,36 @@ MUTMUT_REQ = "mutmut==2.5.1"
 UT = "tests/unit/plugins/module_utils/"
 MT = "tests/unit/plugins/modules/"
 
-# module_utils file -> the unit tests that guard it (globs, relative to the root).
+# plugin file (relative to the root) -> the unit tests that guard it (globs, relative to the root).
+# --only takes paths or bare file names (_stats.py).
 TARGETS = {
-    "_stats.py": [UT + "test_stats.py"],
-    "_record.py": [UT + "test_record.py"],
-    "_params.py": [UT + "test_params.py"],
-    "_services.py": [UT + "test_services.py"],
-    "_secrets.py": [UT + "test_secrets.py"],
-    "_runner.py": [UT + "test_runner.py", MT + "test_command_bench.py", MT + "test_system_baseline.py"],
-    "_iobench.py": [UT + "test_iobench.py", MT + "test_io_bench.py"],
-    "_render_cache.py": [UT + "test_kpt*.py"],
-    "_probe.py": [UT + "test_probe*.py", MT + "test_service_probe.py"],
-    "_probe_ssh.py": [UT + "test_probe_ssh.py", UT + "test_probe.py"],
-    "_probe_http.py": [UT + "test_probe_http.py", UT + "test_probe.py"],
-    "_edge_sites.py": [UT + "test_edge_sites.py", "tests/unit/plugins/inventory/test_*.py"],
-    "_edge_address.py": [UT + "test_edge_address.py", MT + "test_edge_address_module.py"],
-    "_yaml_edit.py": [UT + "test_yaml_edit.py"],
-    "_prometheus.py": [UT + "test_prometheus.py", MT + "test_prometheus_query.py"],
-    "_results.py": [UT + "test_results.py", UT + "test_recap.py"],
-    "_compare.py": [UT + "test_compare.py"],
-    "_slo.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
-    "_slo_schema.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
-    "_slo_select.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
-    "_slo_eval.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
-    "_recap.py": [UT + "test_recap.py"],
-    "_fn_sandbox.py": [UT + "test_fn_sandbox.py"],
-    "_kptfile.py": [UT + "test_kptfile.py", UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
-    "_fn_images.py": [UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
-    "_sshd.py": [UT + "test_sshd.py", MT + "test_sshd_drop_in.py"],
-    "_ssh_options.py": [UT + "test_ssh_options.py"],
+    "plugins/module_utils/_stats.py": [UT + "test_stats.py"],
+    "plugins/module_utils/_record.py": [UT + "test_record.py"],
+    "plugins/module_utils/_params.py": [UT + "test_params.py"],
+    "plugins/module_utils/_services.py": [UT + "test_services.py"],
+    "plugins/module_utils/_secrets.py": [UT + "test_secrets.py"],
+    "plugins/module_utils/measure/_cmd_timer.py": [UT + "test_cmd_timer.py", MT + "test_command_bench.py", MT + "test_system_baseline.py"],
+    "plugins/module_utils/measure/_iobench.py": [UT + "test_iobench.py", MT + "test_io_bench.py"],
+    "plugins/module_utils/_render_cache.py": [UT + "test_kpt*.py"],
+    "plugins/module_utils/_probe.py": [UT + "test_probe*.py", MT + "test_service_probe.py"],
+    "plugins/module_utils/_probe_ssh.py": [UT + "test_probe_ssh.py", UT + "test_probe.py"],
+    "plugins/module_utils/_probe_http.py": [UT + "test_probe_http.py", UT + "test_probe.py"],
+    "plugins/module_utils/_edge_sites.py": [UT + "test_edge_sites.py", "tests/unit/plugins/inventory/test_*.py"],
+    "plugins/module_utils/_edge_address.py": [UT + "test_edge_address.py", MT + "test_edge_address_module.py"],
+    "plugins/module_utils/_yaml_edit.py": [UT + "test_yaml_edit.py"],
+    "plugins/module_utils/measure/_prometheus.py": [UT + "test_prometheus.py", MT + "test_prometheus_query.py"],
+    "plugins/module_utils/_results.py": [UT + "test_results.py", UT + "test_recap.py"],
+    "plugins/module_utils/_compare.py": [UT + "test_compare.py"],
+    "plugins/module_utils/_slo.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
+    "plugins/module_utils/_slo_schema.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
+    "plugins/module_utils/_slo_select.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
+    "plugins/module_utils/_slo_eval.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
+    "plugins/module_utils/_recap.py": [UT + "test_recap.py"],
+    "plugins/module_utils/_fn_sandbox.py": [UT + "test_fn_sandbox.py"],
+    "plugins/module_utils/_kptfile.py": [UT + "test_kptfile.py", UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
+    "plugins/module_utils/_fn_images.py": [UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
+    "plugins/module_utils/_sshd.py": [UT + "test_sshd.py", MT + "test_sshd_drop_in.py"],
+    "plugins/module_utils/_ssh_options.py": [UT + "test_ssh_options.py"],
 }
 
 
@@ -111,7 +112,8 @@ def main():
         TREE = os.path.join(WORK, "tree")
     targets = dict(TARGETS)
     if args.only:
-        targets = {k: v for k, v in TARGETS.items() if k in args.only.split(",")}
+        wanted = set(args.only.split(","))
+        targets = {k: v for k, v in TARGETS.items() if k in wanted or os.path.basename(k) in wanted}
     python = os.path.join(ROOT, ".venv", "bin", "python")
     os.environ["O2EDGE_MUTATION"] = "1"
     mutmut = ensure_venv()
@@ -119,7 +121,7 @@ def main():
     report = ["# Mutation testing report (generated by tests/tools/mutation.py)", ""]
     summary = []
     for fname, test_globs in targets.items():
-        src = os.path.join("plugins", "module_utils", fname)
+        src = fname
         if not os.path.exists(os.path.join(TREE, src)):
             summary.append((fname, "missing", 0, 0, 0, 0))
             continue

@@ -36,7 +36,7 @@ import time
 
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import Series, child_env, run_once
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import Series, child_env, run_once
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_text
 
 CONTROLS = ("cpu_calibration", "file_read", "git_status")

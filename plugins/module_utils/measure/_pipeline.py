@@ -4,8 +4,8 @@
 """A user-declared pipeline (stages run in order) timed end to end and stage by stage.
 
 One *round* runs every stage once, in order, each through the collection's one timer
-(:func:`_runner.run_once`). A stage that fails fails the round: the later stages of that round
-are not run and are recorded as skipped. Rounds are driven by :func:`_runner.measure` like
+(:func:`_cmd_timer.run_once`). A stage that fails fails the round: the later stages of that round
+are not run and are recorded as skipped. Rounds are driven by :func:`_cmd_timer.measure` like
 every measurement (warm-up rounds, N counted rounds, ``prepare`` untimed before each round,
 failures counted and kept).
 
@@ -30,7 +30,7 @@ import os
 import re
 
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import (
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import (
     CommandError, build_argv, child_env, command_from_params, measure, run_once)
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, secret_value_reason
 from ansible_collections.o2edge.perf.plugins.module_utils._stats import median
@@ -154,7 +154,7 @@ def plan(stages, prepare=None):
 def run_round(stages, run=run_once):
     """Run every stage once, in order; stop at the first failure (later stages: skipped).
 
-    Returns a dict for :func:`_runner.measure`: ``ok``, ``seconds`` (the sum of the stage times
+    Returns a dict for :func:`_cmd_timer.measure`: ``ok``, ``seconds`` (the sum of the stage times
     that ran), ``stages`` (one ``{stage, status, seconds}`` per stage: ok, failed or skipped) and,
     for a failed round, ``stage`` (the failed stage), ``error``, ``rc`` and ``stderr``.
     """

@@ -7,7 +7,7 @@
   aggregate ``cpu`` line of /proc/stat (all CPUs together, so 100 % = every CPU busy).
 * Memory utilization = ``100 * (1 - MemAvailable / MemTotal)`` from /proc/meminfo.
 
-Running a command while sampling is the runner's job (:func:`_runner.run_sampled`, with
+Running a command while sampling is the runner's job (:func:`_cmd_timer.run_sampled`, with
 :func:`utilization_sampler`), so that a command is timed the same way everywhere.
 """
 
@@ -133,7 +133,7 @@ def host_facts(paths=()):
 def sample_utilization(interval, duration=None, stop=None):
     """Sample CPU and memory utilization every ``interval`` s until ``stop`` is set or ``duration`` s passed.
 
-    ``stop`` is a ``threading.Event`` (set by :func:`_runner.run_sampled` when the command ended);
+    ``stop`` is a ``threading.Event`` (set by :func:`_cmd_timer.run_sampled` when the command ended);
     without it, sampling lasts ``duration`` seconds. A last partial interval is kept when sampling
     ends in the middle of one. Returns dict: cpu (list of %), mem (list of %), seconds (wall time
     of the sampling).
@@ -166,7 +166,7 @@ def sample_utilization(interval, duration=None, stop=None):
 
 
 def utilization_sampler(interval):
-    """A sampler for :func:`_runner.run_sampled`: CPU and memory utilization every ``interval`` s."""
+    """A sampler for :func:`_cmd_timer.run_sampled`: CPU and memory utilization every ``interval`` s."""
     def sampler(stop):
         return sample_utilization(interval, stop=stop)
     return sampler

@@ -9,7 +9,7 @@ import time
 import pytest
 import yaml
 
-from ansible_collections.o2edge.perf.plugins.module_utils._pipeline import bench_pipeline, parse_stages
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._pipeline import bench_pipeline, parse_stages
 from tests.lab import common, pipeline, repo
 
 HERE = os.path.dirname(os.path.abspath(pipeline.__file__))

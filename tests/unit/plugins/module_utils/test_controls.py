@@ -14,7 +14,7 @@ import statistics
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _controls as c
+from ansible_collections.o2edge.perf.plugins.module_utils.measure import _controls as c
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 
 # user nice system idle iowait irq softirq steal guest guest_nice

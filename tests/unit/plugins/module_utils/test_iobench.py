@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _iobench as io
+from ansible_collections.o2edge.perf.plugins.module_utils.measure import _iobench as io
 
 
 class Clock(object):

@@ -76,7 +76,7 @@ def test_sides_alternate_abba_in_one_window(tmp_path, monkeypatch):
 
 
 def test_pair_schedule_rotates_warmups_and_rounds():
-    from ansible_collections.o2edge.perf.plugins.module_utils._runner import pair_schedule
+    from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import pair_schedule
     assert pair_schedule(4, 2) == [("warmup", 0, "a"), ("warmup", 0, "b"), ("warmup", 1, "b"), ("warmup", 1, "a"),
                                    ("run", 0, "a"), ("run", 0, "b"), ("run", 1, "b"), ("run", 1, "a"),
                                    ("run", 2, "a"), ("run", 2, "b"), ("run", 3, "b"), ("run", 3, "a")]

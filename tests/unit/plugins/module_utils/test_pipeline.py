@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _pipeline
-from ansible_collections.o2edge.perf.plugins.module_utils._pipeline import PipelineError, bench_pipeline, parse_stages
+from ansible_collections.o2edge.perf.plugins.module_utils.measure import _pipeline
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._pipeline import PipelineError, bench_pipeline, parse_stages
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _prometheus as pq
+from ansible_collections.o2edge.perf.plugins.module_utils.measure import _prometheus as pq
 
 
 @pytest.mark.parametrize("url,expected", [

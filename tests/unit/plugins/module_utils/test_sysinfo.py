@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _sysinfo as si
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import run_sampled
+from ansible_collections.o2edge.perf.plugins.module_utils.measure import _sysinfo as si
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import run_sampled
 
 CPUINFO_X86 = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel\t\t: 85\nmodel name\t: Intel(R) Xeon(R) Gold 6248\n"
 CPUINFO_ARM = "processor\t: 0\nBogoMIPS\t: 48.00\n\nHardware\t: BCM2835\nModel\t\t: Raspberry Pi 4 Model B\n"

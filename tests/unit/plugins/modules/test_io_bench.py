@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _iobench
+from ansible_collections.o2edge.perf.plugins.module_utils.measure import _iobench
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 from ansible_collections.o2edge.perf.plugins.modules import io_bench
 from tests.unit.module_runner import run_module

@@ -10,7 +10,7 @@ import types
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _runner
+from ansible_collections.o2edge.perf.plugins.module_utils.measure import _cmd_timer
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 from ansible_collections.o2edge.perf.plugins.modules import system_baseline
 from tests.unit.module_runner import run_module
@@ -52,8 +52,8 @@ def test_command_is_timed_by_the_runner(monkeypatch):
         events.append("clock")
         return time.monotonic()
 
-    monkeypatch.setattr(_runner, "time", types.SimpleNamespace(monotonic=monotonic))
-    monkeypatch.setattr(_runner, "subprocess", types.SimpleNamespace(Popen=LoggedPopen, DEVNULL=subprocess.DEVNULL))
+    monkeypatch.setattr(_cmd_timer, "time", types.SimpleNamespace(monotonic=monotonic))
+    monkeypatch.setattr(_cmd_timer, "subprocess", types.SimpleNamespace(Popen=LoggedPopen, DEVNULL=subprocess.DEVNULL))
     res = run_module(system_baseline, {"argv": ["sleep", "0.1"], "interval": 0.05})
     assert res["failed"] is False
     command = res["records"][0]
@@ -77,7 +77,7 @@ def test_duration_sampling():
     ({"argv": ["true"], "duration": 1}, "duration applies without a command"),
     ({"paths": ["/nonexistent/x"]}, "paths: /nonexistent/x does not exist"),
     ({"shell": True}, "shell=true needs cmd"),
-    # the same command checks as command_bench (one source: _runner.command_from_params)
+    # the same command checks as command_bench (one source: _cmd_timer.command_from_params)
     ({"argv": []}, "argv must not be empty"),
     ({"cmd": "echo 'unterminated"}, "cannot be split"),
     ({"argv": ["true"], "chdir": "/nonexistent/dir"}, "chdir /nonexistent/dir is not a directory"),

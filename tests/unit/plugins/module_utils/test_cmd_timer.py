@@ -16,7 +16,7 @@ import types
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _runner as rn
+from ansible_collections.o2edge.perf.plugins.module_utils.measure import _cmd_timer as rn
 
 
 def test_measure_counts_warmup_runs_and_failures():

@@ -1,10 +1,10 @@
 # Copyright (c) 2026 o2edge.perf contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""_runner.measure_pair (issue 16 item 1): two things measured interleaved, rounds kept per sample."""
+"""_cmd_timer.measure_pair (issue 16 item 1): two things measured interleaved, rounds kept per sample."""
 from __future__ import annotations
 
-from ansible_collections.o2edge.perf.plugins.module_utils._runner import measure_pair
+from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import measure_pair
 
 
 def fake(calls, side, seconds, fail_at=()):
