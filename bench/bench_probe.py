@@ -50,7 +50,7 @@ def _import_probe():
         os.makedirs(tree, exist_ok=True)
         os.symlink(REPO, link)
     sys.path.insert(0, os.path.dirname(os.path.dirname(tree)))
-    from ansible_collections.o2edge.perf.plugins.module_utils import _probe
+    from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe
     return _probe
 
 

@@ -20,7 +20,7 @@ import os
 import re
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _compare, _report_formats, _report_html, _results, _slo
-from ansible_collections.o2edge.perf.plugins.module_utils._probe import service_columns, site_state
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import service_columns, site_state
 from ansible_collections.o2edge.perf.plugins.module_utils._report_write import (
     ReportError, push, push_url, read_index, run_dir_name, update_index, write_run)
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _comparisons

@@ -16,7 +16,7 @@ import threading
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _probe as pr
+from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe as pr
 from ansible_collections.o2edge.perf.plugins.module_utils._services import PROBE_KINDS
 from tests.unit.probe_servers import TOKEN, closed_port
 
@@ -240,7 +240,7 @@ def test_matrix_summary_table():
 
 def test_an_unexpected_error_is_quoted_bounded_and_never_secret_looking():
     # Bug (issue 15 class 5): any exception's whole text (a KeyError of a server's key, a key block) went into detail.
-    from ansible_collections.o2edge.perf.plugins.module_utils import _probe as probe_mod
+    from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe as probe_mod
     long_err = probe_mod.classify_error(KeyError("k" * 5000), "GET /x")
     assert long_err.state == "protocol" and len(long_err.detail) < 260
     key = probe_mod.classify_error(ValueError("-----BEGIN " + "PRIVATE KEY-----\nMIIE"), "probe")

@@ -15,8 +15,8 @@ import os
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _probe as pr
-from ansible_collections.o2edge.perf.plugins.module_utils import _probe_http as ph
+from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe as pr
+from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe_http as ph
 from tests.unit.probe_servers import TOKEN, closed_port, write_kubeconfig
 
 

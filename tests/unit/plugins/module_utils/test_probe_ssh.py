@@ -19,8 +19,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _probe as pr
-from ansible_collections.o2edge.perf.plugins.module_utils import _probe_ssh as ps
+from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe as pr
+from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe_ssh as ps
 from tests.unit.probe_servers import KEY_A, KEY_B, closed_port, fake_keyscan, recorded_argv, tool
 
 

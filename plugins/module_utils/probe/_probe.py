@@ -194,10 +194,10 @@ def kind_probe(kind):
     if kind == "tcp":
         return probe_tcp
     if kind == "ssh":
-        from ansible_collections.o2edge.perf.plugins.module_utils._probe_ssh import probe_ssh
+        from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe_ssh import probe_ssh
         return probe_ssh
     if kind in ("http", "prometheus", "kubernetes"):
-        from ansible_collections.o2edge.perf.plugins.module_utils import _probe_http
+        from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe_http
         return getattr(_probe_http, "probe_" + kind)
     return None
 
