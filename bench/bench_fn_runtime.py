@@ -39,10 +39,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_kpt_render as base  # noqa: E402  (makes the collection importable, as ansible_collections.o2edge.perf)
 
 sys.path.insert(0, base.ROOT)
-from ansible_collections.o2edge.perf.plugins.module_utils import _fn_sandbox as sandbox  # noqa: E402
-from ansible_collections.o2edge.perf.plugins.module_utils import _kpt as kpt  # noqa: E402
-from ansible_collections.o2edge.perf.plugins.module_utils import _kpt_sync as kpt_sync  # noqa: E402
-from ansible_collections.o2edge.perf.plugins.module_utils import _kptfile as kptfile  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _fn_sandbox as sandbox  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _renderer as kpt  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _kpt_sync as kpt_sync  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _kptfile as kptfile  # noqa: E402
 from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import child_env  # noqa: E402
 from ansible_collections.o2edge.perf.plugins.module_utils._stats import median  # noqa: E402
 from tests.lab import images as lab_images  # noqa: E402

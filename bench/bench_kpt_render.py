@@ -42,10 +42,10 @@ if not os.path.islink(os.path.join(TREE, "perf")):
     os.symlink(ROOT, os.path.join(TREE, "perf"))
 sys.path.insert(0, os.path.dirname(os.path.dirname(TREE)))
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _kpt as kpt  # noqa: E402
-from ansible_collections.o2edge.perf.plugins.module_utils import _kpt_sync as kpt_sync  # noqa: E402
-from ansible_collections.o2edge.perf.plugins.module_utils import _kptfile as kptfile  # noqa: E402
-from ansible_collections.o2edge.perf.plugins.module_utils import _render_cache as render_cache  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _renderer as kpt  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _kpt_sync as kpt_sync  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _kptfile as kptfile  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _render_cache as render_cache  # noqa: E402
 from ansible_collections.o2edge.perf.plugins.module_utils._stats import median  # noqa: E402
 
 

@@ -413,15 +413,15 @@ import uuid
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.o2edge.perf.plugins.module_utils._fn_sandbox import bwrap_version
-from ansible_collections.o2edge.perf.plugins.module_utils._kpt import (
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._fn_sandbox import bwrap_version
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._renderer import (
     Renderer, package_labels, package_summaries, pair_timeline, run_pair)
-from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import apply_outputs
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kpt_sync import apply_outputs
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import (
     INSTALL_HINT, KptError, find_packages, function_runtime, is_package, kpt_version, parse_kpt_version,
     runtime_env_vars)
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
-from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import ImageResolver
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._render_cache import ImageResolver
 from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import PAIR_ORDER, child_env
 
 LABEL = re.compile(r"^[A-Za-z0-9._+:-]{1,40}$")

@@ -12,8 +12,8 @@ import shutil
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _fn_images as fi
-from ansible_collections.o2edge.perf.plugins.module_utils import _kptfile as kf
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _fn_images as fi
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _kptfile as kf
 
 CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures_kptfiles", "tree")
 OLD, NEW = "gcr.io/kpt-fn/", "ghcr.io/kptdev/krm-functions-catalog/"

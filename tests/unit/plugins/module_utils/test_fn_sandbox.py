@@ -19,11 +19,11 @@ import threading
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _fn_sandbox as s
-from ansible_collections.o2edge.perf.plugins.module_utils import _kpt as k
-from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import semantic_changes, snapshot
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KptError
-from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import cache_key, render_input
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _fn_sandbox as s
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _renderer as k
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kpt_sync import semantic_changes, snapshot
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import KptError
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._render_cache import cache_key, render_input
 from tests.unit.plugins.module_utils.fifo_guard import call_without_hanging
 from tests.unit.plugins.module_utils.kpt_fixtures import FakeResolver
 
@@ -475,8 +475,8 @@ def test_bad_sandbox_settings_are_refused():
 # --------------------------------------------------------------------- hostile input (issue 15)
 
 DEEP_PREPARE = """import sys
-from ansible_collections.o2edge.perf.plugins.module_utils import _fn_sandbox as s
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KptError
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _fn_sandbox as s
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import KptError
 box = s.Sandbox("/usr/bin/bwrap", sys.argv[2], lambda ref: ref, sys.argv[3])
 try:
     box.prepare(sys.argv[1], "p")

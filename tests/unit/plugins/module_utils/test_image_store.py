@@ -24,7 +24,7 @@ import warnings
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _image_store as st
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_store as st
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 
 TOOLS = all(shutil.which(t) for t in ("docker-registry", "skopeo", "umoci"))

@@ -14,8 +14,8 @@ import threading
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _image_store as st
-from ansible_collections.o2edge.perf.plugins.module_utils import _image_unpack as up
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_store as st
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_unpack as up
 from tests.unit.plugins.module_utils import test_image_store as store_tests
 from tests.unit.plugins.module_utils.fifo_guard import call_without_hanging
 from tests.unit.plugins.module_utils.test_image_store import build_image, needs_tools, oci_params

@@ -14,9 +14,9 @@ import shutil
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _kpt as k
-from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import snapshot
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import find_packages
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _renderer as k
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kpt_sync import snapshot
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import find_packages
 from tests.unit.plugins.module_utils.kpt_fixtures import (
     FakeResolver, make_fake_kpt, make_fn, make_pkg, make_plain_pkg)
 

@@ -17,7 +17,7 @@ import threading
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _kpt as k
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _renderer as k
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 from tests.unit.plugins.module_utils.kpt_fixtures import FakeResolver, make_fake_kpt, make_plain_pkg
 

@@ -10,9 +10,9 @@ import shutil
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _render_cache as rc
-from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import snapshot
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KptError
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _render_cache as rc
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kpt_sync import snapshot
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import KptError
 from tests.unit.plugins.module_utils.fifo_guard import call_without_hanging
 from tests.unit.plugins.module_utils.kpt_fixtures import CM, FN, FakeResolver, make_fn, make_pkg
 

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _kptfile as kf
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _kptfile as kf
 from tests.unit.plugins.module_utils.fifo_guard import call_without_hanging
 from tests.unit.plugins.module_utils.kpt_fixtures import KPTFILE, PLAIN_KPTFILE, make_fake_kpt, make_pkg
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import (
     KRM_SWITCH, MAX_KPTFILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, KptError, file_problem, find_packages,
     kptfiles, parse_kpt_version, resolve_exec, short_name_prefix)
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import secret_value_reason

@@ -28,16 +28,16 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.o2edge.perf.plugins.module_utils._fn_images import RefError, resolve_image
-from ansible_collections.o2edge.perf.plugins.module_utils._fn_sandbox import (
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._fn_images import RefError, resolve_image
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._fn_sandbox import (
     DEFAULT_UNPACK_DIR, WRAPPER_DIR, Sandbox, SandboxError)
-from ansible_collections.o2edge.perf.plugins.module_utils._kpt_sync import (
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kpt_sync import (
     changed_paths, semantic_changes, snapshot)
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import (
     KptError, kptfiles, package_functions, parse_kpt_version, short_name_prefix)
 from ansible_collections.o2edge.perf.plugins.module_utils._record import (
     base_context, make_record, slug, tail, utc_now)
-from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import (
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._render_cache import (
     RenderCache, cache_key, copy_tree, render_input)
 from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import PAIR_ORDER, child_env, pair_schedule, run_once
 

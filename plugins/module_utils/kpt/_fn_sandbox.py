@@ -43,7 +43,7 @@ import shlex
 import stat
 import threading
 
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import (
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import (
     MAX_KPTFILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, KptError, file_problem, kptfiles)
 from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import run_once
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes, read_text

@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import threading
 
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KptError, package_functions, resolve_exec
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import KptError, package_functions, resolve_exec
 from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import run_once
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, check_regular, read_bytes
 

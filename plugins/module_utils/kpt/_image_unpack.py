@@ -30,7 +30,7 @@ import tempfile
 import threading
 
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
-from ansible_collections.o2edge.perf.plugins.module_utils._image_store import (
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._image_store import (
     REF_NAME, SOURCE_MANIFEST, StoreError, _DIGEST_RE, _last_line, _repo_name, classify, error_text, flocked,
     remote_digests)
 from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 
-from ansible_collections.o2edge.perf.plugins.module_utils._kptfile import KPTFILE
-from ansible_collections.o2edge.perf.plugins.module_utils._render_cache import tree_entries
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import KPTFILE
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._render_cache import tree_entries
 
 from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import HAS_YAML, YamlBoundsError, load_yaml
 

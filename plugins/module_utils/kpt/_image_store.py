@@ -47,7 +47,7 @@ import threading
 import time
 
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
-from ansible_collections.o2edge.perf.plugins.module_utils._fn_images import RefError, resolve_image
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._fn_images import RefError, resolve_image
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, tail, utc_now
 from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import child_env, run_once
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import redact
@@ -781,7 +781,7 @@ def _precache_one(image, store, tools, policy, check_mode, retrier, unpacker, re
 
 def run_precache(params, check_mode=False, sleep=time.sleep, prefix=None):
     """The whole run; ``params`` are the module's options. Returns the result dict (see the module's RETURN)."""
-    from ansible_collections.o2edge.perf.plugins.module_utils import _image_unpack as unpack_mod
+    from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_unpack as unpack_mod
 
     store_name = params.get("store") or "podman"
     if store_name not in STORES:
