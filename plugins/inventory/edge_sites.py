@@ -94,7 +94,7 @@ from ansible.parsing.yaml.loader import AnsibleLoader
 from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible.template import trust_as_template
 
-from ansible_collections.o2edge.perf.plugins.module_utils._edge_sites import (
+from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_sites import (
     MAX_DEPTH, MAX_VALUES, EdgeSitesError, PLUGIN_NAMES, is_vaulted, pinned_known_hosts_line, site_groups,
     site_hostvars, validate_config)
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write

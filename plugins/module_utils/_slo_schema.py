@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 
-from ansible_collections.o2edge.perf.plugins.module_utils._edge_sites import shape_error
+from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_sites import shape_error
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, secret_value_reason
 from ansible_collections.o2edge.perf.plugins.module_utils._slo_select import HAS_JMESPATH, check_select
 

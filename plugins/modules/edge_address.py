@@ -275,11 +275,11 @@ except ImportError:  # pragma: no cover
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_edit
-from ansible_collections.o2edge.perf.plugins.module_utils._edge_address import (
+from ansible_collections.o2edge.perf.plugins.module_utils.edge import _yaml_edit
+from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_address import (
     HAS_NETADDR, CandidateError, IdentityError, Resolver, context, decide, keyscan, known_hosts_edit,
     normalize_ip, observe, parse_candidates, resolve_dns, scan, site_identity)
-from ansible_collections.o2edge.perf.plugins.module_utils._edge_sites import EdgeSitesError, is_vaulted, validate_config
+from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_sites import EdgeSitesError, is_vaulted, validate_config
 
 CANDIDATE_SPEC = dict(
     site=dict(type="str", required=True),

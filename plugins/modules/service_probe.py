@@ -329,7 +329,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.o2edge.perf.plugins.module_utils._edge_sites import site_targets
+from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_sites import site_targets
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import (
     default_context, probe_all, matrix, summarize, table)
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record

@@ -139,7 +139,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _sshd
+from ansible_collections.o2edge.perf.plugins.module_utils.edge import _sshd
 
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
 

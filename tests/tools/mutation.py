@@ -40,9 +40,9 @@ TARGETS = {
     "plugins/module_utils/probe/_probe.py": [UT + "test_probe*.py", MT + "test_service_probe.py"],
     "plugins/module_utils/probe/_probe_ssh.py": [UT + "test_probe_ssh.py", UT + "test_probe.py"],
     "plugins/module_utils/probe/_probe_http.py": [UT + "test_probe_http.py", UT + "test_probe.py"],
-    "plugins/module_utils/_edge_sites.py": [UT + "test_edge_sites.py", "tests/unit/plugins/inventory/test_*.py"],
-    "plugins/module_utils/_edge_address.py": [UT + "test_edge_address.py", MT + "test_edge_address_module.py"],
-    "plugins/module_utils/_yaml_edit.py": [UT + "test_yaml_edit.py"],
+    "plugins/module_utils/edge/_edge_sites.py": [UT + "test_edge_sites.py", "tests/unit/plugins/inventory/test_*.py"],
+    "plugins/module_utils/edge/_edge_address.py": [UT + "test_edge_address.py", MT + "test_edge_address_module.py"],
+    "plugins/module_utils/edge/_yaml_edit.py": [UT + "test_yaml_edit.py"],
     "plugins/module_utils/measure/_prometheus.py": [UT + "test_prometheus.py", MT + "test_prometheus_query.py"],
     "plugins/module_utils/_results.py": [UT + "test_results.py", UT + "test_recap.py"],
     "plugins/module_utils/_compare.py": [UT + "test_compare.py"],
@@ -54,7 +54,7 @@ TARGETS = {
     "plugins/module_utils/kpt/_fn_sandbox.py": [UT + "test_fn_sandbox.py"],
     "plugins/module_utils/kpt/_kptfile.py": [UT + "test_kptfile.py", UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
     "plugins/module_utils/kpt/_fn_images.py": [UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
-    "plugins/module_utils/_sshd.py": [UT + "test_sshd.py", MT + "test_sshd_drop_in.py"],
+    "plugins/module_utils/edge/_sshd.py": [UT + "test_sshd.py", MT + "test_sshd_drop_in.py"],
     "plugins/module_utils/_ssh_options.py": [UT + "test_ssh_options.py"],
 }
 

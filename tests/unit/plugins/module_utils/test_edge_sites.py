@@ -10,7 +10,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _edge_sites as es
+from ansible_collections.o2edge.perf.plugins.module_utils.edge import _edge_sites as es
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 PIN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHw/eyRlBcTW0mPB2vsXmU9x+deZSWRRgAYXvFK8dzB1"

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _sshd
+from ansible_collections.o2edge.perf.plugins.module_utils.edge import _sshd
 
 NAME = "o2edge.perf ssh_tuning"
 BEGIN, END = _sshd.markers(NAME)

@@ -10,8 +10,8 @@ import stat
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_edit
-from ansible_collections.o2edge.perf.plugins.module_utils._yaml_edit import (
+from ansible_collections.o2edge.perf.plugins.module_utils.edge import _yaml_edit
+from ansible_collections.o2edge.perf.plugins.module_utils.edge._yaml_edit import (
     FileChangedError, YamlEditError, commit, edit, load, plain, read_snapshot)
 
 CONFIG = """\

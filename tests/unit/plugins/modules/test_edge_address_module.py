@@ -406,7 +406,7 @@ def test_a_double_write_failure_reports_what_changed_on_disk(files, net, monkeyp
     """Bug: when the known_hosts replace and the config's put-back both failed, the module said "refused,
     nothing written" although the config had changed, and left the put-back's temp file."""
     folder, cfg, kh = files
-    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_edit
+    from ansible_collections.o2edge.perf.plugins.module_utils.edge import _yaml_edit
     real_replace = os.replace
     done = []
 
