@@ -110,7 +110,7 @@ options:
     type: str
   matchers:
     description: Extra label matchers on every metric the rules and the dashboard query (for example
-      C({job: node})); values are escaped; a secret-looking value is refused.
+      C(job=node)); values are escaped; a secret-looking value is refused.
     type: dict
   group:
     description: Prefix of the rule group names. C(o2edge_perf) when not given.
