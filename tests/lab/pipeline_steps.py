@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """The steps of the lab's own deployment pipeline (copied to .lab/pipeline/steps.py by `up`).
 
   bump INTENT                 a new serial in the intent (the pipeline's `prepare`: every round
