@@ -8,7 +8,8 @@ any failure.
 
 A play may name its inventory (a file under .lab/) in a first-lines comment:
     # o2lab-inventory: inventory.yml
-(default: edge-sites.yml). Pass play names (file stems) as arguments to run only those.
+(default: edge-sites.yml). Pass play names (file stems) as arguments to run only those, or
+`before_after_hog` for the check of that name (before_after quiet and under a CPU hog).
 """
 import glob
 import os
@@ -175,6 +176,17 @@ def benchmark_worker_protocol():
     benchmark_over_worker_protocol(lab.ctl_prefix(), lab.LAB_DIR, lab.lab_env(), os.path.join(ROOT, ".build", "collections"))
 
 
+HOG_CHECK = "before_after_hog"
+
+
+def before_after_hog():
+    """before_after twice on the lab, quiet and with a CPU hog during pass 1 (tests/integration/before_after_hog.py)."""
+    from tests.integration import before_after_hog as hog  # pylint: disable=import-outside-toplevel
+    from tests.lab import faults  # pylint: disable=import-outside-toplevel
+    hog.prove(lab.LAB_DIR, lab.lab_env(), lab.ctl_prefix(), lab.common.short_path,
+              lambda action, seconds, workers: faults.cpu_hog("mgmt", action, seconds, workers))
+
+
 def main(argv):
     only = set(argv)
     plays = sorted(glob.glob(os.path.join(ROOT, "tests", "integration", "targets", "*.yml")))
@@ -196,6 +208,8 @@ def main(argv):
                   sliced_runs)
             check(results, "runner: o2edge.perf.benchmark through transmit | worker | process on the lab",
                   benchmark_worker_protocol)
+        if not only or HOG_CHECK in only:
+            check(results, "before_after: verdicts quiet and under a CPU hog (%s)" % HOG_CHECK, before_after_hog)
     finally:
         check(results, "lab: down leaves nothing behind", lab_down_leaves_nothing)
     passed = sum(1 for result in results if result[1])
