@@ -157,11 +157,11 @@ def in_process_cost(tasks, scratch):
     imports = [float(subprocess.run([os.path.join(VENV_BIN, "python"), "-c", code], stdout=subprocess.PIPE, check=True).stdout)
                for _attempt in range(5)]
     sys.path.insert(0, unit_tree())
-    from ansible_collections.o2edge.perf.plugins.module_utils import _recap  # pylint: disable=import-outside-toplevel
+    from ansible_collections.o2edge.perf.plugins.plugin_utils import _callback_recap  # pylint: disable=import-outside-toplevel
     loops, ends = [], []
     for rep in range(5):
-        sink = _recap.JsonlSink(os.path.join(scratch, "inproc-%d.jsonl" % rep))
-        recap = _recap.Recap({"controller": {}, "runner": None, "slice": None}, sink=sink)
+        sink = _callback_recap.JsonlSink(os.path.join(scratch, "inproc-%d.jsonl" % rep))
+        recap = _callback_recap.Recap({"controller": {}, "runner": None, "slice": None}, sink=sink)
         recap.play("Bench play", key=1)
         start = time.perf_counter()
         for i in range(tasks):
@@ -170,8 +170,8 @@ def in_process_cost(tasks, scratch):
             recap.host_end(i, "localhost", "ok", {"msg": "task %d" % i, "changed": False, "_ansible_verbose_always": True})
         middle = time.perf_counter()
         doc = recap.finish({"localhost": {}}, "ok")
-        _recap.atomic_write_json(os.path.join(scratch, "inproc-%d.json" % rep), doc)
-        _recap.recap_lines(doc, 10)
+        _callback_recap.atomic_write_json(os.path.join(scratch, "inproc-%d.json" % rep), doc)
+        _callback_recap.recap_lines(doc, 10)
         sink.close()
         loops.append((middle - start) / tasks)
         ends.append(time.perf_counter() - middle)

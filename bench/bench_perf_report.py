@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # bench_kpt_render makes the collection importable (ansible_collections.o2edge.perf -> this tree)
 from bench_kpt_render import ROOT  # noqa: E402,F401  pylint: disable=unused-import
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _report, _report_formats, _report_html, _slo  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _report, _report_formats, _report_html, _slo  # noqa: E402
 from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record  # noqa: E402
 
 COMPONENTS = ("kpt_render", "git", "prometheus_query", "file_io", "command")

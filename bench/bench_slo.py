@@ -34,7 +34,7 @@ from bench_perf_report import make_doc  # noqa: E402
 
 import jmespath  # noqa: E402
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _slo  # noqa: E402
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _slo  # noqa: E402
 
 
 def main():

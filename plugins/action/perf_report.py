@@ -9,7 +9,7 @@ import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _report
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _report
 from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now
 
 ARGUMENT_SPEC = {

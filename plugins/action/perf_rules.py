@@ -14,7 +14,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes
-from ansible_collections.o2edge.perf.plugins.module_utils._slo import SloError, default_objectives, load_objectives
+from ansible_collections.o2edge.perf.plugins.plugin_utils._slo import SloError, default_objectives, load_objectives
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _dashboard, _prom_rules
 
 RULE_OPTIONS = ("windows", "interval", "render_seconds", "render_for", "probe_for", "stale_after", "stale_for",

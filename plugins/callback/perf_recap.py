@@ -85,7 +85,7 @@ import socket
 from ansible import __version__ as ansible_version
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.o2edge.perf.plugins.module_utils._recap import (
+from ansible_collections.o2edge.perf.plugins.plugin_utils._callback_recap import (
     JsonlSink, Recap, atomic_write_json, new_run_id, point_latest, recap_lines)
 
 ENV_RESULTS = "O2EDGE_PERF_RESULTS"

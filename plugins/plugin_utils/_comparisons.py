@@ -29,7 +29,7 @@ from __future__ import annotations
 import fnmatch
 import os
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _compare
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _compare
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _verdicts
 
 ENVIRONMENT_CHANGED = _verdicts.ENVIRONMENT_CHANGED

@@ -10,7 +10,7 @@ dependency (the JSON it writes is committed):
     .build/scipy-venv/bin/pip install scipy==1.17.1
     .build/scipy-venv/bin/python tests/tools/make_stats_fixtures.py
 
-Writes tests/unit/plugins/module_utils/fixtures_stats/mannwhitneyu.json: for many sample pairs
+Writes tests/unit/plugins/plugin_utils/fixtures_stats/mannwhitneyu.json: for many sample pairs
 (ties and none, small and large, unequal sizes, identical samples, big shifts), the U statistic
 of the first sample and the two-sided p-value of ``method='auto'``, and of ``exact`` (when no
 value ties) and ``asymptotic``.
@@ -26,7 +26,7 @@ import scipy
 from scipy.stats import mannwhitneyu
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT = os.path.join(ROOT, "tests", "unit", "plugins", "module_utils", "fixtures_stats", "mannwhitneyu.json")
+OUT = os.path.join(ROOT, "tests", "unit", "plugins", "plugin_utils", "fixtures_stats", "mannwhitneyu.json")
 
 
 def cases():

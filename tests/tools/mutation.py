@@ -24,6 +24,7 @@ TREE = os.path.join(WORK, "tree")
 VENV = os.path.join(ROOT, ".build", "mutation", "venv")
 MUTMUT_REQ = "mutmut==2.5.1"
 UT = "tests/unit/plugins/module_utils/"
+PU = "tests/unit/plugins/plugin_utils/"
 MT = "tests/unit/plugins/modules/"
 
 # plugin file (relative to the root) -> the unit tests that guard it (globs, relative to the root).
@@ -44,13 +45,13 @@ TARGETS = {
     "plugins/module_utils/edge/_edge_address.py": [UT + "test_edge_address.py", MT + "test_edge_address_module.py"],
     "plugins/module_utils/edge/_yaml_edit.py": [UT + "test_yaml_edit.py"],
     "plugins/module_utils/measure/_prometheus.py": [UT + "test_prometheus.py", MT + "test_prometheus_query.py"],
-    "plugins/module_utils/_results.py": [UT + "test_results.py", UT + "test_recap.py"],
-    "plugins/module_utils/_compare.py": [UT + "test_compare.py"],
-    "plugins/module_utils/_slo.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
-    "plugins/module_utils/_slo_schema.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
-    "plugins/module_utils/_slo_select.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
-    "plugins/module_utils/_slo_eval.py": [UT + "test_slo.py", UT + "test_slo_hostile.py"],
-    "plugins/module_utils/_recap.py": [UT + "test_recap.py"],
+    "plugins/plugin_utils/_results_doc.py": [PU + "test_results_doc.py", PU + "test_callback_recap.py"],
+    "plugins/plugin_utils/_compare.py": [PU + "test_compare.py"],
+    "plugins/plugin_utils/_slo.py": [PU + "test_slo.py", PU + "test_slo_hostile.py"],
+    "plugins/plugin_utils/_slo_schema.py": [PU + "test_slo.py", PU + "test_slo_hostile.py"],
+    "plugins/plugin_utils/_slo_select.py": [PU + "test_slo.py", PU + "test_slo_hostile.py"],
+    "plugins/plugin_utils/_slo_eval.py": [PU + "test_slo.py", PU + "test_slo_hostile.py"],
+    "plugins/plugin_utils/_callback_recap.py": [PU + "test_callback_recap.py"],
     "plugins/module_utils/kpt/_fn_sandbox.py": [UT + "test_fn_sandbox.py"],
     "plugins/module_utils/kpt/_kptfile.py": [UT + "test_kptfile.py", UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
     "plugins/module_utils/kpt/_fn_images.py": [UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _prom_rules as R
-from ansible_collections.o2edge.perf.plugins.module_utils._slo import default_objectives
+from ansible_collections.o2edge.perf.plugins.plugin_utils._slo import default_objectives
 from tests.lab import common, edges, lab
 
 PROMTOOL = shutil.which("promtool")

@@ -17,9 +17,9 @@ import pytest
 from ansible.errors import AnsibleError
 
 from ansible_collections.o2edge.perf.plugins.action.perf_report import ActionModule
-from tests.unit.plugins.module_utils.test_report import (
+from tests.unit.plugins.plugin_utils.test_report import (
     AFTER, SLO_YAML, make_doc, record, standard_pair, write_json)
-from tests.unit.plugins.module_utils.test_results import no_hang  # noqa: F401,F811  # pylint: disable=unused-import
+from tests.unit.plugins.plugin_utils.test_results_doc import no_hang  # noqa: F401,F811  # pylint: disable=unused-import
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -198,7 +198,7 @@ def test_pushgateway_failure_is_a_named_warning_unless_required(inputs, gateway,
 
 
 def test_pushgateway_instance_with_a_slash_uses_base64():
-    from ansible_collections.o2edge.perf.plugins.module_utils._report_write import push_url
+    from ansible_collections.o2edge.perf.plugins.plugin_utils._report_write import push_url
     assert push_url("http://198.18.0.5:9091", "a/b") == "http://198.18.0.5:9091/metrics/job/o2edge_perf/instance@base64/YS9i"
 
 

@@ -13,7 +13,7 @@ import time
 import ansible_runner
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _results
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _results_doc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 PLAYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plays")
@@ -53,9 +53,9 @@ def entries(doc, task):
 
 def assert_inside_run(doc):
     """Every task entry starts after the run started and ends before it finished (ms stamps)."""
-    start, end = _results._iso(doc["run"]["started_at"]), _results._iso(doc["run"]["finished_at"])
+    start, end = _results_doc._iso(doc["run"]["started_at"]), _results_doc._iso(doc["run"]["finished_at"])
     for t in doc["tasks"]:
-        begun = _results._iso(t["started_at"])
+        begun = _results_doc._iso(t["started_at"])
         assert start <= begun and (begun - start).total_seconds() + t["seconds"] <= (end - start).total_seconds() + 0.002, t
 
 
@@ -86,7 +86,7 @@ def records_run(tmp_path_factory):
 
 def test_free_strategy_times_each_host(free_run):
     rdir = free_run[1]
-    doc = _results.load(os.path.join(rdir, "results.json"))
+    doc = _results_doc.load(os.path.join(rdir, "results.json"))
     sleeps = entries(doc, "Sleep on every host")
     assert sorted(t["host"] for t in sleeps) == ["h1", "h2"]
     assert all(t["seconds"] >= 0.3 and t["status"] == "ok" and t["role"] is None for t in sleeps)
@@ -101,7 +101,7 @@ def test_free_strategy_times_each_host(free_run):
 
 def test_roles_sum_their_tasks_and_plays_cover_them(free_run):
     rdir = free_run[1]
-    doc = _results.load(os.path.join(rdir, "results.json"))
+    doc = _results_doc.load(os.path.join(rdir, "results.json"))
     role_sum = sum(t["seconds"] for t in doc["tasks"] if t["role"] == "slowrole")
     assert doc["totals"]["roles"] == [{"role": "slowrole", "seconds": pytest.approx(role_sum, abs=1e-5)}]
     assert role_sum >= 3 * 0.3 + 3 * 0.2
@@ -130,14 +130,14 @@ def test_recap_on_screen_and_latest_pointer(free_run):
 
 def test_jsonl_folds_into_the_same_document(free_run):
     rdir = free_run[1]
-    from_json = _results.load(os.path.join(rdir, "results.json"))
-    from_jsonl = _results.load(os.path.join(rdir, "results.jsonl"))
+    from_json = _results_doc.load(os.path.join(rdir, "results.json"))
+    from_jsonl = _results_doc.load(os.path.join(rdir, "results.jsonl"))
     assert from_jsonl == from_json
 
 
 def test_loops_count_items_once(linear_run):
     rdir = linear_run[1]
-    doc = _results.load(rdir)
+    doc = _results_doc.load(rdir)
     loops = entries(doc, "Loop of three sleeps")
     assert sorted(t["host"] for t in loops) == ["h1", "h2"]
     assert all(t["items"] == 3 and t["seconds"] >= 0.3 for t in loops)
@@ -152,7 +152,7 @@ def test_loops_count_items_once(linear_run):
 
 def test_serial_include_handlers_async(linear_run):
     proc, rdir = linear_run
-    doc = _results.load(rdir)
+    doc = _results_doc.load(rdir)
     assert "PERF RECAP" not in proc.stdout  # show: false
     assert sorted(t["host"] for t in entries(doc, "Included sleep")) == ["h1", "h2"]
     assert all(t["seconds"] >= 0.2 for t in entries(doc, "Included sleep"))
@@ -171,13 +171,13 @@ def test_serial_include_handlers_async(linear_run):
     assert len(doc["tasks"]) == 15
     assert_inside_run(doc)
     # serial: 1, h2's batch starts once h1's is over
-    h1_end = max(_results._iso(t["started_at"]).timestamp() + t["seconds"] for t in doc["tasks"] if t["host"] == "h1" and t["play"] == "Serial play")
-    assert min(_results._iso(t["started_at"]).timestamp() for t in doc["tasks"] if t["host"] == "h2") >= h1_end - 0.002
+    h1_end = max(_results_doc._iso(t["started_at"]).timestamp() + t["seconds"] for t in doc["tasks"] if t["host"] == "h1" and t["play"] == "Serial play")
+    assert min(_results_doc._iso(t["started_at"]).timestamp() for t in doc["tasks"] if t["host"] == "h2") >= h1_end - 0.002
 
 
 def test_records_probes_secrets_and_no_log(records_run):
     rdir = records_run[1]
-    doc = _results.load(os.path.join(rdir, "results.json"))
+    doc = _results_doc.load(os.path.join(rdir, "results.json"))
     assert doc["run"]["status"] == "failed"
     assert doc["run"]["slice"] == {"index": 1, "count": 3}
     assert doc["hosts"]["h1"]["failures"] == 1 and doc["hosts"]["h1"]["ignored"] == 1
@@ -189,7 +189,7 @@ def test_records_probes_secrets_and_no_log(records_run):
     probe = [r for r in doc["records"] if r["record"]["name"] == "probe/loop1/web"]
     assert len(probe) == 1 and probe[0]["record"]["failures"] == 1
     assert [p["result"]["state"] for p in doc["probes"]] == ["refused"]
-    assert sorted(doc["probes"][0]["result"]) == sorted(_results.PROBE_KEYS)
+    assert sorted(doc["probes"][0]["result"]) == sorted(_results_doc.PROBE_KEYS)
     whats = [m["what"] for m in doc["missing"]]
     broken = [m for m in doc["missing"] if "demo/broken" in m["what"]]
     assert len(broken) == 1 and "missing key component" in broken[0]["why"]
@@ -269,12 +269,12 @@ def test_interrupted_and_killed_runs(tmp_path, sig):
                 pass
         proc.wait()
     if sig == signal.SIGINT:
-        doc = _results.load(os.path.join(rdir, "results.json"))
+        doc = _results_doc.load(os.path.join(rdir, "results.json"))
         assert doc["run"]["status"] == "interrupted" and doc["run"]["finished_at"]
         assert any("Long second" in m["what"] and "no result" in m["why"] for m in doc["missing"])
     else:  # killed: no results.json, the trail is there
         assert not os.path.exists(os.path.join(rdir, "results.json"))
-        doc = _results.load(rdir)
+        doc = _results_doc.load(rdir)
         assert doc["run"]["status"] == "running" and doc["run"]["finished_at"] is None
     assert [t["task"] for t in doc["tasks"]] == ["Short first"]
     assert doc["hosts"]["h1"]["ok"] == 1
@@ -317,10 +317,10 @@ def test_ansible_runner_artifact_dir(tmp_path):
         os.environ["PATH"] = old_path
     assert run.rc == 0
     artifact = str(pdd / "artifacts" / "job42")
-    doc = _results.load(os.path.join(artifact, "results.json"))
+    doc = _results_doc.load(os.path.join(artifact, "results.json"))
     assert doc["run"]["runner"] == {"ident": "job42", "artifact_dir": artifact}
     assert [t["task"] for t in doc["tasks"]] == ["Short first", "Long second"]
-    assert _results.load(run_dir(tmp_path / "results")) == doc
+    assert _results_doc.load(run_dir(tmp_path / "results")) == doc
 
 
 def test_ansible_doc_renders():

@@ -7,10 +7,10 @@ import random
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _report
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _report
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _comparisons
 from tests.unit.plugins.action.test_perf_report import run_action
-from tests.unit.plugins.module_utils.test_report import make_doc, record, write_json
+from tests.unit.plugins.plugin_utils.test_report import make_doc, record, write_json
 
 
 def noisy(center, n=10, seed=0, spread=0.02):
@@ -197,7 +197,7 @@ def test_threshold_for_picks_the_first_sorted_match():
 # --------------------------------------------------------------------------- what the formats show
 
 def test_markdown_says_how_each_comparison_was_made_and_whether_the_machine_was_steady():
-    from ansible_collections.o2edge.perf.plugins.module_utils import _report_formats as f
+    from ansible_collections.o2edge.perf.plugins.plugin_utils import _report_formats as f
     before, after = pass_docs(hog_first_pass=True)
     text = f.markdown(_report.build(after, before, objectives=[]))
     assert "Machine: the machine changed between the passes, a control moved: control/cpu\\_calibration@start -" in text
@@ -208,7 +208,7 @@ def test_markdown_says_how_each_comparison_was_made_and_whether_the_machine_was_
 
 def test_junit_has_one_case_per_comparison_and_a_slowdown_is_a_failure():
     import xml.etree.ElementTree as ET
-    from ansible_collections.o2edge.perf.plugins.module_utils import _report_formats as f
+    from ansible_collections.o2edge.perf.plugins.plugin_utils import _report_formats as f
     before = make_doc([record("kpt_render/total", "kpt_render", noisy(1.0, seed=1)),
                        record("git/log", "git", noisy(1.0, seed=2)),
                        record("git/status", "git", [1.0, 1.0])])
@@ -226,7 +226,7 @@ def test_junit_has_one_case_per_comparison_and_a_slowdown_is_a_failure():
 
 
 def test_pipeline_stage_shares_and_the_critical_stage_are_reported():
-    from ansible_collections.o2edge.perf.plugins.module_utils import _report_formats as f
+    from ansible_collections.o2edge.perf.plugins.plugin_utils import _report_formats as f
     rec = record("pipeline/intent-to-edge", "pipeline", [10.0, 11.0, 9.0])
     rec["context"].update(stages=["translate", "render", "publish"], critical_stage="render",
                           stage_share={"translate": 0.1, "render": 0.7, "publish": 0.2})
@@ -236,7 +236,7 @@ def test_pipeline_stage_shares_and_the_critical_stage_are_reported():
 
 
 def test_metrics_carry_the_run_time_and_the_machines_steadiness():
-    from ansible_collections.o2edge.perf.plugins.module_utils import _report_formats as f
+    from ansible_collections.o2edge.perf.plugins.plugin_utils import _report_formats as f
     before, after = pass_docs(hog_first_pass=True)
     text = f.prometheus(_report.build(after, before, objectives=[], generated_at="2026-12-06T21:00:00.000Z"))
     assert "o2edge_perf_run_timestamp_seconds{} 1796590800.0" in text.splitlines()

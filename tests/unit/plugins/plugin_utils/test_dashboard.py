@@ -12,7 +12,7 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.o2edge.perf.plugins.module_utils._slo import default_objectives
+from ansible_collections.o2edge.perf.plugins.plugin_utils._slo import default_objectives
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _dashboard as D
 
 sdk = pytest.importorskip("grafana_foundation_sdk", reason="grafana-foundation-sdk (requirements-test.txt) is missing")

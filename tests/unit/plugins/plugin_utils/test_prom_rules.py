@@ -12,8 +12,8 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.o2edge.perf.plugins.module_utils._report_formats import prometheus
-from ansible_collections.o2edge.perf.plugins.module_utils._slo import default_objectives, load_objectives
+from ansible_collections.o2edge.perf.plugins.plugin_utils._report_formats import prometheus
+from ansible_collections.o2edge.perf.plugins.plugin_utils._slo import default_objectives, load_objectives
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _prom_rules as R
 
 PROMTOOL = shutil.which("promtool")

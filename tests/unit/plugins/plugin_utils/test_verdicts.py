@@ -65,7 +65,7 @@ def test_a_slowdown_is_slower_and_higher_is_better_flips_it():
 
 def test_synthetic_drift_fools_the_sequential_test_and_the_control_holds_it():
     # Sequential passes: the first under load (2x), the second quiet; the lever changed nothing.
-    from ansible_collections.o2edge.perf.plugins.module_utils import _compare
+    from ansible_collections.o2edge.perf.plugins.plugin_utils import _compare
     rng = random.Random(5)
     lever_before = [2.0 * (1 + rng.gauss(0, 0.02)) for _ in range(8)]
     lever_after = [1.0 * (1 + rng.gauss(0, 0.02)) for _ in range(8)]
@@ -80,7 +80,7 @@ def test_synthetic_drift_fools_the_sequential_test_and_the_control_holds_it():
 
 
 def test_a_real_effect_with_steady_controls_is_called():
-    from ansible_collections.o2edge.perf.plugins.module_utils import _compare
+    from ansible_collections.o2edge.perf.plugins.plugin_utils import _compare
     rng = random.Random(6)
     lever_before = [2.0 * (1 + rng.gauss(0, 0.02)) for _ in range(8)]
     lever_after = [1.0 * (1 + rng.gauss(0, 0.02)) for _ in range(8)]

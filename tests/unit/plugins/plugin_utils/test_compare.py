@@ -13,7 +13,7 @@ import statistics
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _compare as cmp
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _compare as cmp
 from ansible_collections.o2edge.perf.plugins.module_utils._stats import percentile
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures_stats", "mannwhitneyu.json")

@@ -1,11 +1,11 @@
-"""_recap: timing per task and host, record/probe extraction, no_log, secrets, files."""
+"""_callback_recap: timing per task and host, record/probe extraction, no_log, secrets, files."""
 import json
 import os
 import re
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _recap, _results
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _callback_recap, _results_doc
 from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record
 
 
@@ -47,7 +47,7 @@ def clock():
 @pytest.fixture
 def recap(clock):
     events = []
-    r = _recap.Recap({"controller": {"host": "ctl"}, "runner": None, "slice": None}, sink=events.append, clock=clock, now=stamps())
+    r = _callback_recap.Recap({"controller": {"host": "ctl"}, "runner": None, "slice": None}, sink=events.append, clock=clock, now=stamps())
     r.sink_events = events
     return r
 
@@ -71,13 +71,13 @@ def test_seconds_per_host_from_start_to_end(recap, clock):
     assert tasks[0] == {"event": "task", "play": "P", "role": "r1", "task": "Sleep", "action": "ansible.builtin.command",
                         "host": "h1", "status": "ok", "seconds": 0.75, "started_at": "2026-11-28T14:00:03.000Z"}
     clock.t += 2.0
-    doc = recap.finish({"h1": dict.fromkeys(_results.HOST_COUNTERS, 0), "h2": dict.fromkeys(_results.HOST_COUNTERS, 0)}, "ok")
+    doc = recap.finish({"h1": dict.fromkeys(_results_doc.HOST_COUNTERS, 0), "h2": dict.fromkeys(_results_doc.HOST_COUNTERS, 0)}, "ok")
     assert doc["totals"]["roles"] == [{"role": "r1", "seconds": 2.0}]
     assert doc["totals"]["plays"] == [{"play": "P", "seconds": 3.75}]
     assert doc["totals"]["wall_seconds"] == 3.75
     assert doc["run"]["status"] == "ok" and doc["run"]["finished_at"]
     assert recap.sink_events == recap.events  # every event went to the sink, in order
-    _results.validate(doc)
+    _results_doc.validate(doc)
 
 
 def test_end_without_start_times_from_task_start(recap, clock):
@@ -150,7 +150,7 @@ def test_probes_from_results_only_with_probe_shape(recap):
                                                   {"site": "x", "service": "y"}, "text"]})
     probes = kinds(recap, "probe")
     assert [(p["result"]["site"], p["result"]["state"]) for p in probes] == [("edge1", "up"), ("edge2", "refused")]
-    assert sorted(probes[1]["result"]) == sorted(_results.PROBE_KEYS)  # extra keys dropped
+    assert sorted(probes[1]["result"]) == sorted(_results_doc.PROBE_KEYS)  # extra keys dropped
     assert probes[0]["host"] == "ctl" and probes[0]["task"] == "Probe"
 
 
@@ -210,13 +210,13 @@ def test_scrub_bounds_depth_and_drops_secret_keys():
     for _level in range(60):
         current["x"] = {}
         current = current["x"]
-    out = _recap.scrub(deep)
+    out = _callback_recap.scrub(deep)
     depth = 0
     while isinstance(out, dict):
         out = out["x"]
         depth += 1
-    assert out == "********" and depth == _recap.MAX_DEPTH + 1
-    assert _recap.scrub({"https://a:b@h/": 1, "password": None, "secret": True, "n": [1, "x"]}) == \
+    assert out == "********" and depth == _callback_recap.MAX_DEPTH + 1
+    assert _callback_recap.scrub({"https://a:b@h/": 1, "password": None, "secret": True, "n": [1, "x"]}) == \
         {"password": None, "secret": True, "n": [1, "x"]}
 
 
@@ -242,10 +242,10 @@ def test_finish_counts_hosts_from_tasks_when_stats_missing(recap):
 
 
 def test_run_id_format_and_run_event():
-    assert re.match(r"^20261128T140000Z-[0-9a-f]{8}$", _recap.new_run_id("2026-11-28T14:00:00.123Z"))
-    assert _recap.new_run_id("2026-11-28T14:00:00.123Z") != _recap.new_run_id("2026-11-28T14:00:00.123Z")
-    r = _recap.Recap({"id": "fixed", "playbooks": ["/p.yml"]}, now=stamps())
-    assert r.events[0] == {"event": "run", "schema": _results.SCHEMA, "run": {
+    assert re.match(r"^20261128T140000Z-[0-9a-f]{8}$", _callback_recap.new_run_id("2026-11-28T14:00:00.123Z"))
+    assert _callback_recap.new_run_id("2026-11-28T14:00:00.123Z") != _callback_recap.new_run_id("2026-11-28T14:00:00.123Z")
+    r = _callback_recap.Recap({"id": "fixed", "playbooks": ["/p.yml"]}, now=stamps())
+    assert r.events[0] == {"event": "run", "schema": _results_doc.SCHEMA, "run": {
         "id": "fixed", "playbooks": ["/p.yml"], "started_at": "2026-11-28T14:00:01.000Z", "finished_at": None, "status": "running"}}
     r.playbook("/q.yml")
     r.playbook("/q.yml")
@@ -254,7 +254,7 @@ def test_run_id_format_and_run_event():
 
 def test_jsonl_sink_flushes_each_line(tmp_path):
     path = str(tmp_path / "results.jsonl")
-    sink = _recap.JsonlSink(path)
+    sink = _callback_recap.JsonlSink(path)
     sink({"event": "a", "v": 1})
     with open(path) as handle:  # readable before close: flushed
         assert handle.read() == '{"event":"a","v":1}\n'
@@ -266,7 +266,7 @@ def test_jsonl_sink_flushes_each_line(tmp_path):
 
 def test_atomic_write_json_replaces_and_cleans_up(tmp_path, monkeypatch):
     path = str(tmp_path / "results.json")
-    _recap.atomic_write_json(path, {"a": 1})
+    _callback_recap.atomic_write_json(path, {"a": 1})
     with open(path) as handle:
         assert json.load(handle) == {"a": 1}
 
@@ -275,7 +275,7 @@ def test_atomic_write_json_replaces_and_cleans_up(tmp_path, monkeypatch):
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        _recap.atomic_write_json(path, {"a": Bad()})
+        _callback_recap.atomic_write_json(path, {"a": Bad()})
     with open(path) as handle:
         assert json.load(handle) == {"a": 1}  # the old file stays whole
     assert os.listdir(str(tmp_path)) == ["results.json"]  # no temporary left
@@ -286,7 +286,7 @@ def test_atomic_write_json_replaces_and_cleans_up(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", fail_replace)
     with pytest.raises(OSError):
-        _recap.atomic_write_json(path, {"a": 2})
+        _callback_recap.atomic_write_json(path, {"a": 2})
     monkeypatch.undo()
     with open(path) as handle:
         assert json.load(handle) == {"a": 1}
@@ -297,16 +297,16 @@ def test_point_latest_symlink_and_fallback(tmp_path, monkeypatch):
     d = str(tmp_path)
     os.mkdir(os.path.join(d, "run1"))
     os.mkdir(os.path.join(d, "run2"))
-    assert _recap.point_latest(d, "run1") == os.path.join(d, "latest")
+    assert _callback_recap.point_latest(d, "run1") == os.path.join(d, "latest")
     assert os.readlink(os.path.join(d, "latest")) == "run1"
-    _recap.point_latest(d, "run2")
+    _callback_recap.point_latest(d, "run2")
     assert os.readlink(os.path.join(d, "latest")) == "run2"
 
     def no_symlink(*args):
         raise OSError("not supported")
 
     monkeypatch.setattr(os, "symlink", no_symlink)
-    assert _recap.point_latest(d, "run3") == os.path.join(d, "latest.json")
+    assert _callback_recap.point_latest(d, "run3") == os.path.join(d, "latest.json")
     with open(os.path.join(d, "latest.json")) as handle:
         assert json.load(handle) == {"id": "run3", "path": os.path.join(d, "run3")}
 
@@ -319,7 +319,7 @@ def test_recap_lines(recap, clock):
         clock.t += secs
         recap.host_end(str(i), "h1", "ok", {"results": [{}, {}]} if name == "slow" else {"records": [rec("m")]})
     doc = recap.finish({}, "ok")
-    lines = _recap.recap_lines(doc, slowest=2)
+    lines = _callback_recap.recap_lines(doc, slowest=2)
     assert lines[0].startswith("run %s: ok, 3.10 s wall, 3 task results, 2 records, 0 probes" % doc["run"]["id"])
     assert lines[1] == "slowest tasks:"
     assert lines[2] == "     2.000 s  slow [h1] ok (2 items)"
@@ -327,7 +327,7 @@ def test_recap_lines(recap, clock):
     assert lines[4] == "records (median, p95, unit, failures):"
     assert lines[5] == "  m: median 0.2, p95 0.29 s, 0 failures"
     assert len(lines) == 7
-    assert _recap.recap_lines(doc, slowest=0)[1] == "records (median, p95, unit, failures):"
+    assert _callback_recap.recap_lines(doc, slowest=0)[1] == "records (median, p95, unit, failures):"
 
 
 def test_a_probe_keeps_every_field_service_probe_returns(recap):
@@ -355,5 +355,5 @@ def test_non_finite_numbers_in_a_result_become_null_and_nan_records_are_refused(
     assert [r["record"]["name"] for r in kinds(recap, "record")] == ["ok"]
     assert any("samples[1] is not a finite number" in m["why"] for m in kinds(recap, "missing"))
     with pytest.raises(ValueError):
-        _recap.atomic_write_json(str(tmp_path / "results.json"), {"x": float("nan")})
+        _callback_recap.atomic_write_json(str(tmp_path / "results.json"), {"x": float("nan")})
     assert os.listdir(str(tmp_path)) == []

@@ -15,8 +15,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _report
-from tests.unit.plugins.module_utils.test_report import (
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _report
+from tests.unit.plugins.plugin_utils.test_report import (
     AFTER, BEFORE, PROBES, SLO_YAML, make_doc, record, write_json)
 
 CHROMIUM = "/usr/bin/chromium"

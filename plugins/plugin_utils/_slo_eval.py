@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 
-from ansible_collections.o2edge.perf.plugins.module_utils._slo_schema import (
+from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_schema import (
     LATENCY_STATISTICS, OPS, TIME_UNITS, _kind, _number, _short)
-from ansible_collections.o2edge.perf.plugins.module_utils._slo_select import (
+from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_select import (
     HAS_JMESPATH, JMESPathError, describe_error, excerpt, select_items)
 
 # A deciding occurrence count of ceil(target * n) tolerates float noise (0.995 * 200 = 199.00000000000003).

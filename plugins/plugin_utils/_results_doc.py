@@ -26,7 +26,7 @@ import os
 import re
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read, _yaml_bounds
-from ansible_collections.o2edge.perf.plugins.module_utils._mask import mask_value
+from ansible_collections.o2edge.perf.plugins.plugin_utils._mask import mask_value
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key
 

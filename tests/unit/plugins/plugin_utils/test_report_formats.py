@@ -13,8 +13,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _report, _report_formats as f, _report_html
-from tests.unit.plugins.module_utils.test_report import (
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _report, _report_formats as f, _report_html
+from tests.unit.plugins.plugin_utils.test_report import (
     AFTER, BEFORE, PROBES, T0, build_standard, make_doc, objectives, record)
 
 NASTY = 'a"b\\c\nd <script>alert(1)</script> {{ 7*6 }} | *x* [l](javascript:x)'

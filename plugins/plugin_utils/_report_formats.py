@@ -16,7 +16,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.o2edge.perf.plugins.module_utils._slo import OPS
+from ansible_collections.o2edge.perf.plugins.plugin_utils._slo import OPS
 
 # --------------------------------------------------------------------------- number formatting
 

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _report, _report_write
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _report, _report_write
 from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record
 
 T0 = "2026-11-28T14:00:00.000Z"
@@ -104,7 +104,7 @@ def standard_pair():
 
 
 def objectives():
-    from ansible_collections.o2edge.perf.plugins.module_utils import _slo
+    from ansible_collections.o2edge.perf.plugins.plugin_utils import _slo
     return _slo.load_objectives(text=SLO_YAML)
 
 

@@ -1,13 +1,13 @@
-"""_results: the results document (load results.json / results.jsonl, validate, fold, merge, summary)."""
+"""_results_doc: the results document (load results.json / results.jsonl, validate, fold, merge, summary)."""
 import copy
 import json
 import os
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _results
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _results_doc
 from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record
-from ansible_collections.o2edge.perf.plugins.module_utils._results import ResultsError
+from ansible_collections.o2edge.perf.plugins.plugin_utils._results_doc import ResultsError
 
 
 def rec(name, started_at="2026-11-28T14:00:00.000Z", samples=(0.1, 0.2)):
@@ -16,7 +16,7 @@ def rec(name, started_at="2026-11-28T14:00:00.000Z", samples=(0.1, 0.2)):
 
 
 def counters(**kw):
-    c = dict.fromkeys(_results.HOST_COUNTERS, 0)
+    c = dict.fromkeys(_results_doc.HOST_COUNTERS, 0)
     c.update(kw)
     return c
 
@@ -35,7 +35,7 @@ def run(run_id="r1", started="2026-11-28T14:00:00.000Z", finished="2026-11-28T14
 def events(run_id="r1", end=True, slice_=None, status="ok"):
     r = run(run_id, finished=None, status="running", slice_=slice_)
     out = [
-        {"event": "run", "schema": _results.SCHEMA, "run": r},
+        {"event": "run", "schema": _results_doc.SCHEMA, "run": r},
         {"event": "play", "play": "P", "index": 0, "started_at": "2026-11-28T14:00:00.500Z"},
         dict(event="task", **task("h1", "A", 1.5, "changed", role="r", started_at="2026-11-28T14:00:01.000Z")),
         {"event": "record", "host": "h1", "play": "P", "task": "A", "record": rec("git/status")},
@@ -64,7 +64,7 @@ def write(tmp_path, name, text):
 
 
 def test_fold_finished_run():
-    doc = _results.fold(events(status="failed"))
+    doc = _results_doc.fold(events(status="failed"))
     assert doc["run"]["status"] == "failed" and doc["run"]["finished_at"] == "2026-11-28T14:00:10.000Z"
     assert doc["hosts"]["h2"]["failures"] == 1
     assert [t["host"] for t in doc["tasks"]] == ["h1", "h2"] and "event" not in doc["tasks"][0]
@@ -73,11 +73,11 @@ def test_fold_finished_run():
     assert doc["missing"] == [{"what": "x", "why": "y"}]
     assert doc["totals"] == {"wall_seconds": 10.0, "plays": [{"play": "P", "seconds": 2.75}],
                              "roles": [{"role": "r", "seconds": 3.5}]}
-    _results.validate(doc)
+    _results_doc.validate(doc)
 
 
 def test_fold_running_run_derives_hosts_and_seconds():
-    doc = _results.fold(events(end=False))
+    doc = _results_doc.fold(events(end=False))
     assert doc["run"]["status"] == "running" and doc["run"]["finished_at"] is None
     assert doc["hosts"] == {"h1": counters(ok=1, changed=1), "h2": counters(failures=1)}
     # last task ends at 14:00:03.0: the run started 14:00:00.0, the play at 14:00:00.5
@@ -94,44 +94,44 @@ def test_fold_serial_batches_add_up():
         {"event": "play", "play": "S", "index": 1, "started_at": "2026-11-28T14:00:05.000Z"},
         {"event": "play_done", "play": "S", "index": 1, "seconds": 1.0},
     ]
-    assert _results.fold(evs)["totals"]["plays"] == [{"play": "S", "seconds": 3.75}, {"play": "S", "seconds": 1.0}]
+    assert _results_doc.fold(evs)["totals"]["plays"] == [{"play": "S", "seconds": 3.75}, {"play": "S", "seconds": 1.0}]
 
 
 @pytest.mark.parametrize("evs, message", [
     ([], "no 'run' event"),
     ([{"event": "task"}], "event 1: 'task' before the 'run' event"),
     ([{"event": "run", "schema": "other/v9", "run": {}}], "event 1: schema is 'other/v9', expected 'o2edge.perf/results/v1'"),
-    ([{"event": "run", "schema": _results.SCHEMA, "run": {}}] * 2, "event 2: a second 'run' event"),
-    ([{"event": "run", "schema": _results.SCHEMA, "run": {}}, {"event": "weird"}], "event 2: unknown event 'weird'"),
+    ([{"event": "run", "schema": _results_doc.SCHEMA, "run": {}}] * 2, "event 2: a second 'run' event"),
+    ([{"event": "run", "schema": _results_doc.SCHEMA, "run": {}}, {"event": "weird"}], "event 2: unknown event 'weird'"),
     ([["not", "a", "mapping"]], "event 1: not an event"),
 ])
 def test_fold_errors(evs, message):
     with pytest.raises(ResultsError) as err:
-        _results.fold(evs)
+        _results_doc.fold(evs)
     assert message in str(err.value)
 
 
 def test_load_json_and_jsonl_agree(tmp_path):
-    doc = _results.fold(events())
+    doc = _results_doc.fold(events())
     p_json = write(tmp_path, "results.json", json.dumps(doc))
     p_jsonl = write(tmp_path, "results.jsonl", jsonl(events()))
-    assert _results.load(p_json) == _results.load(p_jsonl) == doc
-    assert _results.load(str(tmp_path)) == doc  # a directory: results.json first
+    assert _results_doc.load(p_json) == _results_doc.load(p_jsonl) == doc
+    assert _results_doc.load(str(tmp_path)) == doc  # a directory: results.json first
     os.unlink(p_json)
-    assert _results.load(str(tmp_path))["run"]["status"] == "ok"  # then results.jsonl
+    assert _results_doc.load(str(tmp_path))["run"]["status"] == "ok"  # then results.jsonl
 
 
 def test_load_directory_without_results(tmp_path):
     with pytest.raises(ResultsError) as err:
-        _results.load(str(tmp_path))
+        _results_doc.load(str(tmp_path))
     assert str(err.value) == "%s: neither results.json nor results.jsonl in this directory" % tmp_path
 
 
 def test_truncated_results_json_is_a_clear_error(tmp_path):
-    text = json.dumps(_results.fold(events()))
+    text = json.dumps(_results_doc.fold(events()))
     path = write(tmp_path, "results.json", text[:len(text) // 2])
     with pytest.raises(ResultsError) as err:
-        _results.load(path)
+        _results_doc.load(path)
     msg = str(err.value)
     assert msg.startswith(path + ": is not valid JSON: Expecting value (line 1, column ")
     assert msg.endswith("(the file ends early: truncated?)")
@@ -140,42 +140,42 @@ def test_truncated_results_json_is_a_clear_error(tmp_path):
 def test_invalid_json_in_the_middle_is_not_called_truncated(tmp_path):
     path = write(tmp_path, "results.json", '{"schema": oops, "run": {}}')
     with pytest.raises(ResultsError) as err:
-        _results.load(path)
+        _results_doc.load(path)
     assert "(line 1, column 12)" in str(err.value) and "truncated" not in str(err.value)
 
 
 def test_empty_unreadable_big_and_binary_files(tmp_path):
     with pytest.raises(ResultsError, match=r"results.json: file is empty$"):
-        _results.load(write(tmp_path, "results.json", "  \n"))
+        _results_doc.load(write(tmp_path, "results.json", "  \n"))
     with pytest.raises(ResultsError, match="absent.json does not exist"):
-        _results.load(str(tmp_path / "absent.json"))
+        _results_doc.load(str(tmp_path / "absent.json"))
     with pytest.raises(ResultsError, match=r"big.json is 11 bytes, over the limit of 10; not read"):
-        _results.load(write(tmp_path, "big.json", "x" * 11), max_bytes=10)
+        _results_doc.load(write(tmp_path, "big.json", "x" * 11), max_bytes=10)
     path = str(tmp_path / "bin.json")
     with open(path, "wb") as handle:
         handle.write(b'{"a": "\xff"}')
     with pytest.raises(ResultsError, match=r"bin.json is not UTF-8 text \(at byte offset 7\)"):
-        _results.load(path)
+        _results_doc.load(path)
 
 
 def test_deep_nesting_is_refused(tmp_path):
     with pytest.raises(ResultsError, match="nests deeper than 64 levels"):
-        _results.load(write(tmp_path, "results.json", "[" * 100000 + "]" * 100000))
+        _results_doc.load(write(tmp_path, "results.json", "[" * 100000 + "]" * 100000))
     with pytest.raises(ResultsError, match="line 1: nests deeper than 64 levels"):
-        _results.load(write(tmp_path, "results.jsonl", "[" * 100000 + "]" * 100000 + "\n"))
+        _results_doc.load(write(tmp_path, "results.jsonl", "[" * 100000 + "]" * 100000 + "\n"))
 
 
 def test_jsonl_partial_last_line_is_left_out_and_listed(tmp_path):
     text = jsonl(events(end=False))
     line = json.dumps(dict(event="task", **task("h3", "B", 1.0)))
     path = write(tmp_path, "results.jsonl", text + line[:20])
-    doc = _results.load(path)
+    doc = _results_doc.load(path)
     assert [t["host"] for t in doc["tasks"]] == ["h1", "h2"]
     assert doc["missing"][-1] == {"what": "results.jsonl line 8",
                                   "why": "partial last line left out (the run was still writing it or was cut short)"}
     assert doc["run"]["status"] == "running"
     # a whole last line without its newline is read
-    doc = _results.load(write(tmp_path, "whole.jsonl", text + line))
+    doc = _results_doc.load(write(tmp_path, "whole.jsonl", text + line))
     assert [t["host"] for t in doc["tasks"]] == ["h1", "h2", "h3"] and len(doc["missing"]) == 1
 
 
@@ -184,19 +184,19 @@ def test_jsonl_bad_line_in_the_middle_names_it(tmp_path):
     lines[3] = lines[3][:10]
     path = write(tmp_path, "results.jsonl", "\n".join(lines) + "\n")
     with pytest.raises(ResultsError) as err:
-        _results.load(path)
+        _results_doc.load(path)
     assert str(err.value).startswith("%s: line 4: is not valid JSON: " % path)
 
 
 def test_jsonl_fold_error_names_file(tmp_path):
     path = write(tmp_path, "results.jsonl", '{"event": "task"}\n')
     with pytest.raises(ResultsError) as err:
-        _results.load(path)
+        _results_doc.load(path)
     assert str(err.value) == "%s: event 1: 'task' before the 'run' event" % path
 
 
 def _broken(mutate):
-    doc = _results.fold(events())
+    doc = _results_doc.fold(events())
     mutate(doc)
     return doc
 
@@ -227,20 +227,20 @@ def _broken(mutate):
 def test_validate_names_the_field(tmp_path, mutate, message):
     path = write(tmp_path, "results.json", json.dumps(_broken(mutate)))
     with pytest.raises(ResultsError) as err:
-        _results.load(path)
+        _results_doc.load(path)
     assert str(err.value).startswith(path + ": ")
     assert message in str(err.value)
 
 
 def test_validate_accepts_null_role_and_slice():
-    doc = _results.fold(events())
+    doc = _results_doc.fold(events())
     doc["run"]["slice"] = {"index": 0, "count": 1}
-    assert _results.validate(doc) is doc
+    assert _results_doc.validate(doc) is doc
 
 
 def slice_doc(index, count, run_id, controller_started="2026-11-28T14:00:00.000Z", status="ok",
               started="2026-11-28T14:00:00.000Z", finished="2026-11-28T14:00:10.000Z"):
-    doc = _results.fold(events(run_id=run_id, slice_={"index": index, "count": count}, status=status))
+    doc = _results_doc.fold(events(run_id=run_id, slice_={"index": index, "count": count}, status=status))
     doc["run"].update(started_at=started, finished_at=finished)
     doc["records"] = [{"host": "localhost", "play": "P", "task": "A", "record": rec("ctl/baseline", controller_started)},
                       {"host": "edge%d" % index, "play": "P", "task": "A", "record": rec("edge/x")}]
@@ -252,7 +252,7 @@ def test_merge_slices():
     a = slice_doc(0, 3, "ra", started="2026-11-28T14:00:00.000Z", finished="2026-11-28T14:00:10.000Z")
     b = slice_doc(2, 3, "rb", status="failed", started="2026-11-28T14:00:02.000Z", finished="2026-11-28T14:00:20.500Z")
     before = copy.deepcopy([a, b])
-    m = _results.merge([a, b])
+    m = _results_doc.merge([a, b])
     assert [a, b] == before  # inputs untouched
     assert m["run"]["id"] == "ra+rb" and m["run"]["status"] == "failed" and m["run"]["slice"] is None
     assert m["run"]["started_at"] == "2026-11-28T14:00:00.000Z" and m["run"]["finished_at"] == "2026-11-28T14:00:20.500Z"
@@ -267,13 +267,13 @@ def test_merge_slices():
         {"what": "slice 1 of 3", "why": "no results document was given for this slice"}]
     assert m["totals"]["wall_seconds"] == 20.5
     assert m["totals"]["roles"] == [{"role": "r", "seconds": 3.5}]
-    _results.validate(m)
+    _results_doc.validate(m)
 
 
 def test_merge_keeps_controller_records_measured_at_different_times():
     a = slice_doc(0, 2, "ra")
     b = slice_doc(1, 2, "rb", controller_started="2026-11-28T14:05:00.000Z")
-    m = _results.merge([a, b])
+    m = _results_doc.merge([a, b])
     assert sum(1 for r in m["records"] if r["record"]["name"] == "ctl/baseline") == 2
     assert not [x for x in m["missing"] if x["what"].startswith("slice")]
 
@@ -281,30 +281,30 @@ def test_merge_keeps_controller_records_measured_at_different_times():
 def test_merge_status_and_running_wall():
     a = slice_doc(0, 2, "ra")
     b = slice_doc(1, 2, "rb", status="interrupted")
-    assert _results.merge([a, b])["run"]["status"] == "interrupted"
-    c = _results.fold(events(run_id="rc", end=False))
-    m = _results.merge([a, c])
+    assert _results_doc.merge([a, b])["run"]["status"] == "interrupted"
+    c = _results_doc.fold(events(run_id="rc", end=False))
+    m = _results_doc.merge([a, c])
     assert m["run"]["status"] == "running" and m["run"]["finished_at"] is None
     assert m["totals"]["wall_seconds"] == max(a["totals"]["wall_seconds"], c["totals"]["wall_seconds"])
-    assert _results.merge([a, copy.deepcopy(a)])["run"]["status"] == "ok"
+    assert _results_doc.merge([a, copy.deepcopy(a)])["run"]["status"] == "ok"
 
 
 def test_merge_errors_and_single():
     with pytest.raises(ResultsError, match="merge: no results documents given"):
-        _results.merge([])
-    bad = _results.fold(events())
+        _results_doc.merge([])
+    bad = _results_doc.fold(events())
     bad["tasks"][0]["seconds"] = -1
     with pytest.raises(ResultsError, match=r"merge: document 1: tasks\[0\].seconds"):
-        _results.merge([_results.fold(events()), bad])
-    one = _results.fold(events())
-    assert _results.merge([one]) == one
+        _results_doc.merge([_results_doc.fold(events()), bad])
+    one = _results_doc.fold(events())
+    assert _results_doc.merge([one]) == one
 
 
 def test_summary():
-    doc = _results.fold(events(status="failed"))
+    doc = _results_doc.fold(events(status="failed"))
     doc["records"].append({"host": "h2", "play": "P", "task": "A",
                            "record": make_record("x", "git", "s", [], failures=2, context={"host": "h", "started_at": "t", "versions": {}})})
-    s = _results.summary(doc)
+    s = _results_doc.summary(doc)
     assert s == {"run_id": "r1", "status": "failed", "hosts": 2, "failed_hosts": ["h2"], "tasks": 2, "records": 2,
                  "records_with_failures": 1, "probes": 1, "probes_up": 1, "missing": 1, "wall_seconds": 10.0,
                  "slowest": [{"task": "A", "host": "h2", "seconds": 2.0}, {"task": "A", "host": "h1", "seconds": 1.5}]}
@@ -312,40 +312,40 @@ def test_summary():
 
 @pytest.mark.parametrize("status", ["ok", "changed", "failed", "skipped", "unreachable"])
 def test_every_task_status_ansible_reports_is_valid(status):
-    doc = _results.fold(events())
+    doc = _results_doc.fold(events())
     doc["tasks"][0]["status"] = status
-    _results.validate(doc)
+    _results_doc.validate(doc)
     doc["tasks"][0]["status"] = "skip"
     with pytest.raises(ResultsError, match="status"):
-        _results.validate(doc)
+        _results_doc.validate(doc)
 
 
 def test_timestamps_with_z_offset_or_none_are_the_same_utc_instant():
-    z = _results._iso("2026-11-28T14:00:00.500Z")
-    assert z == _results._iso("2026-11-28T14:00:00.500+00:00") == _results._iso("2026-11-28T14:00:00.500")
+    z = _results_doc._iso("2026-11-28T14:00:00.500Z")
+    assert z == _results_doc._iso("2026-11-28T14:00:00.500+00:00") == _results_doc._iso("2026-11-28T14:00:00.500")
     assert z.utcoffset().total_seconds() == 0 and z.microsecond == 500000
-    assert _results._iso("2026-11-28T15:00:00.500+01:00") == z
-    assert _results._iso("not a time") is None and _results._iso(None) is None
-    assert _results._span("2026-11-28T14:00:00.000Z", "2026-11-28T14:00:02.250Z") == 2.25
-    assert _results._span("2026-11-28T14:00:02.000Z", "2026-11-28T14:00:00.000Z") == 0.0
-    assert _results._span("2026-11-28T14:00:00.000Z", "bad") is None
+    assert _results_doc._iso("2026-11-28T15:00:00.500+01:00") == z
+    assert _results_doc._iso("not a time") is None and _results_doc._iso(None) is None
+    assert _results_doc._span("2026-11-28T14:00:00.000Z", "2026-11-28T14:00:02.250Z") == 2.25
+    assert _results_doc._span("2026-11-28T14:00:02.000Z", "2026-11-28T14:00:00.000Z") == 0.0
+    assert _results_doc._span("2026-11-28T14:00:00.000Z", "bad") is None
 
 
 def test_role_totals_sum_host_seconds_and_treat_missing_seconds_as_zero():
     tasks = [task(role="r1", seconds=0.1234567), task(host="h2", role="r1", seconds=0.2),
              task(role="r2", seconds=None), task(role=None, seconds=5.0)]
-    assert _results.role_totals(tasks) == [{"role": "r1", "seconds": 0.323457}, {"role": "r2", "seconds": 0.0}]
+    assert _results_doc.role_totals(tasks) == [{"role": "r1", "seconds": 0.323457}, {"role": "r2", "seconds": 0.0}]
 
 
 def test_empty_document_has_every_list_empty_and_zero_wall_time():
-    doc = _results.empty_document({"id": "r"})
+    doc = _results_doc.empty_document({"id": "r"})
     assert doc == {"schema": "o2edge.perf/results/v1", "run": {"id": "r"}, "hosts": {}, "records": [], "probes": [],
                    "tasks": [], "totals": {"wall_seconds": 0.0, "plays": [], "roles": []}, "missing": []}
 
 
 def test_host_counters_from_tasks_count_each_status_once():
     tasks = [task(status=s) for s in ("ok", "changed", "failed", "skipped", "unreachable")]
-    assert _results.hosts_from_tasks(tasks) == {"h1": {"ok": 2, "changed": 1, "failures": 1, "unreachable": 1, "skipped": 1,
+    assert _results_doc.hosts_from_tasks(tasks) == {"h1": {"ok": 2, "changed": 1, "failures": 1, "unreachable": 1, "skipped": 1,
                                                        "rescued": 0, "ignored": 0}}
 
 
@@ -366,7 +366,7 @@ def no_hang():
 
 def shared_slice(index, count, run_id, controller):
     """A slice of a sliced run whose ``hosts`` lists localhost (the controller every slice shares)."""
-    doc = _results.fold(events(run_id=run_id, slice_={"index": index, "count": count}))
+    doc = _results_doc.fold(events(run_id=run_id, slice_={"index": index, "count": count}))
     doc["hosts"]["localhost"] = counters(ok=1)
     doc["hosts"]["edge%d" % index] = counters(ok=1)
     doc["records"] = [{"host": "localhost", "play": "P", "task": "A", "record": rec(name, started)}
@@ -382,7 +382,7 @@ def test_merge_counts_shared_controller_records_once_but_keeps_distinct_ones_of_
     first = [("ctl/baseline", "2026-11-28T14:00:00.000Z"), ("ctl/baseline", "2026-11-28T14:02:00.000Z")]
     again = [("ctl/baseline", "2026-11-28T14:05:00.000Z"), ("ctl/other", "2026-11-28T14:06:00.000Z")]
     a, b = shared_slice(0, 2, "ra", first), shared_slice(1, 2, "rb", again)
-    m = _results.merge([b, a])
+    m = _results_doc.merge([b, a])
     ctl = [(r["record"]["name"], r["record"]["context"]["started_at"]) for r in m["records"] if r["host"] == "localhost"]
     # slice 0's two measurements kept; slice 1's repeat of ctl/baseline counted once (dropped); ctl/other kept
     assert ctl == first + [("ctl/other", "2026-11-28T14:06:00.000Z")]
@@ -393,15 +393,15 @@ def test_merge_counts_shared_controller_records_once_but_keeps_distinct_ones_of_
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_non_finite_numbers_in_a_results_file_are_refused_naming_the_line(tmp_path, literal):
     # Bug (issue 15, 3): NaN, Infinity and 1e999 were read as floats and written out again as NaN/Infinity.
-    text = json.dumps(_results.fold(events())).replace('"wall_seconds": 10.0', '"wall_seconds": %s' % literal)
+    text = json.dumps(_results_doc.fold(events())).replace('"wall_seconds": 10.0', '"wall_seconds": %s' % literal)
     path = write(tmp_path, "results.json", text)
     with pytest.raises(ResultsError) as err:
-        _results.load(path)
+        _results_doc.load(path)
     assert str(err.value).startswith(path + ": holds ")
     lines = jsonl(events()).replace('"seconds": 2.75', '"seconds": %s' % literal)
     path = write(tmp_path, "results.jsonl", lines)
     with pytest.raises(ResultsError, match=r"results.jsonl: line 8: holds "):
-        _results.load(path)
+        _results_doc.load(path)
 
 
 @pytest.mark.parametrize("mutate, message", [
@@ -419,10 +419,10 @@ def test_documents_with_non_finite_figures_bad_names_or_huge_slice_counts_are_re
     # were accepted (docs/statistics.md says a NaN sample is refused naming the record and index); a
     # slice count of 1e8 made merge build one missing entry per absent slice until memory ran out
     # (1025 here: just over the bound, so that a regression fails without exhausting memory).
-    doc = _results.fold(events())
+    doc = _results_doc.fold(events())
     mutate(doc)
     with pytest.raises(ResultsError) as err:
-        _results.merge([doc, _results.fold(events(run_id="r2"))])
+        _results_doc.merge([doc, _results_doc.fold(events(run_id="r2"))])
     assert message in str(err.value)
 
 
@@ -431,7 +431,7 @@ def test_a_fifo_results_file_is_refused_without_blocking(tmp_path, no_hang):
     path = str(tmp_path / "results.json")
     os.mkfifo(path)
     with pytest.raises(ResultsError) as err:
-        _results.load(path)
+        _results_doc.load(path)
     assert str(err.value) == "results file %s is a named pipe (FIFO), not a regular file; not read" % path
 
 
@@ -448,7 +448,7 @@ def test_messages_name_the_position_never_the_content(tmp_path, field, value):
         evs[2]["event"] = value
     path = write(tmp_path, "results.jsonl", jsonl(evs))
     with pytest.raises(ResultsError) as err:
-        _results.load(path)
+        _results_doc.load(path)
     assert value not in str(err.value) and "hunter2" not in str(err.value) and "(not shown)" in str(err.value)
     assert str(err.value).startswith(path + ": ")
 
@@ -457,33 +457,33 @@ def test_secret_looking_values_are_masked_when_a_foreign_file_is_loaded(tmp_path
     # Bug (issue 15, 2): the secret rule held only for what the callback writes; a results file written by
     # anything else kept URLs with passwords, secret query parameters and JWTs as they were.
     jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlX3NlY3JldA"
-    doc = _results.fold(events())
+    doc = _results_doc.fold(events())
     doc["records"][0]["record"]["errors"] = [{"error": "GET https://u:pw123@h.invalid/x?token=tk987 failed: " + jwt}]
     doc["records"][0]["record"]["context"]["api_token"] = "tk987"
     doc["probes"][0]["result"]["detail"] = "Bearer " + jwt
     path = write(tmp_path, "results.json", json.dumps(doc))
-    loaded = _results.load(path)
+    loaded = _results_doc.load(path)
     text = json.dumps(loaded)
     assert "pw123" not in text and "tk987" not in text and jwt not in text
     assert loaded["records"][0]["record"]["errors"][0]["error"] == \
         "GET https://********@h.invalid/x?******** failed: ********"
     assert loaded["probes"][0]["result"]["detail"] == "Bearer ********"
-    merged = json.dumps(_results.merge([doc, _results.fold(events(run_id="r2"))]))
+    merged = json.dumps(_results_doc.merge([doc, _results_doc.fold(events(run_id="r2"))]))
     assert "pw123" not in merged and "tk987" not in merged and jwt not in merged
 
 
 def test_shown_quotes_only_short_identifiers_and_plain_scalars():
     # Mutation survivors (issue 15, 8): which values a message may quote.
-    assert _results.shown("ok-1.2/x") == "'ok-1.2/x'" and _results.shown(None) == "None"
-    assert _results.shown(5) == "5" and _results.shown(True) == "True"
-    assert _results.shown(1.5) == "a float (not shown)" and _results.shown(["x"]) == "a list (not shown)"
-    assert _results.shown("api_token") == "a str (not shown)" and _results.shown("x" * 64) == "a str (not shown)"
+    assert _results_doc.shown("ok-1.2/x") == "'ok-1.2/x'" and _results_doc.shown(None) == "None"
+    assert _results_doc.shown(5) == "5" and _results_doc.shown(True) == "True"
+    assert _results_doc.shown(1.5) == "a float (not shown)" and _results_doc.shown(["x"]) == "a list (not shown)"
+    assert _results_doc.shown("api_token") == "a str (not shown)" and _results_doc.shown("x" * 64) == "a str (not shown)"
 
 
 def test_iso_reads_z_timestamps_without_fraction():
     # Mutation survivor of _iso (value[:-2] for value[:-1]): a Z timestamp without a fraction lost a digit.
-    assert _results._iso("2026-11-28T14:00:05Z") == _results._iso("2026-11-28T14:00:05.000+00:00")
-    assert _results._iso("2026-11-28T14:00:05Z").second == 5
+    assert _results_doc._iso("2026-11-28T14:00:05Z") == _results_doc._iso("2026-11-28T14:00:05.000+00:00")
+    assert _results_doc._iso("2026-11-28T14:00:05Z").second == 5
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -500,15 +500,15 @@ def test_a_running_jsonl_with_malformed_task_entries_is_a_named_error_not_a_trac
     evs[2].update(bad)
     path = write(tmp_path, "results.jsonl", jsonl(evs))
     with pytest.raises(ResultsError) as err:
-        _results.load(path)
+        _results_doc.load(path)
     assert message in str(err.value)
 
 
 def test_host_counters_add_up_and_play_seconds_default_to_zero():
     tasks = [task(status=s) for s in ("changed", "changed", "failed", "failed", "skipped", "skipped", "unreachable")]
     tasks.append({"host": ["not a host"], "status": "ok"})  # left for validate() to name
-    assert _results.hosts_from_tasks(tasks) == {"h1": counters(ok=2, changed=2, failures=2, skipped=2, unreachable=1)}
+    assert _results_doc.hosts_from_tasks(tasks) == {"h1": counters(ok=2, changed=2, failures=2, skipped=2, unreachable=1)}
     for seconds in (None, True, "x"):
         evs = events()
         evs[-2]["seconds"] = seconds
-        assert _results.fold(evs)["totals"]["plays"] == [{"play": "P", "seconds": 0.0}]
+        assert _results_doc.fold(evs)["totals"]["plays"] == [{"play": "P", "seconds": 0.0}]

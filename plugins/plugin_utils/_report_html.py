@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from ansible_collections.o2edge.perf.plugins.module_utils._report_formats import (
+from ansible_collections.o2edge.perf.plugins.plugin_utils._report_formats import (
     ci_percent, comparison_summary, matrix_summary, number, objective_target, objective_value, percent, run_line, slo_summary, stat_cells, text)
 
 MAX_ROWS = 40

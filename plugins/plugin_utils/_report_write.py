@@ -23,8 +23,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, open_url
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _report_formats, _report_html, _safe_read, _yaml_bounds
-from ansible_collections.o2edge.perf.plugins.module_utils._mask import display_url, mask_text
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _report_formats, _report_html
+from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read, _yaml_bounds
+from ansible_collections.o2edge.perf.plugins.plugin_utils._mask import display_url, mask_text
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import redact
 
 # The index of past runs and a run's results.json read back from dest: at most this many bytes.

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _slo, _slo_select
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _slo, _slo_select
 from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record
 
 CTX = {"host": "ctl", "started_at": "2026-01-01T00:00:00.000Z", "versions": {"python": "3.11.7"}}

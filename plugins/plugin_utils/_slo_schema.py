@@ -19,7 +19,7 @@ import re
 
 from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_sites import shape_error
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, secret_value_reason
-from ansible_collections.o2edge.perf.plugins.module_utils._slo_select import HAS_JMESPATH, check_select
+from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_select import HAS_JMESPATH, check_select
 
 API_VERSION = "openslo/v1"
 SOURCE_TYPE = "o2edge.perf"

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The report of a run: load the results (and a baseline), compare, evaluate the SLOs, write.
 
-``build`` turns a results document (the callback's C2 document, see ``_results``) into a report
+``build`` turns a results document (the callback's C2 document, see ``_results_doc``) into a report
 model: one entry per measurement record, before/after comparisons matched by record name and
 host (``_compare``), the SLO outcome (``_slo``), the site x service matrix of the probes, the
 slowest tasks and the list of what is missing. ``generate`` renders every format of the model
@@ -19,9 +19,9 @@ import math
 import os
 import re
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _compare, _report_formats, _report_html, _results, _slo
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _compare, _report_formats, _report_html, _results_doc, _slo
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import service_columns, site_state
-from ansible_collections.o2edge.perf.plugins.module_utils._report_write import (
+from ansible_collections.o2edge.perf.plugins.plugin_utils._report_write import (
     ReportError, push, push_url, read_index, run_dir_name, update_index, write_run)
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _comparisons
 
@@ -58,15 +58,15 @@ def load_documents(paths, field):
     docs = []
     for index, path in enumerate(paths):
         try:
-            docs.append(_results.load(path))
-        except _results.ResultsError as exc:
+            docs.append(_results_doc.load(path))
+        except _results_doc.ResultsError as exc:
             msg = str(exc)
             raise ReportError("%s[%d]: %s" % (field, index, msg if path in msg else "%s: %s" % (path, msg)))
     if len(docs) == 1:
         return docs[0]
     try:
-        return _results.merge(docs)
-    except _results.ResultsError as exc:
+        return _results_doc.merge(docs)
+    except _results_doc.ResultsError as exc:
         raise ReportError("%s: cannot merge %s: %s" % (field, ", ".join(paths), exc))
 
 

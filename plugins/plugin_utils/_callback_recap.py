@@ -21,8 +21,8 @@ import time
 
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now, validate_record
-from ansible_collections.o2edge.perf.plugins.module_utils._results import PROBE_KEYS, SCHEMA, fold, hosts_from_tasks
-from ansible_collections.o2edge.perf.plugins.module_utils._mask import mask_value
+from ansible_collections.o2edge.perf.plugins.plugin_utils._results_doc import PROBE_KEYS, SCHEMA, fold, hosts_from_tasks
+from ansible_collections.o2edge.perf.plugins.plugin_utils._mask import mask_value
 
 # Bound the walk of a task result (depth of nested values we scrub) and of loop nesting.
 MAX_DEPTH = 32

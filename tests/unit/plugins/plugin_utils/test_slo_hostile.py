@@ -11,10 +11,10 @@ import os
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _slo
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _slo
 
 from tests.unit.plugins.module_utils.fifo_guard import call_without_hanging
-from tests.unit.plugins.module_utils.test_slo import probe, rec, results, slo_yaml
+from tests.unit.plugins.plugin_utils.test_slo import probe, rec, results, slo_yaml
 
 SHADOW = ("root:$6$saltsalt$hashhashhashhashhash:19000:0:99999:7:::\n"
           "daemon:*:19000:0:99999:7:::\n")
