@@ -1,28 +1,72 @@
 # Copyright (c) 2026 o2edge.perf contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Atomic file writes: a temporary file in the same folder, fsync, then os.replace (standard library only)."""
+"""Atomic file writes: a temporary file in the same folder, fsync, then os.replace (standard library only).
+
+The one home of the temp + fsync + replace step. ``atomic_write`` replaces a whole file;
+``temp_beside`` is the first half for callers that must do something between writing and
+replacing (validate the candidate, take a backup, re-check the original): they replace it
+themselves and may ``fsync_dir`` afterwards.
+"""
 from __future__ import annotations
 
 import os
 import tempfile
 
 
-def atomic_write(path, data, mode=0o644):
-    """Write ``data`` (bytes) to ``path``: readers see the old file or the new one, never a part;
-    on any failure the temporary file is removed and the old file is left as it was."""
+def temp_beside(path, data, mode=0o644, owner=None):
+    """A temporary file in ``path``'s folder holding ``data`` (bytes), flushed and fsynced, with
+    ``mode`` and, when given, ``owner`` ``(uid, gid)`` (kept only where permitted). Returns its path;
+    on any failure nothing is left."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
+            os.fchmod(handle.fileno(), mode)
+            if owner is not None:
+                try:
+                    os.fchown(handle.fileno(), owner[0], owner[1])
+                except OSError:
+                    pass  # not permitted as another user: the file keeps ours, the mode is kept
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp
+
+
+def fsync_dir(folder):
+    """fsync a folder so that a rename in it survives a crash (best effort: some filesystems refuse)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path, data, mode=0o644, owner=None, sync_dir=False):
+    """Write ``data`` (bytes) to ``path``: readers see the old file or the new one, never a part;
+    on any failure the temporary file is removed and the old file is left as it was.
+    ``sync_dir`` also fsyncs the folder after the rename."""
+    tmp = temp_beside(path, data, mode, owner)
+    try:
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
+    if sync_dir:
+        fsync_dir(os.path.dirname(os.path.abspath(path)))
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

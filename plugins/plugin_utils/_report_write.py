@@ -25,6 +25,7 @@ from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, op
 
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _report_formats, _report_html
 from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read, _yaml_bounds
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.plugin_utils._mask import display_url, mask_text
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import redact
 
@@ -95,19 +96,11 @@ def write_run(dest, name, files):
 
 
 def write_atomic(path, content):
-    """Replace ``path`` with ``content`` through a temporary file in the same directory."""
-    fd, tmp = tempfile.mkstemp(prefix=".%s.tmp-" % os.path.basename(path), dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as handle:
-            handle.write(content)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Replace ``path`` with ``content`` (text, UTF-8) through ``_atomic.atomic_write`` (fsynced);
+    the file gets the mode the umask allows, as a plain ``open`` would give it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    atomic_write(path, content.encode("utf-8", "replace"), 0o666 & ~umask)
 
 
 def read_index(dest, skip=None):

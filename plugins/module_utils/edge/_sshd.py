@@ -15,9 +15,9 @@ import os
 import re
 import shlex
 import shutil
-import tempfile
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import temp_beside
 
 SSHDIR = "/etc/ssh"
 KEYWORD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -252,16 +252,7 @@ def take_backup(backup_dir, target):
 
 
 def _temp_beside(path, text, mode):
-    directory, base = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + base + ".o2edge-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, mode)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return tmp
+    return temp_beside(path, text.encode("utf-8", "surrogateescape"), mode)
 
 
 def write_validated(target, new_text, main_config, validate, backup_dir, validate_candidate, move=os.replace):

@@ -26,10 +26,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import tempfile
 import time
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import fsync_dir, temp_beside
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes, real_target
 
 try:
@@ -352,37 +352,11 @@ def backup_name(path, now=None):
     return name
 
 
-def _fsync_dir(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _write_temp(snap, data):
     """A temporary file next to ``snap.target`` holding ``data``, fsynced, with the original mode and owner."""
-    folder = os.path.dirname(os.path.abspath(snap.target))
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(snap.target), suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fchmod(f.fileno(), snap.mode)
-            try:
-                os.fchown(f.fileno(), snap.uid, snap.gid)
-            except OSError:
-                pass  # not permitted as another user: the file keeps ours, the mode is kept
-            os.fsync(f.fileno())
-    except BaseException:
-        _unlink(tmp)
-        raise
-    return tmp
+    return temp_beside(snap.target, data, snap.mode, (snap.uid, snap.gid))
 
 
 def _unlink(path):
@@ -450,7 +424,7 @@ def commit(writes, backup=True, field_of=None, before_replace=None):
                 raise FileChangedError("%s %s cannot be replaced: %s"
                                        % (field_of.get(snap.path, "file"), snap.path, exc.strerror or exc))
             replaced.append(snap)
-            _fsync_dir(os.path.dirname(os.path.abspath(snap.target)))
+            fsync_dir(os.path.dirname(os.path.abspath(snap.target)))
     except BaseException as exc:
         kept = set()
         for snap in replaced:  # put back what was already replaced

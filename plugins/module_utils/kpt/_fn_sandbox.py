@@ -46,6 +46,7 @@ import threading
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import (
     MAX_KPTFILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, KptError, file_problem, kptfiles)
 from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import run_once
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes, read_text
 from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import YamlBoundsError, check_yaml, load_json, yaml_problem
 
@@ -292,11 +293,7 @@ def wrapper_text(argv, image, resolved):
 
 
 def _write_atomic(path, text, mode):
-    tmp = "%s.%d-%d.tmp" % (path, os.getpid(), threading.get_ident())
-    with open(tmp, "w") as handle:
-        handle.write(text)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    atomic_write(path, text.encode("utf-8", "surrogateescape"), mode)
 
 
 # --------------------------------------------------------------------------- Kptfile rewrite

@@ -1,0 +1,80 @@
+"""_atomic: the one temp + fsync + replace step, used by every whole-file writer (issue 17 item 2).
+
+Bug caught: whole-file writes were written six times and only one fsynced; the report index,
+the sandbox wrappers/Kptfile rewrites and the sshd candidate were renamed into place unsynced, so
+a crash could leave an empty file under the final name.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.o2edge.perf.plugins.module_utils import _atomic
+from ansible_collections.o2edge.perf.plugins.module_utils.edge import _sshd
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _fn_sandbox
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _report_write
+
+
+@pytest.fixture
+def synced(monkeypatch):
+    """The paths of the files fsynced (by name, read from /proc before the descriptor closes)."""
+    names = []
+    real = os.fsync
+
+    def fsync(fd):
+        try:
+            names.append(os.readlink("/proc/self/fd/%d" % fd))
+        except OSError:
+            names.append(None)
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return names
+
+
+def _write_report(path):
+    _report_write.write_atomic(path, "index\n")
+
+
+def _write_wrapper(path):
+    _fn_sandbox._write_atomic(path, "#!/bin/sh\nexec true\n", 0o700)
+
+
+def _write_sshd_candidate(path):
+    tmp = _sshd._temp_beside(path, "Port 22\n", 0o600)
+    os.replace(tmp, path)
+
+
+@pytest.mark.parametrize("writer", [_write_report, _write_wrapper, _write_sshd_candidate],
+                         ids=["report index", "sandbox wrapper", "sshd candidate"])
+def test_every_whole_file_writer_fsyncs_before_the_rename(tmp_path, synced, writer):
+    target = tmp_path / "file"
+    target.write_text("old\n")
+    writer(str(target))
+    assert target.read_text() != "old\n"
+    temps = [n for n in synced if n and os.path.dirname(n) == str(tmp_path) and n.endswith(".tmp")]
+    assert temps, "no temporary file beside %s was fsynced: %r" % (target, synced)
+    assert sorted(os.listdir(str(tmp_path))) == ["file"]
+
+
+def test_owner_mode_and_folder_sync(tmp_path, synced):
+    """The options the special writers (_yaml_edit.commit keeps mode and owner) need are in the one helper."""
+    path = tmp_path / "f"
+    st = os.stat(str(tmp_path))
+    _atomic.atomic_write(str(path), b"x", mode=0o600, owner=(st.st_uid, st.st_gid), sync_dir=True)
+    assert path.read_bytes() == b"x" and (os.stat(str(path)).st_mode & 0o777) == 0o600
+    assert str(tmp_path) in synced
+
+
+def test_failed_replace_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "f"
+    path.write_bytes(b"old")
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_atomic.os, "replace", refuse)
+    with pytest.raises(OSError):
+        _atomic.atomic_write(str(path), b"new", sync_dir=True)
+    assert path.read_bytes() == b"old" and os.listdir(str(tmp_path)) == ["f"]
