@@ -303,6 +303,18 @@ def optimize_lines(applied):
     return ["ssh, controller: " + c_words, "ssh, edges: " + e_words, "kpt: " + k_words]
 
 
+def facts_per_site(hosts_vars, fact):
+    """``[dict(<fact>, site=<host>)]`` for each host that has the mapping ``fact``, in order."""
+    out = []
+    for index, h in enumerate(_seq(hosts_vars, "hosts' variables")):
+        h = _mapping(h, "hosts' variables[%d]" % index)
+        value = h.get(fact)
+        if value is None:
+            continue
+        out.append(dict(_mapping(value, "%s of %s" % (fact, h.get("inventory_hostname"))), site=h.get("inventory_hostname")))
+    return out
+
+
 def ansible_ssh_states(hosts_vars, result_name):
     """``{host: {address, ansible_ssh}}`` from each host's registered ping result ``result_name``:
     up, host_key_mismatch (ssh said "Host key verification failed") or unreachable."""

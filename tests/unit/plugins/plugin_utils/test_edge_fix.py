@@ -162,3 +162,9 @@ def test_filter_wraps_errors():
     # Bug caught: the filter letting the plain ValueError through (a traceback in the play).
     with pytest.raises(AnsibleFilterError, match="o2edge.perf.edge_fix_report: before.matrix"):
         flt.FilterModule().filters()["edge_fix_report"]({"matrix": 1}, AFTER, {})
+
+
+def test_facts_per_site_skips_hosts_without_the_fact():
+    # Bug caught: optimize's fn_images_edges listing a site the pre-cache did not run on, or losing the site name.
+    hosts = [{"inventory_hostname": "edge1", "s": {"store": "podman"}}, {"inventory_hostname": "edge2"}]
+    assert ef.facts_per_site(hosts, "s") == [{"store": "podman", "site": "edge1"}]
