@@ -23,7 +23,7 @@ description:
     directory too.
   - Values of C(no_log) results are never written, and values that look secret are masked.
   - The results document is described in the collection's docs/results.md.
-version_added: 0.5.0
+version_added: 1.0.0
 author: o2edge.perf contributors (@o2edge)
 requirements:
   - enable in configuration (C(callbacks_enabled))

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 name: edge_sites
 short_description: The edge-sites config file as an inventory source
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads an edge-sites config (a YAML file whose C(plugin) key is V(o2edge.perf.edge_sites)), validates it
     against the documented schema (docs/edge-sites.md in the collection) and adds one host per site.

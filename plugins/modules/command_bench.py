@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: command_bench
 short_description: Benchmark a command with warm-up, counted runs and robust statistics
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Runs a command O(warmup) times untimed, then O(runs) times timed with a monotonic clock,
     and returns one measurement record (the collection's single record shape).

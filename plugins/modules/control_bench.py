@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: control_bench
 short_description: Measure controls no optimization touches, and the host's state, as records
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - A before/after comparison credits the optimization with whatever changed on the machine between the
     passes. This module measures controls that no optimization touches, so a change of the machine shows

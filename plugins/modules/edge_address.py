@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: edge_address
 short_description: Find an edge site's real address by its SSH host key and fix a stale one in the edge-sites config
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Checks every site of an edge-sites config (docs/edge-sites.md) by identity - the SSH host key offered at
     the configured address (fetched with C(ssh-keyscan)) must be the site's pinned C(ssh.host_key) or one of

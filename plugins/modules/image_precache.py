@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: image_precache
 short_description: Keep a list of container images present in a host's image store, digest-aware
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Makes every image of O(images) present in the image store O(store) - V(podman), V(docker), V(nerdctl),
     V(crictl) (their own CLI pulls) or V(oci) (C(skopeo copy) into one OCI image layout O(oci_dir) holding many

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: io_bench
 short_description: Measure sequential file write and read throughput with fsync
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Writes O(size_mb) MB (10^6 bytes) of random data to a temporary file in O(path), fsyncs it, drops it
     from the page cache, reads it back, and reports MB/s and seconds for both, over O(runs) counted runs

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: kpt_fn_images
 short_description: List every function image and exec function of a kpt package tree
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Reads every Kptfile under O(root), subpackages included, and lists the functions of their
     C(pipeline.mutators) and C(pipeline.validators) - the images (deduplicated across packages, each with the

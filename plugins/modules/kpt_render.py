@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: kpt_render
 short_description: Render kpt packages, measured, in parallel and optionally cached
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Runs C(kpt fn render) on the given packages, or on every top-level package found under a root
     (kpt renders subpackages itself), concurrently with a pool of O(max_workers) subprocesses.

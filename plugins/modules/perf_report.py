@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: perf_report
 short_description: Write a run's report - SLOs, before/after comparison, HTML, Markdown, CSV, JSON, JUnit, Prometheus
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Reads one or more results documents (C(results.json), or a C(results.jsonl) cut short) written by the
     C(o2edge.perf.perf_recap) callback - or, with O(results=callback), the run in progress - and writes a

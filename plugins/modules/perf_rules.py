@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: perf_rules
 short_description: Prometheus rules, their promtool tests and a Grafana dashboard from the SLO objectives
-version_added: 0.3.0
+version_added: 1.0.0
 description:
   - Reads the same C(openslo/v1) objectives that M(o2edge.perf.perf_report) evaluates (O(slo_file) or the
     collection's defaults) and writes three files into O(dest) - Prometheus recording and alerting rules

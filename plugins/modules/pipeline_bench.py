@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: pipeline_bench
 short_description: Time a declared deployment pipeline end to end and stage by stage
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Runs the stages of a pipeline (for example intent to KRM, C(kpt fn render), git commit and
     push, a check at the edge) in order, O(warmup) untimed rounds then O(runs) counted rounds,

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: prometheus_query
 short_description: Time Prometheus instant and range queries and classify every outcome
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Sends a PromQL query to the Prometheus HTTP API (C(/api/v1/query) or C(/api/v1/query_range)) as a
     form-encoded POST body, so C([5m]), braces and quotes reach the server intact.

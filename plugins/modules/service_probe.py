@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: service_probe
 short_description: Probe every edge site's services at once and say exactly what is wrong where
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Probes a list of targets (site, service kind, address, port, options) concurrently, at most
     O(concurrency) at a time, each with its own connect timeout and total deadline.

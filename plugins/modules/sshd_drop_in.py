@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: sshd_drop_in
 short_description: Put sshd settings in a drop-in file or a managed block, validated with sshd -t first
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Writes O(settings) as a drop-in file O(drop_in) when the main sshd configuration O(main_config) includes it
     (an C(Include) line outside C(Match) whose pattern names the file), else as a marked managed block at the top

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: system_baseline
 short_description: Record the host's CPU, memory, disks and load, and its utilization while a command runs
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reports the CPU model and count, memory, disk usage of given paths, load averages and kernel.
   - With O(argv) or O(cmd), runs that command once and samples CPU and memory utilization of the whole host
