@@ -282,7 +282,9 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt._fn_images import prefix_choice
-from ansible_collections.o2edge.perf.plugins.module_utils.kpt._image_store import STORES, POLICIES, StoreError, run_precache
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._image_errors import StoreError
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._image_input import STORES, POLICIES
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._image_precache import run_precache
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import parse_kpt_version
 
 

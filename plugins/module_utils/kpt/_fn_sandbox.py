@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """kpt image functions without a container start: unpacked images run under bubblewrap.
 
-The unpacked layout (written by ``image_precache`` with ``unpack: true``) is read only:
+The unpacked layout (written by ``image_precache`` with ``unpack: true``; spelled once, in
+``_unpacked_layout``) is read only:
 
 * ``<unpack_dir>/<algo>-<hex>/rootfs/`` the image's root filesystem, keyed by its manifest digest;
 * ``<unpack_dir>/<algo>-<hex>/image.json`` written last (its presence marks a complete unpack):
@@ -47,8 +48,9 @@ from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import (
     MAX_KPTFILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, KptError, file_problem, kptfiles)
 from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer import run_once
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _unpacked_layout
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes, read_text
-from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import YamlBoundsError, check_yaml, load_json, yaml_problem
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import YamlBoundsError, check_yaml, yaml_problem
 
 try:
     import yaml
@@ -56,8 +58,8 @@ try:
 except ImportError:  # pragma: no cover - the sandbox needs PyYAML; the module says so
     HAS_YAML = False
 
-DEFAULT_UNPACK_DIR = "~/.cache/o2edge-perf/fn-images"
-SCHEMA = 1
+DEFAULT_UNPACK_DIR = _unpacked_layout.DEFAULT_UNPACK_DIR
+SCHEMA = _unpacked_layout.SCHEMA
 SANDBOX_UID = 65534
 SANDBOX_GID = 65534
 WRAPPER_DIR = "fn-sandbox"
@@ -66,9 +68,7 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 KNOWN_KEYS = frozenset(["name", "image", "exec", "configPath", "configMap", "selectors", "exclude"])
 # mounted by the sandbox itself, never taken from the image
 OWN_MOUNTS = frozenset(["proc", "dev", "tmp"])
-MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_PASSWD_BYTES = 256 * 1024
-MAX_JSON_DEPTH = 32
 
 
 class SandboxError(Exception):
@@ -83,13 +83,11 @@ def bwrap_version(bwrap, env=None):
 
 
 def digest_dirname(digest):
-    """``sha256:abc`` -> ``sha256-abc``; SandboxError for anything else."""
-    if not isinstance(digest, str) or ":" not in digest:
-        raise SandboxError("digest %r is not <algorithm>:<hex>" % (digest,))
-    algo, hexpart = digest.split(":", 1)
-    if not algo.isalnum() or not hexpart or any(c not in "0123456789abcdef" for c in hexpart):
-        raise SandboxError("digest %r is not <algorithm>:<lower-case hex>" % digest)
-    return "%s-%s" % (algo, hexpart)
+    """``sha256:abc`` -> ``sha256-abc`` (``_unpacked_layout``); SandboxError for anything else."""
+    try:
+        return _unpacked_layout.digest_dirname(digest)
+    except _unpacked_layout.LayoutError as exc:
+        raise SandboxError(str(exc))
 
 
 def _read_json(path):
@@ -97,11 +95,10 @@ def _read_json(path):
 
     A missing file is a FileReadError with reason ``missing`` (callers treat that as "not there").
     """
-    data = read_bytes(path, MAX_JSON_BYTES, what="")
     try:
-        return load_json(data, MAX_JSON_DEPTH)
+        return _unpacked_layout.read_json(path)
     except YamlBoundsError as exc:
-        raise SandboxError("%s %s" % (path, exc))
+        raise SandboxError(str(exc))
 
 
 def _str_list(doc, key, path):
@@ -124,8 +121,8 @@ def load_image(unpack_dir, digest):
     except SandboxError as exc:
         return None, str(exc)
     base = os.path.join(unpack_dir, name)
-    meta = os.path.join(base, "image.json")
-    rootfs = os.path.join(base, "rootfs")
+    meta = os.path.join(base, _unpacked_layout.IMAGE_JSON)
+    rootfs = os.path.join(base, _unpacked_layout.ROOTFS)
     if not os.path.lexists(meta):
         return None, "not unpacked (no %s)" % meta
     if not os.path.isdir(rootfs) or os.path.islink(rootfs):
@@ -167,7 +164,7 @@ class UnpackedImages(object):
     def refs(self):
         with self._lock:
             if self._refs is None and self._refs_error is None:
-                path = os.path.join(self.unpack_dir, "refs.json")
+                path = os.path.join(self.unpack_dir, _unpacked_layout.REFS_JSON)
                 try:
                     doc = _read_json(path)
                     if not isinstance(doc, dict) or not all(

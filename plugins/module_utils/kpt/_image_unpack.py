@@ -30,50 +30,30 @@ import tempfile
 import threading
 
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
-from ansible_collections.o2edge.perf.plugins.module_utils.kpt._image_store import (
-    REF_NAME, SOURCE_MANIFEST, StoreError, _DIGEST_RE, _last_line, _repo_name, classify, error_text, flocked,
-    remote_digests)
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _unpacked_layout
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._image_errors import StoreError, _last_line, classify, error_text
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._image_input import REF_NAME, SOURCE_MANIFEST, _DIGEST_RE, _repo_name, remote_digests
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._image_tools import flocked
 from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now
-from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import read_bytes
-from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import YamlBoundsError, load_json
-
-SCHEMA = 1
-MAX_JSON_BYTES = 4 * 1024 * 1024
-MAX_JSON_DEPTH = 32
-LOCKS = ".locks"
-
-
-def default_unpack_dir():
-    return os.path.expanduser("~/.cache/o2edge-perf/fn-images")
 
 
 def key(digest):
     """``sha256:abc`` -> ``sha256-abc`` (StoreError for anything but sha256:<64 hex>)."""
     if not _DIGEST_RE.match(str(digest)):
         raise StoreError("digest %r is not sha256:<64 hex>" % (digest,))
-    return digest.replace(":", "-", 1)
-
-
-def _read_json(path, limit=MAX_JSON_BYTES):
-    """The JSON at ``path``: a regular file (a FIFO never blocks), at most ``limit`` bytes, nested at most
-    MAX_JSON_DEPTH deep. ValueError (FileReadError, YamlBoundsError) naming the path otherwise."""
-    data = read_bytes(path, limit, what="")
-    try:
-        return load_json(data, MAX_JSON_DEPTH)
-    except YamlBoundsError as exc:
-        raise YamlBoundsError("%s %s" % (path, exc))
+    return _unpacked_layout.digest_dirname(digest)
 
 
 def read_image_json(unpack_dir, digest):
     """The image.json of ``digest`` when it marks a complete unpack of that digest, else None."""
-    path = os.path.join(unpack_dir, key(digest), "image.json")
+    path = os.path.join(unpack_dir, key(digest), _unpacked_layout.IMAGE_JSON)
     try:
-        doc = _read_json(path)
+        doc = _unpacked_layout.read_json(path)
     except (OSError, ValueError):
         return None
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or doc.get("digest") != digest:
+    if not isinstance(doc, dict) or doc.get("schema") != _unpacked_layout.SCHEMA or doc.get("digest") != digest:
         return None
-    if not os.path.isdir(os.path.join(unpack_dir, key(digest), "rootfs")):
+    if not os.path.isdir(os.path.join(unpack_dir, key(digest), _unpacked_layout.ROOTFS)):
         return None
     return doc
 
@@ -81,7 +61,7 @@ def read_image_json(unpack_dir, digest):
 def image_doc(digest, config_digest, config, references):
     """The image.json document from an image config (as in the OCI image spec)."""
     conf = (config or {}).get("config") or {}
-    return {"schema": SCHEMA, "digest": digest, "config_digest": config_digest, "references": sorted(set(references)),
+    return {"schema": _unpacked_layout.SCHEMA, "digest": digest, "config_digest": config_digest, "references": sorted(set(references)),
             "entrypoint": list(conf.get("Entrypoint") or []), "cmd": list(conf.get("Cmd") or []),
             "env": list(conf.get("Env") or []), "workdir": conf.get("WorkingDir") or "/",
             "user": conf.get("User") or "", "unpacked_at": utc_now()}
@@ -91,10 +71,10 @@ def update_refs(unpack_dir, mapping):
     """Merge ``{reference: digest}`` into refs.json under the lock; True when the file changed."""
     if not mapping:
         return False
-    with flocked(os.path.join(unpack_dir, "refs.lock")):
-        path = os.path.join(unpack_dir, "refs.json")
+    with flocked(os.path.join(unpack_dir, _unpacked_layout.REFS_LOCK)):
+        path = os.path.join(unpack_dir, _unpacked_layout.REFS_JSON)
         try:
-            refs = _read_json(path, 64 * 1024 * 1024)
+            refs = _unpacked_layout.read_json(path, _unpacked_layout.MAX_REFS_BYTES)
         except FileNotFoundError:
             refs = {}
         except (OSError, ValueError):
@@ -111,7 +91,7 @@ def update_refs(unpack_dir, mapping):
 
 def refs_differ(unpack_dir, mapping):
     try:
-        refs = _read_json(os.path.join(unpack_dir, "refs.json"), 64 * 1024 * 1024)
+        refs = _unpacked_layout.read_json(os.path.join(unpack_dir, _unpacked_layout.REFS_JSON), _unpacked_layout.MAX_REFS_BYTES)
     except (OSError, ValueError):
         return bool(mapping)
     return any(refs.get(ref) != digest for ref, digest in mapping.items()) if isinstance(refs, dict) else True
@@ -190,20 +170,20 @@ class Unpacker(object):
                                           or refs_differ(self.dir, {image["reference"]: digest}))
             return
         self._makedirs()
-        with flocked(os.path.join(self.dir, LOCKS, key(digest) + ".lock")):
+        with flocked(os.path.join(self.dir, _unpacked_layout.LOCKS, key(digest) + ".lock")):
             doc = read_image_json(self.dir, digest)
             if doc is None:
                 self._unpack(image, digest, desc, target, result)
             elif image["reference"] not in doc.get("references", []):
                 doc["references"] = sorted(set(doc.get("references", [])) | {image["reference"]})
-                atomic_write(os.path.join(target, "image.json"), json.dumps(doc, indent=2).encode("utf-8") + b"\n")
+                atomic_write(os.path.join(target, _unpacked_layout.IMAGE_JSON), json.dumps(doc, indent=2).encode("utf-8") + b"\n")
                 with self._lock:
                     self.changed = True
         result["unpacked"] = target
         self._mark(image["reference"], digest)
 
     def _makedirs(self):
-        for folder in (self.dir, os.path.join(self.dir, LOCKS)):
+        for folder in (self.dir, os.path.join(self.dir, _unpacked_layout.LOCKS)):
             if not os.path.isdir(folder):
                 os.makedirs(folder, exist_ok=True)
                 os.chmod(folder, 0o755)
@@ -240,17 +220,17 @@ class Unpacker(object):
         work = tempfile.mkdtemp(prefix=".unpack-", dir=self.dir)
         try:
             layout, blobs = self._layout(image, digest, desc, work, result)
-            index = _read_json(os.path.join(layout, "index.json"))
+            index = _unpacked_layout.read_json(os.path.join(layout, "index.json"))
             manifest_digest = index["manifests"][0]["digest"]
-            manifest = _read_json(os.path.join(blobs, *manifest_digest.split(":", 1)))
+            manifest = _unpacked_layout.read_json(os.path.join(blobs, *manifest_digest.split(":", 1)))
             config_digest = manifest["config"]["digest"]
-            config = _read_json(os.path.join(blobs, *config_digest.split(":", 1)))
+            config = _unpacked_layout.read_json(os.path.join(blobs, *config_digest.split(":", 1)))
             entry = os.path.join(work, "entry")
             os.mkdir(entry)
             argv = [self.tools.which("umoci") or "umoci", "raw", "unpack"]
             if self.rootless:
                 argv.append("--rootless")
-            argv += ["--image", layout + ":unpack", os.path.join(entry, "rootfs")]
+            argv += ["--image", layout + ":unpack", os.path.join(entry, _unpacked_layout.ROOTFS)]
             res = self.tools.run(argv)
             if not res["ok"]:
                 raise StoreError("umoci raw unpack failed: %s (%s)" % (classify(error_text(res))[0],
@@ -260,7 +240,7 @@ class Unpacker(object):
                 os.rename(target, os.path.join(work, "incomplete"))  # a leftover without a valid image.json
             os.rename(entry, target)
             doc = image_doc(digest, config_digest, config, [image["reference"]])
-            atomic_write(os.path.join(target, "image.json"), json.dumps(doc, indent=2).encode("utf-8") + b"\n")
+            atomic_write(os.path.join(target, _unpacked_layout.IMAGE_JSON), json.dumps(doc, indent=2).encode("utf-8") + b"\n")
             with self._lock:
                 self.changed = True
         finally:

@@ -78,3 +78,11 @@ def test_failed_replace_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
     with pytest.raises(OSError):
         _atomic.atomic_write(str(path), b"new", sync_dir=True)
     assert path.read_bytes() == b"old" and os.listdir(str(tmp_path)) == ["f"]
+
+
+def test_atomic_write_leaves_no_temp_file(tmp_path):
+    """(moved from test_image_store: the OCI store's index.json write is this helper)"""
+    target = tmp_path / "index.json"
+    _atomic.atomic_write(str(target), b"{}")
+    assert target.read_bytes() == b"{}" and os.listdir(str(tmp_path)) == ["index.json"]
+    assert (os.stat(str(target)).st_mode & 0o777) == 0o644

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,11 @@ import warnings
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_store as st
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_errors as ierr
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_input as iin
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_precache as st
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_stores as istores
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_tools as itools
 from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
 
 TOOLS = all(shutil.which(t) for t in ("docker-registry", "skopeo", "umoci"))
@@ -198,50 +201,50 @@ def oci_params(oci_dir, images, **extra):
 
 def index_refs(oci_dir):
     with open(os.path.join(str(oci_dir), "index.json")) as handle:
-        return dict((d["annotations"][st.REF_NAME], d) for d in json.load(handle)["manifests"])
+        return dict((d["annotations"][iin.REF_NAME], d) for d in json.load(handle)["manifests"])
 
 
 # --------------------------------------------------------------------------- pure helpers
 
 def test_parse_images_resolves_dedupes_and_names_the_bad_entry():
-    out = st.parse_images(["198.18.0.1:5000/kpt-fn/passthrough:v1", "198.18.0.1:5000/kpt-fn/passthrough:v1",
+    out = iin.parse_images(["198.18.0.1:5000/kpt-fn/passthrough:v1", "198.18.0.1:5000/kpt-fn/passthrough:v1",
                            "example/fn", "set-namespace:v0.4.1"], prefix="gcr.io/kpt-fn/")
     assert [i["reference"] for i in out] == ["198.18.0.1:5000/kpt-fn/passthrough:v1",
                                              "docker.io/example/fn:latest", "gcr.io/kpt-fn/set-namespace:v0.4.1"]
     assert out[0]["registry"] == "198.18.0.1:5000" and out[0]["repository"] == "kpt-fn/passthrough"
-    with pytest.raises(st.StoreError, match=r"images\[1\] 'Bad Ref'"):
-        st.parse_images(["a.io/x:v1", "Bad Ref"])
-    with pytest.raises(st.StoreError, match=r"images\[0\] 'set-namespace:v1' is a short name.*kpt_version"):
-        st.parse_images(["set-namespace:v1"], prefix=None)
-    with pytest.raises(st.StoreError, match="non-empty list"):
-        st.parse_images([])
-    with pytest.raises(st.StoreError, match="at most 2"):
-        st.parse_images(["a.io/x:1", "a.io/x:2", "a.io/x:3"], limit=2)
+    with pytest.raises(ierr.StoreError, match=r"images\[1\] 'Bad Ref'"):
+        iin.parse_images(["a.io/x:v1", "Bad Ref"])
+    with pytest.raises(ierr.StoreError, match=r"images\[0\] 'set-namespace:v1' is a short name.*kpt_version"):
+        iin.parse_images(["set-namespace:v1"], prefix=None)
+    with pytest.raises(ierr.StoreError, match="non-empty list"):
+        iin.parse_images([])
+    with pytest.raises(ierr.StoreError, match="at most 2"):
+        iin.parse_images(["a.io/x:1", "a.io/x:2", "a.io/x:3"], limit=2)
 
 
 def test_pinned_image_is_pulled_by_digest_only():
     digest = "sha256:" + "a" * 64
-    image = st.parse_images(["a.io/x/y:v1@" + digest])[0]
+    image = iin.parse_images(["a.io/x/y:v1@" + digest])[0]
     assert image["digest"] == digest
-    assert st.pull_ref(image) == "a.io/x/y@" + digest
-    assert st.pull_ref(st.parse_images(["a.io/x/y:v1"])[0]) == "a.io/x/y:v1"
+    assert iin.pull_ref(image) == "a.io/x/y@" + digest
+    assert iin.pull_ref(iin.parse_images(["a.io/x/y:v1"])[0]) == "a.io/x/y:v1"
 
 
 def test_remote_digests_picks_this_platform_from_a_list():
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": st.OCI_MANIFEST, "config": {}, "layers": []}).encode()
-    top, inst, media = st.remote_digests(manifest)
-    assert top == inst == "sha256:" + hashlib.sha256(manifest).hexdigest() and media == st.OCI_MANIFEST
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": iin.OCI_MANIFEST, "config": {}, "layers": []}).encode()
+    top, inst, media = iin.remote_digests(manifest)
+    assert top == inst == "sha256:" + hashlib.sha256(manifest).hexdigest() and media == iin.OCI_MANIFEST
     arm, amd = "sha256:" + "1" * 64, "sha256:" + "2" * 64
-    lst = json.dumps({"schemaVersion": 2, "mediaType": st.DOCKER_LIST, "manifests": [
+    lst = json.dumps({"schemaVersion": 2, "mediaType": iin.DOCKER_LIST, "manifests": [
         {"digest": arm, "platform": {"os": "linux", "architecture": "arm64"}},
         {"digest": amd, "platform": {"os": "linux", "architecture": "amd64"}}]}).encode()
-    top, inst, _media = st.remote_digests(lst, ("linux", "amd64"))
+    top, inst, _media = iin.remote_digests(lst, ("linux", "amd64"))
     assert top == "sha256:" + hashlib.sha256(lst).hexdigest() and inst == amd
-    assert st.remote_digests(lst, ("linux", "arm64"))[1] == arm
-    with pytest.raises(st.StoreError, match="no manifest for linux/s390x"):
-        st.remote_digests(lst, ("linux", "s390x"))
-    with pytest.raises(st.StoreError, match="not JSON"):
-        st.remote_digests(b"<html>")
+    assert iin.remote_digests(lst, ("linux", "arm64"))[1] == arm
+    with pytest.raises(ierr.StoreError, match="no manifest for linux/s390x"):
+        iin.remote_digests(lst, ("linux", "s390x"))
+    with pytest.raises(ierr.StoreError, match="not JSON"):
+        iin.remote_digests(b"<html>")
 
 
 @pytest.mark.parametrize("text,cause,retry", [
@@ -255,7 +258,7 @@ def test_remote_digests_picks_this_platform_from_a_list():
     ("something odd", "failed", True),
 ])
 def test_classify(text, cause, retry):
-    got, again = st.classify(text)
+    got, again = ierr.classify(text)
     assert cause in got and again is retry
 
 
@@ -278,15 +281,15 @@ def test_retrier_backs_off_exponentially_and_stops_on_permanent_errors():
 
 
 def test_registry_auth_is_checked_without_echoing_it():
-    with pytest.raises(st.StoreError) as exc:
-        st.check_registry_auth([{"registry": "r:1", "username": "u", "password": ""}])
+    with pytest.raises(ierr.StoreError) as exc:
+        iin.check_registry_auth([{"registry": "r:1", "username": "u", "password": ""}])
     assert "registry_auth[0].password" in str(exc.value)
-    with pytest.raises(st.StoreError) as exc:
-        st.check_registry_auth([{"registry": "r:1/path", "username": "u", "password": PASSWORD}])
+    with pytest.raises(ierr.StoreError) as exc:
+        iin.check_registry_auth([{"registry": "r:1/path", "username": "u", "password": PASSWORD}])
     assert "registry_auth[0].registry" in str(exc.value) and PASSWORD not in str(exc.value)
-    with pytest.raises(st.StoreError, match="listed twice"):
-        st.check_registry_auth([{"registry": "r", "username": "u", "password": "p"}] * 2)
-    assert st.check_registry_auth([{"registry": "r", "username": "u", "password": "p"}]) == {"r": ("u", "p")}
+    with pytest.raises(ierr.StoreError, match="listed twice"):
+        iin.check_registry_auth([{"registry": "r", "username": "u", "password": "p"}] * 2)
+    assert iin.check_registry_auth([{"registry": "r", "username": "u", "password": "p"}]) == {"r": ("u", "p")}
 
 
 def test_bad_options_name_the_field(tmp_path):
@@ -298,11 +301,11 @@ def test_bad_options_name_the_field(tmp_path):
                           (dict(store="crictl", registry_auth=[{"registry": "a.io", "username": "u", "password": "p"}]),
                            "registry_auth")):
         params = dict(base, **change)
-        with pytest.raises(st.StoreError, match=field):
+        with pytest.raises(ierr.StoreError, match=field):
             st.run_precache(params)
     (tmp_path / "notalayout").mkdir()
     (tmp_path / "notalayout" / "x").write_text("")
-    with pytest.raises(st.StoreError, match="not an OCI image layout"):
+    with pytest.raises(ierr.StoreError, match="not an OCI image layout"):
         st.run_precache(dict(base, oci_dir=str(tmp_path / "notalayout")))
 
 
@@ -328,8 +331,8 @@ def test_oci_ladder_check_run_check_run(registry, tmp_path):
         digest = registry.digest(name)
         item = [i for i in run["images"] if i["reference"] == ref][0]
         assert item["digest"] == digest and item["remote_digest"] == digest and item["local_digest_before"] is None
-        assert refs[ref]["annotations"][st.SOURCE_DIGEST] == digest
-        assert st.OciStore(str(oci), None).verify(refs[ref]) == []
+        assert refs[ref]["annotations"][iin.SOURCE_DIGEST] == digest
+        assert istores.OciStore(str(oci), None).verify(refs[ref]) == []
     assert run["diff"]["before"] == {ref_a: None, ref_b: None}
     assert run["diff"]["after"][ref_a] == registry.digest("ladder/a:v1")
     assert sorted(os.listdir(str(oci))) == [".o2edge.lock", "blobs", "index.json", "oci-layout"]
@@ -364,13 +367,13 @@ def test_oci_registry_down_fails_clearly_and_writes_nothing(registry, tmp_path):
     assert dead + "/down/b:v1" in res["msg"] and "connection refused" in res["msg"]
     assert res["images"][0]["action"] == "present"
     assert (oci / "index.json").read_bytes() == before
-    assert not (oci / st.TMP_NAME).exists()
+    assert not (oci / iin.TMP_NAME).exists()
     record = res["records"][0]
     assert record["samples"] == [] and record["failures"] == 1 and "connection refused" in record["errors"][0]["stderr"]
     # a present image with the registry down: policy digest cannot verify it (failure), policy missing does not ask
     down = dict(params, images=[dead + "/down/a:v1"])
     index = json.loads(before)
-    index["manifests"][0]["annotations"][st.REF_NAME] = dead + "/down/a:v1"
+    index["manifests"][0]["annotations"][iin.REF_NAME] = dead + "/down/a:v1"
     (oci / "index.json").write_text(json.dumps(index))
     assert st.run_precache(down)["images"][0]["action"] == "failed"
     missing = st.run_precache(dict(down, policy="missing"))
@@ -406,7 +409,7 @@ def test_oci_digest_changed_upstream_is_pulled_again(registry, tmp_path):
     item = res["images"][0]
     assert res["changed"] and item["action"] == "pulled" and item["local_digest_before"] == old
     assert item["remote_digest"] == item["digest"] == new and "digest changed upstream" in item["reason"]
-    assert index_refs(tmp_path / "oci")[ref]["annotations"][st.SOURCE_DIGEST] == new
+    assert index_refs(tmp_path / "oci")[ref]["annotations"][iin.SOURCE_DIGEST] == new
     assert res["diff"] == {"before": {ref: old}, "after": {ref: new}}
     # policy missing keeps what is there even when the registry moved
     registry.push(build_image(registry.work, "moving-3"), "moving/x:v1")
@@ -424,7 +427,7 @@ def _stored(registry, tmp_path, name):
 
 def _corrupt_layer(oci, ref):
     desc = index_refs(oci)[ref]
-    store = st.OciStore(str(oci), None)
+    store = istores.OciStore(str(oci), None)
     manifest = store.load_json_blob(desc["digest"])
     layer = manifest["layers"][0]["digest"]
     path = store.blob_path(layer)
@@ -456,17 +459,17 @@ def test_oci_corrupted_layer_with_registry_down_keeps_the_previous_state(registr
     ref, oci, _params = _stored(registry, tmp_path, "corrupt/b:v1")
     index = (oci / "index.json").read_bytes()
     _layer, path, bad = _corrupt_layer(oci, ref)
-    state = st.OciStore(str(oci), None).local(st.parse_images([ref])[0], verify=True)
+    state = istores.OciStore(str(oci), None).local(iin.parse_images([ref])[0], verify=True)
     assert "corrupted" in state["problem"]
     # the pull of the corrupted image fails (copy by a digest the registry lost): the corrupted blob is put back
-    store = st.OciStore(str(oci), st.Tools(insecure=[registry.host], timeout=30))
+    store = istores.OciStore(str(oci), itools.Tools(insecure=[registry.host], timeout=30))
     store.prepare()
-    image = st.parse_images([ref])[0]
+    image = iin.parse_images([ref])[0]
     remote = {"digest": "sha256:" + "0" * 64, "instance": "sha256:" + "0" * 64}
     out = store.pull(image, remote, state)
     assert not out["ok"] and ("manifest unknown" in out["error"] or "not found" in out["error"].lower())
     assert open(path, "rb").read() == bad and (oci / "index.json").read_bytes() == index
-    assert os.listdir(str(oci / st.TMP_NAME)) == []
+    assert os.listdir(str(oci / iin.TMP_NAME)) == []
 
 
 @needs_tools
@@ -484,7 +487,7 @@ def test_a_copy_past_its_timeout_is_killed_retried_and_leaves_the_layout_as_it_w
     assert item["attempts"] == 3 and sleeps == [0.5]  # one inspect, two copies each killed after 1 s
     assert (tmp_path / "copies").read_text() == "started\nstarted\n"
     assert res["images"][0]["action"] == "present"
-    assert (oci / "index.json").read_bytes() == index and not (oci / st.TMP_NAME).exists()
+    assert (oci / "index.json").read_bytes() == index and not (oci / iin.TMP_NAME).exists()
 
 
 FAKE_COPY = r"""#!%(python)s
@@ -510,7 +513,7 @@ def test_a_copy_that_claims_success_without_its_blobs_is_not_committed(registry,
     assert res["failed"] and res["failed_images"] == [ref, other] and not res["changed"]
     assert all("commit into %s failed: manifest blob sha256:%s is missing" % (oci, "0" * 64) in i["reason"]
                for i in res["images"])
-    assert (oci / "index.json").read_bytes() == index and not (oci / st.TMP_NAME).exists()
+    assert (oci / "index.json").read_bytes() == index and not (oci / iin.TMP_NAME).exists()
 
 
 # --------------------------------------------------------------------------- credentials and TLS
@@ -592,8 +595,8 @@ def test_pulls_run_concurrently_up_to_the_limit(tmp_path, monkeypatch):
             return {"ok": ok, "error": None if ok else "not concurrent"}
 
     store = FakeStore()
-    tools = st.Tools()
-    images = st.parse_images(["a.io/x/i%d:v1" % n for n in range(6)])
+    tools = itools.Tools()
+    images = iin.parse_images(["a.io/x/i%d:v1" % n for n in range(6)])
     retrier = st.Retrier(0, 0)
     results = []
 
@@ -737,12 +740,5 @@ def test_daemon_stores_argv_auth_and_digests(registry, tmp_path, name):
 
 
 def test_missing_store_cli_is_named(tmp_path):
-    with pytest.raises(st.StoreError, match="store nerdctl: the nerdctl command was not found"):
+    with pytest.raises(ierr.StoreError, match="store nerdctl: the nerdctl command was not found"):
         st.run_precache(dict(images=["a.io/x:v1"], store="nerdctl", environment={"PATH": str(tmp_path)}))
-
-
-def test_atomic_write_leaves_no_temp_file(tmp_path):
-    target = tmp_path / "index.json"
-    st.atomic_write(str(target), b"{}")
-    assert target.read_bytes() == b"{}" and os.listdir(str(tmp_path)) == ["index.json"]
-    assert stat.S_IMODE(os.stat(str(target)).st_mode) == 0o644

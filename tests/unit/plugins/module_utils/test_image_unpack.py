@@ -14,7 +14,8 @@ import threading
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_store as st
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_errors as ierr
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_precache as st
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_unpack as up
 from tests.unit.plugins.module_utils import test_image_store as store_tests
 from tests.unit.plugins.module_utils.fifo_guard import call_without_hanging
@@ -29,7 +30,7 @@ DIGEST = "sha256:" + "ab" * 32
 
 def test_key_and_image_doc():
     assert up.key(DIGEST) == "sha256-" + "ab" * 32
-    with pytest.raises(st.StoreError, match="not sha256"):
+    with pytest.raises(ierr.StoreError, match="not sha256"):
         up.key("sha256:../../etc")
     doc = up.image_doc(DIGEST, "sha256:" + "cd" * 32, {"config": {"Entrypoint": ["/bin/sh"], "Cmd": ["-c", "x"],
                                                                   "Env": ["A=1"], "User": "nobody"}}, ["r/b:1", "r/a:1", "r/a:1"])
