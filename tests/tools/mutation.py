@@ -39,6 +39,7 @@ TARGETS = {
     "plugins/module_utils/measure/_iobench.py": [UT + "test_iobench.py", MT + "test_io_bench.py"],
     "plugins/module_utils/kpt/_render_cache.py": [UT + "test_kpt*.py"],
     "plugins/module_utils/probe/_probe.py": [UT + "test_probe*.py", MT + "test_service_probe.py"],
+    "plugins/module_utils/probe/_connect.py": [UT + "test_probe*.py", UT + "test_edge_address.py"],
     "plugins/module_utils/probe/_probe_ssh.py": [UT + "test_probe_ssh.py", UT + "test_probe.py"],
     "plugins/module_utils/probe/_probe_http.py": [UT + "test_probe_http.py", UT + "test_probe.py"],
     "plugins/module_utils/edge/_edge_sites.py": [UT + "test_edge_sites.py", "tests/unit/plugins/inventory/test_*.py"],

@@ -34,7 +34,7 @@ import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import Deadline, ProbeError, Resolver, tcp_connect
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import Deadline, ProbeError, Resolver, tcp_connect
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe_ssh import (
     KEYSCAN_TYPES, acceptable_keys, compare_host_keys, keyscan_argv, parse_keyscan, ssh_key_fingerprint)
 

@@ -31,7 +31,7 @@ from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from urllib.parse import urlencode, urlsplit
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read
-from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import shown_text
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import shown_text
 from ansible_collections.o2edge.perf.plugins.module_utils._services import UrlError, url_endpoint
 
 # What of a server's error text reaches the result: printable, bounded, never secret-looking.

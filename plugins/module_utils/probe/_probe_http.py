@@ -23,7 +23,7 @@ import tempfile
 from urllib.parse import urlencode
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read, _yaml_bounds
-from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import (
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import (
     ProbeError, classify_error, shown_text, tcp_connect)
 from ansible_collections.o2edge.perf.plugins.module_utils._services import (
     SCHEME_PORTS, UrlError, default_port, url_endpoint)

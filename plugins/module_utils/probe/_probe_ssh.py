@@ -22,7 +22,7 @@ import socket
 import subprocess
 import tempfile
 
-from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import ProbeError, classify_error, tcp_connect
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import ProbeError, classify_error, tcp_connect
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, check_regular, read_text
 
 KEYSCAN_TYPES = {

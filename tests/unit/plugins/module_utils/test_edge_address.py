@@ -17,7 +17,7 @@ import time
 import pytest
 
 from ansible_collections.o2edge.perf.plugins.module_utils.edge import _edge_address as ea
-from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import Deadline, ProbeError, Resolver
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import Deadline, ProbeError, Resolver
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe_ssh import ssh_key_fingerprint
 from tests.unit.probe_servers import KEY_A, KEY_B, closed_port, fake_keyscan, tool
 

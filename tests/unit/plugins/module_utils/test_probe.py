@@ -16,6 +16,7 @@ import threading
 
 import pytest
 
+from ansible_collections.o2edge.perf.plugins.module_utils.probe import _connect as conn
 from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe as pr
 from ansible_collections.o2edge.perf.plugins.module_utils._services import PROBE_KINDS
 from tests.unit.probe_servers import TOKEN, closed_port
@@ -49,7 +50,7 @@ def test_tcp_up_and_refused(line_server):
     (ValueError("odd"), "protocol"),
 ])
 def test_classify_error(exc, state):
-    assert pr.classify_error(exc).state == state
+    assert conn.classify_error(exc).state == state
 
 
 def test_unreachable_via_connect(monkeypatch):
@@ -75,7 +76,7 @@ def test_resolver_caches_and_skips_dns_for_literals(monkeypatch):
         calls.append(host)
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 0))]
     monkeypatch.setattr(socket, "getaddrinfo", fake)
-    r = pr.Resolver()
+    r = conn.Resolver()
     assert r("127.0.0.1") == [(socket.AF_INET, "127.0.0.1")]
     assert r("::1") == [(socket.AF_INET6, "::1")]
     assert r("edge.example.net") == [(socket.AF_INET, "127.0.0.1")]
@@ -85,7 +86,7 @@ def test_resolver_caches_and_skips_dns_for_literals(monkeypatch):
 
 def test_unknown_state_is_refused():
     with pytest.raises(ValueError):
-        raise pr.ProbeError("broken", "x")
+        raise conn.ProbeError("broken", "x")
 
 
 # --------------------------------------------------------------------------- kinds
@@ -121,7 +122,7 @@ def test_token_is_masked_in_every_detail_and_info(monkeypatch, how):
         if how == "success":
             return "server said %s" % TOKEN, {"echo": TOKEN, "nested": [{"x": "a%sb" % TOKEN}]}
         if how == "probe_error":
-            raise pr.ProbeError("auth", "401: token %s rejected" % TOKEN, {"echo": [TOKEN]})
+            raise conn.ProbeError("auth", "401: token %s rejected" % TOKEN, {"echo": [TOKEN]})
         raise RuntimeError("crashed on %s" % TOKEN)
     _fake_kind(monkeypatch, fake)
     r = run({"site": "s", "kind": "kubernetes", "address": "127.0.0.1", "port": 1, "token": TOKEN})
@@ -135,7 +136,7 @@ def test_secrets_a_kind_reads_and_secret_named_fields_are_masked(monkeypatch):
     """A token a kind reads from a file (added to ctx['secrets']) and any secret-named field are masked."""
     def fake(target, deadline, ctx):
         ctx["secrets"].add("from-a-file-123")
-        raise pr.ProbeError("http_status", "500: from-a-file-123 / pw-456 / %s" % target["token_file"],
+        raise conn.ProbeError("http_status", "500: from-a-file-123 / pw-456 / %s" % target["token_file"],
                             {"body": "from-a-file-123"})
     _fake_kind(monkeypatch, fake)
     r = run({"site": "s", "kind": "kubernetes", "address": "127.0.0.1", "port": 1, "password": "pw-456",
@@ -228,7 +229,7 @@ def test_matrix_summary_table():
     assert (s["sites_total"], s["sites_up"], s["sites_partial"], s["sites_down"]) == (4, 2, 1, 1)
     assert (s["healthy_share"], s["healthy_pct"]) == (0.5, 50.0)
     assert s["states"]["up"] == 4 and s["states"]["tls"] == 1 and s["states"]["dns"] == 0
-    assert set(s["states"]) == set(pr.STATES)
+    assert set(s["states"]) == set(conn.STATES)
     assert s["site_status"] == {"edge1": "up", "edge2": "down", "edge3": "partial", "edge4": "up"}
     lines = pr.table(results)
     assert lines[0].split() == ["site", "ssh", "kubernetes", "site", "status"]
@@ -240,9 +241,8 @@ def test_matrix_summary_table():
 
 def test_an_unexpected_error_is_quoted_bounded_and_never_secret_looking():
     # Bug (issue 15 class 5): any exception's whole text (a KeyError of a server's key, a key block) went into detail.
-    from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe as probe_mod
-    long_err = probe_mod.classify_error(KeyError("k" * 5000), "GET /x")
+    long_err = conn.classify_error(KeyError("k" * 5000), "GET /x")
     assert long_err.state == "protocol" and len(long_err.detail) < 260
-    key = probe_mod.classify_error(ValueError("-----BEGIN " + "PRIVATE KEY-----\nMIIE"), "probe")
+    key = conn.classify_error(ValueError("-----BEGIN " + "PRIVATE KEY-----\nMIIE"), "probe")
     assert "MIIE" not in key.detail and "not quoted: it holds a private key block" in key.detail
-    assert probe_mod.shown_text(b"a\x1b[0m\x00b") == "a [0m b"
+    assert conn.shown_text(b"a\x1b[0m\x00b") == "a [0m b"

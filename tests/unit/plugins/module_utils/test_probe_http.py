@@ -15,6 +15,7 @@ import os
 
 import pytest
 
+from ansible_collections.o2edge.perf.plugins.module_utils.probe import _connect as conn
 from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe as pr
 from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe_http as ph
 from tests.unit.probe_servers import TOKEN, closed_port, write_kubeconfig
@@ -226,9 +227,9 @@ def test_token_echoed_by_the_server_is_masked(https_server, pki, tmp_path, where
 
 
 def test_http_get_reports_connect_time_and_body(http_server):
-    deadline = pr.Deadline(2, 2)
+    deadline = conn.Deadline(2, 2)
     status, reason, headers, body, connect_ms = ph.http_get("http", "127.0.0.1", http_server, "/o2ims", deadline,
-                                                            pr.Resolver())
+                                                            conn.Resolver())
     assert (status, reason, json.loads(body)) == (200, "OK", {"oCloudId": "x"})
     assert headers["content-type"] == "application/json" and connect_ms >= 0
 
@@ -303,11 +304,11 @@ def test_ca_and_client_certificate_files_must_be_regular(tmp_path, pki, which):
     fifo = str(tmp_path / "pipe")
     os.mkfifo(fifo)
     if which == "ca":
-        with pytest.raises(pr.ProbeError) as err:
+        with pytest.raises(conn.ProbeError) as err:
             ph.tls_context(ca_file=fifo)
         assert err.value.state == "tls" and "CA file %s is a named pipe" % fifo in err.value.detail
     else:
-        with pytest.raises(pr.ProbeError) as err:
+        with pytest.raises(conn.ProbeError) as err:
             ph.tls_context(ca_file=os.path.join(pki, "ca.crt"), cert_file=os.path.join(pki, "ca.crt"), key_file=fifo)
         assert err.value.state == "auth" and "client key %s is a named pipe" % fifo in err.value.detail
 
@@ -321,7 +322,7 @@ def test_an_encrypted_client_key_fails_instead_of_prompting(tmp_path, pki):
     crt = tmp_path / "self.crt"
     subprocess.run(["openssl", "req", "-x509", "-key", str(key), "-passin", "pass:pw", "-subj", "/CN=x", "-days", "1",
                     "-out", str(crt)], check=True, capture_output=True)
-    with pytest.raises(pr.ProbeError) as err:
+    with pytest.raises(conn.ProbeError) as err:
         ph.tls_context(ca_file=os.path.join(pki, "ca.crt"), cert_file=str(crt), key_file=str(key))
     assert err.value.state == "auth" and "cannot load client certificate" in err.value.detail
 

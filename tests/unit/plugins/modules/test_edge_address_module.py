@@ -15,7 +15,7 @@ import struct
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import ProbeError
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import ProbeError
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe_ssh import ssh_key_fingerprint
 from ansible_collections.o2edge.perf.plugins.modules import edge_address
 from tests.unit.module_runner import run_module
