@@ -280,6 +280,7 @@ from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_address imp
     HAS_NETADDR, CandidateError, IdentityError, Resolver, context, decide, keyscan, known_hosts_edit,
     normalize_ip, observe, parse_candidates, resolve_dns, scan, site_identity)
 from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_sites import EdgeSitesError, is_vaulted, validate_config
+from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 
 CANDIDATE_SPEC = dict(
     site=dict(type="str", required=True),
@@ -337,12 +338,9 @@ def main():
         module.fail_json(msg=missing_required_lib("ruamel.yaml"), exception=str(_yaml_edit.RUAMEL_IMPORT_ERROR))
     if not HAS_NETADDR:
         module.fail_json(msg=missing_required_lib("netaddr"))
-    for key in ("concurrency", "max_candidates"):
-        if p[key] < 1:
-            module.fail_json(msg="%s must be at least 1, got %d" % (key, p[key]))
-    for key in ("connect_timeout", "timeout"):
-        if p[key] <= 0:
-            module.fail_json(msg="%s must be a positive number of seconds, got %s" % (key, p[key]))
+    error = range_error(p, minimums=(("concurrency", 1), ("max_candidates", 1)), positive=("connect_timeout", "timeout"))
+    if error:
+        module.fail_json(msg=error)
 
     config = os.path.abspath(p["config"])
     try:

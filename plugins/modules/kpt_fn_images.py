@@ -285,6 +285,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt._fn_images import (
     HAS_YAML, KptError, prefix_choice, scan_tree)
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import kpt_version, parse_kpt_version
+from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 
 
 def main():
@@ -306,8 +307,9 @@ def main():
         module.fail_json(msg="root %s does not exist" % root)
     if not os.path.isdir(root):
         module.fail_json(msg="root %s is not a directory" % root)
-    if p["max_kptfiles"] < 1:
-        module.fail_json(msg="max_kptfiles must be at least 1, not %d" % p["max_kptfiles"])
+    error = range_error(p, minimums=(("max_kptfiles", 1),))
+    if error:
+        module.fail_json(msg=error)
     if p["chdir"] is not None and not os.path.isdir(p["chdir"]):
         module.fail_json(msg="chdir %s is not a directory" % p["chdir"])
 

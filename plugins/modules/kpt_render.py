@@ -442,8 +442,9 @@ def compare_error(p):
     b = compare["b"] or {}
     if not any(v is not None for v in b.values()):
         return "compare.b must override at least one option (else both sides are the same configuration)"
-    if b.get("max_workers") is not None and b["max_workers"] < 1:
-        return "compare.b.max_workers must be at least 1, got %d" % b["max_workers"]
+    error = range_error(b, minimums=(("max_workers", 1),), where="compare.b.")
+    if error:
+        return error
     if b.get("cache_dir") is not None and b.get("cache") is None and not p["cache"]:
         return "compare.b.cache_dir needs the cache on (compare.b.cache=true or cache=true)"
     return None

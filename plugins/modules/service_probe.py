@@ -336,6 +336,7 @@ from ansible_collections.o2edge.perf.plugins.module_utils._record import base_co
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, secret_value_reason
 from ansible_collections.o2edge.perf.plugins.module_utils._services import (
     DEFAULT_PORTS, PROBE_KINDS, UrlError, url_endpoint)
+from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 
 TARGET_SPEC = dict(
     site=dict(type="str", required=True),
@@ -435,9 +436,9 @@ def check_target(t, where, ssh_login):
         return "%s: port is required for kind tcp" % where
     if t.get("port") is not None and not 1 <= t["port"] <= 65535:
         return "%s: port must be 1-65535, got %s" % (where, t["port"])
-    for key in ("connect_timeout", "timeout"):
-        if t.get(key) is not None and t[key] <= 0:
-            return "%s: %s must be a positive number of seconds, got %s" % (where, key, t[key])
+    error = range_error(t, minimums=(), positive=("connect_timeout", "timeout"), where=where + ": ")
+    if error:
+        return error
     if kind == "ssh":
         if t.get("login") is None:
             t["login"] = ssh_login
@@ -485,11 +486,9 @@ def _targets(module):
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    if p["concurrency"] < 1:
-        module.fail_json(msg="concurrency must be at least 1, got %d" % p["concurrency"])
-    for key in ("connect_timeout", "timeout"):
-        if p[key] <= 0:
-            module.fail_json(msg="%s must be a positive number of seconds, got %s" % (key, p[key]))
+    error = range_error(p, minimums=(("concurrency", 1),), positive=("connect_timeout", "timeout"))
+    if error:
+        module.fail_json(msg=error)
     if not p["targets"] and not p["sites"]:
         module.fail_json(msg="nothing to probe: give targets or sites")
     for token in (p["tokens"] or {}).values():

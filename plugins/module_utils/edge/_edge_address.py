@@ -35,17 +35,11 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import Deadline, ProbeError, Resolver, tcp_connect
+# netaddr is imported defensively once, by _edge_sites
+from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_sites import HAS_NETADDR, NETADDR_IMPORT_ERROR, netaddr
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe_ssh import (
     KEYSCAN_TYPES, acceptable_keys, compare_host_keys, keyscan_argv, parse_keyscan, ssh_key_fingerprint)
 
-try:
-    import netaddr
-    HAS_NETADDR = True
-    NETADDR_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - exercised only without netaddr
-    netaddr = None
-    HAS_NETADDR = False
-    NETADDR_IMPORT_ERROR = exc
 
 DEFAULT_MAX_CANDIDATES = 1024
 CANDIDATE_KINDS = ("addresses", "cidrs", "dns")
@@ -106,6 +100,16 @@ def _expand(network):
     return [str(netaddr.IPAddress(i, network.version)) for i in range(first, last + 1)]
 
 
+def _count_one(errors, vfield, what, total, max_candidates):
+    """``total`` + 1, with an error at the first address or name over ``max_candidates``."""
+    total += 1
+    if total == max_candidates + 1:
+        errors.append("%s: one %s more than max_candidates (%d in total, all sites, addresses, "
+                      "ranges and DNS names together); give fewer or raise max_candidates"
+                      % (vfield, what, max_candidates))
+    return total
+
+
 def parse_candidates(entries, site_names, max_candidates=DEFAULT_MAX_CANDIDATES, field="candidates"):
     """Validate and expand the candidates; no packet is sent.
 
@@ -154,11 +158,7 @@ def parse_candidates(entries, site_names, max_candidates=DEFAULT_MAX_CANDIDATES,
                     if ip is None:
                         errors.append("%s: %s is not a valid IPv4 or IPv6 address" % (vfield, _show(value)))
                         continue
-                    total += 1
-                    if total == max_candidates + 1:
-                        errors.append("%s: one address more than max_candidates (%d in total, all sites, addresses, "
-                                      "ranges and DNS names together); give fewer or raise max_candidates"
-                                      % (vfield, max_candidates))
+                    total = _count_one(errors, vfield, "address", total, max_candidates)
                     item["addresses"].append((ip, vfield))
                 elif kind == "cidrs":
                     if not isinstance(value, str) or "/" not in value or value != value.strip():
@@ -186,11 +186,7 @@ def parse_candidates(entries, site_names, max_candidates=DEFAULT_MAX_CANDIDATES,
                     if not valid_dns_name(value):
                         errors.append("%s: %s is not a valid DNS name" % (vfield, _show(value)))
                         continue
-                    total += 1
-                    if total == max_candidates + 1:
-                        errors.append("%s: one name more than max_candidates (%d in total, all sites, addresses, "
-                                      "ranges and DNS names together); give fewer or raise max_candidates"
-                                      % (vfield, max_candidates))
+                    total = _count_one(errors, vfield, "name", total, max_candidates)
                     item["dns"].append((value, vfield))
         parsed.append(item)
     if errors:

@@ -13,6 +13,7 @@ import os
 import time
 
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _image_unpack, _unpacked_layout
+from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record, tail, utc_now
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import redact
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt._image_errors import StoreError, _last_line, classify, error_text
@@ -147,14 +148,16 @@ def run_precache(params, check_mode=False, sleep=time.sleep, prefix=None):
     if policy not in POLICIES:
         raise StoreError("policy must be one of %s, not %r" % (", ".join(POLICIES), policy))
     concurrency = params.get("concurrency", 4)
-    if not isinstance(concurrency, int) or not 1 <= concurrency <= 64:
-        raise StoreError("concurrency must be between 1 and 64, not %r" % (concurrency,))
     retries = params.get("retries", 2)
-    if not isinstance(retries, int) or not 0 <= retries <= 20:
-        raise StoreError("retries must be between 0 and 20, not %r" % (retries,))
-    delay = float(params.get("retry_delay", 1.0))
-    if not 0 <= delay <= 600:
-        raise StoreError("retry_delay must be between 0 and 600 seconds, not %r" % (delay,))
+    delay = params.get("retry_delay", 1.0)
+    for key, value, kind in (("concurrency", concurrency, int), ("retries", retries, int), ("retry_delay", delay, (int, float))):
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise StoreError("%s must be a number, got %s" % (key, type(value).__name__))
+    error = range_error({"concurrency": concurrency, "retries": retries, "retry_delay": delay}, minimums=(),
+                        bounds=(("concurrency", 1, 64), ("retries", 0, 20), ("retry_delay", 0, 600)))
+    if error:
+        raise StoreError(error)
+    delay = float(delay)
     timeout = float(params.get("timeout", 300.0))
     if not 0 < timeout <= 86400:
         raise StoreError("timeout must be above 0 and at most 86400 seconds, not %r" % (timeout,))

@@ -89,7 +89,7 @@ def test_bad_input_is_refused_naming_the_field(tmp_path):
     res = run_module(image_precache, {"images": ["a.io/x:v1"], "store": "oci"})
     assert res["failed"] is True and "oci_dir" in res["msg"]
     res = run_module(image_precache, {"images": ["a.io/x:v1"], "store": "oci", "oci_dir": str(tmp_path), "concurrency": 0})
-    assert res["failed"] is True and res["msg"].startswith("concurrency must be between 1 and 64")
+    assert res["failed"] is True and res["msg"].startswith("concurrency must be between 1 and 64, got")
     res = run_module(image_precache, {"images": ["a.io/x:v1", "UPPER case"], "store": "oci", "oci_dir": str(tmp_path)})
     assert res["failed"] is True and res["msg"].startswith("images[1] 'UPPER case' is not a valid image reference")
     res = run_module(image_precache, {"images": ["a.io/x:v1"], "store": "oci", "oci_dir": str(tmp_path),
