@@ -1,7 +1,8 @@
 # Copyright (c) 2026 o2edge.perf contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What an edge service is, in one place: the probe kinds, the well-known service names,
+"""What an edge service is, in one place: the probe kinds, the well-known service names, the
+fields each kind takes and the URL schemes it may use,
 their default ports, and how a service URL becomes scheme, host, port and path.
 
 Everything that needs one of these rules (the edge-sites schema, service_probe, the prober,
@@ -19,6 +20,26 @@ SERVICE_KINDS = tuple(k for k in PROBE_KINDS if k != "ssh")
 WELL_KNOWN = {"kubernetes": "kubernetes", "prometheus": "prometheus", "o2ims": "http"}
 DEFAULT_PORTS = {"ssh": 22, "kubernetes": 6443, "prometheus": 9090}
 SCHEME_PORTS = {"http": 80, "https": 443}
+# The fields each service kind takes besides ``kind`` (the edge-sites schema and service_probe's
+# targets both check against this); a kind listed in REQUIRED_FIELD needs that field.
+KIND_FIELDS = {
+    "tcp": ("port",),
+    "http": ("url", "expect_status", "ca_file", "tls_server_name"),
+    "prometheus": ("port", "url", "ca_file", "tls_server_name", "query"),
+    "kubernetes": ("port", "url", "ca_file", "tls_server_name", "token", "token_file", "kubeconfig", "context"),
+}
+REQUIRED_FIELD = {"tcp": "port", "http": "url"}
+URL_KINDS = tuple(k for k in SERVICE_KINDS if "url" in KIND_FIELDS[k])
+
+
+def url_schemes(kind):
+    """The URL schemes a service of ``kind`` may use: the Kubernetes API only over TLS (a token is sent)."""
+    return ("https",) if kind == "kubernetes" else ("http", "https")
+
+
+def takes(kind, field):
+    """True when a service of ``kind`` takes ``field``."""
+    return field in KIND_FIELDS.get(kind, ())
 
 
 class UrlError(ValueError):

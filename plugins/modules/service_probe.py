@@ -335,7 +335,7 @@ from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import (
 from ansible_collections.o2edge.perf.plugins.module_utils._record import base_context, make_record
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, secret_value_reason
 from ansible_collections.o2edge.perf.plugins.module_utils._services import (
-    DEFAULT_PORTS, PROBE_KINDS, UrlError, url_endpoint)
+    DEFAULT_PORTS, PROBE_KINDS, URL_KINDS, UrlError, takes, url_endpoint, url_schemes)
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
 
 TARGET_SPEC = dict(
@@ -373,7 +373,6 @@ ARGUMENT_SPEC = dict(
     timeout=dict(type="float", default=5.0),
 )
 FILE_FIELDS = ("ca_file", "token_file", "kubeconfig", "known_hosts", "key_file")
-URL_KINDS = ("http", "prometheus", "kubernetes")
 
 
 def _find_secret(value, path):
@@ -417,12 +416,12 @@ def check_target(t, where, ssh_login):
         if kind not in URL_KINDS:
             return "%s: url is only for kinds %s, not %s" % (where, ", ".join(URL_KINDS), kind)
         try:
-            _scheme, t["address"], t["port"], _path, _query = url_endpoint(t["url"])
+            _scheme, t["address"], t["port"], _path, _query = url_endpoint(t["url"], url_schemes(kind))
         except UrlError as exc:
             return "%s: url %s" % (where, exc)
     elif kind == "http":
         return "%s: url is required for kind http" % where
-    if t.get("kubeconfig") and kind != "kubernetes":
+    if t.get("kubeconfig") and not takes(kind, "kubeconfig"):
         return "%s: kubeconfig is only for kind kubernetes, not %s" % (where, kind)
     if t.get("address") is not None:
         error = _address_error(t["address"])

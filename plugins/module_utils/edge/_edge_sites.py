@@ -30,7 +30,7 @@ import struct
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import (
     find_secrets, is_secret_key, key_words, secret_value_reason, showable_name)
 from ansible_collections.o2edge.perf.plugins.module_utils._services import (
-    DEFAULT_PORTS, SERVICE_KINDS, WELL_KNOWN, UrlError, url_endpoint)
+    DEFAULT_PORTS, KIND_FIELDS, SERVICE_KINDS, WELL_KNOWN, UrlError, takes, url_endpoint, url_schemes)
 
 try:
     import netaddr
@@ -48,13 +48,7 @@ DEFAULT_KEYS = ("ssh", "python_interpreter", "labels")
 SITE_KEYS = ("name", "address", "labels", "ssh", "services", "metadata", "python_interpreter")
 SSH_KEYS = ("port", "user", "key_file", "known_hosts", "host_key", "password")
 KINDS = SERVICE_KINDS
-SERVICE_KEYS = {
-    "tcp": ("kind", "port"),
-    "http": ("kind", "url", "expect_status", "ca_file", "tls_server_name"),
-    "prometheus": ("kind", "port", "url", "ca_file", "tls_server_name", "query"),
-    "kubernetes": ("kind", "port", "url", "ca_file", "tls_server_name", "token", "token_file",
-                   "kubeconfig", "context"),
-}
+SERVICE_KEYS = {kind: ("kind",) + KIND_FIELDS[kind] for kind in SERVICE_KINDS}
 HOST_KEY_TYPES = (
     "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
     "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss",
@@ -409,11 +403,10 @@ class _Checker(object):
         self.unknown(value, SERVICE_KEYS[kind], path)
         out = {"kind": kind}
         secret = None
-        if kind in ("tcp", "prometheus", "kubernetes") and "port" in value:
+        if takes(kind, "port") and "port" in value:
             out["port"] = self.port(value["port"], path + ".port")
         if "url" in value:
-            schemes = ("https",) if kind == "kubernetes" else ("http", "https")
-            out["url"] = self.url(value["url"], path + ".url", schemes)
+            out["url"] = self.url(value["url"], path + ".url", url_schemes(kind))
             if "port" in value and out.get("url"):
                 self.err(path, "give either port or url, not both")
         if kind == "tcp" and "port" not in value:

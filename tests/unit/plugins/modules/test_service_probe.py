@@ -99,6 +99,10 @@ def test_target_url_with_a_secret_is_refused(url, reason):
     ({"kind": "http", "address": "127.0.0.1"}, "targets[0] (site e, service http): url is required for kind http"),
     ({"kind": "http", "url": "ftp://127.0.0.1/"},
      "targets[0] (site e, service http): url must use http or https, got scheme 'ftp'"),
+    # Bug: the edge-sites schema refused a Kubernetes URL over plain http, a service_probe target took it and
+    # sent the bearer token in clear; the per-kind rules now live once in _services (url_schemes).
+    ({"kind": "kubernetes", "url": "http://127.0.0.1:6443/", "token": "t"},
+     "targets[0] (site e, service kubernetes): url must use https, got scheme 'http'"),
     ({"kind": "tcp", "url": "http://127.0.0.1/", "port": 1},
      "targets[0] (site e, service tcp): url is only for kinds http, prometheus, kubernetes, not tcp"),
     ({"kind": "prometheus", "address": "127.0.0.1", "kubeconfig": "/etc/hostname"},
