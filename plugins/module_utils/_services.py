@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What an edge service is, in one place: the probe kinds, the well-known service names, the
-fields each kind takes and the URL schemes it may use,
-their default ports, and how a service URL becomes scheme, host, port and path.
+fields each kind takes, the URL schemes it may use, their default ports, and how a service URL
+becomes scheme, host, port and path.
 
 Everything that needs one of these rules (the edge-sites schema, service_probe, the prober,
 prometheus_query) imports it from here, so that they cannot drift apart.
@@ -21,14 +21,13 @@ WELL_KNOWN = {"kubernetes": "kubernetes", "prometheus": "prometheus", "o2ims": "
 DEFAULT_PORTS = {"ssh": 22, "kubernetes": 6443, "prometheus": 9090}
 SCHEME_PORTS = {"http": 80, "https": 443}
 # The fields each service kind takes besides ``kind`` (the edge-sites schema and service_probe's
-# targets both check against this); a kind listed in REQUIRED_FIELD needs that field.
+# targets both check against this).
 KIND_FIELDS = {
     "tcp": ("port",),
     "http": ("url", "expect_status", "ca_file", "tls_server_name"),
     "prometheus": ("port", "url", "ca_file", "tls_server_name", "query"),
     "kubernetes": ("port", "url", "ca_file", "tls_server_name", "token", "token_file", "kubeconfig", "context"),
 }
-REQUIRED_FIELD = {"tcp": "port", "http": "url"}
 URL_KINDS = tuple(k for k in SERVICE_KINDS if "url" in KIND_FIELDS[k])
 
 

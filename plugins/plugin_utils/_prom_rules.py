@@ -29,6 +29,9 @@ period fires nothing; a probe down fires and resolves; stale metrics fire.
 Every label value and string put into PromQL is escaped (``promql_string``); free text from the SLO
 file (display names) reaches annotations only with Go template delimiters neutralised and never when
 it looks secret; nothing from the file reaches a label but the objective's name (a checked identifier).
+
+Size: over 450 lines: the rules, alerts and promtool test cases are generated from one objective
+model and must agree with each other; the dashboard is in _dashboard.
 """
 
 from __future__ import annotations

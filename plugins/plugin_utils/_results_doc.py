@@ -15,6 +15,9 @@ document of a run still in progress (or cut short) from its ``results.jsonl``. E
 * ``{"event": "end", "run": {"finished_at", "status"}, "hosts": {...}, "wall_seconds": s}``.
 
 Standard library only, Python 3.9+ (modules run it on the controller's Python).
+
+Size: over 450 lines because it is the one schema of the results document (docs/results.md): every
+field's validation and the merge live together so that they cannot drift apart.
 """
 
 from __future__ import annotations

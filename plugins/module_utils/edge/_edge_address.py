@@ -25,6 +25,9 @@ Every address that answers SSH with another key is reported as an impostor with 
 host pattern of a site's known_hosts lines.
 
 Standard library, plus netaddr for addresses and ranges (imported defensively). Python 3.9+.
+
+Size: over 450 lines as one job, the address check and candidate search of one site (parse, expand,
+probe, decide); the probes themselves are in probe/.
 """
 
 from __future__ import annotations

@@ -15,6 +15,10 @@ come from ``_services``.
 Pure Python; netaddr validates addresses and is imported defensively: ``validate_config``
 raises a clear ``EdgeSitesError`` when it is missing. ``site_targets`` (used by the
 service_probe module on the controller) needs nothing but the standard library.
+
+Size: over 450 lines because it is the one schema of the edge-sites config (every field checked,
+every problem reported at once) with the host variables and probe targets derived from it; the per-
+kind service rules are _services'.
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ when asked, and moves it in place with ``os.replace`` (then fsyncs the folder). 
 temporary file is left behind, the files already replaced are put back, and the error names the
 file. ruamel.yaml is imported defensively (``HAS_RUAMEL``); the file helpers need only the
 standard library. Python 3.9+.
+
+Size: over 450 lines because the round-trip edit and the safe commit (snapshot, re-check, backup,
+put back on failure) are one transaction; the temp + fsync + replace step is _atomic's.
 """
 
 from __future__ import annotations

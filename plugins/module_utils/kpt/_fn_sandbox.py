@@ -35,6 +35,9 @@ Fallbacks to the container runtime, each with its reason: an image that is not u
 completely), an entry with keys the sandbox does not provide (``network``, ``storageMounts``, ...;
 kpt 1.0.0-beta.56 refuses those in a Kptfile anyway), an image with no entrypoint/cmd or a
 workdir missing from its root filesystem, a reference kpt cannot resolve.
+
+Size: near 500 lines, one job: turning image functions into bubblewrap wrappers and putting the
+Kptfiles back; the layout it reads is _unpacked_layout's.
 """
 
 from __future__ import annotations

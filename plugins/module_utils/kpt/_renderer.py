@@ -18,6 +18,9 @@
   function took is kept for the records (``function_paths``).
 
 Comparison with the package and write-back live in _kpt_sync.
+
+Size: over 450 lines: the renderer, its scheduling (workers, ABBA pairs) and its records are one
+measured run; Kptfiles, the cache, the sync and the sandbox are in their own files.
 """
 
 from __future__ import annotations
