@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import os
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _report
+from ansible_collections.o2edge.perf.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now
 
 ARGUMENT_SPEC = {
@@ -31,22 +30,13 @@ ARGUMENT_SPEC = {
 }
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     """Read results on the controller, compare, evaluate SLOs, write the report; no connection to the host."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    ARGUMENT_SPEC = ARGUMENT_SPEC
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+    ERRORS = (_report.ReportError,)
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        task_vars = task_vars or {}
-        dummy, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def work(self, params, task_vars):
         params = dict(params, instance=task_vars.get("inventory_hostname"))
-        try:
-            out = _report.generate(params, os.environ, generated_at=utc_now(), check_mode=bool(self._task.check_mode))
-        except _report.ReportError as exc:
-            result.update(failed=True, changed=False, msg=str(exc))
-            return result
-        result.update(out)
-        return result
+        return _report.generate(params, os.environ, generated_at=utc_now(), check_mode=bool(self._task.check_mode))

@@ -10,12 +10,12 @@ import json
 import os
 
 import yaml
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes
 from ansible_collections.o2edge.perf.plugins.plugin_utils._slo import SloError, default_objectives, load_objectives
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _dashboard, _prom_rules
+from ansible_collections.o2edge.perf.plugins.plugin_utils._controller_action import ControllerAction
 
 RULE_OPTIONS = ("windows", "interval", "render_seconds", "render_for", "probe_for", "stale_after", "stale_for",
                 "freshness", "textfile_name", "pushgateway_job", "matchers", "group")
@@ -129,21 +129,16 @@ def write_all(params, check_mode, diff_mode):
     return result
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     """Generate on the controller; no connection to the host."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    ARGUMENT_SPEC = ARGUMENT_SPEC
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+    ERRORS = (_prom_rules.RulesError, SloError, FileReadError, OSError)
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        dummy, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        try:
-            out = write_all(params, bool(self._task.check_mode), bool(self._task.diff))
-        except (_prom_rules.RulesError, SloError, FileReadError, OSError) as exc:
-            msg = "; ".join(exc.errors) if isinstance(exc, SloError) else str(exc)
-            result.update(failed=True, changed=False, msg=msg)
-            return result
-        result.update(out)
-        return result
+    def work(self, params, task_vars):
+        return write_all(params, bool(self._task.check_mode), bool(self._task.diff))
+
+    @staticmethod
+    def message(exc):
+        return "; ".join(exc.errors) if isinstance(exc, SloError) else str(exc)
