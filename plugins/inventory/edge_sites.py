@@ -108,6 +108,8 @@ except ImportError:  # pragma: no cover - only ansible-core 2.19 is supported; O
 
 # An edge-sites config is a few KB; anything bigger than this is refused unread.
 MAX_FILE_BYTES = 1 << 20
+
+
 def load_bounded(path, max_bytes=MAX_FILE_BYTES):
     """The YAML document in ``path``, read and parsed within bounds; raise YamlBoundsError or FileReadError.
 

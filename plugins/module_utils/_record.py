@@ -125,7 +125,7 @@ def validate_record(record):
     if extra:
         named = [k for k in extra if isinstance(k, str) and _KEY_SHOWN_RE.match(k) and not is_secret_key(k)]
         problems.append("unexpected keys %s" % ", ".join(named + (["%d more not shown" % (len(extra) - len(named))]
-                                                                   if len(extra) > len(named) else [])))
+                                                                  if len(extra) > len(named) else [])))
     if problems:
         return problems
     if not isinstance(record["name"], str) or not record["name"]:

@@ -112,7 +112,7 @@ def dashboard(objectives, options=None, title="o2edge.perf"):
     for i, w in enumerate(windows):
         burn_targets.append(_target(
             "%s\n/ on (objective)\n%s" % (selector(ERROR_RATIO + "_avg" + w, [("objective", "=~", names)]),
-                                         selector(BUDGET, [("objective", "=~", names)])),
+                                          selector(BUDGET, [("objective", "=~", names)])),
             "{{objective}} %s" % w, ref=_ref(i)))
     factors = sorted({w["factor"] for w in opts["windows"]})
     lay.add(_timeseries("SLO burn rate (error ratio / error budget) per window", burn_targets, "x",

@@ -175,7 +175,7 @@ def check_options(options):
     unknown = sorted(k for k in options if k not in DEFAULTS)
     if unknown:
         raise RulesError("unknown option%s: %s (known: %s)" % ("s" if len(unknown) > 1 else "",
-                                                              ", ".join(_kind(k) for k in unknown), ", ".join(DEFAULTS)))
+                                                               ", ".join(_kind(k) for k in unknown), ", ".join(DEFAULTS)))
     opts = dict(DEFAULTS)
     opts.update({k: v for k, v in options.items() if v is not None})
     for field in ("interval", "render_for", "probe_for", "stale_after", "stale_for"):
@@ -508,7 +508,7 @@ def promtool_tests(objectives, options=None, rule_file="o2edge_perf.rules.yml"):
                 {"eval_time": _fmt_duration(fire_at), "alertname": rule["alert"],
                  "exp_alerts": [_expected(rule, {"objective": obj["name"]})]},
                 {"eval_time": _fmt_duration(resolved_at), "alertname": rule["alert"], "exp_alerts": []},
-            ],
+                    ],
         })
     # a quiet period over the first severity's longest window (longer periods only cost promtool time: the
     # windows hold nothing else): every run good, but for one failed run where the budget allows it (the
@@ -606,5 +606,5 @@ def _fresh_series(opts, start, stop_after=None):
             return [{"series": sel, "values": "%d+%gx%d" % (start, interval, count - 1)}]
         last = start + (stop_after - 1) * interval
         return [{"series": sel, "values": "%d+%gx%d %sx%d" % (start, interval, stop_after - 1, _num(last),
-                                                             count - stop_after)}]
+                                                              count - stop_after)}]
     return make

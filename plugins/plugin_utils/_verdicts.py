@@ -237,7 +237,7 @@ def paired_compare(a_samples, a_rounds, b_samples, b_rounds, higher_is_better=Fa
                       "change" % (_num(confidence * 100), _num(lo), _num(hi)))
     if not abs(ratio - 1.0) >= threshold - THRESHOLD_EPSILON:
         failed.append("the change of %+.2f%% is below the %s%% threshold" % ((ratio - 1.0) * 100.0,
-                                                                            _num(threshold * 100)))
+                                                                             _num(threshold * 100)))
     if ratio == 1.0:
         failed = failed or ["the median paired ratio is 1"]
     if failed:

@@ -10,7 +10,7 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FILES = sorted(p for p in glob.glob(os.path.join(ROOT, "plugins", "*", "*.py"))
                if os.path.basename(os.path.dirname(p)) in ("modules", "action", "callback", "inventory", "filter",
-                                                            "lookup", "doc_fragments")
+                                                           "lookup", "doc_fragments")
                and not os.path.basename(p).startswith("__"))
 
 

@@ -355,8 +355,6 @@ def backup_name(path, now=None):
     return name
 
 
-
-
 def _write_temp(snap, data):
     """A temporary file next to ``snap.target`` holding ``data``, fsynced, with the original mode and owner."""
     return temp_beside(snap.target, data, snap.mode, (snap.uid, snap.gid))

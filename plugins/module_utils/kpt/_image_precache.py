@@ -196,7 +196,7 @@ def run_precache(params, check_mode=False, sleep=time.sleep, prefix=None):
         if not tools.which("umoci"):
             raise StoreError("unpack needs umoci, which was not found on PATH (Debian package umoci)")
         unpacker = _image_unpack.Unpacker(params.get("unpack_dir") or _unpacked_layout.default_unpack_dir(), store, tools,
-                                       Retrier(retries, delay, sleep))
+                                          Retrier(retries, delay, sleep))
         unpacker.check()
 
     started_at = utc_now()

@@ -105,7 +105,7 @@ def ssl_context(ca_file=None, validate_certs=True):
             raise PromError(str(exc))
         except (OSError, ssl.SSLError) as exc:
             raise PromError("ca_file %s cannot be loaded: %s" % (ca_file, getattr(exc, "reason", None)
-                                                                  or exc.__class__.__name__))
+                                                                 or exc.__class__.__name__))
     else:
         ctx = ssl.create_default_context()
     if not validate_certs:

@@ -139,7 +139,7 @@ def _http_state(status, reason, what, body=b"", info=None):
     if status in (401, 403):
         return ProbeError("auth", "%s: %d %s (credentials rejected or missing)" % (what, status, reason), info)
     return ProbeError("http_status", "%s: %d %s%s" % (what, status, _name(reason),
-                                                     body_quote(body)), info)
+                                                      body_quote(body)), info)
 
 
 def body_quote(body):

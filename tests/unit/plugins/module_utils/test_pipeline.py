@@ -24,7 +24,7 @@ def test_stages_run_in_order_and_are_timed_for_real(tmp_path):
     stages, trail = _stages(tmp_path, [("translate", "sleep 0.02"), ("render", "sleep 0.25"), ("edge", "sleep 0.05")])
     records = bench_pipeline("lab", stages, runs=3, warmup=1)
     assert [r["name"] for r in records] == ["pipeline/lab", "pipeline/lab/translate", "pipeline/lab/render",
-                                           "pipeline/lab/edge"]
+                                            "pipeline/lab/edge"]
     assert [r["component"] for r in records] == ["pipeline"] + ["pipeline_stage"] * 3
     assert trail.read_text().split() == ["translate", "render", "edge"] * 4  # warm-up + 3 rounds, in order
     total, translate, render, edge = records

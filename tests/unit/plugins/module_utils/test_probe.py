@@ -137,7 +137,7 @@ def test_secrets_a_kind_reads_and_secret_named_fields_are_masked(monkeypatch):
     def fake(target, deadline, ctx):
         ctx["secrets"].add("from-a-file-123")
         raise conn.ProbeError("http_status", "500: from-a-file-123 / pw-456 / %s" % target["token_file"],
-                            {"body": "from-a-file-123"})
+                              {"body": "from-a-file-123"})
     _fake_kind(monkeypatch, fake)
     r = run({"site": "s", "kind": "kubernetes", "address": "127.0.0.1", "port": 1, "password": "pw-456",
              "token_file": "/etc/o2edge/t"})

@@ -24,7 +24,7 @@ def test_compare_returns_both_sides_paired(tmp_path):
         "root": tree(tmp_path), "kpt_path": make_fake_kpt(tmp_path), "runs": 3, "warmup": 1, "max_workers": 1,
         "scratch_dir": str(tmp_path),
         "compare": {"label_a": "before", "label_b": "after", "b": {"max_workers": 3, "cache": True,
-                                                                     "cache_dir": str(tmp_path / "cache")}}})
+                                                                   "cache_dir": str(tmp_path / "cache")}}})
     assert res["failed"] is False, res["msg"]
     names = [r["name"] for r in res["records"]]
     assert names[:2] == ["kpt_render/a (before)", "kpt_render/a@cold (before)"]

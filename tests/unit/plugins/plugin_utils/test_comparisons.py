@@ -144,9 +144,9 @@ def test_bad_gate_parameters_are_refused_before_anything_is_written(tmp_path, ba
 
 def _gate(tmp_path, base_samples, head_samples, name):
     base = write_json(tmp_path / ("base-%s.json" % name), make_doc([record("kpt_render/total", "kpt_render",
-                                                                          base_samples)], run_id="b" + name))
+                                                                           base_samples)], run_id="b" + name))
     head = write_json(tmp_path / ("head-%s.json" % name), make_doc([record("kpt_render/total", "kpt_render",
-                                                                          head_samples)], run_id="h" + name))
+                                                                           head_samples)], run_id="h" + name))
     return run_action({"results": [head], "baseline": [base], "dest": str(tmp_path / "reports"),
                        "fail_on_regression": True})
 

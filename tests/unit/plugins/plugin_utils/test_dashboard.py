@@ -71,7 +71,7 @@ def test_every_query_is_valid_promql(tmp_path):
     exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
     assert len(exprs) >= 10
     rules = {"groups": [{"name": "dashboard", "rules": [{"record": "dashboard:q%d" % i, "expr": e}
-                                                         for i, e in enumerate(exprs)]}]}
+                                                        for i, e in enumerate(exprs)]}]}
     (tmp_path / "q.yml").write_text(yaml.safe_dump(rules))
     res = subprocess.run(["promtool", "check", "rules", str(tmp_path / "q.yml")], capture_output=True, text=True,
                          check=False)

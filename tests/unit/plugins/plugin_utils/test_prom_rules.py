@@ -18,7 +18,7 @@ from ansible_collections.o2edge.perf.plugins.plugin_utils import _prom_rules as 
 
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool is missing (make deps installs Debian's "
-                                                              "prometheus package, which ships it)")
+                                    "prometheus package, which ships it)")
 LAB = {"interval": "5s", "probe_for": "20s", "stale_after": "2m", "stale_for": "10s", "render_for": "10s",
        "windows": [{"severity": "page", "long": "2m", "short": "30s", "factor": 14.4, "for": "10s"},
                    {"severity": "page", "long": "6m", "short": "1m", "factor": 6, "for": "20s"},
@@ -43,7 +43,7 @@ def test_default_page_alert_has_the_workbook_windows_and_factors():
     assert ('objective:o2edge_perf_slo_error:ratio_avg6h{objective="edge-connectivity"} > 0.06\n  and\n'
             '  objective:o2edge_perf_slo_error:ratio_avg30m{objective="edge-connectivity"} > 0.06') in expr
     assert expr.count(" > ") == 4 and rule["for"] == "2m" and rule["labels"] == {"severity": "page",
-                                                                                  "objective": "edge-connectivity"}
+                                                                                 "objective": "edge-connectivity"}
     ticket = alerts(R.generate(default_objectives()))[("O2edgePerfErrorBudgetBurnTicket", "success-rate")]["expr"]
     assert "ratio_avg1d{objective=\"success-rate\"} > 0.015" in ticket and "ratio_avg2h{objective=\"success-rate\"} > 0.015" in ticket
     assert "ratio_avg3d{objective=\"success-rate\"} > 0.005" in ticket and "ratio_avg6h{objective=\"success-rate\"} > 0.005" in ticket
@@ -106,7 +106,7 @@ def test_metrics_file_escapes_hostile_site_names_and_stays_parseable(tmp_path):
     """Bug caught (issue 18 item 5): a site name with a quote or newline breaking metrics.prom; checked by promtool."""
     model = {"run": {"id": "r1", "status": "ok"}, "title": "t", "missing": [], "measurements": [], "slo": [],
              "matrix": {"sites": ['ed"ge\n1'], "cells": {'ed"ge\n1': {"ssh": {"state": "up", "kind": "ssh",
-                                                                             "latency_ms": 3}}}}}
+                                                                              "latency_ms": 3}}}}}
     text = prometheus(model)
     assert 'site="ed\\"ge\\n1"' in text
     if PROMTOOL:

@@ -346,7 +346,7 @@ def test_empty_document_has_every_list_empty_and_zero_wall_time():
 def test_host_counters_from_tasks_count_each_status_once():
     tasks = [task(status=s) for s in ("ok", "changed", "failed", "skipped", "unreachable")]
     assert _results_doc.hosts_from_tasks(tasks) == {"h1": {"ok": 2, "changed": 1, "failures": 1, "unreachable": 1, "skipped": 1,
-                                                       "rescued": 0, "ignored": 0}}
+                                                           "rescued": 0, "ignored": 0}}
 
 
 # --------------------------------------------------------------------------- issue 15: hostile input
@@ -363,6 +363,7 @@ def no_hang():
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)
+
 
 def shared_slice(index, count, run_id, controller):
     """A slice of a sliced run whose ``hosts`` lists localhost (the controller every slice shares)."""

@@ -194,7 +194,7 @@ def test_duplicate_names_and_several_objectives():
     with pytest.raises(_slo.SloError, match="SLO lat is already defined by document 1"):
         _slo.load_objectives(text=slo_yaml() + "---\n" + slo_yaml())
     objectives = _slo.load_objectives(text=slo_yaml(objectives="    - {displayName: fast, op: lt, value: 1}\n"
-                                                          "    - {displayName: ok, op: lt, value: 2}\n"))
+                                                    "    - {displayName: ok, op: lt, value: 2}\n"))
     assert [o["name"] for o in objectives] == ["lat#0", "lat#1"]
     assert [o["objective"] for o in objectives] == ["fast", "ok"]
     out = _slo.evaluate(objectives, results([rec("a", [1.5])]))
