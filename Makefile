@@ -47,7 +47,8 @@ demo: deps build
 	@echo "=== Fixing edge connectivity on COPIES of the lab's edge-sites config and known_hosts (results/demo/)"
 	rm -rf results/demo && mkdir -p results/demo
 	cp .lab/edge-sites.yml .lab/ssh/known_hosts results/demo/
-	$(LAB) exec -- $(PLAYBOOK) -i results/demo/edge-sites.yml o2edge.perf.fix_edge_connectivity \
+	ANSIBLE_CALLBACKS_ENABLED=o2edge.perf.perf_recap O2EDGE_PERF_RESULTS_DIR=$(CURDIR)/results/runs \
+	  $(LAB) exec -- $(PLAYBOOK) -i results/demo/edge-sites.yml o2edge.perf.fix_edge_connectivity \
 	  -e o2edge_known_hosts_file=$(CURDIR)/results/demo/known_hosts \
 	  -e '{"o2edge_edge_candidates": [{"site": "edge2", "addresses": ["198.18.103.10"], "cidrs": ["198.18.2.0/28", "198.18.104.8/29"]}]}' \
 	  -e o2edge_ssh_client_config=$(CURDIR)/results/demo/ssh_config \
@@ -59,7 +60,7 @@ demo: deps build
 	  $(LAB) exec -- $(PLAYBOOK) -i .lab/edge-sites.yml o2edge.perf.before_after \
 	  -e @.lab/management.yml -e o2edge_results_dir=$(CURDIR)/results -e o2edge_kpt_sandbox=bwrap \
 	  -e o2edge_runs=6 -e o2edge_kpt_runs=6 -e o2edge_io_size_mb=16 -e o2edge_kpt_render_cache=false \
-	  -e ssh_tuning_client_config=$(CURDIR)/results/demo/ssh_config \
+	  -e o2edge_ssh_client_config=$(CURDIR)/results/demo/ssh_config \
 	  -e ssh_tuning_control_dir=$$($(PY) -c 'from tests.lab import common; print(common.short_path("demo-cm"))')
 	@echo
 	@echo "Results: $(CURDIR)/results; the fixed copies: results/demo/; reports: results/reports/ (index.html)"
