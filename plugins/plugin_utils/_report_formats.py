@@ -505,7 +505,7 @@ def prometheus(model):
     stamp = _epoch(model.get("generated_at"))
     if stamp is not None:
         fam.add("o2edge_perf_run_timestamp_seconds", "", stamp)
-    steady = (model["comparisons_summary"].get("drift") or {}).get("steady")
+    steady = ((model.get("comparisons_summary") or {}).get("drift") or {}).get("steady")
     if steady is not None:
         fam.add("o2edge_perf_environment_steady", "", 1 if steady else 0)
     fam.add("o2edge_perf_run_info", labels((("run_id", run.get("id")), ("status", run.get("status")),
