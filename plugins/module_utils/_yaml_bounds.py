@@ -25,6 +25,7 @@ document's text (PyYAML's own messages quote a snippet of the source, which may 
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import secret_value_reason, showable_name
@@ -244,7 +245,7 @@ def load_json(text, max_depth=DEFAULT_MAX_DEPTH):
 
     def finite_float(literal):
         value = float(literal)
-        if value != value or value in (float("inf"), float("-inf")):
+        if math.isnan(value) or math.isinf(value):
             raise YamlBoundsError("holds a number too large for a float (%d digits)" % len(literal))
         return value
 

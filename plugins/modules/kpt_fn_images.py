@@ -282,10 +282,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.o2edge.perf.plugins.module_utils.kpt._fn_images import (
-    HAS_YAML, KptError, prefix_choice, scan_tree)
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt._fn_images import KptError, prefix_choice, scan_tree
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import kpt_version, parse_kpt_version
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import HAS_YAML
 
 
 def main():

@@ -146,7 +146,7 @@ options:
         V(git), V(prometheus_query), V(file_io)). They are compared as controls, like the C(control) records of
         M(o2edge.perf.control_bench) - never called faster or slower, shown as C(control steady) or
         C(control moved) - and when any control moved, every sequential verdict is held as C(environment changed).
-      - Records that carry C(context.pair) (measured interleaved, see M(o2edge.perf.kpt_render) O(compare)) are
+      - Records that carry C(context.pair) (measured interleaved, see M(o2edge.perf.kpt_render) O(o2edge.perf.kpt_render#module:compare)) are
         compared round by round within this run and are never held.
     type: list
     elements: str

@@ -173,7 +173,7 @@ records:
                 stage_share: {translate: 0.08, render: 0.61, publish: 0.22, edge: 0.09},
                 versions: {python: 3.11.7}}
 record:
-  description: The pipeline's record (the first of O(records)); absent in check mode.
+  description: The pipeline's record (the first of RV(records)); absent in check mode.
   returned: success
   type: dict
 plan:

@@ -19,7 +19,7 @@ import math
 import os
 import re
 
-from ansible_collections.o2edge.perf.plugins.plugin_utils import _compare, _report_formats, _report_html, _results_doc, _slo
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _report_formats, _report_html, _results_doc, _slo
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import service_columns, site_state
 from ansible_collections.o2edge.perf.plugins.plugin_utils._report_write import (
     ReportError, push, push_url, read_index, run_dir_name, update_index, write_run)

@@ -25,11 +25,11 @@ from __future__ import annotations
 import os
 
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_text
-from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_eval import evaluate, evaluate_one  # noqa: F401
-from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_schema import (  # noqa: F401
+from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_eval import evaluate, evaluate_one  # noqa: F401  # pylint: disable=unused-import
+from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_schema import (  # noqa: F401  # pylint: disable=unused-import
     API_VERSION, LATENCY_STATISTICS, MAX_DEPTH, MAX_DOCUMENTS, MAX_NODES, OPS, RATIO_UNIT, SOURCE_TYPE, STATISTICS,
     TIME_UNITS, SloError, _kind, validate_documents)
-from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_select import (  # noqa: F401
+from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_select import (  # noqa: F401  # pylint: disable=unused-import
     HAS_JMESPATH, MAX_SELECT_CHARS, MAX_SELECT_DEPTH, check_select, select_items)
 from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import HAS_YAML, YamlBoundsError, load_yaml
 

@@ -178,7 +178,7 @@ def bootstrap_median_ratio(ratios, confidence=0.95, resamples=2000, seed=0):
     """Percentile interval [lo, hi] of the median of ``ratios``, rounds resampled with replacement."""
     rng = random.Random(seed)
     n = len(ratios)
-    meds = sorted(_median([ratios[int(rng.random() * n)] for _ in range(n)]) for _ in range(resamples))
+    meds = sorted(_median([ratios[int(rng.random() * n)] for _i in range(n)]) for _j in range(resamples))
     return [_percentile(meds, (1.0 - confidence) / 2.0), _percentile(meds, (1.0 + confidence) / 2.0)]
 
 

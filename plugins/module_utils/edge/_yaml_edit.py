@@ -118,10 +118,10 @@ def load(text, source="the document"):
     _check_bounds(text, source)
     try:
         return _yaml().load(text)
-    except YAMLError as exc:
-        raise YamlEditError("%s is not valid YAML: %s" % (source, _yaml_bounds.yaml_problem(exc)))
     except RecursionError:
         raise YamlEditError("%s nests too deep to parse" % source)
+    except YAMLError as exc:
+        raise YamlEditError("%s is not valid YAML: %s" % (source, _yaml_bounds.yaml_problem(exc)))
 
 
 def is_vault_tag(value):

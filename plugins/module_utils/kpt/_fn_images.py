@@ -36,7 +36,7 @@ from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import (
     kptfiles, parse_kpt_version, resolve_exec, short_name_prefix)
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import secret_value_reason
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, check_regular, read_text
-from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import HAS_YAML, YamlBoundsError
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import YamlBoundsError
 from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import load_yaml as bounded_yaml
 
 YAML_HINT = "PyYAML is needed to read Kptfiles (pip install PyYAML, or the python3-yaml package)"

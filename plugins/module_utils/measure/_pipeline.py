@@ -26,6 +26,7 @@ outside the record shape (the results callback would drop such a record).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 
@@ -63,7 +64,7 @@ def check_name(value, field):
 def _timeout(value, field, default):
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or math.isnan(value):
         raise PipelineError("%s must be a positive number of seconds" % field)
     return float(value)
 

@@ -44,7 +44,7 @@ class Calls(object):
 
 
 def pair(tmp_path, monkeypatch, calls, labels=("a", "b"), workers=(1, 1), runs=3, warmup=1, cold=True):
-    monkeypatch.setattr(k.Renderer, "_job", lambda self, pkg, work: calls.job(self, pkg, work))
+    monkeypatch.setattr(k.Renderer, "_job", lambda self, pkg, work: calls.job(self, pkg, work))  # pylint: disable=unnecessary-lambda
     packages = k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", n, n)) for n in labels])
     sides = []
     for tag, mw in zip("ab", workers):

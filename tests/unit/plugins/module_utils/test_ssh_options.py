@@ -211,8 +211,8 @@ def test_edge_checks_name_the_failing_variable(change, bad):
 
 def test_edge_rollback_delay_boundary():
     # rollback_delay >= login_timeout + 10: exactly 25 with 15 passes, 24 fails.
-    assert so.edge_problems(**dict(EDGE_OK, rollback_delay=25)) == []
-    assert so.edge_problems(**dict(EDGE_OK, rollback_delay=24)) == ["ssh_tuning_rollback_delay"]
+    assert so.edge_problems(**dict(EDGE_OK, rollback_delay=25)) == []  # pylint: disable=repeated-keyword
+    assert so.edge_problems(**dict(EDGE_OK, rollback_delay=24)) == ["ssh_tuning_rollback_delay"]  # pylint: disable=repeated-keyword
 
 
 CTRL_OK = dict(control_dir="/root/.ssh/o2cm", groups=["edge_sites"], known_groups={"edge_sites": [], "all": []},
@@ -239,4 +239,4 @@ def test_controller_checks_name_the_failing_variable(change, bad):
 
 
 def test_controller_control_dir_boundary():
-    assert so.controller_problems(**dict(CTRL_OK, control_dir="/" + "x" * 48)) == []
+    assert so.controller_problems(**dict(CTRL_OK, control_dir="/" + "x" * 48)) == []  # pylint: disable=repeated-keyword

@@ -23,7 +23,7 @@ def test_commands_run_interleaved_abba_and_pair(tmp_path):
         "compare": {"label_a": "before", "label_b": "after", "cmd": "echo B >> %s" % log}})
     assert res["failed"] is False, res["msg"]
     # warm-up A B, round 0 A B, round 1 B A, round 2 A B
-    assert log.read_text().split() == list("AB" "AB" "BA" "AB")
+    assert log.read_text().split() == list("AB" + "AB" + "BA" + "AB")
     a, b = res["records"]
     assert res["record"] == a
     assert (a["name"], b["name"]) == ("ssh/login (before)", "ssh/login (after)")

@@ -15,7 +15,7 @@ from tests.unit.plugins.plugin_utils.test_report import make_doc, record, write_
 
 def noisy(center, n=10, seed=0, spread=0.02):
     rng = random.Random(seed)
-    return [center * (1 + rng.gauss(0, spread)) for _ in range(n)]
+    return [center * (1 + rng.gauss(0, spread)) for _i in range(n)]
 
 
 def paired(name, samples, side, label, rounds=None, session="s1", concurrency=None, component="kpt_render"):

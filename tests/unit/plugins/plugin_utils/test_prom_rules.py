@@ -5,7 +5,6 @@
 and promtool's own check and unit tests of what is generated."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
@@ -105,6 +104,7 @@ def test_bad_options_name_the_field(options, field):
 def test_metrics_file_escapes_hostile_site_names_and_stays_parseable(tmp_path):
     """Bug caught (issue 18 item 5): a site name with a quote or newline breaking metrics.prom; checked by promtool."""
     model = {"run": {"id": "r1", "status": "ok"}, "title": "t", "missing": [], "measurements": [], "slo": [],
+             "comparisons_summary": {},
              "matrix": {"sites": ['ed"ge\n1'], "cells": {'ed"ge\n1': {"ssh": {"state": "up", "kind": "ssh",
                                                                               "latency_ms": 3}}}}}
     text = prometheus(model)

@@ -67,10 +67,10 @@ def test_synthetic_drift_fools_the_sequential_test_and_the_control_holds_it():
     # Sequential passes: the first under load (2x), the second quiet; the lever changed nothing.
     from ansible_collections.o2edge.perf.plugins.plugin_utils import _compare
     rng = random.Random(5)
-    lever_before = [2.0 * (1 + rng.gauss(0, 0.02)) for _ in range(8)]
-    lever_after = [1.0 * (1 + rng.gauss(0, 0.02)) for _ in range(8)]
-    control_before = [0.2 * (1 + rng.gauss(0, 0.02)) for _ in range(8)]
-    control_after = [0.1 * (1 + rng.gauss(0, 0.02)) for _ in range(8)]
+    lever_before = [2.0 * (1 + rng.gauss(0, 0.02)) for _i in range(8)]
+    lever_after = [1.0 * (1 + rng.gauss(0, 0.02)) for _i in range(8)]
+    control_before = [0.2 * (1 + rng.gauss(0, 0.02)) for _i in range(8)]
+    control_after = [0.1 * (1 + rng.gauss(0, 0.02)) for _i in range(8)]
     fooled = _compare.compare(lever_before, lever_after)
     assert fooled["verdict"] == "faster"  # what the report said before this design
     control = dict(_compare.compare(control_before, control_after), name="control/cpu_calibration")
@@ -82,10 +82,10 @@ def test_synthetic_drift_fools_the_sequential_test_and_the_control_holds_it():
 def test_a_real_effect_with_steady_controls_is_called():
     from ansible_collections.o2edge.perf.plugins.plugin_utils import _compare
     rng = random.Random(6)
-    lever_before = [2.0 * (1 + rng.gauss(0, 0.02)) for _ in range(8)]
-    lever_after = [1.0 * (1 + rng.gauss(0, 0.02)) for _ in range(8)]
-    control_before = [0.1 * (1 + rng.gauss(0, 0.02)) for _ in range(8)]
-    control_after = [0.1 * (1 + rng.gauss(0, 0.02)) for _ in range(8)]
+    lever_before = [2.0 * (1 + rng.gauss(0, 0.02)) for _i in range(8)]
+    lever_after = [1.0 * (1 + rng.gauss(0, 0.02)) for _i in range(8)]
+    control_before = [0.1 * (1 + rng.gauss(0, 0.02)) for _i in range(8)]
+    control_after = [0.1 * (1 + rng.gauss(0, 0.02)) for _i in range(8)]
     control = dict(_compare.compare(control_before, control_after), name="control/cpu_calibration")
     drift = v.drift_state([control])
     assert drift["steady"] is True
