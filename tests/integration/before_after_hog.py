@@ -293,7 +293,7 @@ def table(quiet, hog):
         return e["verdict"] + (" (was %s)" % e["verdict_unheld"] if e.get("verdict_unheld") else "")
 
     def key(e):  # file_io records are named by the run's own results folder
-        return (e["name"].replace(os.path.join(WORK, "quiet"), "RUN").replace(os.path.join(WORK, "hog"), "RUN"), e["host"])
+        return (e["name"].replace(os.path.join(WORK, "quiet"), "/RUN").replace(os.path.join(WORK, "hog"), "/RUN"), e["host"])
 
     q = {key(e): e for e in quiet["report"]["comparisons"]}
     h = {key(e): e for e in hog["report"]["comparisons"]}
