@@ -63,6 +63,11 @@ demo: deps build
 	  -e o2edge_ssh_client_config=$(CURDIR)/results/demo/ssh_config \
 	  -e ssh_tuning_control_dir=$$($(PY) -c 'from tests.lab import common; print(common.short_path("demo-cm"))')
 	@echo
+	@echo "=== Monitoring: perf_monitoring on the lab; edge1 blackholed: O2edgePerfProbeDown pending, firing, resolved; the rules stay loaded"
+	$(LAB) exec -- $(PLAYBOOK) -i .lab/edge-sites-fixed.yml tests/integration/targets/perf_monitoring.yml \
+	  -e lab_dir=$(CURDIR)/.lab -e mon_remove=false
+	@echo "Alert rules loaded in the lab's Prometheus (http://198.18.0.1:9090/alerts inside the lab); dashboard JSON to import into Grafana: $(CURDIR)/.lab/prom/mgmt/rules/o2edge_perf.dashboard.json"
+	@echo
 	@echo "Results: $(CURDIR)/results; the fixed copies: results/demo/; reports: results/reports/ (index.html)"
 	@echo "The lab stays up for you to explore: 'make lab-status', 'make lab-down'."
 
