@@ -137,7 +137,9 @@ class ActionModule(ControllerAction):
     ERRORS = (_prom_rules.RulesError, SloError, FileReadError, OSError)
 
     def work(self, params, task_vars):
-        return write_all(params, bool(self._task.check_mode), bool(self._task.diff))
+        # ansible-core 2.19 hands tagged strings ('5s' from a play); the generators want plain data
+        plain = json.loads(json.dumps(params, default=str))
+        return write_all(plain, bool(self._task.check_mode), bool(self._task.diff))
 
     @staticmethod
     def message(exc):

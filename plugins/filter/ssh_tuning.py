@@ -3,13 +3,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filters of the ssh_tuning role: ssh_weakening, sshd_settings, ssh_tuning_problems.
 
-The logic lives in module_utils/_ssh_options.py (unit-tested); these are thin wrappers that turn its
+The logic lives in plugin_utils/_ssh_options.py (unit-tested); these are thin wrappers that turn its
 errors into AnsibleFilterError. Each filter is documented in its own YAML file beside this one."""
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _ssh_options
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _ssh_options
 
 
 def ssh_weakening(client_options, ssh_args=None):

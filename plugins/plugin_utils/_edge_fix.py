@@ -77,8 +77,8 @@ def _probe(probe, what):
 def compare_sites(before, after, fix=None):
     """One entry per site of either probe: its state before and after, the services that moved, and
     the address check of edge_ip_fix as the reason (``not checked`` for a site it did not check)."""
-    b_matrix, _, b_status, _ = _probe(before, "before")
-    a_matrix, _, a_status, _ = _probe(after, "after")
+    b_matrix, _b_summary, b_status, _b_table = _probe(before, "before")
+    a_matrix, _a_summary, a_status, _a_table = _probe(after, "after")
     fixes = {}
     for index, entry in enumerate(_seq(_mapping(fix, "fix").get("sites"), "fix.sites")):
         entry = _mapping(entry, "fix.sites[%d]" % index)
@@ -228,7 +228,7 @@ def tuning_words(controller, edges, controller_switch, edges_switch):
     else:
         controller = _mapping(controller, "controller")
         c = "client config %s (%s)" % (controller.get("client_config"),
-                                        "changed" if controller.get("changed") else "unchanged")
+                                       "changed" if controller.get("changed") else "unchanged")
     if edges is None:
         e = "skipped (set %s=true)" % edges_switch
     else:
@@ -243,8 +243,8 @@ def fix_report(before, after, fix, controller=None, edges=None, config=None, kno
     fix = _mapping(fix, "fix")
     sites = compare_sites(before, after, fix)
     lines = change_lines(sites, after)
-    b_matrix, b_summary, _, b_table = _probe(before, "before")
-    a_matrix, a_summary, _, a_table = _probe(after, "after")
+    b_matrix, b_summary, _b_status, b_table = _probe(before, "before")
+    a_matrix, a_summary, _a_status, a_table = _probe(after, "after")
     summary = sites_up_summary(before, after)
     backups = _mapping(fix.get("backup_files"), "fix.backup_files")
     c_words, e_words = tuning_words(controller, edges, controller_switch, edges_switch)

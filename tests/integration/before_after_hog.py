@@ -326,9 +326,9 @@ def prove(lab_dir, lab_env, ctl_prefix, short_path, cpu_hog, workers=None):
     lines = [table(q_after, h_after)]
     for run in (quiet, hog):
         lines.append("%s run: %.0f s, pass 1 %.0f s%s" % (
-            run["mode"], run["seconds"], run["pass1_seconds"] or 0,
+            run["mode"], run["seconds"] or 0.0, run["pass1_seconds"] or 0,
             "" if run["hog_seconds"] is None else ", hog %d busy processes for %.0f s (bound %d s)"
-            % (workers, run["hog_seconds"], bound)))
+            % (workers, run["hog_seconds"] or 0.0, bound)))
     lines += ["not held (no verdict to hold): " + u for u in unheld]
     report = "\n".join(lines)
     with open(os.path.join(WORK, "summary.txt"), "w") as f:

@@ -119,6 +119,7 @@ def docs_render():
              "inventory": [n[:-3] for n in sorted(os.listdir(os.path.join(ROOT, "plugins", "inventory")))
                            if n.endswith(".py")],
              "role": sorted(os.listdir(os.path.join(ROOT, "roles")))}
+
     def ansible_doc(kind, fqcns):
         return subprocess.run([doc, "-t", kind] + fqcns, env=env, check=False, universal_newlines=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -137,7 +138,7 @@ def docs_render():
                 continue
             sections = doc_sections(res.stdout)
             bad += ["%s %s: %s" % (kind, fqcn, "no documentation" if fqcn not in sections else "only %d lines"
-                                    % len(sections[fqcn]))
+                                   % len(sections[fqcn]))
                     for fqcn in asked if len(sections.get(fqcn, ())) < 10]
     if bad:
         raise AssertionError("ansible-doc failed: " + "; ".join(bad))

@@ -70,7 +70,7 @@ def cpu_hog(site, action, seconds=None, workers=None, ns=None):
     pids = [start("%s-%s-%d" % (site, CPU_HOG, i), hog_argv(seconds), ns=ns or None, marker=HOG_MARKER)
             for i in range(workers)]
     log("fault: %s %s start: %d busy processes for %gs (pids %s)" % (site, CPU_HOG, workers, seconds,
-                                                                    " ".join(str(p) for p in pids)))
+                                                                     " ".join(str(p) for p in pids)))
     return pids
 
 

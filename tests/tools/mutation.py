@@ -57,7 +57,7 @@ TARGETS = {
     "plugins/module_utils/kpt/_kptfile.py": [UT + "test_kptfile.py", UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
     "plugins/module_utils/kpt/_fn_images.py": [UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
     "plugins/module_utils/edge/_sshd.py": [UT + "test_sshd.py", MT + "test_sshd_drop_in.py"],
-    "plugins/module_utils/_ssh_options.py": [UT + "test_ssh_options.py"],
+    "plugins/plugin_utils/_ssh_options.py": ["tests/unit/plugins/plugin_utils/test_ssh_options.py"],
 }
 
 

@@ -96,7 +96,7 @@ def main(argv):
     for line in found:
         print(line)
     print("python %d.%d check: %d files, %s" % (TARGET[0], TARGET[1], len(files),
-                                                 "%d problem(s)" % len(found) if found else "ok"))
+                                                "%d problem(s)" % len(found) if found else "ok"))
     return 1 if found else 0
 
 

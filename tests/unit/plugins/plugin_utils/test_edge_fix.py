@@ -45,7 +45,7 @@ def test_compare_site_only_in_one_probe_and_unchecked_site():
     # or a site edge_ip_fix did not check shown with another site's outcome.
     after = probe(dict(AFTER["matrix"], edge3={"ssh": "up"}))
     by = dict((s["site"], s) for s in ef.compare_sites(BEFORE, after, FIX))
-    assert [s for s in by] == ["edge1", "edge2", "edge3"]
+    assert list(by) == ["edge1", "edge2", "edge3"]
     assert by["edge3"]["changed"] == [{"service": "ssh", "before": "-", "after": "up"}]
     assert by["edge3"]["before"] == "-"
     assert by["edge3"]["address_check"] == "not checked" and by["edge3"]["old_address"] is None

@@ -1,7 +1,7 @@
 # Copyright (c) 2026 o2edge.perf contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The ssh_tuning role's computations (module_utils/_ssh_options.py), which before lived only in the role's
+"""The ssh_tuning role's computations (plugin_utils/_ssh_options.py), which before lived only in the role's
 Jinja and were tested only by integration plays: host-key weakening in every spelling (issue 15 class 3:
 KnownHostsCommand and VerifyHostKeyDNS used to pass), MaxStartups from forks, the numeric checks."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.module_utils import _ssh_options as so
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _ssh_options as so
 
 # Assembled, so that no file of the project spells a weakening option whole.
 NULL = os.devnull
