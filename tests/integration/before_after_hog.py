@@ -258,10 +258,6 @@ def _fmt_ratio(e):
     return "%.3f [%.3f, %.3f]" % (e["ratio"], ci[0], ci[1]) if None not in ci else "%.3f" % e["ratio"]
 
 
-def _inside(ratio, ci):
-    return ratio is not None and ci is not None and None not in ci and ci[0] <= ratio <= ci[1]
-
-
 def check_totals(quiet, hog):
     """(c): the problems of the interleaved totals' verdicts and ratios across the two runs."""
     problems = []
@@ -278,10 +274,12 @@ def check_totals(quiet, hog):
         if eq["verdict"] != eh["verdict"]:
             problems.append("(c) %s: %s quiet (%s), %s under the hog (%s)" % (
                 key[0], eq["verdict"], _fmt_ratio(eq), eh["verdict"], _fmt_ratio(eh)))
-        for this, other, name in ((eq, eh, "quiet"), (eh, eq, "hog")):
-            if not _inside(this.get("ratio"), other.get("ci")):
-                problems.append("(c) %s: the %s run's ratio %s is outside the other run's interval %s" % (
-                    key[0], name, _fmt_ratio(this), _fmt_ratio(other)))
+        # Consistent within their intervals: the two 95% intervals overlap. (Requiring each ratio inside the
+        # other's interval fails far more often than 5% of the time for two runs of the same effect.)
+        cq, ch = eq.get("ci"), eh.get("ci")
+        if not (cq and ch and None not in cq and None not in ch and cq[0] <= ch[1] and ch[0] <= cq[1]):
+            problems.append("(c) %s: the intervals do not overlap: quiet %s, hog %s" % (
+                key[0], _fmt_ratio(eq), _fmt_ratio(eh)))
     return problems
 
 
