@@ -145,7 +145,7 @@ def _directive(line, out, depth, following=(), structural=True):
     if keyword is None:
         return
     if not args and following:
-        # "-o StrictHostKeyChecking no": ssh itself stops with "missing argument", but the next word
+        # "-o <keyword> <value>" split in two words: ssh itself stops with "missing argument", but the next word
         # is read as the value anyway (after a lone "="), so that no spacing slips through.
         args = [following[1] if following[0] == "=" and len(following) > 1 else following[0]]
     _check_directive(keyword, args, out, structural)
@@ -155,7 +155,7 @@ def _directive(line, out, depth, following=(), structural=True):
 def _scan_words(words, out, depth):
     """ssh command-line words (the ssh_args Ansible splits with shlex): ``-o X``, ``-oX``, clustered
     flags (``-Co X``), ``-F file`` (another config: refused), and any other word read as a config line
-    (``StrictHostKeyChecking=no`` on its own is refused too)."""
+    (a weakening ``Keyword=value`` word on its own is refused too)."""
     i = 0
     while i < len(words):
         word = words[i]

@@ -14,10 +14,9 @@ import fnmatch
 import os
 import re
 import shlex
-import shutil
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read
-from ansible_collections.o2edge.perf.plugins.module_utils._atomic import temp_beside
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write, temp_beside
 
 SSHDIR = "/etc/ssh"
 KEYWORD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -238,13 +237,12 @@ def take_backup(backup_dir, target):
         if os.path.lexists(stale):
             os.unlink(stale)
     if os.path.exists(target):
-        shutil.copy2(target, orig + ".tmp")
         st = os.stat(target)
         try:
-            os.chown(orig + ".tmp", st.st_uid, st.st_gid)
-        except PermissionError:
-            pass
-        os.replace(orig + ".tmp", orig)
+            data = _safe_read.read_bytes(target, MAX_CONFIG_BYTES, "sshd config")
+        except _safe_read.FileReadError as exc:
+            raise SshdConfigError(str(exc))
+        atomic_write(orig, data, mode=st.st_mode & 0o7777, owner=(st.st_uid, st.st_gid))
         return orig, False
     with open(absent, "w") as f:
         f.write("%s did not exist before the change\n" % target)

@@ -138,11 +138,11 @@ def test_optimize_lines():
 
 def test_ansible_ssh_states():
     # Bug caught: a host-key mismatch reported as plain unreachable (site.yml's loop).
-    hosts = [{"inventory_hostname": "a", "ansible_host": "10.0.0.1", "_o2edge_site_ping": {"ping": "pong"}},
+    hosts = [{"inventory_hostname": "a", "ansible_host": "198.18.1.10", "_o2edge_site_ping": {"ping": "pong"}},
              {"inventory_hostname": "b", "_o2edge_site_ping": {"unreachable": True, "msg": "Host key verification failed."}},
              {"inventory_hostname": "c", "_o2edge_site_ping": {"unreachable": True, "msg": "timed out"}}]
     assert ef.ansible_ssh_states(hosts, "_o2edge_site_ping") == {
-        "a": {"address": "10.0.0.1", "ansible_ssh": "up"}, "b": {"address": "b", "ansible_ssh": "host_key_mismatch"},
+        "a": {"address": "198.18.1.10", "ansible_ssh": "up"}, "b": {"address": "b", "ansible_ssh": "host_key_mismatch"},
         "c": {"address": "c", "ansible_ssh": "unreachable"}}
 
 
