@@ -13,6 +13,7 @@ import yaml
 
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import load_yaml
 from ansible_collections.o2edge.perf.plugins.plugin_utils._slo import SloError, default_objectives, load_objectives
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _dashboard, _prom_rules
 from ansible_collections.o2edge.perf.plugins.plugin_utils._controller_action import ControllerAction
@@ -122,7 +123,7 @@ def write_all(params, check_mode, diff_mode):
             atomic_write(files[key], texts[key].encode("utf-8"), mode=0o644)
     result = {"changed": bool(changed), "files": files, "changed_files": [files[k] for k in changed],
               "objectives": [o["name"] for o in objectives],
-              "alerts": sorted({r["alert"] for g in yaml.safe_load(texts["rules"])["groups"] for r in g["rules"]
+              "alerts": sorted({r["alert"] for g in load_yaml(texts["rules"], max_values=1000000)["groups"] for r in g["rules"]
                                 if "alert" in r})}
     if diff_mode:
         result["diff"] = diffs
