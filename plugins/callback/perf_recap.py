@@ -21,6 +21,8 @@ description:
     every task. At the end writes C(results.json) atomically there, points C(<results_dir>/latest) at the run, and,
     under ansible-runner or AWX (E(AWX_ISOLATED_DATA_DIR) set), writes C(results.json) into the job's artifact
     directory too.
+  - At the end of the run, what the plays handed to C(ansible.builtin.set_stats) for the whole run (C(per_host=false))
+    goes into the document's C(outcomes), by name, masked like the rest (C(per_host=true) data is not carried).
   - Values of C(no_log) results are never written, and values that look secret are masked.
   - The results document is described in the collection's docs/results.md.
 version_added: 1.0.0
@@ -86,7 +88,7 @@ from ansible import __version__ as ansible_version
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.o2edge.perf.plugins.plugin_utils._callback_recap import (
-    JsonlSink, Recap, atomic_write_json, new_run_id, point_latest, recap_lines)
+    JsonlSink, Recap, atomic_write_json, new_run_id, outcomes_of, point_latest, recap_lines)
 
 ENV_RESULTS = "O2EDGE_PERF_RESULTS"
 ENV_ARTIFACTS = "AWX_ISOLATED_DATA_DIR"
@@ -257,8 +259,8 @@ class CallbackModule(CallbackBase):
 
     # --- end -------------------------------------------------------------------------------
 
-    def _finish(self, hosts, status):
-        doc = self.recap.finish(hosts, status)
+    def _finish(self, hosts, status, outcomes=None):
+        doc = self.recap.finish(hosts, status, outcomes)
         atomic_write_json(os.path.join(self.run_dir, "results.json"), doc)
         artifact_dir = (doc["run"].get("runner") or {}).get("artifact_dir")
         if artifact_dir and os.path.isdir(artifact_dir):
@@ -274,7 +276,7 @@ class CallbackModule(CallbackBase):
             counts = stats.summarize(host)
             hosts[host] = dict((k, int(counts.get(k, 0))) for k in ("ok", "changed", "failures", "unreachable", "skipped", "rescued", "ignored"))
         failed = any(c["failures"] or c["unreachable"] for c in hosts.values())
-        doc = self._finish(hosts, "failed" if failed else "ok")
+        doc = self._finish(hosts, "failed" if failed else "ok", outcomes_of(getattr(stats, "custom", None)))
         if self.get_option("show"):
             self._display.banner("PERF RECAP")
             for line in recap_lines(doc, self.get_option("slowest")):

@@ -6,8 +6,9 @@
 ``Recap`` receives plain events (run, play, task and per-host start/end with the task's result
 as a dict), times each task on each host on a monotonic clock from its start to its end, pulls
 every measurement record and probe result out of the results, and hands each resulting event to
-a sink (``JsonlSink``: one JSON line per event, flushed). ``Recap.finish`` folds the events into
-the results document (``_results.fold``), the same fold that reads a ``results.jsonl`` back.
+a sink (``JsonlSink``: one JSON line per event, flushed). ``Recap.finish`` takes the run's
+``set_stats`` data (``outcomes``) with Ansible's counters and folds the events into the results
+document (``_results_doc.fold``), the same fold that reads a ``results.jsonl`` back.
 
 Nothing marked ``no_log`` is written, and values that look secret (``_secrets``) are masked.
 """
@@ -18,6 +19,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Mapping
 
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now, validate_record
@@ -38,6 +40,37 @@ def new_run_id(now=None):
 def scrub(value):
     """A copy of ``value`` with secret-named keys' values and secret-looking strings masked (``_mask.mask_value``)."""
     return mask_value(value, MAX_DEPTH)
+
+
+def plain(value, max_depth=MAX_DEPTH, _depth=0):
+    """``value`` as plain JSON data: mappings (string keys), lists, str, int, float, bool, None.
+
+    What Ansible hands a callback (``set_stats`` data included) may hold its own str, list and dict
+    types; anything else (a date, a set) becomes its text, and nesting deeper than ``max_depth``
+    becomes ``censored`` rather than a traceback at the end of the run."""
+    if _depth > max_depth:
+        return CENSORED
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, Mapping):
+        return dict((str(k), plain(v, max_depth, _depth + 1)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [plain(v, max_depth, _depth + 1) for v in value]
+    return str(value)
+
+
+def outcomes_of(custom):
+    """The run's outcomes from Ansible's custom stats (``AggregateStats.custom``): the data of
+    ``set_stats`` with ``per_host: false`` (key ``_run``); ``{}`` when none. ``Recap.finish`` makes
+    them plain data and masks them."""
+    run = custom.get("_run") if isinstance(custom, Mapping) else None
+    return run if isinstance(run, Mapping) else {}
 
 
 # Actions that cannot return a measurement: a no_log result of theirs withholds nothing missing.
@@ -229,9 +262,10 @@ class Recap(object):
                 self._emit({"event": "missing", "what": "values of task %r (play %r) on %s" % (meta["task"], meta["play"], host),
                             "why": "no_log result: nothing it returned was written"})
 
-    def finish(self, hosts, status):
+    def finish(self, hosts, status, outcomes=None):
         """End the run: ``hosts`` as Ansible's stats count them (None: counted from the task entries),
-        ``status`` ok/failed/interrupted. Returns the document."""
+        ``status`` ok/failed/interrupted, ``outcomes`` the run's set_stats data (``outcomes_of``;
+        None: none, as in a run cut short). Returns the document."""
         with self._lock:
             if not self.finished:
                 if hosts is None:
@@ -246,7 +280,8 @@ class Recap(object):
                 self.run.update(finished_at=self._now(), status=status)
                 self._emit({"event": "end", "run": {"finished_at": self.run["finished_at"], "status": status,
                                                     "playbooks": list(self.run["playbooks"])},
-                            "hosts": hosts, "wall_seconds": round(self._clock() - self._t0, 6)})
+                            "hosts": hosts, "wall_seconds": round(self._clock() - self._t0, 6),
+                            "outcomes": scrub(plain(outcomes)) if isinstance(outcomes, Mapping) else {}})
             return fold(self.events)
 
 
@@ -276,6 +311,8 @@ def recap_lines(doc, slowest=10):
             where = " [%s]" % entry["host"] if len(hosts) > 1 else ""
             lines.append("  %s%s: median %s, p95 %s %s, %d failures" % (
                 r["name"], where, _fmt(r["stats"].get("median")), _fmt(r["stats"].get("p95")), r["unit"], r["failures"]))
+    if doc.get("outcomes"):
+        lines.append("outcomes (set_stats): %s" % ", ".join(sorted(doc["outcomes"])))
     for m in doc["missing"]:
         lines.append("missing: %s: %s" % (m["what"], m["why"]))
     return lines

@@ -12,7 +12,9 @@ document of a run still in progress (or cut short) from its ``results.jsonl``. E
 * ``{"event": "play", "play": name, "started_at": iso}`` and ``{"event": "play_done", "play":
   name, "seconds": s}``;
 * ``{"event": "task" | "record" | "probe" | "missing", ...one entry of that list...}``;
-* ``{"event": "end", "run": {"finished_at", "status"}, "hosts": {...}, "wall_seconds": s}``.
+* ``{"event": "end", "run": {"finished_at", "status"}, "hosts": {...}, "wall_seconds": s,
+  "outcomes": {...}}`` -- ``outcomes``: what the plays handed to ``set_stats`` for the whole run
+  (``per_host: false``), by name.
 
 Standard library only, Python 3.9+ (modules run it on the controller's Python).
 
@@ -46,6 +48,8 @@ MAX_DEPTH = 64
 MAX_SLICES = 1024
 # Largest task, play or run duration accepted, in seconds (about 31,700 years): sums stay finite.
 MAX_SECONDS = 1e12
+# Most names in ``outcomes`` (set_stats data of a run) accepted in a document.
+MAX_OUTCOMES = 1024
 # Worst status first: the merged status of several runs is the worst of theirs.
 _STATUS_ORDER = ("failed", "interrupted", "running", "ok")
 
@@ -99,9 +103,16 @@ def _end_of(task):
 
 
 def empty_document(run):
-    """A document with ``run`` and every list empty."""
+    """A document with ``run``, every list empty and no outcomes."""
     return {"schema": SCHEMA, "run": run, "hosts": {}, "records": [], "probes": [], "tasks": [],
-            "totals": {"wall_seconds": 0.0, "plays": [], "roles": []}, "missing": []}
+            "totals": {"wall_seconds": 0.0, "plays": [], "roles": []}, "missing": [], "outcomes": {}}
+
+
+def with_outcomes(doc):
+    """``doc`` with ``outcomes`` (``{}`` for a document written before the field existed: 1.0.0)."""
+    if isinstance(doc, dict) and "outcomes" not in doc:
+        doc = dict(doc, outcomes={})
+    return doc
 
 
 def role_totals(tasks):
@@ -185,8 +196,8 @@ def fold(events):
             _add_play(plays, body.get("index"), body.get("play"), body.get("seconds"))
             open_play = None
         elif kind == "end":
-            if not isinstance(body.get("run") or {}, dict) or not isinstance(body.get("hosts") or {}, dict):
-                raise ResultsError("event %d: 'run' and 'hosts' of the 'end' event must be mappings" % number)
+            if not all(isinstance(body.get(k) or {}, dict) for k in ("run", "hosts", "outcomes")):
+                raise ResultsError("event %d: 'run', 'hosts' and 'outcomes' of the 'end' event must be mappings" % number)
             ended = body
         else:
             raise ResultsError("event %d: unknown event %s" % (number, shown(kind)))
@@ -201,6 +212,7 @@ def fold(events):
     if ended is not None:
         doc["run"].update(ended.get("run") or {})
         doc["hosts"] = ended.get("hosts") or {}
+        doc["outcomes"] = ended.get("outcomes") or {}
         wall = ended.get("wall_seconds")
     else:
         doc["run"]["status"] = "running"
@@ -314,6 +326,15 @@ def validate(doc, source="results"):
         _need(isinstance(entry, dict), source, field, "must be a mapping")
         _check_str(entry, "what", source, field)
         _check_str(entry, "why", source, field)
+    # Optional: documents of 1.0.0 have no outcomes (load and merge give them an empty mapping).
+    if "outcomes" in doc:
+        outcomes = doc["outcomes"]
+        _need(isinstance(outcomes, dict), source, "outcomes", "must be a mapping of names to values")
+        _need(len(outcomes) <= MAX_OUTCOMES, source, "outcomes",
+              "has %d names, more than the %d allowed" % (len(outcomes), MAX_OUTCOMES))
+        for number, name in enumerate(outcomes):
+            _need(isinstance(name, str) and name.strip(), source, "outcomes (name %d)" % number,
+                  "must be a non-empty string")
     return doc
 
 
@@ -390,7 +411,7 @@ def load_jsonl_text(text, source="results.jsonl"):
     if partial is not None:
         doc["missing"].append({"what": "%s line %d" % (os.path.basename(source), partial),
                                "why": "partial last line left out (the run was still writing it or was cut short)"})
-    return mask_secrets(validate(doc, source))
+    return mask_secrets(with_outcomes(validate(doc, source)))
 
 
 def load(path, max_bytes=MAX_BYTES):
@@ -411,7 +432,7 @@ def load(path, max_bytes=MAX_BYTES):
     if path.endswith(".jsonl"):
         return load_jsonl_text(text, path)
     _need(text.strip(), path, "file", "is empty")
-    return mask_secrets(validate(_parse_json(text, path), path))
+    return mask_secrets(with_outcomes(validate(_parse_json(text, path), path)))
 
 
 # --- merging ----------------------------------------------------------------------------------
@@ -440,6 +461,7 @@ def merge(docs):
         raise ResultsError("merge: no results documents given")
     for i, doc in enumerate(docs):
         validate(doc, "merge: document %d" % i)
+    docs = [with_outcomes(d) for d in docs]
     if len(docs) == 1:
         return mask_secrets(docs[0])
     runs = [d["run"] for d in docs]
@@ -497,6 +519,15 @@ def merge(docs):
                 if key not in seen:
                     seen.add(key)
                     out[kind].append(entry)
+    # Outcomes: a name set by several documents keeps the first one's value (slices by index first);
+    # a different value elsewhere is listed under missing, never silently dropped.
+    for doc in slice_docs + [d for d in docs if not d["run"]["slice"]]:
+        for name, value in doc["outcomes"].items():
+            if name not in out["outcomes"]:
+                out["outcomes"][name] = value
+            elif _key(out["outcomes"][name]) != _key(value):
+                out["missing"].append({"what": "outcome %s of run %s" % (shown(name), doc["run"]["id"]),
+                                       "why": "another document set it to a different value; the first one is kept"})
     slices = [r["slice"] for r in runs if r["slice"]]
     if slices:
         count = max(s["count"] for s in slices)

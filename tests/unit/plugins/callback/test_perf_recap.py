@@ -202,6 +202,10 @@ def test_records_probes_secrets_and_no_log(records_run):
     # only one demo/good: the no_log task's copy of the same records was not written
     assert sum(1 for r in doc["records"] if r["task"] == "Return records without logging") == 0
     assert [t["status"] for t in entries(doc, "Fail on purpose")] == ["failed"]
+    # set_stats of the whole run (per_host: false): carried, aggregated as Ansible does, masked;
+    # per-host set_stats data is not
+    assert doc["outcomes"] == {"demo_outcome": {"sites_up": 4, "lines": ["edge2: still down"]},
+                               "demo_url": "https://********@example.invalid/x"}
 
 
 def test_results_path_exported_to_modules(records_run):

@@ -1,7 +1,9 @@
 """_callback_recap: timing per task and host, record/probe extraction, no_log, secrets, files."""
+import datetime
 import json
 import os
 import re
+from collections.abc import Mapping
 
 import pytest
 
@@ -357,3 +359,60 @@ def test_non_finite_numbers_in_a_result_become_null_and_nan_records_are_refused(
     with pytest.raises(ValueError):
         _callback_recap.atomic_write_json(str(tmp_path / "results.json"), {"x": float("nan")})
     assert os.listdir(str(tmp_path)) == []
+
+
+# --- outcomes: the run's set_stats data -----------------------------------------------------------
+
+class TaggedStr(str):
+    """Stands for Ansible's own str type (a tagged or unsafe string)."""
+
+
+class ReadOnlyMapping(Mapping):
+    """A Mapping that is not a dict (as a lazy template container may be)."""
+
+    def __init__(self, data):
+        self._data = data
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+
+def test_outcomes_of_takes_the_run_wide_set_stats_data_only():
+    custom = {"_run": {"o2edge_fix_edge_connectivity": {"summary": "3/4 -> 4/4"}}, "h1": {"per_host": 1}}
+    assert _callback_recap.outcomes_of(custom) == {"o2edge_fix_edge_connectivity": {"summary": "3/4 -> 4/4"}}
+    assert _callback_recap.outcomes_of({}) == {}
+    assert _callback_recap.outcomes_of(None) == {}
+    assert _callback_recap.outcomes_of({"_run": "not a mapping"}) == {}
+
+
+def test_finish_writes_outcomes_plain_and_masked(recap):
+    recap.play("P")
+    outcomes = {"o2edge_site_ssh": ReadOnlyMapping({TaggedStr("edge1"): (TaggedStr("up"), 3, 1.5, None, True)}),
+                "when": datetime.date(2026, 12, 6),
+                "api_token": "tok-sentinel", "url": "https://u:hunter2-sentinel@example.invalid/x"}
+    doc = recap.finish({}, "ok", outcomes)
+    end = kinds(recap, "end")[0]
+    assert end["outcomes"] == doc["outcomes"]
+    assert doc["outcomes"]["o2edge_site_ssh"] == {"edge1": ["up", 3, 1.5, None, True]}
+    assert type(list(doc["outcomes"]["o2edge_site_ssh"])[0]) is str  # pylint: disable=unidiomatic-typecheck
+    assert doc["outcomes"]["when"] == "2026-12-06"
+    assert doc["outcomes"]["api_token"] == "********"
+    assert "sentinel" not in json.dumps(doc)
+    _results_doc.validate(doc)
+    assert "outcomes (set_stats): api_token, o2edge_site_ssh, url, when" in _callback_recap.recap_lines(doc)
+
+
+def test_a_run_cut_short_has_no_outcomes_and_deep_data_is_cut(recap):
+    assert recap.finish(None, "interrupted")["outcomes"] == {}
+    deep = current = {}
+    for _ in range(_callback_recap.MAX_DEPTH + 5):
+        current["x"] = {}
+        current = current["x"]
+    text = json.dumps(_callback_recap.plain(deep))
+    assert '"censored"' in text and text.count("{") <= _callback_recap.MAX_DEPTH + 2

@@ -129,7 +129,8 @@ def test_load_directory_without_results(tmp_path):
 
 def test_truncated_results_json_is_a_clear_error(tmp_path):
     text = json.dumps(_results_doc.fold(events()))
-    path = write(tmp_path, "results.json", text[:len(text) // 2])
+    # cut right after a key's colon: the value that should follow is missing
+    path = write(tmp_path, "results.json", text[:text.index('"tasks": ') + len('"tasks": ')])
     with pytest.raises(ResultsError) as err:
         _results_doc.load(path)
     msg = str(err.value)
@@ -340,7 +341,8 @@ def test_role_totals_sum_host_seconds_and_treat_missing_seconds_as_zero():
 def test_empty_document_has_every_list_empty_and_zero_wall_time():
     doc = _results_doc.empty_document({"id": "r"})
     assert doc == {"schema": "o2edge.perf/results/v1", "run": {"id": "r"}, "hosts": {}, "records": [], "probes": [],
-                   "tasks": [], "totals": {"wall_seconds": 0.0, "plays": [], "roles": []}, "missing": []}
+                   "tasks": [], "totals": {"wall_seconds": 0.0, "plays": [], "roles": []}, "missing": [],
+                   "outcomes": {}}
 
 
 def test_host_counters_from_tasks_count_each_status_once():
@@ -513,3 +515,62 @@ def test_host_counters_add_up_and_play_seconds_default_to_zero():
         evs = events()
         evs[-2]["seconds"] = seconds
         assert _results_doc.fold(evs)["totals"]["plays"] == [{"play": "P", "seconds": 0.0}]
+
+
+# --- outcomes: the run's set_stats data ---------------------------------------------------------
+
+def test_outcomes_of_the_end_event_reach_the_document_and_jsonl_agrees(tmp_path):
+    evs = events()
+    evs[-1]["outcomes"] = {"o2edge_fix_edge_connectivity": {"summary": "3/4 -> 4/4 sites fully up"}}
+    doc = _results_doc.fold(evs)
+    assert doc["outcomes"] == {"o2edge_fix_edge_connectivity": {"summary": "3/4 -> 4/4 sites fully up"}}
+    from_json = _results_doc.load(write(tmp_path, "results.json", json.dumps(doc)))
+    from_jsonl = _results_doc.load(write(tmp_path, "results.jsonl", jsonl(evs)))
+    assert from_json["outcomes"] == from_jsonl["outcomes"] == doc["outcomes"]
+
+
+def test_a_running_or_old_document_has_empty_outcomes(tmp_path):
+    assert _results_doc.fold(events(end=False))["outcomes"] == {}
+    old = _results_doc.fold(events())
+    del old["outcomes"]  # written by 1.0.0, before the field existed
+    assert _results_doc.load(write(tmp_path, "results.json", json.dumps(old)))["outcomes"] == {}
+    assert _results_doc.merge([old])["outcomes"] == {}
+
+
+@pytest.mark.parametrize("outcomes, message", [
+    ([1, 2], "results: outcomes must be a mapping of names to values"),
+    ({"": 1}, "results: outcomes (name 0) must be a non-empty string"),
+    (dict(("k%d" % i, i) for i in range(_results_doc.MAX_OUTCOMES + 1)), "results: outcomes has 1025 names"),
+])
+def test_outcomes_of_the_wrong_shape_are_refused_naming_the_field(outcomes, message):
+    doc = _results_doc.fold(events())
+    doc["outcomes"] = outcomes
+    with pytest.raises(ResultsError) as err:
+        _results_doc.validate(doc)
+    assert str(err.value).startswith(message)
+
+
+def test_an_end_event_with_outcomes_not_a_mapping_is_a_named_error():
+    evs = events()
+    evs[-1]["outcomes"] = ["not", "a", "mapping"]
+    with pytest.raises(ResultsError, match="event 9: 'run', 'hosts' and 'outcomes' of the 'end' event must be mappings"):
+        _results_doc.fold(evs)
+
+
+def test_secret_looking_outcomes_are_masked_when_loaded(tmp_path):
+    doc = _results_doc.fold(events())
+    doc["outcomes"] = {"site": {"url": "https://u:hunter2-sentinel@example.invalid/x", "api_token": "tok-sentinel"}}
+    loaded = _results_doc.load(write(tmp_path, "results.json", json.dumps(doc)))
+    assert "sentinel" not in json.dumps(loaded)
+    assert loaded["outcomes"]["site"]["api_token"] == "********"
+
+
+def test_merge_keeps_the_first_outcome_and_lists_a_different_one():
+    a, b = _results_doc.fold(events("a")), _results_doc.fold(events("b"))
+    a["outcomes"] = {"same": 1, "differ": "first", "only_a": True}
+    b["outcomes"] = {"same": 1, "differ": "second", "only_b": [1]}
+    merged = _results_doc.merge([a, b])
+    assert merged["outcomes"] == {"same": 1, "differ": "first", "only_a": True, "only_b": [1]}
+    assert [m for m in merged["missing"] if m["what"].startswith("outcome")] == [
+        {"what": "outcome 'differ' of run b",
+         "why": "another document set it to a different value; the first one is kept"}]
