@@ -11,16 +11,18 @@ total deadline. A result says which of a fixed vocabulary of states the target i
 What every kind shares (the states, ``ProbeError``, ``Deadline``, the ``Resolver``, socket error
 classes, the TCP connect and the ``tcp`` kind) is in ``_connect``. This module holds the pool
 (``probe_one``, ``probe_all``), the dispatch to the kinds and the site x service matrix, summary
-and table. The kinds: ``_probe_ssh`` (``ssh``: banner, host key fetched with ssh-keyscan and
-compared with the pin or the known_hosts entry of the site's alias, optional BatchMode login) and
-``_probe_http`` (``http``, ``prometheus``, ``kubernetes``: verified TLS, one GET per request,
-kubeconfig).
+and table. The kinds: ``_probe_ssh`` (``ssh``: banner, host key fetched with ssh-keyscan -- one
+process for many targets, ``_keyscan`` -- and compared with the pin or the known_hosts entry of the
+site's alias, optional BatchMode login) and ``_probe_http`` (``http``, ``prometheus``,
+``kubernetes``: verified TLS, one GET per request, kubeconfig).
 
 A kind is ``probe(target, deadline, ctx) -> (detail, info)`` raising ``ProbeError``. ``ctx``
 is the probe's own copy of the run context: ``keyscan``, ``ssh`` (programs), ``resolver``
-(shared by the run), ``secrets`` (a set: a kind adds every credential it sends, so that it is
-masked out of the result) and ``endpoint`` (a kind that reads its address elsewhere than the
-target's ``address``/``port`` -- a URL, a kubeconfig -- sets it to ``(address, port)``).
+(shared by the run), ``keyscan_batch`` (``probe_all``'s ``KeyscanBatcher``, shared by its ssh
+probes; absent or None: one ssh-keyscan per target), ``secrets`` (a set: a kind adds every
+credential it sends, so that it is masked out of the result) and ``endpoint`` (a kind that reads
+its address elsewhere than the target's ``address``/``port`` -- a URL, a kubeconfig -- sets it to
+``(address, port)``).
 Secrets never reach a result: the detail and info are masked in ``probe_one``.
 """
 
@@ -31,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe_http, _probe_ssh
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import (
     STATES, Deadline, ProbeError, Resolver, classify_error, probe_tcp)
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._keyscan import KeyscanBatcher
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, redact
 from ansible_collections.o2edge.perf.plugins.module_utils._services import PROBE_KINDS
 
@@ -120,7 +123,10 @@ def probe_all(targets, concurrency=64, connect_timeout=2.0, timeout=5.0, ctx=Non
         return []
     for t in targets:
         _probe_of(t)
-    ctx = ctx or default_context()
+    ctx = dict(ctx or default_context())
+    if "keyscan_batch" not in ctx and sum(1 for t in targets if t.get("kind") == "ssh") > 1:
+        # The ssh probes share batched ssh-keyscan processes (ctx["keyscan_batch"] = None: one per target).
+        ctx["keyscan_batch"] = KeyscanBatcher(ctx["keyscan"])
     workers = max(1, min(int(concurrency), len(targets)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(probe_one, t, connect_timeout, timeout, ctx) for t in targets]

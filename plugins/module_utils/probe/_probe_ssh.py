@@ -23,13 +23,9 @@ import subprocess
 import tempfile
 
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import ProbeError, classify_error, tcp_connect
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._keyscan import KEYSCAN_TYPES, key_line
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, check_regular, read_text
 
-KEYSCAN_TYPES = {
-    "ssh-ed25519": "ed25519", "ssh-rsa": "rsa", "ssh-dss": "dsa",
-    "ecdsa-sha2-nistp256": "ecdsa", "ecdsa-sha2-nistp384": "ecdsa", "ecdsa-sha2-nistp521": "ecdsa",
-    "sk-ssh-ed25519@openssh.com": "ed25519-sk", "sk-ecdsa-sha2-nistp256@openssh.com": "ecdsa-sk",
-}
 # A known_hosts file bigger than this is refused unread.
 KNOWN_HOSTS_MAX_BYTES = 4 << 20
 
@@ -88,12 +84,7 @@ def known_host_keys(text, alias):
 
 def parse_keyscan(text):
     """(type, base64) pairs from ssh-keyscan output."""
-    out = []
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and not line.startswith("#") and parts[1] in KEYSCAN_TYPES:
-            out.append((parts[1], parts[2]))
-    return out
+    return [got[1] for got in (key_line(line) for line in text.splitlines()) if got]
 
 
 def compare_host_keys(offered, known, revoked, alias, where):
@@ -260,9 +251,14 @@ def probe_ssh(target, deadline, ctx):
     if not types:
         raise ProbeError("host_key_mismatch", "%s for %s has no key type ssh-keyscan can fetch" % (source, alias),
                          info)
-    timeout = max(1, int(math.ceil(deadline.left("fetching the host key"))))
-    _rc, out, err = _run(keyscan_argv(ctx["keyscan"], address, port, types, timeout), deadline, "ssh-keyscan")
-    offered = parse_keyscan(out)
+    batch = ctx.get("keyscan_batch")
+    fetched = batch.fetch(address, port, types, deadline) if batch is not None else None
+    if fetched is not None:  # one ssh-keyscan for many targets: this target's keys and error line
+        offered, err = fetched
+    else:
+        timeout = max(1, int(math.ceil(deadline.left("fetching the host key"))))
+        _rc, out, err = _run(keyscan_argv(ctx["keyscan"], address, port, types, timeout), deadline, "ssh-keyscan")
+        offered = parse_keyscan(out)
     if not offered:
         low = err.lower()
         if "timeout" in low or "timed out" in low or deadline.remaining() <= 0:
