@@ -7,10 +7,11 @@
 process (non-blocking sockets, its own per-connection ``-T`` timeout, at most 246 connections at
 once: 256 descriptors less 10). The ssh probes of a run that reach the host-key step within
 ``GATHER_S`` of each other and share a port and key types join one batch (at most
-``MAX_CONNECTIONS`` connections, so ssh-keyscan never queues a host behind others). Each host is
+``MAX_CONNECTIONS`` connections). Targets of one batch on the same address share its one scan
+(the keys an address offers do not depend on the alias they are compared for). Each address is
 given a name of its own (``k<i>``) that ssh-keyscan copies to its output (``k3 ssh-ed25519 ...``,
-``[k3]:2222 ...`` off port 22), so two targets on one address, or lines of a host that was not
-asked, are never taken for another target's. The comparison with the pin or known_hosts stays
+``[k3]:2222 ...`` off port 22), so lines of a host that was not asked are never taken for
+another's. The comparison with the pin or known_hosts stays
 in ``_probe_ssh``, per target.
 
 Deadlines stay each target's own: a target waits for its keys at most until its own deadline
@@ -37,8 +38,11 @@ KEYSCAN_TYPES = {
     "ecdsa-sha2-nistp256": "ecdsa", "ecdsa-sha2-nistp384": "ecdsa", "ecdsa-sha2-nistp521": "ecdsa",
     "sk-ssh-ed25519@openssh.com": "ed25519-sk", "sk-ecdsa-sha2-nistp256@openssh.com": "ecdsa-sk",
 }
-# ssh-keyscan opens one connection per host and key type, at most 256 - 10 at once.
-MAX_CONNECTIONS = 240
+# ssh-keyscan opens one connection per host and key type, at most 256 - 10 at once; but its key
+# exchanges share one CPU, and OpenSSH 9.2's (sntrup761x25519, which ssh-keyscan has no option to
+# change) costs about 60 ms of CPU per connection on a 2-core machine: a batch of more than a few
+# dozen connections would outlast a 2 s deadline on CPU alone. Several batches run at once.
+MAX_CONNECTIONS = 16
 # How long the first probe of a batch waits for others to join it.
 GATHER_S = 0.01
 # Extra time the batch process gets past its -T before it is killed.
@@ -118,6 +122,7 @@ class _Batch(object):
         self.types = types
         self.cap = cap
         self.requests = []
+        self.addresses = set()
         self.full = threading.Event()
 
 
@@ -130,12 +135,15 @@ class KeyscanBatcher(object):
         self.max_connections = max_connections
         self._lock = threading.Lock()
         self._open = {}
-        self.batches = []  # sizes of the batches run as one process (for benchmarks)
+        self.batches = []  # addresses scanned by each batch process (for benchmarks)
+        self.alone = 0  # targets handed back to run ssh-keyscan alone
 
     def fetch(self, address, port, types, deadline):
         """``(offered, stderr_line)`` for ``address``, or None when the caller should run ssh-keyscan
         for this host alone. Raises a timeout ProbeError when the target's own deadline passes first."""
         if not batchable(address):
+            with self._lock:
+                self.alone += 1
             return None
         req = _Request(address, deadline)
         key = (int(port), tuple(types))
@@ -148,7 +156,8 @@ class KeyscanBatcher(object):
                 t.daemon = True
                 t.start()
             batch.requests.append(req)
-            if len(batch.requests) >= batch.cap:
+            batch.addresses.add(address.lower())
+            if len(batch.addresses) >= batch.cap:
                 del self._open[key]
                 batch.full.set()
         if not req.done.wait(max(0.0, deadline.remaining())):
@@ -167,18 +176,24 @@ class KeyscanBatcher(object):
         live = [r for r in batch.requests if r.deadline.remaining() > 0]
         if len(live) == 1:
             live[0].alone = True
-        if len(live) > 1:
+            with self._lock:
+                self.alone += 1
+        elif live:
             self._run(batch, live)
         for r in batch.requests:
             r.done.set()
 
     def _run(self, batch, reqs):
         left = max(r.deadline.remaining() for r in reqs)
+        groups = {}  # one scan per address, shared by its targets
+        for r in reqs:
+            groups.setdefault(r.address.lower(), []).append(r)
+        addresses = list(groups)
         with self._lock:
-            self.batches.append(len(reqs))
+            self.batches.append(len(addresses))
         argv = batch_argv(self.keyscan, batch.port, batch.types, max(1, int(math.ceil(left))))
         wanted = set(batch.types)
-        names = dict((host_name("k%d" % i, batch.port), r) for i, r in enumerate(reqs))
+        names = dict((host_name("k%d" % i, batch.port), groups[a]) for i, a in enumerate(addresses))
         try:
             with tempfile.TemporaryFile() as err:
                 proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
@@ -187,7 +202,7 @@ class KeyscanBatcher(object):
                 timer.start()
                 try:
                     try:
-                        proc.stdin.write(batch_input([r.address for r in reqs]).encode("ascii"))
+                        proc.stdin.write(batch_input(addresses).encode("ascii"))
                         proc.stdin.close()
                     except OSError:
                         pass  # it ended early: what it printed (or not) says why
@@ -210,11 +225,10 @@ class KeyscanBatcher(object):
     @staticmethod
     def _line(line, names, wanted):
         got = key_line(line)
-        r = names.get(got[0]) if got else None
-        if r is None or r.done.is_set():
-            return
-        k = got[1]
-        if k not in r.offered:
-            r.offered.append(k)
-        if wanted <= set(KEYSCAN_TYPES[t] for t, _b in r.offered):
-            r.done.set()  # every type asked for has come: this target need not wait for the others
+        for r in (names.get(got[0], ()) if got else ()):
+            if r.done.is_set():
+                continue
+            if got[1] not in r.offered:
+                r.offered.append(got[1])
+            if wanted <= set(KEYSCAN_TYPES[t] for t, _b in r.offered):
+                r.done.set()  # every type asked for has come: this target need not wait for the others

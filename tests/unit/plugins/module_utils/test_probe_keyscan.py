@@ -217,13 +217,29 @@ def test_batch_revoked_key_for_one_alias_is_mismatch(banners, tmp_path):
     assert any("-f" in c["argv"] for c in calls(tmp_path))
 
 
-def test_two_targets_on_one_address_each_get_their_own_line(banners, tmp_path):
-    """Bug caught: members keyed by address, so a second target on the same address is lost or doubled."""
+def test_two_targets_on_one_address_share_one_scan_and_keep_their_own_verdict(banners, tmp_path):
+    """Bug caught: a second target on the same address lost (left to time out), scanned twice, or
+    compared with the keys of another address of the batch."""
     addrs, port = banners(2)
     ts = targets([addrs[0], addrs[0], addrs[1]], port)
+    ts[1]["host_key"] = "ssh-ed25519 " + KEY_B  # same address, another pin: its own verdict
     res = probe_all(ts, fake_batch_keyscan(tmp_path, {addrs[0]: ["ssh-ed25519 " + KEY_A],
                                                       addrs[1]: ["ssh-ed25519 " + KEY_B]}))
-    assert [r["state"] for r in res] == ["up", "up", "host_key_mismatch"], res
+    assert [r["state"] for r in res] == ["up", "host_key_mismatch", "host_key_mismatch"], res
+    for c in calls(tmp_path):
+        lines = c["stdin"].split()
+        assert len(set(lines[0::2])) == len(lines[0::2]), c  # every address once per batch
+
+
+def test_a_batch_holds_at_most_max_connections(banners, tmp_path):
+    """Bug caught: batches growing without bound (one process's key exchanges outlasting the deadline)."""
+    addrs, port = banners(6)
+    ctx = pr.default_context(keyscan=fake_batch_keyscan(tmp_path, dict((a, ["ssh-ed25519 " + KEY_A]) for a in addrs)))
+    ctx["keyscan_batch"] = ks.KeyscanBatcher(ctx["keyscan"], gather=0.2, max_connections=2)
+    res = pr.probe_all(targets(addrs, port), concurrency=16, connect_timeout=3, timeout=3, ctx=ctx)
+    assert [r["state"] for r in res] == ["up"] * 6, res
+    assert ctx["keyscan_batch"].batches and max(ctx["keyscan_batch"].batches) <= 2
+    assert all(len(c["stdin"].splitlines()) <= 2 for c in calls(tmp_path))
 
 
 def test_batch_member_times_out_at_its_own_deadline(tmp_path):
@@ -255,7 +271,7 @@ def test_a_batch_of_one_and_an_unbatchable_address_run_alone(tmp_path):
     b = ks.KeyscanBatcher(fake_batch_keyscan(tmp_path, {}), gather=0.01)
     assert b.fetch("127.0.0.2", 22, ["ed25519"], Deadline(2, 2)) is None
     assert b.fetch("10.0.0.0/24", 22, ["ed25519"], Deadline(2, 2)) is None
-    assert calls(tmp_path) == [] and b.batches == []
+    assert calls(tmp_path) == [] and b.batches == [] and b.alone == 2
 
 
 def test_probe_all_without_batching_runs_one_keyscan_per_target(banners, tmp_path):
