@@ -23,6 +23,7 @@ WORK = os.path.join(ROOT, ".build", "mutation")
 TREE = os.path.join(WORK, "tree")
 VENV = os.path.join(ROOT, ".build", "mutation", "venv")
 MUTMUT_REQ = "mutmut==2.5.1"
+WORKER_GONE = 60  # seconds without mutmut's worker process before the run is resumed
 UT = "tests/unit/plugins/module_utils/"
 PU = "tests/unit/plugins/plugin_utils/"
 MT = "tests/unit/plugins/modules/"
@@ -40,24 +41,24 @@ TARGETS = {
     "plugins/module_utils/kpt/_render_cache.py": [UT + "test_kpt*.py"],
     "plugins/module_utils/probe/_probe.py": [UT + "test_probe*.py", MT + "test_service_probe.py"],
     "plugins/module_utils/probe/_connect.py": [UT + "test_probe*.py", UT + "test_edge_address.py"],
-    "plugins/module_utils/probe/_probe_ssh.py": [UT + "test_probe_ssh.py", UT + "test_probe.py"],
-    "plugins/module_utils/probe/_probe_http.py": [UT + "test_probe_http.py", UT + "test_probe.py"],
-    "plugins/module_utils/edge/_edge_sites.py": [UT + "test_edge_sites.py", "tests/unit/plugins/inventory/test_*.py"],
+    "plugins/module_utils/probe/_probe_ssh.py": [UT + "test_probe_ssh.py", UT + "test_probe.py", UT + "test_probe_mutants.py"],
+    "plugins/module_utils/probe/_probe_http.py": [UT + "test_probe_http.py", UT + "test_probe.py", UT + "test_probe_mutants.py"],
+    "plugins/module_utils/edge/_edge_sites.py": [UT + "test_edge_sites*.py", "tests/unit/plugins/inventory/test_*.py"],
     "plugins/module_utils/edge/_edge_address.py": [UT + "test_edge_address.py", MT + "test_edge_address_module.py"],
-    "plugins/module_utils/edge/_yaml_edit.py": [UT + "test_yaml_edit.py"],
-    "plugins/module_utils/measure/_prometheus.py": [UT + "test_prometheus.py", MT + "test_prometheus_query.py"],
+    "plugins/module_utils/edge/_yaml_edit.py": [UT + "test_yaml_edit*.py"],
+    "plugins/module_utils/measure/_prometheus.py": [UT + "test_prometheus*.py", MT + "test_prometheus_query.py"],
     "plugins/plugin_utils/_results_doc.py": [PU + "test_results_doc.py", PU + "test_callback_recap.py"],
     "plugins/plugin_utils/_compare.py": [PU + "test_compare.py"],
-    "plugins/plugin_utils/_slo.py": [PU + "test_slo.py", PU + "test_slo_hostile.py"],
-    "plugins/plugin_utils/_slo_schema.py": [PU + "test_slo.py", PU + "test_slo_hostile.py"],
-    "plugins/plugin_utils/_slo_select.py": [PU + "test_slo.py", PU + "test_slo_hostile.py"],
-    "plugins/plugin_utils/_slo_eval.py": [PU + "test_slo.py", PU + "test_slo_hostile.py"],
+    "plugins/plugin_utils/_slo.py": [PU + "test_slo*.py"],
+    "plugins/plugin_utils/_slo_schema.py": [PU + "test_slo*.py"],
+    "plugins/plugin_utils/_slo_select.py": [PU + "test_slo*.py"],
+    "plugins/plugin_utils/_slo_eval.py": [PU + "test_slo*.py"],
     "plugins/plugin_utils/_callback_recap.py": [PU + "test_callback_recap.py"],
-    "plugins/module_utils/kpt/_fn_sandbox.py": [UT + "test_fn_sandbox.py"],
+    "plugins/module_utils/kpt/_fn_sandbox.py": [UT + "test_fn_sandbox*.py"],
     "plugins/module_utils/kpt/_kptfile.py": [UT + "test_kptfile.py", UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
     "plugins/module_utils/kpt/_fn_images.py": [UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
     "plugins/module_utils/edge/_sshd.py": [UT + "test_sshd.py", MT + "test_sshd_drop_in.py"],
-    "plugins/plugin_utils/_ssh_options.py": ["tests/unit/plugins/plugin_utils/test_ssh_options.py"],
+    "plugins/plugin_utils/_ssh_options.py": [PU + "test_ssh_options*.py"],
 }
 
 
@@ -86,6 +87,53 @@ def ensure_venv():
         if res.returncode != 0:
             sys.exit("could not install %s" % MUTMUT_REQ)
     return mutmut
+
+
+def _worker_alive(pid):
+    """Whether mutmut (``pid``) has a child at work: its test worker (a multiprocessing spawn child) or the
+    baseline test run; multiprocessing's resource tracker alone does not count."""
+    try:
+        children = []
+        for task in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                children += f.read().split()
+        for child in children:
+            with open("/proc/%s/cmdline" % child, "rb") as f:
+                if b"resource_tracker" not in f.read():
+                    return True
+    except OSError:
+        return True  # no /proc to look at (or the process just ended): do not intervene
+    return False
+
+
+def run_mutmut(argv, src, restarts_max=3):
+    """Run ``mutmut run``; returns how often it was restarted.
+
+    mutmut 2 waits forever for its worker process when that process dies (killed from outside, say):
+    no worker for WORKER_GONE seconds ends mutmut, puts the pristine source back in the tree (the
+    worker may have died with a mutant applied) and runs it again, which resumes from its cache."""
+    restarts = 0
+    while True:
+        proc = subprocess.Popen(argv, cwd=TREE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        gone_since = None
+        while proc.poll() is None:
+            time.sleep(5)
+            if _worker_alive(proc.pid):
+                gone_since = None
+            elif gone_since is None:
+                gone_since = time.monotonic()
+            elif time.monotonic() - gone_since > WORKER_GONE:
+                break
+        if proc.poll() is not None or restarts >= restarts_max:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            return restarts
+        proc.kill()
+        proc.wait()
+        shutil.copy2(os.path.join(ROOT, src), os.path.join(TREE, src))
+        restarts += 1
+        print("%s: mutmut's worker died; resuming (%d)" % (src, restarts), flush=True)
 
 
 def results():
@@ -137,8 +185,8 @@ def main():
         # be pytest itself.)
         runner = "%s -m pytest -x -q -p no:cacheprovider -p no:randomly %s" % (python, " ".join(tests))
         t0 = time.monotonic()
-        sh([mutmut, "run", "--paths-to-mutate", src, "--tests-dir", "tests/unit", "--runner", runner,
-            "--simple-output", "--no-progress"], cwd=TREE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        restarts = run_mutmut([mutmut, "run", "--paths-to-mutate", src, "--tests-dir", "tests/unit", "--runner",
+                               runner, "--simple-output", "--no-progress"], src)
         took = time.monotonic() - t0
         found = results()
         survivors = found.get("bad_survived", []) + found.get("untested", [])
@@ -149,6 +197,8 @@ def main():
         report += ["## %s (%d mutants, %d killed, %d timed out, %d survived; %.0f s)" % (
             fname, total, killed, timeouts, len(survivors), took), "",
             "tests: " + " ".join(tests), ""]
+        if restarts:
+            report += ["mutmut's worker died %d time(s); the run was resumed from its cache each time." % restarts, ""]
         for mid in survivors:
             diff = sh([mutmut, "show", str(mid)], cwd=TREE, stdout=subprocess.PIPE,
                       stderr=subprocess.STDOUT).stdout.strip()

@@ -1,0 +1,126 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""_fn_sandbox: tests written for the survivors of a mutation run (docs/mutation.md), each named for
+the bug it catches. None of them needs bwrap: they read the command the sandbox builds."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _fn_sandbox as s
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _unpacked_layout
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+def _image(tmp_path, env=None, passwd=None, top=("bin", "etc")):
+    rootfs = tmp_path / "rootfs"
+    rootfs.mkdir(parents=True)
+    for name in top:
+        (rootfs / name).mkdir()
+    if passwd is not None:
+        (rootfs / "etc").mkdir(exist_ok=True)
+        (rootfs / "etc" / "passwd").write_bytes(passwd)
+    return {"digest": DIGEST, "dir": str(tmp_path), "rootfs": str(rootfs), "entrypoint": ["/bin/fn"], "cmd": [],
+            "env": list(env or []), "workdir": "/", "user": "", "references": []}
+
+
+def _setenv(argv):
+    out = {}
+    for i, word in enumerate(argv):
+        if word == "--setenv":
+            out[argv[i + 1]] = argv[i + 2]
+    return out
+
+
+def _binds(argv):
+    return [argv[i + 2] for i, word in enumerate(argv) if word in ("--ro-bind", "--symlink")]
+
+
+def test_the_sandbox_reads_the_folder_image_precache_writes_by_default():
+    """Bug: the sandbox's default unpack folder differing from the layout's (every image then "not unpacked")."""
+    assert s.DEFAULT_UNPACK_DIR == _unpacked_layout.DEFAULT_UNPACK_DIR == "~/.cache/o2edge-perf/fn-images"
+
+
+def test_an_image_without_path_gets_the_usual_default_path(tmp_path):
+    """Bug: the PATH given to a function whose image sets none changed (a function's `sh` or `cat` not found)."""
+    env = _setenv(s.bwrap_argv("/usr/bin/bwrap", _image(tmp_path, env=["A=1"])))
+    assert env["PATH"] == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    assert env["A"] == "1"
+    # the image's own PATH wins
+    assert _setenv(s.bwrap_argv("/usr/bin/bwrap", _image(tmp_path / "x", env=["PATH=/opt/bin"])))["PATH"] == "/opt/bin"
+
+
+def test_the_image_cannot_supply_its_own_proc_dev_or_tmp(tmp_path):
+    """Bug: an image's /proc, /dev or /tmp bound read-only over the sandbox's own (a fresh /proc, a minimal
+    /dev, a private writable /tmp)."""
+    argv = s.bwrap_argv("/usr/bin/bwrap", _image(tmp_path, top=("bin", "proc", "dev", "tmp", "usr")))
+    assert _binds(argv) == ["/bin", "/usr"]
+    tail = argv[argv.index("--proc"):]
+    assert tail[:6] == ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+
+
+def test_home_comes_from_a_passwd_of_up_to_256_kib(tmp_path):
+    """Bug: the bound on the image's /etc/passwd moved (a larger file read, or the largest allowed one refused)."""
+    line = b"nobody:x:65534:65534:nobody:/home/nobody:/bin/sh\n"
+    limit = 256 * 1024
+    exact = line + b"#" * (limit - len(line) - 1) + b"\n"
+    assert len(exact) == limit
+    assert _setenv(s.bwrap_argv("bwrap", _image(tmp_path / "a", passwd=exact)))["HOME"] == "/home/nobody"
+    over = exact + b"\n"
+    assert _setenv(s.bwrap_argv("bwrap", _image(tmp_path / "b", passwd=over)))["HOME"] == "/"
+
+
+def _kptfile(tmp_path, entry):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "Kptfile").write_text("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: p\npipeline:\n"
+                                 "  mutators:\n" + entry)
+    return pkg
+
+
+class _Ready(s.Sandbox):
+    """A sandbox whose every image is unpacked (decide() without bwrap or an unpack folder)."""
+
+    def decide(self, ref):
+        return os.path.join(self.wrapper_dir, "w.sh"), ref, DIGEST, "unpacked"
+
+
+@pytest.mark.parametrize("extra", ["    name: set-team\n", "    selectors:\n      - kind: ConfigMap\n",
+                                   "    exclude:\n      - kind: Secret\n", "    configPath: fn-config.yaml\n",
+                                   "    configMap:\n      team: a\n"])
+def test_every_key_the_sandbox_honours_keeps_the_function_in_the_sandbox(tmp_path, extra):
+    """Bug: a key of KNOWN_KEYS (name, selectors, exclude, configPath, configMap) forgotten, so an ordinary
+    function silently ran in a container instead."""
+    pkg = _kptfile(tmp_path, "  - image: example.org/fn:v1\n" + extra)
+    plan = _Ready("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(tmp_path / "w")).prepare(str(pkg), "p")
+    assert [(p["path"], p["reason"]) for p in plan.paths] == [("sandbox", "unpacked")]
+
+
+def test_an_entry_with_both_image_and_exec_is_named_so(tmp_path):
+    """Bug: `exec` missing from KNOWN_KEYS: an entry with both was reported as declaring a key the sandbox
+    does not give, not as holding both."""
+    pkg = _kptfile(tmp_path, "  - image: example.org/fn:v1\n    exec: ./fn.sh\n")
+    plan = _Ready("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(tmp_path / "w")).prepare(str(pkg), "p")
+    assert [(p["path"], p["reason"]) for p in plan.paths] == [("container", "both image and exec")]
+
+
+def test_bwrap_version_is_the_last_word_of_its_version_line(tmp_path):
+    """Bugs: `bwrap --version` not run as such, its output not captured, or the result thrown away."""
+    fake = tmp_path / "bwrap"
+    fake.write_text('#!/bin/sh\n[ "$1" = --version ] && echo "bubblewrap 0.8.0" && exit 0\nexit 3\n')
+    fake.chmod(0o755)
+    assert s.bwrap_version(str(fake)) == "0.8.0"
+    assert s.bwrap_version(str(tmp_path / "absent")) is None
+
+
+def test_refs_json_is_read_once(tmp_path):
+    """refs.json is read once per lookup object (it is replaced atomically, never edited)."""
+    (tmp_path / "refs.json").write_text(json.dumps({"a": DIGEST}))
+    images = s.UnpackedImages(str(tmp_path))
+    assert images.refs() == {"a": DIGEST}
+    (tmp_path / "refs.json").write_text(json.dumps({"b": DIGEST}))
+    assert images.refs() == {"a": DIGEST}

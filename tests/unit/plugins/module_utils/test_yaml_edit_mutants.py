@@ -1,0 +1,60 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""_yaml_edit: tests written for the survivors of a mutation run (docs/mutation.md), each named for
+the bug it catches."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import pytest
+
+from ansible_collections.o2edge.perf.plugins.module_utils.edge import _yaml_edit
+
+
+@pytest.fixture
+def without_ruamel(monkeypatch):
+    """A fresh copy of _yaml_edit loaded while ruamel.yaml cannot be imported (as on a controller
+    without it); the copy has a module name of its own, so the real module is left untouched."""
+    for name in ("ruamel", "ruamel.yaml", "ruamel.yaml.comments", "ruamel.yaml.error"):
+        monkeypatch.setitem(sys.modules, name, None)
+    spec = importlib.util.spec_from_file_location("_yaml_edit_without_ruamel", _yaml_edit.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_without_ruamel_the_missing_library_is_named_with_its_import_error(without_ruamel):
+    """Bugs: HAS_RUAMEL left true (calling YAML, which is None), or the import error dropped from the message."""
+    assert without_ruamel.HAS_RUAMEL is False
+    with pytest.raises(without_ruamel.YamlEditError) as exc:
+        without_ruamel._yaml()  # pylint: disable=protected-access
+    head = "the Python library ruamel.yaml is missing on the controller (pip install ruamel.yaml): "
+    assert str(exc.value).startswith(head)
+    assert "ruamel" in str(exc.value)[len(head):]  # the ImportError's own text, not "None"
+
+
+def test_without_ruamel_load_and_edit_fail_with_a_yaml_edit_error(without_ruamel):
+    """Bug: YAMLError (the except clause of load) set to anything but an exception class: without ruamel,
+    load and edit then ended in a TypeError from the except clause itself."""
+    with pytest.raises(without_ruamel.YamlEditError):
+        without_ruamel.load("a: 1\n", "config x")
+    with pytest.raises(without_ruamel.YamlEditError):
+        without_ruamel.edit("a: 1\n", [(("a",), "2")])
+
+
+@pytest.mark.xfail(strict=True, reason="_yaml_edit.load catches its own 'ruamel.yaml is missing' YamlEditError in "
+                                       "'except YAMLError' (YAMLError is Exception without ruamel) and reports "
+                                       "'config x is not valid YAML: YamlEditError'")
+def test_without_ruamel_load_says_the_library_is_missing_not_that_the_yaml_is_invalid(without_ruamel):
+    """Bug: a valid document loaded without ruamel is reported as invalid YAML."""
+    with pytest.raises(without_ruamel.YamlEditError, match="ruamel.yaml is missing"):
+        without_ruamel.load("a: 1\n", "config x")
+
+
+def test_without_ruamel_plain_data_and_vault_checks_still_work(without_ruamel):
+    """Bug: TaggedScalar set to something other than None without ruamel made plain() and is_vault_tag()
+    raise TypeError on ordinary values."""
+    assert without_ruamel.plain({"a": [1, "x", 2.5, True]}) == {"a": [1, "x", 2.5, True]}
+    assert without_ruamel.is_vault_tag("x") is False
