@@ -201,7 +201,8 @@ def load_yaml(text, max_depth=DEFAULT_MAX_DEPTH, max_values=DEFAULT_MAX_VALUES, 
 
 
 # Everything but JSON's brackets and string delimiters, removed before the depth is measured.
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+# (the unrolled form of "(?:[^"\\]|\\.)*": the same matches, runs of plain characters taken at once)
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _BRACKETS = {ord("["): "(", ord("{"): "(", ord("]"): ")", ord("}"): ")"}
 
 
@@ -214,7 +215,7 @@ def check_json_depth(text, max_depth=DEFAULT_MAX_DEPTH):
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     stripped = _JSON_STRING.sub("", text)
-    brackets = re.sub(r"[^\[\]{}]", "", stripped).translate(_BRACKETS)
+    brackets = re.sub(r"[^\[\]{}]+", "", stripped).translate(_BRACKETS)
     if len(brackets) <= max_depth:
         return
     # Cheap exits first: no run of max_depth+1 opening brackets may occur without closing ones between.

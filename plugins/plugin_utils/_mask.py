@@ -71,28 +71,83 @@ def mask_text(text):
     return MASK if secret_value_reason(text) else text
 
 
+# Decisions kept per key name and per short string (a results document repeats its few key names
+# and many of its strings: hosts, plays, components): the same answers, computed once. Bounded.
+_KEY_ACTIONS = {}
+_TEXTS = {}
+_CACHE_MAX = 65536
+_TEXT_CACHE_LEN = 256
+_KEEP, _MASK_IT, _DROP = 0, 1, 2
+
+
+def _key_action(key):
+    """What a dict key does to its entry: _DROP (the key looks secret), _MASK_IT (a secret-named key) or _KEEP."""
+    action = _DROP if isinstance(key, str) and secret_value_reason(key) else _MASK_IT if is_secret_key(key) else _KEEP
+    if key.__class__ is str:
+        if len(_KEY_ACTIONS) >= _CACHE_MAX:
+            _KEY_ACTIONS.clear()
+        _KEY_ACTIONS[key] = action
+    return action
+
+
+def _masked_text(text):
+    """``mask_text`` of a str, remembered for short strings."""
+    if len(text) > _TEXT_CACHE_LEN:
+        return mask_text(text)
+    found = _TEXTS.get(text)
+    if found is None:
+        found = mask_text(text)
+        if len(_TEXTS) >= _CACHE_MAX:
+            _TEXTS.clear()
+        _TEXTS[text] = found
+    return found
+
+
 def mask_value(value, max_depth=64, _depth=0):
     """A copy of ``value`` with secret-looking strings masked (``mask_text``), the value of every
     secret-named key replaced by ``********``, a key that itself looks secret left out, a
     non-finite float made None (it is not JSON) and anything nested deeper than ``max_depth``
     replaced by ``********``. Tuples become lists.
+
+    The plain scalars of a mapping or list (exact str, float, int, bool, None) are handled in
+    place rather than by a call each (a results document holds hundreds of thousands of them):
+    the same values as the call would give.
     """
     if _depth > max_depth:
         return MASK
     if isinstance(value, str):
-        return mask_text(value)
+        return _masked_text(value) if value.__class__ is str else mask_text(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
+    inline = _depth + 1 <= max_depth
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if isinstance(key, str) and secret_value_reason(key):
+            action = _KEY_ACTIONS.get(key) if key.__class__ is str else None
+            if action is None:
+                action = _key_action(key)
+            if action == _DROP:
                 continue
-            if is_secret_key(key) and item is not None and not isinstance(item, bool):
+            if action == _MASK_IT and item is not None and not isinstance(item, bool):
                 out[key] = MASK
+                continue
+            cls = item.__class__
+            if not inline:
+                out[key] = mask_value(item, max_depth, _depth + 1)
+            elif cls is float:
+                out[key] = item if math.isfinite(item) else None
+            elif cls is str:
+                out[key] = _masked_text(item)
+            elif cls is int or cls is bool or item is None:
+                out[key] = item
             else:
                 out[key] = mask_value(item, max_depth, _depth + 1)
         return out
     if isinstance(value, (list, tuple)):
+        if inline and value and _FLOATS.issuperset(map(type, value)) and all(map(math.isfinite, value)):
+            return list(value)
         return [mask_value(item, max_depth, _depth + 1) for item in value]
     return value
+
+
+_FLOATS = frozenset((float,))
