@@ -22,17 +22,12 @@ description:
   - The command is run for real even in check mode; only use it for read-only commands.
 author:
   - o2edge.perf contributors (@o2edge)
+extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.attributes.platform_target
 attributes:
   check_mode:
-    support: full
     description: The module only measures; it runs the command in check mode too, so give it read-only commands.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the target host; Python 3.9 or later, standard library only.
 options:
   argv:
     description:

@@ -27,18 +27,15 @@ description:
     O(warmup) untimed runs.
 author:
   - o2edge.perf contributors (@o2edge)
+extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.attributes.platform_target
 attributes:
   check_mode:
-    support: full
     description:
       - The module measures in check mode too, like every measuring module - it only reads; its one write is
         the scratch file of C(file_read), created under O(scratch_dir) and removed at the end.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Linux (/proc, /sys); Python 3.9 or later, standard library only.
 options:
   controls:

@@ -41,13 +41,13 @@ description:
     candidate address, range or DNS name, or CIDR ranges that expand to more than O(max_candidates) addresses.
 author:
   - o2edge.perf contributors (@o2edge)
+extends_documentation_fragment:
+  - o2edge.perf.attributes.writes
 attributes:
   check_mode:
-    support: full
     description: Scans as in a normal run (reading host keys changes nothing) and reports what would change,
       with the diff, without writing any file. A read-only file that would change fails in check mode too.
   diff_mode:
-    support: full
     description: Returns the before and after text of the config file and of each known_hosts file that changes.
   platform:
     support: full

@@ -45,13 +45,13 @@ description:
     docs/statistics.md).
 author:
   - o2edge.perf contributors (@o2edge)
+extends_documentation_fragment:
+  - o2edge.perf.attributes.writes
 attributes:
   check_mode:
-    support: full
     description: Reads the store and (policy V(digest)) the registry's manifest digests, and reports what would be
       pulled (RV(images[].action) V(would_pull)) and unpacked, without pulling or writing anything.
   diff_mode:
-    support: full
     description: RV(diff) holds each reference's digest before and after.
   platform:
     support: full

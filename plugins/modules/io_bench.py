@@ -19,17 +19,14 @@ description:
   - The temporary file is removed after every run, also when the run fails.
 author:
   - o2edge.perf contributors (@o2edge)
+extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.attributes.platform_target
 attributes:
   check_mode:
-    support: full
     description: The only file written is a temporary one, always removed; the module runs in check mode too.
   diff_mode:
-    support: none
     description: Nothing is left changed, so there is no diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the target host; Python 3.9 or later, standard library only.
 options:
   path:
     description: Directory on the file system to measure (the temporary file is created there).

@@ -42,16 +42,10 @@ description:
     more than 10000 extra nodes; both are reported as problems of that Kptfile.
 author:
   - o2edge.perf contributors (@o2edge)
+extends_documentation_fragment:
+  - o2edge.perf.attributes
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; check mode returns the same result.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Python 3.9 or later with PyYAML; kpt is optional (only to read its version).
 requirements:
   - PyYAML

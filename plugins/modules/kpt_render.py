@@ -27,15 +27,15 @@ description:
     in O(chdir), by default the package's own directory, with the absolute path of the (scratch) copy.
 author:
   - o2edge.perf contributors (@o2edge)
+extends_documentation_fragment:
+  - o2edge.perf.attributes.writes
 attributes:
   check_mode:
-    support: full
     description:
       - Benchmark mode is read-only and runs fully in check mode.
       - Apply mode renders to scratch and reports what would change (with diff) without writing
         the package; the render cache is read but not written in check mode.
   diff_mode:
-    support: full
     description: In apply mode, returns one before/after entry per changed file.
   platform:
     support: full

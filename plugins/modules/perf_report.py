@@ -36,26 +36,16 @@ description:
 author:
   - o2edge.perf contributors (@o2edge)
 extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.attributes.platform_controller
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
-    support: full
     description: Reads and computes everything (bad input fails the same way) but writes nothing and pushes nothing;
       returns the paths it would write.
   diff_mode:
-    support: none
     description: The report is a new directory; there is nothing to diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller (Python 3.9 or later, standard library only).
 options:
   results:
     description:

@@ -27,24 +27,14 @@ description:
 author:
   - o2edge.perf contributors (@o2edge)
 extends_documentation_fragment:
+  - o2edge.perf.attributes.writes
+  - o2edge.perf.attributes.platform_controller
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
-    support: full
     description: Generates and compares everything, writes nothing; C(changed) says whether it would write.
-  diff_mode:
-    support: full
-    description: The old and new text of every file that changes.
   platform:
-    support: full
-    platforms: posix
     description: Runs on the controller.
 options:
   slo_file:

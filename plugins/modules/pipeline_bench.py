@@ -25,17 +25,14 @@ description:
   - In check mode nothing is run; the module returns what it would run.
 author:
   - o2edge.perf contributors (@o2edge)
+extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.attributes.platform_target
 attributes:
   check_mode:
-    support: full
     description: Nothing is run in check mode; C(plan) tells what would run.
   diff_mode:
-    support: none
     description: The module measures; the pipeline's own changes are not shown as a diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the target host; Python 3.9 or later, standard library only.
 options:
   name:
     description:

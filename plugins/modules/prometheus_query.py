@@ -23,17 +23,9 @@ description:
   - Connects directly to the given URL; no proxy is used.
 author:
   - o2edge.perf contributors (@o2edge)
-attributes:
-  check_mode:
-    support: full
-    description: Queries are read-only; the module runs them in check mode too.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the target host; Python 3.9 or later, standard library only.
+extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.attributes.platform_target
 options:
   url:
     description: Base URL of the Prometheus server, for example V(http://198.18.0.1:9090) (a path prefix is kept).

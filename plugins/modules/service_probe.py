@@ -34,16 +34,10 @@ description:
   - The module only reads; it probes in check mode too.
 author:
   - o2edge.perf contributors (@o2edge)
+extends_documentation_fragment:
+  - o2edge.perf.attributes
 attributes:
-  check_mode:
-    support: full
-    description: Probing changes nothing, so the module probes in check mode too.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Runs where the probes start (normally the controller); Python 3.9 or later, standard library
       only, plus C(ssh-keyscan) (and C(ssh) for O(ssh_login)) for V(ssh) targets.
 options:

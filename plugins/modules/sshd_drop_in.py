@@ -23,15 +23,13 @@ description:
   - Does not reload sshd; it returns what a reload needs (the service manager and unit, or sshd's pid file).
 author:
   - o2edge.perf contributors (@o2edge)
+extends_documentation_fragment:
+  - o2edge.perf.attributes.writes
 attributes:
   check_mode:
-    support: full
     description: >-
       Reports the change and the diff without writing to the target; a managed block is still validated
       (as a temporary candidate outside the sshd directory); a drop-in cannot be validated without being placed.
-  diff_mode:
-    support: full
-    description: The diff of the file that changes.
   platform:
     support: full
     platforms: posix

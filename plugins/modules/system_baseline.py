@@ -18,16 +18,12 @@ description:
   - Linux only (reads /proc).
 author:
   - o2edge.perf contributors (@o2edge)
+extends_documentation_fragment:
+  - o2edge.perf.attributes
 attributes:
   check_mode:
-    support: full
     description: The module only reads host state; a given command is run in check mode too, so give it a read-only one.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    support: full
-    platforms: posix
     description: Linux targets (/proc); Python 3.9 or later, standard library only.
 options:
   paths:
