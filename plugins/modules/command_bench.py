@@ -25,33 +25,15 @@ author:
 extends_documentation_fragment:
   - o2edge.perf.attributes
   - o2edge.perf.attributes.platform_target
+  - o2edge.perf.command
 attributes:
   check_mode:
     description: The module only measures; it runs the command in check mode too, so give it read-only commands.
 options:
-  argv:
-    description:
-      - The command as a list of arguments (no shell).
-      - Mutually exclusive with O(cmd).
-    type: list
-    elements: str
-  cmd:
-    description:
-      - The command as a string. Split like a shell would (C(shlex)) and run without a
-        shell, unless O(shell=true), where it is passed to C(/bin/sh -c).
-      - Mutually exclusive with O(argv).
-    type: str
-  shell:
-    description: Run O(cmd) through C(/bin/sh -c).
-    type: bool
-    default: false
   chdir:
     description: Working directory of the command (and of O(prepare)).
-    type: path
   environment:
     description: Extra environment variables for the command (and O(prepare)); a null value removes a variable.
-    type: dict
-    default: {}
   runs:
     description: Number of counted, timed runs. At least 1.
     type: int
@@ -60,10 +42,6 @@ options:
     description: Number of untimed warm-up runs before the counted ones.
     type: int
     default: 1
-  timeout:
-    description: Per-run timeout in seconds; the command's process group is killed and the run counted as failed.
-    type: float
-    default: 600
   prepare:
     description:
       - A shell command run (untimed, through C(/bin/sh -c)) before every run, like hyperfine's C(--prepare),

@@ -20,6 +20,7 @@ author:
   - o2edge.perf contributors (@o2edge)
 extends_documentation_fragment:
   - o2edge.perf.attributes
+  - o2edge.perf.command
 attributes:
   check_mode:
     description: The module only reads host state; a given command is run in check mode too, so give it a read-only one.
@@ -33,26 +34,10 @@ options:
     default: [/]
   argv:
     description: Command (argument list, no shell) to run while sampling. Mutually exclusive with O(cmd) and O(duration).
-    type: list
-    elements: str
   cmd:
     description: Command string, split like a shell would, or passed to C(/bin/sh -c) with O(shell=true).
-    type: str
-  shell:
-    description: Run O(cmd) through C(/bin/sh -c).
-    type: bool
-    default: false
-  chdir:
-    description: Working directory of the command.
-    type: path
-  environment:
-    description: Extra environment variables of the command.
-    type: dict
-    default: {}
   timeout:
     description: Seconds after which the command's process group is killed (counted as a failure).
-    type: float
-    default: 600
   duration:
     description: Without a command, sample for this many seconds (0 takes no samples).
     type: float
