@@ -22,10 +22,6 @@ description:
   - The command is run for real even in check mode; only use it for read-only commands.
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes
-  - o2edge.perf.attributes.platform_target
-  - o2edge.perf.command
 attributes:
   check_mode:
     description: The module only measures; it runs the command in check mode too, so give it read-only commands.
@@ -97,6 +93,10 @@ notes:
 seealso:
   - module: o2edge.perf.kpt_render
   - module: o2edge.perf.system_baseline
+extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.attributes.platform_target
+  - o2edge.perf.command
 """
 
 EXAMPLES = r"""

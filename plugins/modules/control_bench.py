@@ -27,9 +27,6 @@ description:
     O(warmup) untimed runs.
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes
-  - o2edge.perf.attributes.platform_target
 attributes:
   check_mode:
     description:
@@ -93,6 +90,9 @@ notes:
 seealso:
   - module: o2edge.perf.command_bench
   - module: o2edge.perf.system_baseline
+extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.attributes.platform_target
 """
 
 EXAMPLES = r"""

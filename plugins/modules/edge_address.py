@@ -41,8 +41,6 @@ description:
     candidate address, range or DNS name, or CIDR ranges that expand to more than O(max_candidates) addresses.
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes.writes
 attributes:
   check_mode:
     description: Scans as in a normal run (reading host keys changes nothing) and reports what would change,
@@ -146,6 +144,8 @@ seealso:
   - module: o2edge.perf.service_probe
   - plugin: o2edge.perf.edge_sites
     plugin_type: inventory
+extends_documentation_fragment:
+  - o2edge.perf.attributes.writes
 """
 
 EXAMPLES = r"""

@@ -45,8 +45,6 @@ description:
     docs/statistics.md).
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes.writes
 attributes:
   check_mode:
     description: Reads the store and (policy V(digest)) the registry's manifest digests, and reports what would be
@@ -145,6 +143,8 @@ notes:
   - The oci store keeps blobs of replaced images (content-addressed, shared between images); nothing removes them yet.
 seealso:
   - module: o2edge.perf.kpt_fn_images
+extends_documentation_fragment:
+  - o2edge.perf.attributes.writes
 """
 
 EXAMPLES = r"""

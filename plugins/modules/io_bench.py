@@ -19,9 +19,6 @@ description:
   - The temporary file is removed after every run, also when the run fails.
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes
-  - o2edge.perf.attributes.platform_target
 attributes:
   check_mode:
     description: The only file written is a temporary one, always removed; the module runs in check mode too.
@@ -65,6 +62,9 @@ options:
     default: true
 notes:
   - Statistics methods are described in the collection's docs/statistics.md.
+extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.attributes.platform_target
 """
 
 EXAMPLES = r"""

@@ -42,8 +42,6 @@ description:
     more than 10000 extra nodes; both are reported as problems of that Kptfile.
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes
 attributes:
   platform:
     description: Python 3.9 or later with PyYAML; kpt is optional (only to read its version).
@@ -73,6 +71,8 @@ notes:
     problem when the kpt version is known to be 1.0.0-beta.56 or older.
 seealso:
   - module: o2edge.perf.kpt_render
+extends_documentation_fragment:
+  - o2edge.perf.attributes
 """
 
 EXAMPLES = r"""

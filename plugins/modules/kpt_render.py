@@ -27,8 +27,6 @@ description:
     in O(chdir), by default the package's own directory, with the absolute path of the (scratch) copy.
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes.writes
 attributes:
   check_mode:
     description:
@@ -235,6 +233,8 @@ notes:
   - The cache trusts the local image behind a tag; reference images by digest, or pull before, when tags move.
 seealso:
   - module: o2edge.perf.command_bench
+extends_documentation_fragment:
+  - o2edge.perf.attributes.writes
 """
 
 EXAMPLES = r"""

@@ -35,11 +35,6 @@ description:
   - Runs on the controller and needs no connection to the host it runs for.
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes
-  - o2edge.perf.attributes.platform_controller
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     description: Reads and computes everything (bad input fails the same way) but writes nothing and pushes nothing;
@@ -141,6 +136,11 @@ options:
     type: list
     elements: str
     default: []
+extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.attributes.platform_controller
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 """
 
 EXAMPLES = r"""

@@ -26,11 +26,6 @@ description:
   - Runs on the controller and needs no connection to the host it runs for.
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes.writes
-  - o2edge.perf.attributes.platform_controller
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     description: Generates and compares everything, writes nothing; C(changed) says whether it would write.
@@ -105,6 +100,11 @@ options:
   group:
     description: Prefix of the rule group names. C(o2edge_perf) when not given.
     type: str
+extends_documentation_fragment:
+  - o2edge.perf.attributes.writes
+  - o2edge.perf.attributes.platform_controller
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 """
 
 EXAMPLES = r"""

@@ -25,9 +25,6 @@ description:
   - In check mode nothing is run; the module returns what it would run.
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes
-  - o2edge.perf.attributes.platform_target
 attributes:
   check_mode:
     description: Nothing is run in check mode; C(plan) tells what would run.
@@ -109,6 +106,9 @@ notes:
 seealso:
   - module: o2edge.perf.command_bench
   - module: o2edge.perf.kpt_render
+extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.attributes.platform_target
 """
 
 EXAMPLES = r"""

@@ -23,9 +23,6 @@ description:
   - Connects directly to the given URL; no proxy is used.
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes
-  - o2edge.perf.attributes.platform_target
 options:
   url:
     description: Base URL of the Prometheus server, for example V(http://198.18.0.1:9090) (a path prefix is kept).
@@ -102,6 +99,9 @@ notes:
   - Statistics methods are described in the collection's docs/statistics.md.
 seealso:
   - module: o2edge.perf.command_bench
+extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.attributes.platform_target
 """
 
 EXAMPLES = r"""

@@ -34,8 +34,6 @@ description:
   - The module only reads; it probes in check mode too.
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes
 attributes:
   platform:
     description: Runs where the probes start (normally the controller); Python 3.9 or later, standard library
@@ -178,6 +176,8 @@ notes:
 seealso:
   - plugin: o2edge.perf.edge_sites
     plugin_type: inventory
+extends_documentation_fragment:
+  - o2edge.perf.attributes
 """
 
 EXAMPLES = r"""

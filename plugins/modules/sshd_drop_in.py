@@ -23,8 +23,6 @@ description:
   - Does not reload sshd; it returns what a reload needs (the service manager and unit, or sshd's pid file).
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes.writes
 attributes:
   check_mode:
     description: >-
@@ -70,6 +68,8 @@ options:
     type: path
 notes:
   - C(sshd -t) and C(sshd -T) read the host keys, so the module needs root (become) on most hosts.
+extends_documentation_fragment:
+  - o2edge.perf.attributes.writes
 """
 
 EXAMPLES = r"""

@@ -18,9 +18,6 @@ description:
   - Linux only (reads /proc).
 author:
   - o2edge.perf contributors (@o2edge)
-extends_documentation_fragment:
-  - o2edge.perf.attributes
-  - o2edge.perf.command
 attributes:
   check_mode:
     description: The module only reads host state; a given command is run in check mode too, so give it a read-only one.
@@ -57,6 +54,9 @@ options:
 notes:
   - CPU utilization is for all CPUs together (100 means every CPU busy), from /proc/stat deltas counting
     idle and iowait as idle; memory utilization is 1 - MemAvailable/MemTotal.
+extends_documentation_fragment:
+  - o2edge.perf.attributes
+  - o2edge.perf.command
 """
 
 EXAMPLES = r"""
