@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from ansible_collections.o2edge.perf.plugins.module_utils.edge import _yaml_edit
+from ansible_collections.o2edge.perf.plugins.module_utils.edge._yaml_edit import FileChangedError, YamlEditError, load, read_snapshot
 
 
 @pytest.fixture
@@ -58,3 +59,30 @@ def test_without_ruamel_plain_data_and_vault_checks_still_work(without_ruamel):
     raise TypeError on ordinary values."""
     assert without_ruamel.plain({"a": [1, "x", 2.5, True]}) == {"a": [1, "x", 2.5, True]}
     assert without_ruamel.is_vault_tag("x") is False
+
+
+def _values(text):
+    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
+    return _yaml_bounds.check_yaml(text, max_depth=100, max_values=10 ** 9)
+
+
+def test_a_document_of_exactly_100000_values_loads_and_one_more_is_refused():
+    """Bug: the value bound moved (MAX_VALUES), letting a larger alias-expanded document reach ruamel."""
+    base = "a: &x [" + "1, " * 999 + "1]\nb: [" + "*x, " * 94 + "*x]\nc: ["
+    fill = 100000 - _values(base + "]\n")
+    exact = base + ", ".join(["2"] * fill) + "]\n"
+    assert _values(exact) == 100000
+    assert load(exact, "config x")["c"][0] == 2
+    with pytest.raises(YamlEditError, match="config x holds more than 100000 values"):
+        load(exact.replace("c: [", "c: [3, "), "config x")
+
+
+def test_a_file_of_exactly_4_mib_is_read_and_one_byte_more_is_refused(tmp_path):
+    """Bug: the size bound on files read for an edit (MAX_FILE_BYTES, 4 MiB) moved."""
+    path = tmp_path / "edge-sites.yml"
+    path.write_bytes(b"#" * (4 << 20))
+    assert len(read_snapshot(str(path), "config").data) == 4 << 20
+    path.write_bytes(b"#" * ((4 << 20) + 1))
+    with pytest.raises(FileChangedError) as exc:
+        read_snapshot(str(path), "config")
+    assert exc.value.reason == "size"
