@@ -150,10 +150,18 @@ class JsonlSink(object):
         self._handle.close()
 
 
-def atomic_write_json(path, doc, mode=0o640):
+RESULTS_MODE = 0o640
+
+
+def json_bytes(doc):
+    """``doc`` as the bytes of a results file (JSON, indented by 1, newline-terminated)."""
+    return (json.dumps(doc, indent=1, default=str, allow_nan=False) + "\n").encode("utf-8")
+
+
+def atomic_write_json(path, doc, mode=RESULTS_MODE):
     """Write ``doc`` as JSON to ``path``: serialized first (a value that cannot be written fails before
     any file exists), then written atomically (``_atomic.atomic_write``)."""
-    atomic_write(path, (json.dumps(doc, indent=1, default=str, allow_nan=False) + "\n").encode("utf-8"), mode)
+    atomic_write(path, json_bytes(doc), mode)
 
 
 def point_latest(results_dir, run_id):
