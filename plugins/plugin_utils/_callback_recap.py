@@ -50,14 +50,11 @@ def plain(value, max_depth=MAX_DEPTH, _depth=0):
     becomes ``censored`` rather than a traceback at the end of the run."""
     if _depth > max_depth:
         return CENSORED
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
+    if value is None:
+        return None
+    for kind in (bool, int, float, str):  # bool first: a bool is an int too
+        if isinstance(value, kind):
+            return kind(value)
     if isinstance(value, Mapping):
         return dict((str(k), plain(v, max_depth, _depth + 1)) for k, v in value.items())
     if isinstance(value, (list, tuple)):

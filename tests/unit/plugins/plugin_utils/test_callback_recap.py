@@ -400,6 +400,8 @@ def test_finish_writes_outcomes_plain_and_masked(recap):
     end = kinds(recap, "end")[0]
     assert end["outcomes"] == doc["outcomes"]
     assert doc["outcomes"]["o2edge_site_ssh"] == {"edge1": ["up", 3, 1.5, None, True]}
+    # a bool stays a bool (not 1), as JSON shows it
+    assert json.dumps(doc["outcomes"]["o2edge_site_ssh"]) == '{"edge1": ["up", 3, 1.5, null, true]}'
     assert type(list(doc["outcomes"]["o2edge_site_ssh"])[0]) is str  # pylint: disable=unidiomatic-typecheck
     assert doc["outcomes"]["when"] == "2026-12-06"
     assert doc["outcomes"]["api_token"] == "********"
