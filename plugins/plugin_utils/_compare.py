@@ -55,6 +55,7 @@ import operator
 import random
 
 from ansible_collections.o2edge.perf.plugins.module_utils._stats import _midpoint
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _fast_stats
 
 VERDICTS = ("faster", "slower", "no clear change", "not enough samples")
 # Units where a larger figure is better (throughput, rates); everything else is a cost (time).
@@ -303,9 +304,18 @@ def _resample_plan(n_after, n_before, seed, resamples, confidence):
     plan = _cached(_PLAN_CACHE, _PLAN_CACHE_MAX, (n_after, n_before, seed, resamples, confidence),
                    lambda: _new_plan(n_after, n_before, seed, resamples))
     plan[0] += 1
-    if plan[0] == PRUNE_AFTER and resamples <= PRUNE_MAX_RESAMPLES:
+    if plan[1] is None and plan[0] >= PRUNE_AFTER and resamples <= PRUNE_MAX_RESAMPLES:
         plan[1] = _pruned_cells(plan[3], plan[4], resamples, confidence)
     return plan[1], plan[2]
+
+
+def _pruned_plan(n_after, n_before, seed, resamples, confidence):
+    """The pruned cells of a plan now (``_resample_plan``'s ``pruned``), for a group of many comparisons."""
+    plan = _cached(_PLAN_CACHE, _PLAN_CACHE_MAX, (n_after, n_before, seed, resamples, confidence),
+                   lambda: _new_plan(n_after, n_before, seed, resamples))
+    if plan[1] is None:
+        plan[1] = _pruned_cells(plan[3], plan[4], resamples, confidence)
+    return plan[1]
 
 
 def _pairs_of(cells):
@@ -443,7 +453,58 @@ def compare(before, after, higher_is_better=False, threshold=0.05, min_samples=6
     _check_params(threshold, min_samples, confidence, resamples)
     b = _values(before, "before")
     a = _values(after, "after")
-    sb, sa = sorted(b), sorted(a)
+    return _compare_values(b, a, sorted(b), sorted(a), higher_is_better, threshold, min_samples, confidence,
+                           resamples, seed)
+
+
+def compare_many(jobs, min_samples=6, confidence=0.95, resamples=2000, seed=0):
+    """``compare`` of each job ``(before, after, higher_is_better, threshold)``, in order.
+
+    Each item of the list returned is the result dict ``compare`` gives, or the CompareError it
+    raises. The bootstrap intervals of the comparisons that share their sample sizes are computed
+    together with NumPy when it is installed (``_fast_stats``: the same floats); else, and for
+    small groups or unusual values, one by one as ``compare`` does.
+    """
+    prepared = []
+    groups = {}
+    for number, (before, after, higher, threshold) in enumerate(jobs):
+        try:
+            _check_params(threshold, min_samples, confidence, resamples)
+            b = _values(before, "before")
+            a = _values(after, "after")
+        except CompareError as exc:
+            prepared.append(exc)
+            continue
+        sb, sa = sorted(b), sorted(a)
+        prepared.append((b, a, sb, sa, higher, threshold))
+        if sb and sa and sb[0] > 0 and sa[0] >= 0 and sa[-1] <= _FLOAT_SUM_MAX and sb[-1] <= _FLOAT_SUM_MAX:
+            groups.setdefault((len(sa), len(sb)), []).append(number)
+    intervals = {}
+    if groups and resamples <= PRUNE_MAX_RESAMPLES and _fast_stats.available():
+        # (groups: at least one job passed _check_params, so the shared parameters are valid)
+        tail = (1.0 - confidence) / 2.0
+        ranks = (_quantile_ranks(resamples, tail), _quantile_ranks(resamples, 1.0 - tail), resamples)
+        for (n_after, n_before), numbers in groups.items():
+            if len(numbers) < _fast_stats.MIN_GROUP:
+                continue
+            pruned = _pruned_plan(n_after, n_before, seed, resamples, confidence)
+            found = _fast_stats.bootstrap_many([prepared[i][2] for i in numbers], [prepared[i][3] for i in numbers],
+                                               pruned, ranks)
+            intervals.update(zip(numbers, found))
+    out = []
+    for number, item in enumerate(prepared):
+        if isinstance(item, CompareError):
+            out.append(item)
+            continue
+        b, a, sb, sa, higher, threshold = item
+        out.append(_compare_values(b, a, sb, sa, higher, threshold, min_samples, confidence, resamples, seed,
+                                   intervals.get(number)))
+    return out
+
+
+def _compare_values(b, a, sb, sa, higher_is_better, threshold, min_samples, confidence, resamples, seed, ci=None):
+    """``compare`` on checked lists of floats ``b``, ``a`` and their sorted copies; ``ci``: the bootstrap
+    interval when already computed (``compare_many``)."""
     result = {
         "n_before": len(b), "n_after": len(a),
         "median_before": _sorted_median(sb), "median_after": _sorted_median(sa),
@@ -464,7 +525,7 @@ def compare(before, after, higher_is_better=False, threshold=0.05, min_samples=6
                 result["change_pct"] = (ratio - 1.0) * 100.0
         if sb[0] > 0 and overflow is None:
             try:
-                result["ci"] = _bootstrap(sb, sa, confidence, resamples, seed)
+                result["ci"] = ci if ci is not None else _bootstrap(sb, sa, confidence, resamples, seed)
             except CompareError as exc:
                 overflow = str(exc)
     short = [(side, n) for side, n in (("before", len(b)), ("after", len(a))) if n < min_samples]

@@ -93,37 +93,50 @@ def _base_entry(item, record):
 
 def sequential(before_item, after_item, threshold, min_samples, role="sequential"):
     """One before/after entry for a measurement present on both sides (two passes, one after the other)."""
-    before, after = before_item["record"], after_item["record"]
-    entry = dict(_base_entry(after_item, after), design="sequential", role=role, comparable=True)
-    ok, reason = _compare.comparable(before.get("context"), after.get("context"))
-    if ok and _text(before.get("unit")) != entry["unit"]:
-        ok, reason = False, "unit %s before, %s after" % (_text(before.get("unit")), entry["unit"])
-    if ok and role == "sequential":
-        problem = _verdicts.concurrency_problem(before.get("context"), after.get("context"))
-        if problem:
-            ok, reason = False, problem
-    if not ok:
-        entry.update(comparable=False, verdict="not comparable", reason="not comparable: %s" % _text(reason))
-        return entry
-    try:
-        result = _compare.compare(before.get("samples") or [], after.get("samples") or [],
-                                  higher_is_better=_compare.higher_is_better(entry["unit"]),
-                                  threshold=threshold, min_samples=min_samples)
-    except _compare.CompareError as exc:
-        entry.update(comparable=False, verdict="not comparable", reason="not comparable: %s" % exc)
-        return entry
-    entry.update(result)
-    if role == "control":
-        entry["control_verdict"] = result["verdict"]
-        if result["verdict"] in ("faster", "slower"):
-            entry.update(verdict=CONTROL_MOVED, reason="Control moved (nothing under test touches it): %s"
-                         % result["reason"])
-        elif result["verdict"] == "no clear change":
-            entry.update(verdict=CONTROL_STEADY, reason="Control steady: %s" % result["reason"])
-    elif role == "host_state":
-        entry.update(verdict=HOST_STATE, reason="Host state, shown, never judged: median %s before, %s after." % (
-            _num(result.get("median_before")), _num(result.get("median_after"))))
-    return entry
+    return sequential_many([(before_item, after_item, threshold, role)], min_samples)[0]
+
+
+def sequential_many(jobs, min_samples):
+    """``sequential`` of each job ``(before_item, after_item, threshold, role)``, in order.
+
+    The comparisons go to ``_compare.compare_many`` together (the bootstrap intervals of records of
+    the same sizes are computed at once: the same figures as one by one).
+    """
+    entries, pending = [], []
+    for before_item, after_item, threshold, role in jobs:
+        before, after = before_item["record"], after_item["record"]
+        entry = dict(_base_entry(after_item, after), design="sequential", role=role, comparable=True)
+        entries.append(entry)
+        ok, reason = _compare.comparable(before.get("context"), after.get("context"))
+        if ok and _text(before.get("unit")) != entry["unit"]:
+            ok, reason = False, "unit %s before, %s after" % (_text(before.get("unit")), entry["unit"])
+        if ok and role == "sequential":
+            problem = _verdicts.concurrency_problem(before.get("context"), after.get("context"))
+            if problem:
+                ok, reason = False, problem
+        if not ok:
+            entry.update(comparable=False, verdict="not comparable", reason="not comparable: %s" % _text(reason))
+            continue
+        pending.append((entry, (before.get("samples") or [], after.get("samples") or [],
+                                _compare.higher_is_better(entry["unit"]), threshold)))
+    results = _compare.compare_many([job for dummy, job in pending], min_samples=min_samples)
+    for (entry, dummy), result in zip(pending, results):
+        if isinstance(result, _compare.CompareError):
+            entry.update(comparable=False, verdict="not comparable", reason="not comparable: %s" % result)
+            continue
+        entry.update(result)
+        role = entry["role"]
+        if role == "control":
+            entry["control_verdict"] = result["verdict"]
+            if result["verdict"] in ("faster", "slower"):
+                entry.update(verdict=CONTROL_MOVED, reason="Control moved (nothing under test touches it): %s"
+                             % result["reason"])
+            elif result["verdict"] == "no clear change":
+                entry.update(verdict=CONTROL_STEADY, reason="Control steady: %s" % result["reason"])
+        elif role == "host_state":
+            entry.update(verdict=HOST_STATE, reason="Host state, shown, never judged: median %s before, %s after." % (
+                _num(result.get("median_before")), _num(result.get("median_after"))))
+    return entries
 
 
 def _num(value):
@@ -196,16 +209,17 @@ def plan(current, before, threshold=0.05, min_samples=6, untouched=(), threshold
         entry = interleaved(sides["a"], sides["b"], threshold_for(pid, threshold, thresholds), min_samples)
         entries.append(entry)
         by_key[b_key] = entry
-    seq = []
+    jobs, keys = [], []
     for key, item in current.items():
         if key in paired_keys or key not in before:
             continue
         role = _verdicts.role_of(item["record"], untouched)
         if role == "paired":
             role = "sequential"  # a paired record also in the baseline: two passes of the same side
-        entry = sequential(before[key], item, threshold_for(key[0], threshold, thresholds), min_samples, role)
-        seq.append(entry)
-        by_key[key] = entry
+        jobs.append((before[key], item, threshold_for(key[0], threshold, thresholds), role))
+        keys.append(key)
+    seq = sequential_many(jobs, min_samples)
+    by_key.update(zip(keys, seq))
     controls = [dict(e, verdict=e["control_verdict"]) for e in seq if "control_verdict" in e]
     drift = _verdicts.drift_state(controls)
     for i, entry in enumerate(seq):

@@ -1,0 +1,96 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The bootstrap intervals of many comparisons at once with NumPy, the same floats as ``_compare``.
+
+Controller only (the report). ``_compare._bootstrap`` computes, per comparison, the ratios of the
+resampled medians over the cells of a resample plan (the plan depends only on the two sample
+sizes, the seed, the resamples and the confidence) and takes two type 7 percentiles. A report
+compares thousands of records of the same sizes: ``bootstrap_many`` does the same arithmetic for
+a whole group as arrays, one row per comparison:
+
+* the sums ``a[i] + a[j]`` and ``b[k] + b[l]`` of the plan's index pairs (IEEE additions, as the
+  pure path's ``operator.add``), the ratios ``top / bottom`` of the plan's cells (one division each);
+* the values at the two ranks of each end: the cells ordered by ratio, their weights cumulated,
+  the first cell whose cumulated weight passes the rank (ties order cells of equal ratios, which
+  gives the same value); the high end reads the cells in descending order, as the pure path does;
+* the interpolation ``v0 + (h - lo) * (v1 - v0)``: one subtraction, one multiplication and one
+  addition per row, each rounded as Python rounds it (NumPy does not fuse them).
+
+So the intervals are the very floats the pure path gives (tests/unit/plugins/plugin_utils/
+test_compare_fast.py checks both paths agree on many fixtures, and bench/check_report_bytes.py that
+the report's files are byte-identical). NumPy is optional: ``available()`` is False without it, or
+when ``O2EDGE_PERF_STATS=pure`` is set, and the report then takes the pure path (the same bytes).
+It is imported only when a group is large enough to be worth it (``MIN_GROUP``).
+"""
+
+from __future__ import annotations
+
+import os
+
+# Below this many comparisons of the same sizes the pure path is as fast (and NumPy is not imported).
+MIN_GROUP = 64
+ENV_STATS = "O2EDGE_PERF_STATS"
+
+_NUMPY = []  # [module or None] once looked for
+
+
+def numpy_module():
+    """NumPy, or None when it is not installed or ``O2EDGE_PERF_STATS=pure`` asks for the pure path."""
+    if os.environ.get(ENV_STATS, "") == "pure":
+        return None
+    if not _NUMPY:
+        try:
+            import numpy  # pylint: disable=import-outside-toplevel
+        except ImportError:
+            numpy = None
+        _NUMPY.append(numpy)
+    return _NUMPY[0]
+
+
+def available():
+    """True when the vectorised path can be used."""
+    return numpy_module() is not None
+
+
+def _at_ranks(np, ratios, weights, first, second, descending):
+    """Per row, the values at 0-based ranks ``first <= second`` of the row's ratios each standing
+    ``weights[i]`` times, in ascending (or descending) order: ``_compare._at_ranks`` row by row."""
+    order = np.argsort(-ratios if descending else ratios, axis=1, kind="stable")
+    ordered = np.take_along_axis(ratios, order, axis=1)
+    cumulated = np.cumsum(weights[order], axis=1)
+    rows = np.arange(ratios.shape[0])
+    return ordered[rows, (cumulated > first).argmax(axis=1)], ordered[rows, (cumulated > second).argmax(axis=1)]
+
+
+def bootstrap_many(befores, afters, pruned, ranks):
+    """The intervals ``[lo, hi]`` (lists of two floats) of each comparison of one group.
+
+    ``befores``, ``afters``: lists of sorted lists of floats, every ``before`` of one length and
+    every ``after`` of another, each before value > 0, each after value >= 0 and no value so large
+    that a sum of two overflows (``_compare`` sends only such groups); ``pruned``: the plan's
+    ``(pairs, low cells, high cells)``; ``ranks``: ``(h, lo, hi)`` of the low then the high
+    percentile and the number of resamples. An interval that is not finite comes back as None
+    (``_compare`` then takes the pure path, which names the overflow).
+    """
+    np = numpy_module()
+    (a_lower, a_upper, b_lower, b_upper), low, high = pruned
+    (h_low, lo_low, hi_low), (h_high, lo_high, hi_high), resamples = ranks
+    a = np.array(afters, dtype=np.float64)
+    b = np.array(befores, dtype=np.float64)
+    tops = a[:, np.asarray(a_lower, dtype=np.intp)] + a[:, np.asarray(a_upper, dtype=np.intp)]
+    bottoms = b[:, np.asarray(b_lower, dtype=np.intp)] + b[:, np.asarray(b_upper, dtype=np.intp)]
+
+    def ratios(cells):
+        return (tops[:, np.asarray(cells[0], dtype=np.intp)] / bottoms[:, np.asarray(cells[1], dtype=np.intp)],
+                np.asarray(cells[2], dtype=np.int64))
+
+    low_ratios, low_weights = ratios(low)
+    low0, low1 = _at_ranks(np, low_ratios, low_weights, lo_low, hi_low, False)
+    top = resamples - 1
+    high_ratios, high_weights = ratios(high)
+    high1, high0 = _at_ranks(np, high_ratios, high_weights, top - hi_high, top - lo_high, True)
+    lows = (low0 + (h_low - lo_low) * (low1 - low0)).tolist()
+    highs = (high0 + (h_high - lo_high) * (high1 - high0)).tolist()
+    finite = np.isfinite(np.asarray(lows)) & np.isfinite(np.asarray(highs))
+    return [[lo, hi] if ok else None for lo, hi, ok in zip(lows, highs, finite.tolist())]
