@@ -419,3 +419,42 @@ def test_python_interpreter_is_a_strict_absolute_path(tmp_path, plugin, where, v
     path = write(tmp_path, yaml.safe_dump(doc))
     text = refused(plugin, path)
     assert "python_interpreter: must be an absolute path" in text
+
+
+class TestFastLoader:
+    """load_bounded takes libyaml's safe loader when the text has no tag (no "!" at all)."""
+
+    TEXT = ("plugin: o2edge.perf.edge_sites\nversion: 1\n"
+            "base: &base {port: 22, user: root, enabled: yes, ratio: 0.5, none: ~, date: 2026-12-06, octal: 0o17, hex: 0x1f}\n"
+            "sites:\n  - {name: edge1, address: 198.18.1.10, ssh: {<<: *base, user: admin}, note: 'a: b # c', n: '010'}\n")
+
+    def _both(self, tmp_path, text, monkeypatch):
+        from ansible_collections.o2edge.perf.plugins.inventory import edge_sites as plugin
+        path = tmp_path / "edge-sites.yml"
+        path.write_text(text)
+        calls = []
+        real = plugin.AnsibleLoader
+        monkeypatch.setattr(plugin, "AnsibleLoader", lambda *a, **k: calls.append(1) or real(*a, **k))
+        fast = plugin.load_bounded(str(path))
+        used_ansible = bool(calls)
+        monkeypatch.setattr(plugin, "FAST_LOADER", None)
+        slow = plugin.load_bounded(str(path))
+        return fast, slow, used_ansible
+
+    def test_same_data_as_ansibles_loader(self, tmp_path, monkeypatch):
+        """Catches: the fast path building other values (YAML 1.1 booleans, dates, merge keys, octal) than
+        Ansible's loader, or not being taken for a config without tags."""
+        fast, slow, used_ansible = self._both(tmp_path, self.TEXT, monkeypatch)
+        assert not used_ansible
+        assert fast == slow
+        assert fast["sites"][0]["ssh"] == {"port": 22, "user": "admin", "enabled": True, "ratio": 0.5, "none": None,
+                                           "date": slow["base"]["date"], "octal": "0o17", "hex": 31}
+
+    def test_tags_go_through_ansibles_loader(self, tmp_path, monkeypatch):
+        """Catches: a tagged config (!unsafe, !vault) read by a loader that does not know Ansible's tags."""
+        fast, slow, used_ansible = self._both(tmp_path, self.TEXT + "raw: !unsafe '{{ 6*7 }}'\n", monkeypatch)
+        assert used_ansible and fast == slow and fast["raw"] == "{{ 6*7 }}"
+
+    def test_a_bang_in_a_string_is_still_read(self, tmp_path, monkeypatch):
+        fast, slow, used_ansible = self._both(tmp_path, self.TEXT.replace("'a: b # c'", "'hello!'"), monkeypatch)
+        assert used_ansible and fast == slow and fast["sites"][0]["note"] == "hello!"
