@@ -115,6 +115,12 @@ def test_bwrap_version_is_the_last_word_of_its_version_line(tmp_path):
     fake.chmod(0o755)
     assert s.bwrap_version(str(fake)) == "0.8.0"
     assert s.bwrap_version(str(tmp_path / "absent")) is None
+    # the last word, not the second: a build that prints more words before its version
+    fake.write_text('#!/bin/sh\necho "bubblewrap version 0.9.0"\n')
+    assert s.bwrap_version(str(fake)) == "0.9.0"
+    # a bwrap that prints nothing has no version
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    assert s.bwrap_version(str(fake)) is None
 
 
 def test_refs_json_is_read_once(tmp_path):
