@@ -114,7 +114,8 @@ def run_mutmut(argv, src, restarts_max=10):
     worker may have died with a mutant applied) and runs it again, which resumes from its cache."""
     restarts = 0
     while True:
-        proc = subprocess.Popen(argv, cwd=TREE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(os.path.join(WORK, "mutmut-stderr.log"), "ab") as err:  # a dying worker's traceback lands here
+            proc = subprocess.Popen(argv, cwd=TREE, stdout=subprocess.DEVNULL, stderr=err)
         gone_since = None
         while proc.poll() is None:
             time.sleep(5)

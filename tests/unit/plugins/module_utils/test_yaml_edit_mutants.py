@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from ansible_collections.o2edge.perf.plugins.module_utils.edge import _yaml_edit
-from ansible_collections.o2edge.perf.plugins.module_utils.edge._yaml_edit import FileChangedError, YamlEditError, load, read_snapshot
+from ansible_collections.o2edge.perf.plugins.module_utils.edge._yaml_edit import FileChangedError, YamlEditError, load, plain, read_snapshot
 
 
 @pytest.fixture
@@ -73,8 +73,10 @@ def test_a_document_of_exactly_100000_values_loads_and_one_more_is_refused():
     exact = base + ", ".join(["2"] * fill) + "]\n"
     assert _values(exact) == 100000
     assert load(exact, "config x")["c"][0] == 2
-    with pytest.raises(YamlEditError, match="config x holds more than 100000 values"):
+    with pytest.raises(YamlEditError) as exc:
         load(exact.replace("c: [", "c: [3, "), "config x")
+    # the message starts with the source it names (it is shown after "edge_address:")
+    assert str(exc.value).startswith("config x holds more than 100000 values")
 
 
 def test_a_file_of_exactly_4_mib_is_read_and_one_byte_more_is_refused(tmp_path):
@@ -86,3 +88,14 @@ def test_a_file_of_exactly_4_mib_is_read_and_one_byte_more_is_refused(tmp_path):
     with pytest.raises(FileChangedError) as exc:
         read_snapshot(str(path), "config")
     assert exc.value.reason == "size"
+
+
+def test_without_pyyaml_32_levels_load_and_33_are_refused(monkeypatch):
+    """Bug: ruamel's event walk (used without PyYAML) counting depth from 1, refusing a 32-level document."""
+    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
+    monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
+    ok = "a: " + "[" * 31 + "1" + "]" * 31 + "\n"  # the mapping and 31 lists: 32 levels
+    assert plain(load(ok, "config x"))["a"] is not None
+    with pytest.raises(YamlEditError) as exc:
+        load("a: " + "[" * 32 + "1" + "]" * 32 + "\n", "config x")
+    assert str(exc.value) == "config x nests deeper than 32 levels"
