@@ -134,9 +134,9 @@ def main(argv=None):
                 count, extra = specs[key]
                 row = variant(tmp, coll_path, "%s r%d" % (names[key], rnd), config, args.sites, count, extra)
                 rows[key].append(row)
-                print("round %d %-28s wall %6.1f s, report %5.1f s, playbook RSS sum %6.1f MiB max %6.1f MiB, not up %s"
-                      % (rnd, names[key], row["wall_s"], row["report_s"], row["playbook_rss_sum_mb"], row["playbook_rss_max_mb"],
-                         row["not_up"]),
+                print("round %d %-28s wall %6.1f s, report %5.1f s, playbook RSS sum %6.1f MiB max %6.1f MiB, not up %s, "
+                      "load %.1f" % (rnd, names[key], row["wall_s"], row["report_s"], row["playbook_rss_sum_mb"],
+                                     row["playbook_rss_max_mb"], row["not_up"], os.getloadavg()[0]),
                       file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -145,7 +145,8 @@ def main(argv=None):
 
     def med(key, field):
         return statistics.median(r[field] for r in rows[key])
-    print("%d simulated sites (every 10th blackholed), %d rounds (medians); %s" % (args.sites, args.rounds, machine()))
+    print("%d simulated sites (every 10th blackholed), %d rounds (medians); %s; load average at the end %s"
+          % (args.sites, args.rounds, machine(), "%.2f %.2f %.2f" % os.getloadavg()))
     print()
     print("| variant | jobs | wall (s) | slowest job (s) | ansible-playbook peak RSS, sum / max (MiB) "
           "| ansible-runner RSS, sum (MiB) | report (s) | probes | sites fully up / down | probes not up (last round) |")
