@@ -23,7 +23,7 @@ WORK = os.path.join(ROOT, ".build", "mutation")
 TREE = os.path.join(WORK, "tree")
 VENV = os.path.join(ROOT, ".build", "mutation", "venv")
 MUTMUT_REQ = "mutmut==2.5.1"
-WORKER_GONE = 60  # seconds without mutmut's worker process before the run is resumed
+WORKER_GONE = 20  # seconds without a mutmut child at work (its worker or the baseline run) before the run is resumed
 UT = "tests/unit/plugins/module_utils/"
 PU = "tests/unit/plugins/plugin_utils/"
 MT = "tests/unit/plugins/modules/"
@@ -109,7 +109,10 @@ def _worker_alive(pid):
 def run_mutmut(argv, src, restarts_max=10):
     """Run ``mutmut run``; returns how often it was restarted.
 
-    mutmut 2 waits forever for its worker process when that process dies (killed from outside, say):
+    mutmut 2 hangs for good when its worker dies, or when its main process fails to record a status and
+    then waits at exit for its queue's feeder. The second is what ``mutmut show`` run in the tree during
+    a run does: it re-reads the file (then mutated) into its line table, and the running mutmut fails
+    with pony's "Attribute Mutant.line is required". Read survivors from a copy of the cache instead.
     no worker for WORKER_GONE seconds ends mutmut, puts the pristine source back in the tree (the
     worker may have died with a mutant applied) and runs it again, which resumes from its cache."""
     restarts = 0

@@ -1,0 +1,34 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""_slo_eval and _slo_select: tests written for the survivors of a mutation run (docs/mutation.md), each
+named for the bug it catches."""
+from __future__ import annotations
+
+from tests.unit.plugins.plugin_utils.test_slo import one, rec, results, slo_yaml
+
+
+def _worst(entry):
+    """The label the verdict's reason gives the only selected record."""
+    reason = one(slo_yaml(), results([entry]))["reason"]
+    return reason.split("; worst ", 1)[1].rsplit(" at ", 1)[0]
+
+
+def test_a_record_is_labelled_with_the_host_of_its_context_when_the_entry_names_none():
+    """Bug: the host fallback (entry host, else the record's context host) reading another key or no context."""
+    entry = rec("git/clone", [0.1])
+    del entry["host"]
+    entry["record"]["context"]["host"] = "edge7"
+    assert _worst(entry) == "git/clone on edge7"
+    entry["host"] = "edge8"  # the entry's own host comes first
+    assert _worst(entry) == "git/clone on edge8"
+
+
+def test_a_record_without_name_or_host_is_labelled_unnamed_and_nothing_more():
+    """Bugs: a nameless record labelled with anything but "unnamed"; a record with no host at all given a
+    suffix anyway."""
+    entry = rec("x", [0.1])
+    del entry["host"]
+    del entry["record"]["name"]
+    entry["record"]["context"].pop("host")
+    assert _worst(entry) == "unnamed"
