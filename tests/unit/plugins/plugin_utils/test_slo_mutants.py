@@ -5,7 +5,7 @@
 named for the bug it catches."""
 from __future__ import annotations
 
-from tests.unit.plugins.plugin_utils.test_slo import one, rec, results, slo_yaml
+from tests.unit.plugins.plugin_utils.test_slo import one, probe, rec, results, slo_yaml
 
 
 def _worst(entry):
@@ -32,3 +32,23 @@ def test_a_record_without_name_or_host_is_labelled_unnamed_and_nothing_more():
     del entry["record"]["name"]
     entry["record"]["context"].pop("host")
     assert _worst(entry) == "unnamed"
+
+
+def test_a_probe_is_labelled_by_site_service_and_the_host_that_ran_it():
+    """Bugs: a probe's label losing its site, service, the "from <host>" suffix, or gaining one without a host."""
+    doc = results(probes=[probe("edge1", "ssh", True)])
+    out = one(slo_yaml(select="probes"), doc)
+    assert out["reason"] == "probe edge1/ssh from localhost is a probe result; statistic median needs records"
+    del doc["probes"][0]["host"]
+    out = one(slo_yaml(select="probes"), doc)
+    assert out["reason"] == "probe edge1/ssh is a probe result; statistic median needs records"
+
+
+def test_bare_records_and_probe_results_are_recognised():
+    """Bug: a record selected without its wrapper (records[].record) not recognised as a record (it has
+    samples and stats), so every such SLO failed as "neither a record nor a probe result"."""
+    doc = results([rec("a", [0.1])], [probe("edge1", "ssh", True)])
+    out = one(slo_yaml(select="records[].record"), doc)
+    assert out["status"] == "pass" and out["reason"].endswith("; worst a on ctl at 0.1 s")
+    out = one(slo_yaml(select="probes[].result"), doc)
+    assert out["reason"] == "probe edge1/ssh is a probe result; statistic median needs records"
