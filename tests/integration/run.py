@@ -4,7 +4,8 @@ Brings the lab up, checks the lab's own contract (idempotent `up`, recovery from
 runs every play in tests/integration/targets/*.yml inside the controller namespace with the
 installed collection, and always brings the lab down again, proving that `down` leaves no
 process, namespace, route or mount behind. Prints `N passed, N failed` and exits non-zero on
-any failure.
+any failure. Checks that share no mutable lab state run side by side in lanes (see EDGE_LANE);
+each check's line names its lane when it is not the first.
 
 A play may name its inventory (a file under .lab/) in a first-lines comment:
     # o2lab-inventory: inventory.yml
@@ -14,8 +15,11 @@ A play may name its inventory (a file under .lab/) in a first-lines comment:
 import glob
 import os
 import re
+import resource
+import shutil
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -39,6 +43,68 @@ from tests.lab import lab  # noqa: E402
 
 PLAYBOOK = os.path.join(ROOT, ".venv", "bin", "ansible-playbook")
 
+# Checks run in phases; a phase is one or more lanes that run side by side, each lane's checks in
+# order. Lanes of one phase share no mutable lab state:
+# - EDGE_LANE: plays that probe the edge sites and also fault them (blackhole, Prometheus down,
+#   sshd killed), retune their sshd or stop the management Prometheus: one at a time;
+# - CONTROLLER_LANE: plays on the controller alone (connection local, no edge site, no
+#   Prometheus): the lab's function images in podman's store and the OCI layout (pulled and
+#   removed again, so in order), kpt renders of the lab's packages (copies or read-only), git and
+#   file I/O on the lab repository (reads), host controls;
+# - then the plays that need both kinds of state (foundation_site probes every edge and renders
+#   kpt packages; pipeline renders, pushes and asks edge1's O2IMS stand-in) beside the sliced runs
+#   and the worker protocol (read-only probes of the edges and the simulated sites);
+# - then before_after_hog alone (it retunes the edges' sshd and hogs the management host's CPU).
+# A play that is in no list runs alone after the lanes, so a new play never overlaps unexamined.
+EDGE_LANE = ("benchmark_report", "edge_ip_fix", "fix_edge_connectivity", "foundation_ssh", "measure_prometheus",
+             "perf_monitoring", "probe_connectivity_role", "probe_states", "ssh_tuning_controller",
+             "ssh_tuning_edge", "ssh_tuning_rollback")
+CONTROLLER_LANE = ("function_image_cache", "function_sandbox", "image_precache", "interleaved",
+                   "measure_git_io_host", "measure_kpt_render")
+BOTH_LANE = ("foundation_site", "pipeline")
+_lane = threading.local()
+_stop = threading.Event()
+# The suite's own copy of the installed collection (see snapshot_collection).
+COLLECTIONS = os.path.join(ROOT, ".build", "collections")
+SNAPSHOT = os.path.join(ROOT, ".build", "integration-collections")
+
+
+def snapshot_collection():
+    """Copy the installed collection (make build) to a folder of the suite's own.
+
+    The plays run for minutes; another `make build` in the same checkout meanwhile (make lint
+    depends on it) replaces .build/collections under them, and a play then fails on a module that
+    is missing for a moment. A fresh clone does not need it; a shared one does.
+    """
+    src = os.path.join(COLLECTIONS, "ansible_collections", "o2edge", "perf")
+    if not os.path.isdir(src):
+        raise AssertionError("no installed collection at %s: run `make build` first" % src)
+    shutil.rmtree(SNAPSHOT, ignore_errors=True)
+    shutil.copytree(src, os.path.join(SNAPSHOT, "ansible_collections", "o2edge", "perf"), symlinks=True)
+
+
+def lane_lab_env():
+    """The lab's environment for a check, with pipelining and the lane's own folder of SSH control sockets.
+
+    Pipelining (one SSH exec per task instead of mkdir, put, chmod, run, rm) is what the ansible.cfg
+    the ssh_tuning role writes for operators turns on. A play that drops its connections
+    (meta: reset_connection) closes the control masters of its folder; a check in another lane
+    keeps its own.
+    """
+    env = lab.lab_env()
+    env["ANSIBLE_PIPELINING"] = "True"
+    env["ANSIBLE_COLLECTIONS_PATH"] = SNAPSHOT
+    lane = getattr(_lane, "index", 0)
+    if lane:
+        env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = lab.common.short_path("ssh-cp-%d" % lane)
+    return env
+
+
+def check_env():
+    env = dict(os.environ)
+    env.update(lane_lab_env())
+    return env
+
 
 def inventory_for(play):
     with open(play) as f:
@@ -50,13 +116,49 @@ def inventory_for(play):
 
 def check(results, name, fn):
     t0 = time.monotonic()
+    lane = getattr(_lane, "index", 0)
+    tag = " [lane %d]" % lane if lane else ""
     try:
         fn()
         results.append((name, True, ""))
-        print("PASS %-45s %6.1fs" % (name, time.monotonic() - t0), flush=True)
+        print("PASS %-45s %6.1fs%s" % (name, time.monotonic() - t0, tag), flush=True)
     except Exception as exc:  # a failing check is reported, the others still run
         results.append((name, False, str(exc)))
-        print("FAIL %-45s %6.1fs  %s" % (name, time.monotonic() - t0, exc), flush=True)
+        print("FAIL %-45s %6.1fs%s  %s" % (name, time.monotonic() - t0, tag, exc), flush=True)
+
+
+def run_lanes(results, lanes):
+    """Run lanes of (name, fn) checks side by side, each lane's in order; wait for all of them."""
+    lanes = [lane for lane in lanes if lane]
+
+    def lane_main(index, checks):
+        _lane.index = index
+        for name, fn in checks:
+            if _stop.is_set():  # interrupted: start nothing more, the lab is going down
+                return
+            check(results, name, fn)
+
+    t0, cpu0 = time.monotonic(), children_cpu()
+    if len(lanes) == 1:
+        lane_main(0, lanes[0])
+    else:
+        threads = [threading.Thread(target=lane_main, args=(i, lane), name="lane-%d" % i, daemon=True)
+                   for i, lane in enumerate(lanes)]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        except BaseException:
+            _stop.set()
+            raise
+    print("---- %d lane(s): %.1fs wall, %.1fs CPU of child processes" % (len(lanes), time.monotonic() - t0,
+                                                                        children_cpu() - cpu0), flush=True)
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def lab_idempotent_up():
@@ -111,8 +213,7 @@ def docs_render():
     calls took 60 s on an idle machine, 300 s on a busy one); each plugin's own section must be there
     and at least 10 lines long, and a type whose call fails or warns is named with its stderr.
     """
-    env = dict(os.environ)
-    env.update(lab.lab_env())
+    env = check_env()
     env["ANSIBLE_NOCOLOR"] = "1"
     doc = os.path.join(ROOT, ".venv", "bin", "ansible-doc")
     kinds = {"module": [n[:-3] for n in sorted(os.listdir(os.path.join(ROOT, "plugins", "modules"))) if n.endswith(".py")],
@@ -145,8 +246,7 @@ def docs_render():
 
 
 def run_play(play):
-    env = dict(os.environ)
-    env.update(lab.lab_env())
+    env = check_env()
     # Every play runs with the aggregate callback, as the measuring playbooks expect.
     env["ANSIBLE_CALLBACKS_ENABLED"] = "o2edge.perf.perf_recap"
     env["O2EDGE_PERF_RESULTS_DIR"] = os.path.join(lab.LAB_DIR, "results-callback", os.path.basename(play)[:-4])
@@ -162,8 +262,7 @@ def run_play(play):
 
 def sliced_runs():
     """tests/slices on the lab: AWX-style slices run as concurrent ansible-runner jobs, merged into one report."""
-    env = dict(os.environ)
-    env.update(lab.lab_env())
+    env = check_env()
     res = subprocess.run(lab.ctl_prefix() + [sys.executable, os.path.join(ROOT, "tests", "slices", "run.py"), "--lab"],
                          env=env, cwd=ROOT, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if res.returncode != 0:
@@ -174,7 +273,7 @@ def benchmark_worker_protocol():
     """o2edge.perf.benchmark through ansible-runner transmit | worker | process, in the lab."""
     sys.path.insert(0, os.path.join(ROOT, "tests", "runner"))
     from lab_worker import benchmark_over_worker_protocol  # pylint: disable=import-outside-toplevel
-    benchmark_over_worker_protocol(lab.ctl_prefix(), lab.LAB_DIR, lab.lab_env(), os.path.join(ROOT, ".build", "collections"))
+    benchmark_over_worker_protocol(lab.ctl_prefix(), lab.LAB_DIR, lane_lab_env(), SNAPSHOT)
 
 
 HOG_CHECK = "before_after_hog"
@@ -184,7 +283,9 @@ def before_after_hog():
     """before_after twice on the lab, quiet and with a CPU hog during pass 1 (tests/integration/before_after_hog.py)."""
     from tests.integration import before_after_hog as hog  # pylint: disable=import-outside-toplevel
     from tests.lab import faults  # pylint: disable=import-outside-toplevel
-    hog.prove(lab.LAB_DIR, lab.lab_env(), lab.ctl_prefix(), lab.common.short_path,
+    env = lab.lab_env()
+    env["ANSIBLE_COLLECTIONS_PATH"] = SNAPSHOT
+    hog.prove(lab.LAB_DIR, env, lab.ctl_prefix(), lab.common.short_path,
               lambda action, seconds, workers: faults.cpu_hog("mgmt", action, seconds, workers))
 
 
@@ -193,22 +294,32 @@ def main(argv):
     plays = sorted(glob.glob(os.path.join(ROOT, "tests", "integration", "targets", "*.yml")))
     if only:
         plays = [p for p in plays if os.path.basename(p)[:-4] in only]
+    by_stem = {os.path.basename(p)[:-4]: p for p in plays}
+
+    def play_checks(stems):
+        return [("play: " + os.path.basename(by_stem[s]), lambda p=by_stem[s]: run_play(p)) for s in stems if s in by_stem]
+
+    alone = sorted(set(by_stem) - set(EDGE_LANE + CONTROLLER_LANE + BOTH_LANE))
     results = []
     try:
         check(results, "lab: folder path is %d characters (>= %d)" % (len(lab.LAB_DIR), LONG_PATH_MIN),
               lab_dir_is_long)
-        check(results, "collection: ansible-doc renders every plugin and role", docs_render)
-        check(results, "lab: up", lab.up)
+        check(results, "collection: the suite's copy of the installed collection", snapshot_collection)
+        # ansible-doc reads the installed collection only: beside the lab's start.
+        run_lanes(results, [[("lab: up", lab.up)],
+                            [("collection: ansible-doc renders every plugin and role", docs_render)]])
         if not only:
             check(results, "lab: second up changes nothing", lab_idempotent_up)
             check(results, "lab: up recovers from leftovers", lab_recovers_from_leftovers)
-        for play in plays:
-            check(results, "play: " + os.path.basename(play), lambda p=play: run_play(p))
+        run_lanes(results, [play_checks(EDGE_LANE), play_checks(CONTROLLER_LANE)])
+        run_lanes(results, [play_checks(alone)])
+        side = []
         if not only:
-            check(results, "slices: 4 sliced runner jobs merged into one report (edges, 40 simulated sites, a lost slice)",
-                  sliced_runs)
-            check(results, "runner: o2edge.perf.benchmark through transmit | worker | process on the lab",
-                  benchmark_worker_protocol)
+            side = [("slices: 4 sliced runner jobs merged into one report (edges, 40 simulated sites, a lost slice)",
+                     sliced_runs),
+                    ("runner: o2edge.perf.benchmark through transmit | worker | process on the lab",
+                     benchmark_worker_protocol)]
+        run_lanes(results, [play_checks(BOTH_LANE), side])
         if not only or HOG_CHECK in only:
             check(results, "before_after: verdicts quiet and under a CPU hog (%s)" % HOG_CHECK, before_after_hog)
     finally:
