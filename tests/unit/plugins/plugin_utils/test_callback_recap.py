@@ -413,7 +413,7 @@ def test_finish_writes_outcomes_plain_and_masked(recap):
 def test_a_run_cut_short_has_no_outcomes_and_deep_data_is_cut(recap):
     assert recap.finish(None, "interrupted")["outcomes"] == {}
     deep = current = {}
-    for _ in range(_callback_recap.MAX_DEPTH + 5):
+    for _level in range(_callback_recap.MAX_DEPTH + 5):
         current["x"] = {}
         current = current["x"]
     text = json.dumps(_callback_recap.plain(deep))
