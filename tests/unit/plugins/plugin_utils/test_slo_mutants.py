@@ -52,3 +52,17 @@ def test_bare_records_and_probe_results_are_recognised():
     assert out["status"] == "pass" and out["reason"].endswith("; worst a on ctl at 0.1 s")
     out = one(slo_yaml(select="probes[].result"), doc)
     assert out["reason"] == "probe edge1/ssh is a probe result; statistic median needs records"
+
+
+def test_a_bare_record_without_name_or_host_and_a_stats_only_item():
+    """Bugs: a nameless bare record not labelled "unnamed", a host suffix without a host; and an item with
+    stats but no samples taken for a record (both keys make a record)."""
+    doc = results([rec("a", [0.1])])
+    del doc["records"][0]["record"]["name"]
+    out = one(slo_yaml(select="records[].record"), doc)
+    assert out["reason"].endswith("; worst unnamed on ctl at 0.1 s")
+    doc["records"][0]["record"]["context"].pop("host")
+    assert one(slo_yaml(select="records[].record"), doc)["reason"].endswith("; worst unnamed at 0.1 s")
+    out = one(slo_yaml(select="records[].record.{name: 'x', stats: stats}"), doc)
+    assert out["status"] == "fail" and out["value"] is None
+    assert out["reason"] == "selected item 0 is a mapping, neither a record nor a probe result", out["reason"]
