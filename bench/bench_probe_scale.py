@@ -15,7 +15,7 @@ Targets: bench/bench_probe.py's mix of 224 (its 256 less the blackholed edge3: s
 on edge1, edge2, edge4 and a stale address, kubernetes with good and wrong CA or token, prometheus,
 O2IMS, node_exporter, closed ports, unrouted addresses), repeated to the size, as in the issue's
 "10,000 targets at T = 2 s". Every target's expected state is first taken from the 224 probed
-calmly (concurrency 8); a run's false failures are its targets in another state than expected.
+calmly (concurrency 4, T = 10 s); a run's false failures are its targets in another state.
 
 With ``--sim-sites N`` (the simulated sites must be up: ``python -m tests.lab sim up N
 --blackhole-every 0``): ssh targets only, one per simulated site (distinct addresses, so that no
@@ -40,6 +40,7 @@ sys.path.insert(0, HERE)
 import bench_probe  # noqa: E402  pylint: disable=wrong-import-position
 
 TIMEOUT = 2.0
+EXPECT_TIMEOUT = 10.0  # the calm run that says each base target's true state
 SIM_KNOWN_HOSTS = os.path.join(bench_probe.LAB, "ssh", "sim_known_hosts")
 
 
@@ -64,11 +65,12 @@ def base_key(t):
     return "%s|%s" % (t["site"], t["service"].split("#")[0])
 
 
-def child(n, variant, concurrency, sim_sites):
-    """In a fresh process: probe ``n`` targets with ``variant`` (old: one ssh-keyscan per target)."""
+def child(n, variant, concurrency, sim_sites, part=0, parts=1, ssh_concurrency=None):
+    """In a fresh process: probe ``n`` targets (slice ``part`` of ``parts``: every parts-th from
+    ``part``, as AWX slices) with ``variant`` (old: one ssh-keyscan per target)."""
     probe = bench_probe._import_probe()  # pylint: disable=protected-access
     from ansible_collections.o2edge.perf.plugins.module_utils.probe import _keyscan
-    targets = sized(base_targets(sim_sites), n)
+    targets = sized(base_targets(sim_sites), n)[part::parts]
     ctx = probe.default_context()
     batcher = None
     if variant == "old":
@@ -77,7 +79,9 @@ def child(n, variant, concurrency, sim_sites):
         batcher = ctx["keyscan_batch"] = _keyscan.KeyscanBatcher(ctx["keyscan"])
     r0, c0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    results = probe.probe_all(targets, concurrency=concurrency, connect_timeout=TIMEOUT, timeout=TIMEOUT, ctx=ctx)
+    # old: every ssh target its own ssh-keyscan, as many ssh probes at once as the pool has workers
+    results = probe.probe_all(targets, concurrency=concurrency, connect_timeout=TIMEOUT, timeout=TIMEOUT, ctx=ctx,
+                              ssh_concurrency=concurrency if variant == "old" else ssh_concurrency)
     wall = time.monotonic() - t0
     r1, c1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     ssh = [r for r in results if r["kind"] == "ssh"]
@@ -89,32 +93,64 @@ def child(n, variant, concurrency, sim_sites):
         "keyscan_processes": (len(batcher.batches) + batcher.alone) if batcher else None,
         "batches": len(batcher.batches) if batcher else None,
         "max_latency_ms": max(r["latency_ms"] for r in results),
+        "ssh_not_up": details(r for r in ssh if r["state"] != "up"),
         "states": dict((base_key(t) + "#" + str(i), r["state"]) for i, (t, r) in enumerate(zip(targets, results))),
     }))
 
 
-def run_child(n, variant, concurrency, sim_sites):
-    argv = [sys.executable, os.path.abspath(__file__), "--child", "%d,%s" % (n, variant),
-            "--concurrency", str(concurrency), "--sim-sites", str(sim_sites)]
-    res = subprocess.run(argv, stdout=subprocess.PIPE, check=True, universal_newlines=True)
-    return json.loads(res.stdout.strip().splitlines()[-1])
+def details(results):
+    """{"state: detail (digits masked)": count} of results, the 12 most frequent."""
+    out = {}
+    for r in results:
+        key = "%s: %s" % (r["state"], "".join("#" if c.isdigit() else c for c in r["detail"][:100]))
+        out[key] = out.get(key, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1])[:12])
+
+
+def run_child(n, variant, concurrency, sim_sites, slices=1, ssh_concurrency=0):
+    """Run the child (``slices`` of them at once, each its slice); their figures merged: wall from the
+    first start to the last end, peak RSS the largest, CPU and processes summed."""
+    t0 = time.monotonic()
+    procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child",
+                               "%d,%s,%d,%d" % (n, variant, i, slices), "--concurrency", str(concurrency),
+                               "--sim-sites", str(sim_sites), "--ssh-concurrency", str(ssh_concurrency)],
+                              stdout=subprocess.PIPE, universal_newlines=True) for i in range(slices)]
+    outs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    wall = time.monotonic() - t0
+    if any(p.returncode for p in procs):
+        raise SystemExit("a child failed")
+    out = dict(outs[0], n=n, wall_s=round(wall if slices > 1 else outs[0]["wall_s"], 3), slices=slices,
+               maxrss_kib=max(o["maxrss_kib"] for o in outs), max_latency_ms=max(o["max_latency_ms"] for o in outs),
+               states={})
+    for k in ("cpu_self_s", "cpu_children_s", "ssh_targets", "keyscan_processes", "batches"):
+        out[k] = None if outs[0][k] is None else round(sum(o[k] for o in outs), 2)
+    for o in outs:
+        out["states"].update(o["states"])
+    return out
 
 
 def expected_states(sim_sites):
     probe = bench_probe._import_probe()  # pylint: disable=protected-access
     base = base_targets(sim_sites)
-    res = probe.probe_all(base, concurrency=8, connect_timeout=TIMEOUT, timeout=TIMEOUT)
+    res = probe.probe_all(base, concurrency=4, connect_timeout=EXPECT_TIMEOUT, timeout=EXPECT_TIMEOUT)
     return dict((base_key(t), r["state"]) for t, r in zip(base, res))
 
 
 def false_failures(run, expected):
-    bad = {}
+    """{kind: count} of targets in another state than expected, and {"kind: expected -> got": count}."""
+    bad, how = {}, {}
     for key, state in run["states"].items():
         base = key.rsplit("#", 1)[0]
         if state != expected[base]:
             kind = "ssh" if "|ssh" in base else base.split("|")[1].rsplit("_", 1)[0]
             bad[kind] = bad.get(kind, 0) + 1
-    return bad
+            what = "%s: %s -> %s" % (kind, expected[base], state)
+            how[what] = how.get(what, 0) + 1
+    return bad, how
+
+
+def probe_default_ssh():
+    return bench_probe._import_probe().ssh_concurrency_default()  # pylint: disable=protected-access
 
 
 def loadavg():
@@ -129,21 +165,24 @@ def main():
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--sim-sites", type=int, default=0)
     ap.add_argument("--variants", default="old,new")
+    ap.add_argument("--slices", type=int, default=1, help="that many probing processes at once, each a slice")
+    ap.add_argument("--ssh-concurrency", type=int, default=0, help="new: ssh probes at once (0: the prober's default)")
     ap.add_argument("--json")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        n, variant = a.child.split(",")
-        child(int(n), variant, a.concurrency, a.sim_sites)
+        n, variant, part, parts = a.child.split(",")
+        child(int(n), variant, a.concurrency, a.sim_sites, int(part), int(parts), a.ssh_concurrency or None)
         return 0
     sizes = [int(x) for x in a.sizes.split(",")]
     variants = a.variants.split(",")
     expected = expected_states(a.sim_sites)
     runs = []
     print("machine: %(cpu)s, %(cores)s cores, Linux %(kernel)s, Python %(python)s" % bench_probe.machine())
-    print("targets: %s; T = %g s; concurrency %d; load before: %s"
+    print("targets: %s; T = %g s; concurrency %d%s; new: ssh probes at once %s; load before: %s"
           % ("ssh on %d simulated sites" % a.sim_sites if a.sim_sites else "bench_probe mix of 224",
-             TIMEOUT, a.concurrency, loadavg()))
+             TIMEOUT, a.concurrency, " in each of %d slices at once" % a.slices if a.slices > 1 else "",
+             a.ssh_concurrency or "%d (default)" % probe_default_ssh(), loadavg()))
     print("")
     print("| targets | variant | wall | wall / T | peak RSS | CPU prober + ssh-keyscan | keyscan processes "
           "| false failures (ssh) | load 1-min |")
@@ -152,9 +191,9 @@ def main():
         for n in sizes:
             order = variants if (rnd + sizes.index(n)) % 2 == 0 else list(reversed(variants))
             for v in order:
-                r = run_child(n, v, a.concurrency, a.sim_sites)
-                ff = false_failures(r, expected)
-                r.update(false_failures=ff, load=loadavg(), round=rnd)
+                r = run_child(n, v, a.concurrency, a.sim_sites, a.slices, a.ssh_concurrency)
+                ff, how = false_failures(r, expected)
+                r.update(false_failures=ff, false_failure_states=how, load=loadavg(), round=rnd)
                 del r["states"]
                 runs.append(r)
                 print("| %d | %s | %.2f s | %.2f | %.1f MiB | %.1f + %.1f s | %s | %d (%d) %s | %s |" % (

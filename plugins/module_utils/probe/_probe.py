@@ -28,6 +28,7 @@ Secrets never reach a result: the detail and info are masked in ``probe_one``.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe_http, _probe_ssh
@@ -36,6 +37,11 @@ from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import 
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._keyscan import KeyscanBatcher
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, redact
 from ansible_collections.o2edge.perf.plugins.module_utils._services import PROBE_KINDS
+
+
+# ssh probes at once per CPU (probe_all's default ssh_concurrency): 8 key exchanges of ~60 ms on
+# each CPU take about 0.5 s, well within a 2 s deadline.
+SSH_PER_CPU = 8
 
 
 def kind_probe(kind):
@@ -114,23 +120,47 @@ def default_context(keyscan="ssh-keyscan", ssh="ssh", resolver=None):
     return {"keyscan": keyscan, "ssh": ssh, "resolver": resolver or Resolver()}
 
 
-def probe_all(targets, concurrency=64, connect_timeout=2.0, timeout=5.0, ctx=None):
-    """Probe every target concurrently (at most ``concurrency`` at once); results in target order.
+def ssh_concurrency_default():
+    """How many ssh probes run at once by default: SSH_PER_CPU per CPU of the controller."""
+    return max(4, SSH_PER_CPU * (os.cpu_count() or 1))
 
-    Raises ValueError, before probing anything, when a target's kind is unknown.
+
+def probe_all(targets, concurrency=64, connect_timeout=2.0, timeout=5.0, ctx=None, ssh_concurrency=None):
+    """Probe every target concurrently (at most ``concurrency`` at once, of them at most
+    ``ssh_concurrency`` ssh probes: default ``ssh_concurrency_default()``); results in target order.
+
+    An ssh probe costs the controller one SSH key exchange (about 60 ms of CPU with OpenSSH 9.2's
+    ssh-keyscan): more of them at once than the CPUs finish within the deadline would make the
+    prober's own load time them out. A target waiting for its turn has not started: its deadline
+    starts when its probe does. Raises ValueError, before probing anything, when a target's kind is
+    unknown.
     """
     if not targets:
         return []
     for t in targets:
         _probe_of(t)
     ctx = dict(ctx or default_context())
-    if "keyscan_batch" not in ctx and sum(1 for t in targets if t.get("kind") == "ssh") > 1:
+    ssh = [i for i, t in enumerate(targets) if t.get("kind") == "ssh"]
+    if "keyscan_batch" not in ctx and len(ssh) > 1:
         # The ssh probes share batched ssh-keyscan processes (ctx["keyscan_batch"] = None: one per target).
         ctx["keyscan_batch"] = KeyscanBatcher(ctx["keyscan"])
-    workers = max(1, min(int(concurrency), len(targets)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(probe_one, t, connect_timeout, timeout, ctx) for t in targets]
+    concurrency = max(1, int(concurrency))
+    limit = ssh_concurrency_default() if ssh_concurrency is None else max(1, int(ssh_concurrency))
+    ssh_workers = min(len(ssh), limit, concurrency)
+    others = len(targets) - len(ssh)
+    if ssh_workers and others:
+        ssh_workers = min(ssh_workers, max(1, concurrency - 1))
+    other_workers = max(1, min(others, concurrency - ssh_workers))
+    pools = {"ssh": ThreadPoolExecutor(max_workers=ssh_workers) if ssh_workers else None,
+             "other": ThreadPoolExecutor(max_workers=other_workers) if others else None}
+    try:
+        futures = [pools["ssh" if t.get("kind") == "ssh" else "other"].submit(
+            probe_one, t, connect_timeout, timeout, ctx) for t in targets]
         return [f.result() for f in futures]
+    finally:
+        for pool in pools.values():
+            if pool is not None:
+                pool.shutdown(wait=True)
 
 
 # --------------------------------------------------------------------------- matrix, summary, table

@@ -316,3 +316,63 @@ def test_batch_waits_for_every_type_asked_before_comparing(banners, tmp_path):
     res = probe_all(ts, fake_batch_keyscan(tmp_path, keys))
     assert [r["state"] for r in res] == ["host_key_mismatch", "up"], res
     assert "@revoked" in res[0]["detail"]
+
+
+# --------------------------------------------------------------------------- how many ssh probes at once
+
+def _tracking(monkeypatch, hold=0.15):
+    """Replace the ssh and tcp kinds by stand-ins that hold ``hold`` s and count how many run at once."""
+    lock = threading.Lock()
+    now = {"ssh": 0, "tcp": 0, "all": 0}
+    peak = dict(now)
+
+    def kind(name):
+        def probe(target, deadline, ctx):
+            with lock:
+                for k in (name, "all"):
+                    now[k] += 1
+                    peak[k] = max(peak[k], now[k])
+            time.sleep(hold)
+            left = deadline.remaining()
+            with lock:
+                for k in (name, "all"):
+                    now[k] -= 1
+            if left <= 0:
+                raise ProbeError("timeout", "deadline passed")
+            return "ok", {}
+        return probe
+
+    monkeypatch.setattr(ps, "probe_ssh", kind("ssh"))
+    monkeypatch.setattr(pr, "probe_tcp", kind("tcp"))
+    return peak
+
+
+def test_at_most_ssh_concurrency_ssh_probes_at_once_and_the_rest_keep_going(monkeypatch):
+    """Bug caught: every worker of the pool in a key exchange at once (the prober's own CPU load
+    timing its ssh probes out), or the other kinds starved while ssh probes wait for their turn."""
+    peak = _tracking(monkeypatch)
+    ts = [{"site": "s%d" % i, "kind": "ssh" if i % 2 else "tcp", "address": "127.0.0.1", "port": 22}
+          for i in range(24)]
+    res = pr.probe_all(ts, concurrency=8, timeout=5, ctx=pr.default_context(), ssh_concurrency=3)
+    assert [r["site"] for r in res] == ["s%d" % i for i in range(24)] and all(r["state"] == "up" for r in res)
+    assert peak["ssh"] == 3 and peak["all"] <= 8 and peak["tcp"] >= 2, peak
+
+
+def test_a_queued_ssh_probe_starts_its_deadline_when_it_starts(monkeypatch):
+    """Bug caught: a target's deadline started when it was queued, so waiting for an ssh turn
+    (one at a time here, 0.15 s each) times out the later ones."""
+    _tracking(monkeypatch)
+    ts = [{"site": "s%d" % i, "kind": "ssh", "address": "127.0.0.1", "port": 22} for i in range(5)]
+    t0 = time.monotonic()
+    res = pr.probe_all(ts, concurrency=8, connect_timeout=0.4, timeout=0.4, ctx=pr.default_context(),
+                       ssh_concurrency=1)
+    assert time.monotonic() - t0 >= 0.7  # they did wait for each other
+    assert [r["state"] for r in res] == ["up"] * 5, res
+    assert all(r["latency_ms"] < 350 for r in res), [r["latency_ms"] for r in res]
+
+
+def test_ssh_concurrency_default_scales_with_the_cpus(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert pr.ssh_concurrency_default() == 2 * pr.SSH_PER_CPU
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert pr.ssh_concurrency_default() == max(4, pr.SSH_PER_CPU)
