@@ -173,7 +173,7 @@ notes:
     when no key is known for the site at all.
   - Probes go to the addresses given, nowhere else; DNS names are resolved once per run.
   - C(ssh-keyscan) and C(ssh) get the address after C(--), so an address is never read as an option; when
-    several V(ssh) targets fetch host keys at once, one C(ssh-keyscan -f -) fetches them for up to 16 addresses
+    several V(ssh) targets fetch host keys at once, one C(ssh-keyscan -f -) fetches them for up to 4 addresses
     (each address on standard input under a name of its own, targets on one address sharing its scan), and each
     target's key is still compared with its own pin or known_hosts entry, within its own deadline.
   - Each V(ssh) host-key fetch costs the controller one SSH key exchange; OpenSSH 9.2's C(ssh-keyscan) always

@@ -40,9 +40,10 @@ KEYSCAN_TYPES = {
 }
 # ssh-keyscan opens one connection per host and key type, at most 256 - 10 at once; but its key
 # exchanges share one CPU, and OpenSSH 9.2's (sntrup761x25519, which ssh-keyscan has no option to
-# change) costs about 60 ms of CPU per connection on a 2-core machine: a batch of more than a few
-# dozen connections would outlast a 2 s deadline on CPU alone. Several batches run at once.
-MAX_CONNECTIONS = 16
+# change) costs about 60 ms of CPU per connection on a 2-core machine: one process's batch is done
+# one key exchange after the other. Small batches, several at once, keep every CPU busy and each
+# batch short; the process start they save is small beside the key exchange.
+MAX_CONNECTIONS = 4
 # How long the first probe of a batch waits for others to join it.
 GATHER_S = 0.01
 # Extra time the batch process gets past its -T before it is killed.
