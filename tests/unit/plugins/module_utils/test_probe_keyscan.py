@@ -34,7 +34,7 @@ import json, sys
 spec = json.load(open(sys.argv[1]))
 argv = sys.argv[2:]
 port = int(argv[argv.index("-p") + 1])
-data = sys.stdin.read() if "-f" in argv else ""
+data = sys.stdin.read() if "-f" in argv else "%s %s\n" % (argv[-1], argv[-1])  # alone: "-- address"
 with open(spec["record"], "a") as f:
     f.write(json.dumps({"argv": argv, "stdin": data}) + "\n")
 if spec.get("sleep"):
