@@ -159,6 +159,12 @@ options:
     description: Most targets probed at once.
     type: int
     default: 64
+  ssh_concurrency:
+    description:
+      - Most V(ssh) targets probed at once (within O(concurrency)); unset, 8 per CPU of the controller.
+      - Each costs about 60 ms of controller CPU (the key exchange of C(ssh-keyscan)); several jobs (slices)
+        probing from one controller at once share its CPUs, so give each its share.
+    type: int
   connect_timeout:
     description: Default seconds to wait for a TCP connection.
     type: float
@@ -178,7 +184,7 @@ notes:
     target's key is still compared with its own pin or known_hosts entry, within its own deadline.
   - Each V(ssh) host-key fetch costs the controller one SSH key exchange; OpenSSH 9.2's C(ssh-keyscan) always
     offers sntrup761x25519 first, about 60 ms of CPU per address on a 2-core machine. So at most 8 V(ssh)
-    probes per CPU run at once (within O(concurrency)); a target waiting for its turn has not started, its
+    probes per CPU run at once (O(ssh_concurrency)); a target waiting for its turn has not started, its
     O(timeout) counts from when its probe starts.
 seealso:
   - plugin: o2edge.perf.edge_sites
@@ -371,6 +377,7 @@ ARGUMENT_SPEC = dict(
     tokens=dict(type="dict", default={}, no_log=True),
     ssh_login=dict(type="bool", default=False),
     concurrency=dict(type="int", default=64),
+    ssh_concurrency=dict(type="int"),
     connect_timeout=dict(type="float", default=2.0),
     timeout=dict(type="float", default=5.0),
 )
@@ -487,7 +494,8 @@ def _targets(module):
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    error = range_error(p, minimums=(("concurrency", 1),), positive=("connect_timeout", "timeout"))
+    error = range_error(p, minimums=(("concurrency", 1), ("ssh_concurrency", 1)),
+                        positive=("connect_timeout", "timeout"))
     if error:
         module.fail_json(msg=error)
     if not p["targets"] and not p["sites"]:
@@ -502,7 +510,8 @@ def main():
         ctx["keyscan"] = module.get_bin_path("ssh-keyscan", required=True)
         if any(t.get("login") for t in targets if t["kind"] == "ssh"):
             ctx["ssh"] = module.get_bin_path("ssh", required=True)
-    results = probe_all(targets, p["concurrency"], p["connect_timeout"], p["timeout"], ctx)
+    results = probe_all(targets, p["concurrency"], p["connect_timeout"], p["timeout"], ctx,
+                        ssh_concurrency=p["ssh_concurrency"])
 
     records = []
     for r in results:

@@ -137,6 +137,8 @@ def test_unknown_kind_of_a_site_service_names_the_site_and_the_service():
     ({}, "nothing to probe: give targets or sites"),
     ({"targets": [{"site": "e", "kind": "tcp", "address": "127.0.0.1", "port": 1}], "concurrency": 0},
      "concurrency must be at least 1, got 0"),
+    ({"targets": [{"site": "e", "kind": "tcp", "address": "127.0.0.1", "port": 1}], "ssh_concurrency": 0},
+     "ssh_concurrency must be at least 1, got 0"),
     ({"targets": [{"site": "e", "kind": "tcp", "address": "127.0.0.1", "port": 1}], "timeout": -1},
      "timeout must be a positive number of seconds, got -1.0"),
 ])
