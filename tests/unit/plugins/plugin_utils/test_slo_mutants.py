@@ -5,6 +5,7 @@
 named for the bug it catches."""
 from __future__ import annotations
 
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _slo
 from tests.unit.plugins.plugin_utils.test_slo import one, probe, rec, results, slo_yaml
 
 
@@ -66,3 +67,37 @@ def test_a_bare_record_without_name_or_host_and_a_stats_only_item():
     out = one(slo_yaml(select="records[].record.{name: 'x', stats: stats}"), doc)
     assert out["status"] == "fail" and out["value"] is None
     assert out["reason"] == "selected item 0 is a mapping, neither a record nor a probe result", out["reason"]
+
+
+def test_an_item_with_a_service_but_no_ok_is_not_a_probe():
+    """Bug: either key (ok or service) taken for a probe result: both make one."""
+    doc = results(probes=[probe("edge1", "ssh", True)])
+    out = one(slo_yaml(select="probes[].result.{service: service}", statistic="success_ratio", unit=None,
+                       objectives="    - {target: 0.5}\n"), doc)
+    assert out["reason"] == "selected item 0 is a mapping, neither a record nor a probe result"
+
+
+def test_a_verdict_carries_the_objective_it_judges():
+    """Bugs: a verdict's name, display_name, objective, description or statistic under another key or read
+    from another key of the objective (the report and the gate look them up by these names)."""
+    objective = _slo.load_objectives(text=slo_yaml(name="lat-slo", extra_spec="  description: fast enough\n",
+                                                   objectives="    - {displayName: quick, op: lt, value: 1}\n"))[0]
+    out = _slo.evaluate([objective], results([rec("a", [0.1])]))[0]
+    for key in ("name", "display_name", "objective", "description", "statistic", "op", "target", "unit"):
+        assert out[key] == objective[key], key
+    assert out["name"] and out["description"] == "fast enough" and out["statistic"] == "median"
+    assert out["objective"] == "quick"
+    assert out["threshold"] == objective["value"] == 1
+    bare = dict(objective)
+    del bare["description"]
+    assert _slo.evaluate([bare], results([rec("a", [0.1])]))[0]["description"] == ""
+
+
+def test_success_ratio_counts_bare_probe_results_as_probes():
+    """Bug: a probe result selected without its wrapper (probes[].result) not counted as a probe, so its ok
+    was ignored and the SLO failed for want of run counts."""
+    doc = results(probes=[probe("edge1", "ssh", True), probe("edge2", "ssh", False)])
+    out = one(slo_yaml(select="probes[].result", statistic="success_ratio", unit=None,
+                       objectives="    - {target: 0.5}\n"), doc)
+    assert (out["status"], out["value"]) == ("pass", 0.5)
+    assert out["reason"] == "1 of 2 runs and probes succeeded (50%, target at least 50%)"
