@@ -19,6 +19,15 @@ rotated every round:
 Prints, per scenario, the median wall and CPU time of the whole report and every round, the
 ratio of the two scenarios, and the CPU time of each stage (measured once more per round, stage by
 stage) so that the share of reading, objectives, comparisons and each format is visible.
+
+    .venv/bin/python bench/bench_perf_report.py --sweep 100,1000,10000 [--rounds 5] [--json out.json]
+
+The sweep runs every report in a process of its own (``--worker``), as a playbook's task does:
+per size, no baseline, a baseline (NumPy path when installed) and a baseline on the pure-Python
+path (``O2EDGE_PERF_STATS=pure``), in an order rotated every round. It prints the median of the
+rounds of ``generate`` (the whole report: reading, objectives, comparisons with NumPy's import
+when it is used, every format, the files and the index) and of the whole process (interpreter,
+imports and the report).
 """
 from __future__ import annotations
 
@@ -29,6 +38,7 @@ import platform
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -98,12 +108,82 @@ def stages(params, dest):
     return out
 
 
+def worker(paths):
+    """One report in this process: ``current [baseline] dest``; prints the seconds of ``generate``."""
+    current, dest = paths[0], paths[-1]
+    params = {"results": [current], "dest": dest, "title": "bench"}
+    if len(paths) == 3:
+        params["baseline"] = [paths[1]]
+    c0, t0 = time.process_time(), time.perf_counter()
+    _report.generate(params, {}, "2026-11-28T15:00:00.000Z")
+    sys.stdout.write(json.dumps({"generate_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}) + "\n")
+
+
+SWEEP_SCENARIOS = (("no baseline", False, {}), ("baseline", True, {}),
+                   ("baseline, pure path", True, {"O2EDGE_PERF_STATS": "pure"}))
+
+
+def sweep(sizes, rounds, work):
+    """{size: {scenario: {generate_median_s, process_median_s, ...}}}, each report in a process of its own."""
+    out = {}
+    for n in sizes:
+        current = os.path.join(work, "current-%d.json" % n)
+        baseline = os.path.join(work, "baseline-%d.json" % n)
+        for path, seed, run_id in ((current, 1, "current"), (baseline, 2, "baseline")):
+            with open(path, "w") as handle:
+                json.dump(make_doc(n, seed, run_id), handle)
+        runs = dict((name, {"generate": [], "cpu": [], "process": []}) for name, dummy, dummy in SWEEP_SCENARIOS)
+        for rnd in range(rounds):
+            order = SWEEP_SCENARIOS[rnd % 3:] + SWEEP_SCENARIOS[:rnd % 3]
+            for name, with_baseline, env in order:
+                dest = os.path.join(work, "sweep-%d-%d" % (n, rnd))
+                argv = [sys.executable, os.path.abspath(__file__), "--worker", current] + \
+                    ([baseline] if with_baseline else []) + [dest]
+                t0 = time.perf_counter()
+                done = subprocess.run(argv, env=dict(os.environ, **env), stdout=subprocess.PIPE, check=True)
+                runs[name]["process"].append(time.perf_counter() - t0)
+                figures = json.loads(done.stdout.decode().strip().splitlines()[-1])
+                runs[name]["generate"].append(figures["generate_s"])
+                runs[name]["cpu"].append(figures["cpu_s"])
+        out[n] = dict((name, {"generate_median_s": round(statistics.median(r["generate"]), 3),
+                              "generate_runs_s": [round(x, 3) for x in r["generate"]],
+                              "generate_cpu_median_s": round(statistics.median(r["cpu"]), 3),
+                              "process_median_s": round(statistics.median(r["process"]), 3)})
+                      for name, r in runs.items())
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--records", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json")
+    parser.add_argument("--sweep", help="sizes, e.g. 100,1000,10000: each report in a process of its own")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        worker(args.worker)
+        return
+    if args.sweep:
+        work = tempfile.mkdtemp(prefix="bench-perf-report-")
+        try:
+            table = sweep([int(n) for n in args.sweep.split(",")], args.rounds, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        out = {"rounds": args.rounds, "samples_per_record": 10, "python": platform.python_version(),
+               "cpus": os.cpu_count(), "load_before": os.getloadavg(), "sweep": table}
+        try:
+            import numpy  # pylint: disable=import-outside-toplevel
+            out["numpy"] = numpy.__version__
+        except ImportError:
+            out["numpy"] = None
+        out["load_after"] = os.getloadavg()
+        text = json.dumps(out, indent=1)
+        sys.stdout.write(text + "\n")
+        if args.json:
+            with open(args.json, "w") as handle:
+                handle.write(text + "\n")
+        return
     work = tempfile.mkdtemp(prefix="bench-perf-report-")
     try:
         current = os.path.join(work, "current.json")

@@ -143,25 +143,31 @@ def _u_cumulative(n1, n2):
     return found
 
 
-def _u_test(x, y, method="auto", continuity=True):
+def _u_test(x, y, method="auto", continuity=True, ranked=None):
     """``mann_whitney_u`` on lists of floats already checked by ``_values``.
 
     The rank sum of ``x`` is taken with bisect on the sorted pooled values: the average rank of
     a value is ``(lo + hi + 1) / 2`` (``lo``, ``hi``: its bisect_left and bisect_right), the same
-    half-integers as average ranks of tied groups, summed exactly.
+    half-integers as average ranks of tied groups, summed exactly. ``ranked``: ``(rank sum of x,
+    sum of t^3 - t over the tied groups)`` when already computed (``_fast_stats.rank_sums``).
     """
     n1, n2 = len(x), len(y)
     if n1 == 0 or n2 == 0:
         raise CompareError("the U test needs at least one sample on each side (got %d and %d)" % (n1, n2))
-    pooled = sorted(x + y)
     n = n1 + n2
-    distinct = len(set(pooled))
-    if distinct == n:
-        ties = ()
-        r1 = math.fsum([bisect.bisect_left(pooled, v) + 1.0 for v in x])
+    if ranked is not None:
+        r1, tie_term = ranked
+        ties = tie_term > 0
     else:
-        ties = [t for t in collections.Counter(pooled).values() if t > 1]
-        r1 = math.fsum([(bisect.bisect_left(pooled, v) + bisect.bisect_right(pooled, v) + 1) / 2.0 for v in x])
+        pooled = sorted(x + y)
+        distinct = len(set(pooled))
+        if distinct == n:
+            ties = ()
+            r1 = math.fsum([bisect.bisect_left(pooled, v) + 1.0 for v in x])
+        else:
+            ties = [t for t in collections.Counter(pooled).values() if t > 1]
+            r1 = math.fsum([(bisect.bisect_left(pooled, v) + bisect.bisect_right(pooled, v) + 1) / 2.0 for v in x])
+        tie_term = sum(t ** 3 - t for t in ties)
     u1 = r1 - n1 * (n1 + 1) / 2.0
     u2 = n1 * n2 - u1
     big = max(u1, u2)
@@ -173,7 +179,6 @@ def _u_test(x, y, method="auto", continuity=True):
         low = n1 * n2 - int(round(big))  # P(U >= big) = P(U <= n1 n2 - big) by symmetry
         p = 2 * _u_cumulative(n1, n2)[low] / math.comb(n1 + n2, n1)
     elif method == "asymptotic":
-        tie_term = sum(t ** 3 - t for t in ties)
         variance = n1 * n2 / 12.0 * ((n + 1) - (tie_term / float(n * (n - 1)) if n > 1 else 0.0))
         numerator = big - n1 * n2 / 2.0 - (0.5 if continuity else 0.0)
         if variance <= 0:
@@ -479,7 +484,12 @@ def compare_many(jobs, min_samples=6, confidence=0.95, resamples=2000, seed=0):
         prepared.append((b, a, sb, sa, higher, threshold))
         if sb and sa and sb[0] > 0 and sa[0] >= 0 and sa[-1] <= _FLOAT_SUM_MAX and sb[-1] <= _FLOAT_SUM_MAX:
             groups.setdefault((len(sa), len(sb)), []).append(number)
-    intervals = {}
+    intervals, ranked = {}, {}
+    if _fast_stats.available():
+        for numbers in _by_sizes(prepared).values():
+            if len(numbers) >= _fast_stats.MIN_GROUP:
+                ranked.update(zip(numbers, _fast_stats.rank_sums([prepared[i][2] for i in numbers],
+                                                                 [prepared[i][3] for i in numbers])))
     if groups and resamples <= PRUNE_MAX_RESAMPLES and _fast_stats.available():
         # (groups: at least one job passed _check_params, so the shared parameters are valid)
         tail = (1.0 - confidence) / 2.0
@@ -498,13 +508,24 @@ def compare_many(jobs, min_samples=6, confidence=0.95, resamples=2000, seed=0):
             continue
         b, a, sb, sa, higher, threshold = item
         out.append(_compare_values(b, a, sb, sa, higher, threshold, min_samples, confidence, resamples, seed,
-                                   intervals.get(number)))
+                                   intervals.get(number), ranked.get(number)))
     return out
 
 
-def _compare_values(b, a, sb, sa, higher_is_better, threshold, min_samples, confidence, resamples, seed, ci=None):
+def _by_sizes(prepared):
+    """{(n before, n after): job numbers} of the checked jobs whose pooled samples are few enough to rank at once."""
+    out = {}
+    for number, item in enumerate(prepared):
+        if not isinstance(item, CompareError) and item[2] and item[3] and \
+                len(item[2]) + len(item[3]) <= _fast_stats.MAX_POOLED:
+            out.setdefault((len(item[2]), len(item[3])), []).append(number)
+    return out
+
+
+def _compare_values(b, a, sb, sa, higher_is_better, threshold, min_samples, confidence, resamples, seed, ci=None,
+                    ranked=None):
     """``compare`` on checked lists of floats ``b``, ``a`` and their sorted copies; ``ci``: the bootstrap
-    interval when already computed (``compare_many``)."""
+    interval, ``ranked``: the U test's rank sum and tie term, when already computed (``compare_many``)."""
     result = {
         "n_before": len(b), "n_after": len(a),
         "median_before": _sorted_median(sb), "median_after": _sorted_median(sa),
@@ -513,7 +534,7 @@ def _compare_values(b, a, sb, sa, higher_is_better, threshold, min_samples, conf
     }
     overflow = None
     if b and a:
-        test = _u_test(b, a)
+        test = _u_test(b, a) if ranked is None else _u_test(b, a, ranked=ranked)
         result.update(u=test["u"], p_value=test["p_value"], method=test["method"])
         if result["median_before"] > 0:
             ratio = _ratio(result["median_after"], result["median_before"])

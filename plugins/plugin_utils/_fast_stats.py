@@ -17,7 +17,13 @@ a whole group as arrays, one row per comparison:
 * the interpolation ``v0 + (h - lo) * (v1 - v0)``: one subtraction, one multiplication and one
   addition per row, each rounded as Python rounds it (NumPy does not fuse them).
 
-So the intervals are the very floats the pure path gives (tests/unit/plugins/plugin_utils/
+The U test's rank sums come out of ``rank_sums`` the same way: per value of ``before``, how many
+pooled values are below it and how many are not above (``bisect_left`` and ``bisect_right`` of the
+pure path), as integers; twice the rank sum is their exact sum, halved once; the tie term
+``sum(t^3 - t)`` over tied groups is the sum over the pooled values of ``c^2 - 1`` (``c``: how many
+pooled values equal it), an integer. The p-value is then computed by ``_compare._u_test`` as ever.
+
+So the intervals and the U statistics are the very floats the pure path gives (tests/unit/plugins/plugin_utils/
 test_compare_fast.py checks both paths agree on many fixtures, and bench/check_report_bytes.py that
 the report's files are byte-identical). NumPy is optional: ``available()`` is False without it, or
 when ``O2EDGE_PERF_STATS=pure`` is set, and the report then takes the pure path (the same bytes).
@@ -28,6 +34,9 @@ from __future__ import annotations
 
 import os
 
+# Rank sums are taken at once for groups whose two sides hold at most this many samples together
+# (an array of rows x pooled x pooled comparisons).
+MAX_POOLED = 64
 # Below this many comparisons of the same sizes the pure path is as fast (and NumPy is not imported).
 MIN_GROUP = 64
 ENV_STATS = "O2EDGE_PERF_STATS"
@@ -94,3 +103,17 @@ def bootstrap_many(befores, afters, pruned, ranks):
     highs = (high0 + (h_high - lo_high) * (high1 - high0)).tolist()
     finite = np.isfinite(np.asarray(lows)) & np.isfinite(np.asarray(highs))
     return [[lo, hi] if ok else None for lo, hi, ok in zip(lows, highs, finite.tolist())]
+
+
+def rank_sums(befores, afters):
+    """``(rank sum of before, sum of t^3 - t over the tied groups)`` of each comparison of one group
+    (every before of one length, every after of another, ``MAX_POOLED`` at most together)."""
+    np = numpy_module()
+    x = np.array(befores, dtype=np.float64)
+    pooled = np.concatenate((x, np.array(afters, dtype=np.float64)), axis=1)
+    below = (pooled[:, None, :] < x[:, :, None]).sum(axis=2, dtype=np.int64)
+    not_above = (pooled[:, None, :] <= x[:, :, None]).sum(axis=2, dtype=np.int64)
+    twice = (below + not_above + 1).sum(axis=1)
+    equal = (pooled[:, :, None] == pooled[:, None, :]).sum(axis=2, dtype=np.int64)
+    ties = (equal * equal - 1).sum(axis=1)
+    return [(t / 2.0, tie) for t, tie in zip(twice.tolist(), ties.tolist())]

@@ -18,14 +18,27 @@ def numpy_path(monkeypatch):
     """The vectorised path, counting the groups it computes (skipped where NumPy is not installed)."""
     pytest.importorskip("numpy")
     monkeypatch.delenv(_fast_stats.ENV_STATS, raising=False)
-    calls = []
-    real = _fast_stats.bootstrap_many
+    calls = _Calls()
+    real, real_ranks = _fast_stats.bootstrap_many, _fast_stats.rank_sums
 
     def counted(befores, afters, pruned, ranks):
         calls.append(len(befores))
         return real(befores, afters, pruned, ranks)
+
+    def counted_ranks(befores, afters):
+        calls.ranks.append(len(befores))
+        return real_ranks(befores, afters)
     monkeypatch.setattr(_fast_stats, "bootstrap_many", counted)
+    monkeypatch.setattr(_fast_stats, "rank_sums", counted_ranks)
     return calls
+
+
+class _Calls(list):
+    """The sizes of the groups whose intervals (the list) and rank sums (``ranks``) NumPy computed."""
+
+    def __init__(self):
+        super().__init__()
+        self.ranks = []
 
 
 def _group(rng, kind, n_before, n_after, count):
@@ -86,6 +99,7 @@ def test_numpy_path_equals_pure_path(kind, numpy_path):
         assert many == _one_by_one(jobs, **kwargs)
     if kind != "beyond":
         assert numpy_path, "the vectorised path was not taken"
+    assert len(numpy_path.ranks) == 3 * len(SIZES), "the U test's rank sums were not all taken at once"
 
 
 def test_small_groups_and_the_pure_switch_take_the_pure_path(numpy_path, monkeypatch):
@@ -96,7 +110,7 @@ def test_small_groups_and_the_pure_switch_take_the_pure_path(numpy_path, monkeyp
     monkeypatch.setenv(_fast_stats.ENV_STATS, "pure")
     big = _group(rng, "noisy", 10, 10, _fast_stats.MIN_GROUP)
     assert _shown(cmp.compare_many(big)) == _one_by_one(big)
-    assert not numpy_path and not _fast_stats.available()
+    assert not numpy_path and not numpy_path.ranks and not _fast_stats.available()
 
 
 def test_bad_jobs_come_back_as_errors_in_place(numpy_path):
