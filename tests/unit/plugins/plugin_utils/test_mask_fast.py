@@ -1,0 +1,95 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""mask_value's in-place scalars, float lists and remembered decisions give what one call per value gave."""
+from __future__ import annotations
+
+import math
+import random
+
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _mask
+from ansible_collections.o2edge.perf.plugins.module_utils._secrets import MASK, is_secret_key, secret_value_reason
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+
+
+def _reference(value, max_depth=64, _depth=0):
+    """mask_value as it was: one call per value, nothing remembered."""
+    if _depth > max_depth:
+        return MASK
+    if isinstance(value, str):
+        return _mask.mask_text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if isinstance(key, str) and secret_value_reason(key):
+                continue
+            if is_secret_key(key) and item is not None and not isinstance(item, bool):
+                out[key] = MASK
+            else:
+                out[key] = _reference(item, max_depth, _depth + 1)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_reference(item, max_depth, _depth + 1) for item in value]
+    return value
+
+
+class Text(str):
+    """A str subclass (as Ansible's tagged strings are): never taken from the remembered decisions."""
+
+
+SCALARS = [1.5, float("inf"), float("nan"), -0.0, 0, 7, True, False, None, "plain", "", JWT, "see " + JWT,
+           "https://user:pw@example.invalid/x?token=abc", "http://example.invalid/ok", Text("x " + JWT),
+           "a" * 300 + JWT, (1.0, 2.0), [1.0, float("inf")], [1.0, 2], [1, 2], [True, 1.0]]
+KEYS = ["name", "password", "api_token", "token_file", JWT, "samples", Text("secret"), Text(JWT), 3, None]
+
+
+def _random_value(rng, depth):
+    if depth <= 0 or rng.random() < 0.4:
+        return rng.choice(SCALARS)
+    if rng.random() < 0.5:
+        return [_random_value(rng, depth - 1) for dummy in range(rng.randint(0, 4))]
+    return dict((rng.choice(KEYS), _random_value(rng, depth - 1)) for dummy in range(rng.randint(0, 5)))
+
+
+def _same(a, b):
+    """Equal, NaN-free (mask_value makes NaN None) and with the same types all the way down."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def test_mask_value_equals_one_call_per_value():
+    rng = random.Random(4)
+    for trial in range(600):
+        value = _random_value(rng, 5)
+        for max_depth in (64, 3, 1, 0):
+            got = _mask.mask_value(value, max_depth)
+            assert _same(got, _reference(value, max_depth)), (trial, max_depth, value)
+            # asked twice (decisions remembered): the same answer
+            assert _same(_mask.mask_value(value, max_depth), got)
+
+
+def test_the_depth_limit_masks_scalars_below_it():
+    doc = {"a": {"b": 1.0, "c": "x", "d": [1.0, 2.0]}}
+    assert _mask.mask_value(doc, 1) == {"a": {"b": MASK, "c": MASK, "d": MASK}}
+    assert _mask.mask_value(doc, 2) == {"a": {"b": 1.0, "c": "x", "d": [MASK, MASK]}}
+
+
+def test_float_lists_are_copies_and_non_finite_values_become_none():
+    samples = [1.0, 2.0, 3.0]
+    out = _mask.mask_value({"samples": samples})
+    assert out["samples"] == samples and out["samples"] is not samples
+    assert _mask.mask_value([1.0, float("nan"), float("-inf")]) == [1.0, None, None]
+    assert _mask.mask_value((1.0, 2.0)) == [1.0, 2.0]
+
+
+def test_secret_keys_and_values_are_masked_when_repeated():
+    doc = [{"password": "hunter2", "detail": "token " + JWT, JWT: "x"}] * 3
+    assert _mask.mask_value(doc) == [{"password": MASK, "detail": "token " + MASK}] * 3
