@@ -101,3 +101,30 @@ def test_success_ratio_counts_bare_probe_results_as_probes():
                        objectives="    - {target: 0.5}\n"), doc)
     assert (out["status"], out["value"]) == ("pass", 0.5)
     assert out["reason"] == "1 of 2 runs and probes succeeded (50%, target at least 50%)"
+
+
+def test_the_latency_reason_in_full():
+    """Bugs: the reason's wording, the target shown as a percentage, and the deciding record named only when
+    it is not the worst (a target below 1)."""
+    doc = results([rec("r%d" % i, [m]) for i, m in enumerate([0.2, 0.4, 0.6, 1.5])])
+    out = one(slo_yaml(objectives="    - {op: lt, value: 1, target: 0.75}\n"), doc)
+    assert out["reason"] == ("3 of 4 selected records have median < 1 s (3 needed, target 75%); worst r3 on "
+                             "localhost at 1.5 s; deciding record r2 on localhost at 0.6 s")
+    out = one(slo_yaml(objectives="    - {op: lt, value: 1}\n"), doc)
+    assert out["reason"] == ("3 of 4 selected records have median < 1 s (4 needed, target 100%); worst r3 on "
+                             "localhost at 1.5 s")
+
+
+def test_seconds_convert_to_milliseconds():
+    """Bug: converting a record's unit into the objective's multiplied by both factors (right only into s)."""
+    doc = results([rec("a", [0.25])])
+    out = one(slo_yaml(unit="ms", objectives="    - {op: lt, value: 300}\n"), doc)
+    assert out["status"] == "pass" and out["value"] == 250.0
+
+
+def test_reasons_for_missing_figures_and_other_units_in_full():
+    """Bug: the wording of the reasons a record cannot be judged."""
+    out = one(slo_yaml(), results([rec("broken", [], failures=3)]))
+    assert out["reason"] == "broken on localhost has no median (stats.median is None: no successful run to measure)"
+    out = one(slo_yaml(), results([rec("bytes", [10.0], unit="B")]))
+    assert out["reason"] == "bytes on localhost is in 'B', the objective in s"
