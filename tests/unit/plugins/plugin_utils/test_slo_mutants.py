@@ -128,3 +128,24 @@ def test_reasons_for_missing_figures_and_other_units_in_full():
     assert out["reason"] == "broken on localhost has no median (stats.median is None: no successful run to measure)"
     out = one(slo_yaml(), results([rec("bytes", [10.0], unit="B")]))
     assert out["reason"] == "bytes on localhost is in 'B', the objective in s"
+
+
+def test_probes_without_a_boolean_ok_are_counted_and_said_so():
+    """Bugs: probes whose ok is False counted among those "without a boolean ok", or the count going down."""
+    doc = results(probes=[probe("edge1", "ssh", True), probe("edge2", "ssh", False), probe("edge3", "ssh", None),
+                          probe("edge4", "ssh", True)])
+    del doc["probes"][3]["result"]["ok"]
+    doc["probes"][3]["result"]["ok_"] = True
+    out = one(slo_yaml(select="probes", statistic="success_ratio", unit=None, objectives="    - {target: 0.5}\n"),
+              doc)
+    # edge4 keeps "service" but lost "ok": still a wrapped probe result (the wrapper decides), counted as unknown
+    assert out["reason"] == ("1 of 4 runs and probes succeeded (25%, target at least 50%); 2 probes without a "
+                             "boolean ok counted as failed")
+
+
+def test_a_record_without_run_counts_is_named_for_success_ratio():
+    """Bug: the wording of the reason a record cannot be counted."""
+    bad = rec("a", [0.1])
+    bad["record"]["samples"] = ["0.1"]
+    out = one(slo_yaml(statistic="success_ratio", unit=None, objectives="    - {target: 0.5}\n"), results([bad]))
+    assert out["reason"] == "a on localhost has no samples list of numbers and failures count"
