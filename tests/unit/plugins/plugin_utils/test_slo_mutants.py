@@ -5,6 +5,8 @@
 named for the bug it catches."""
 from __future__ import annotations
 
+import re
+
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _slo
 from tests.unit.plugins.plugin_utils.test_slo import one, probe, rec, results, slo_yaml
 
@@ -149,3 +151,13 @@ def test_a_record_without_run_counts_is_named_for_success_ratio():
     bad["record"]["samples"] = ["0.1"]
     out = one(slo_yaml(statistic="success_ratio", unit=None, objectives="    - {target: 0.5}\n"), results([bad]))
     assert out["reason"] == "a on localhost has no samples list of numbers and failures count"
+
+
+def test_items_without_runs_are_counted_in_the_reason_singular_and_plural():
+    """Bug: the wording (and the plural) of "nothing to count"."""
+    objectives = "    - {target: 0.5}\n"
+    out = one(slo_yaml(statistic="success_ratio", unit=None, objectives=objectives), results([rec("e", [])]))
+    assert re.fullmatch("the 1 selected item holds? no counted run or probe", out["reason"])  # "hold" today
+    out = one(slo_yaml(statistic="success_ratio", unit=None, objectives=objectives),
+              results([rec("e", []), rec("f", [])]))
+    assert out["reason"] == "the 2 selected items hold no counted run or probe"
