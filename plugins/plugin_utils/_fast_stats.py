@@ -117,3 +117,26 @@ def rank_sums(befores, afters):
     equal = (pooled[:, :, None] == pooled[:, None, :]).sum(axis=2, dtype=np.int64)
     ties = (equal * equal - 1).sum(axis=1)
     return [(t / 2.0, tie) for t, tie in zip(twice.tolist(), ties.tolist())]
+
+
+def median_resamples(rng, values, resamples):
+    """The sorted medians of ``resamples`` resamples of ``values`` (with replacement), drawn as
+    ``values[int(rng.random() * n)]`` one after the other would draw them; None without NumPy.
+
+    NumPy's ``RandomState`` given the state of ``rng`` (a ``random.Random``: the same MT19937) makes
+    the same doubles as ``rng.random()`` (53 bits from two 32-bit words, ``(a >> 5) * 2^26 + (b >> 6)``
+    over ``2^53``); the index is the truncated product with ``n``; each row's median is the middle
+    value of the sorted row or the half-sum of the two middle ones, as ``_verdicts._median`` takes it.
+    """
+    np = numpy_module()
+    if np is None:
+        return None
+    dummy, state, dummy = rng.getstate()
+    generator = np.random.RandomState()
+    generator.set_state(("MT19937", np.array(state[:-1], dtype=np.uint32), state[-1]))
+    n = len(values)
+    draws = (generator.random_sample(resamples * n).reshape(resamples, n) * n).astype(np.intp)
+    rows = np.sort(np.asarray(values, dtype=np.float64)[draws], axis=1)
+    mid = n // 2
+    medians = rows[:, mid] if n % 2 else (rows[:, mid - 1] + rows[:, mid]) / 2.0
+    return np.sort(medians).tolist()
