@@ -192,8 +192,8 @@ def test_batch_host_missing_from_output_is_protocol_and_not_up(banners, tmp_path
     keys = dict((a, ["ssh-ed25519 " + KEY_A]) for a in addrs if a != addrs[1])
     extra = ["%s ssh-ed25519 %s" % (addrs[1], KEY_A), "[%s]:%d ssh-ed25519 %s" % (addrs[1], port, KEY_A),
              "[k9]:%d ssh-ed25519 %s" % (port, KEY_A)]
-    res = probe_all(targets(addrs, port), fake_batch_keyscan(tmp_path, keys, extra=extra,
-                                                            stderr=["read (%s): Connection reset by peer" % addrs[1]]))
+    reset = "read (%s): Connection reset by peer" % addrs[1]
+    res = probe_all(targets(addrs, port), fake_batch_keyscan(tmp_path, keys, extra=extra, stderr=[reset]))
     assert [r["state"] for r in res] == ["up", "protocol", "up", "up"], res
     assert "no host key of type ed25519" in res[1]["detail"]
     if any(len(c["stdin"].splitlines()) == 4 for c in calls(tmp_path)):  # all four in one batch
