@@ -175,14 +175,19 @@ class KeyscanBatcher(object):
             if self._open.get(key) is batch:
                 del self._open[key]
         live = [r for r in batch.requests if r.deadline.remaining() > 0]
-        if len(live) == 1:
-            live[0].alone = True
-            with self._lock:
-                self.alone += 1
-        elif live:
-            self._run(batch, live)
-        for r in batch.requests:
-            r.done.set()
+        try:
+            if len(live) == 1:
+                live[0].alone = True
+                with self._lock:
+                    self.alone += 1
+            elif live:
+                self._run(batch, live)
+        except Exception as exc:  # noqa: BLE001 - every member must get an answer, never wait in vain
+            for r in live:
+                r.error = ProbeError("protocol", "ssh-keyscan batch: %s: %s" % (exc.__class__.__name__, exc))
+        finally:
+            for r in batch.requests:
+                r.done.set()
 
     def _run(self, batch, reqs):
         left = max(r.deadline.remaining() for r in reqs)

@@ -146,21 +146,22 @@ def probe_all(targets, concurrency=64, connect_timeout=2.0, timeout=5.0, ctx=Non
         ctx["keyscan_batch"] = KeyscanBatcher(ctx["keyscan"])
     concurrency = max(1, int(concurrency))
     limit = ssh_concurrency_default() if ssh_concurrency is None else max(1, int(ssh_concurrency))
-    ssh_workers = min(len(ssh), limit, concurrency)
     others = len(targets) - len(ssh)
-    if ssh_workers and others:
-        ssh_workers = min(ssh_workers, max(1, concurrency - 1))
-    other_workers = max(1, min(others, concurrency - ssh_workers))
-    pools = {"ssh": ThreadPoolExecutor(max_workers=ssh_workers) if ssh_workers else None,
-             "other": ThreadPoolExecutor(max_workers=other_workers) if others else None}
+    if ssh and others and concurrency > 1:  # two pools, together at most `concurrency` workers
+        n_ssh = min(len(ssh), limit, concurrency - 1)
+        ssh_pool = ThreadPoolExecutor(max_workers=n_ssh)
+        other_pool = ThreadPoolExecutor(max_workers=min(others, concurrency - n_ssh))
+    else:  # one kind only, or one worker for all
+        cap = concurrency if others else min(concurrency, limit)
+        ssh_pool = other_pool = ThreadPoolExecutor(max_workers=min(len(targets), cap))
+    pools = {"ssh": ssh_pool, "other": other_pool}
     try:
         futures = [pools["ssh" if t.get("kind") == "ssh" else "other"].submit(
             probe_one, t, connect_timeout, timeout, ctx) for t in targets]
         return [f.result() for f in futures]
     finally:
-        for pool in pools.values():
-            if pool is not None:
-                pool.shutdown(wait=True)
+        for pool in set(pools.values()):
+            pool.shutdown(wait=True)
 
 
 # --------------------------------------------------------------------------- matrix, summary, table

@@ -376,3 +376,11 @@ def test_ssh_concurrency_default_scales_with_the_cpus(monkeypatch):
     assert pr.ssh_concurrency_default() == 2 * pr.SSH_PER_CPU
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     assert pr.ssh_concurrency_default() == max(4, pr.SSH_PER_CPU)
+
+
+def test_one_worker_means_one_probe_at_a_time_with_both_kinds(monkeypatch):
+    """Bug caught: an ssh pool and a pool for the rest each given a worker when concurrency is 1."""
+    peak = _tracking(monkeypatch, hold=0.05)
+    ts = [{"site": "s%d" % i, "kind": "ssh" if i % 2 else "tcp", "address": "127.0.0.1", "port": 22} for i in range(6)]
+    res = pr.probe_all(ts, concurrency=1, timeout=5, ctx=pr.default_context())
+    assert all(r["state"] == "up" for r in res) and peak["all"] == 1, peak
