@@ -384,3 +384,26 @@ def test_one_worker_means_one_probe_at_a_time_with_both_kinds(monkeypatch):
     ts = [{"site": "s%d" % i, "kind": "ssh" if i % 2 else "tcp", "address": "127.0.0.1", "port": 22} for i in range(6)]
     res = pr.probe_all(ts, concurrency=1, timeout=5, ctx=pr.default_context())
     assert all(r["state"] == "up" for r in res) and peak["all"] == 1, peak
+
+
+def test_a_batch_that_breaks_answers_every_member_at_once(monkeypatch, tmp_path):
+    """Bug caught: an exception in the batch thread leaving its members to wait out their deadlines."""
+    def broken(self, batch, reqs):
+        raise RuntimeError("broken on purpose")
+    monkeypatch.setattr(ks.KeyscanBatcher, "_run", broken)
+    b = ks.KeyscanBatcher(fake_batch_keyscan(tmp_path, {}), gather=0.05)
+    out = []
+
+    def one(addr):
+        d = Deadline(5, 5)
+        try:
+            b.fetch(addr, 22, ["ed25519"], d)
+        except ProbeError as exc:
+            out.append((exc.state, "broken on purpose" in exc.detail, time.monotonic() - d.start < 2))
+
+    th = [threading.Thread(target=one, args=(a,)) for a in ("127.0.0.2", "127.0.0.3")]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    assert out == [("protocol", True, True)] * 2
