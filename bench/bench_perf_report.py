@@ -166,12 +166,13 @@ def main():
         return
     if args.sweep:
         work = tempfile.mkdtemp(prefix="bench-perf-report-")
+        load_before = os.getloadavg()
         try:
             table = sweep([int(n) for n in args.sweep.split(",")], args.rounds, work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         out = {"rounds": args.rounds, "samples_per_record": 10, "python": platform.python_version(),
-               "cpus": os.cpu_count(), "load_before": os.getloadavg(), "sweep": table}
+               "cpus": os.cpu_count(), "load_before": load_before, "sweep": table}
         try:
             import numpy  # pylint: disable=import-outside-toplevel
             out["numpy"] = numpy.__version__

@@ -485,18 +485,17 @@ def compare_many(jobs, min_samples=6, confidence=0.95, resamples=2000, seed=0):
         if sb and sa and sb[0] > 0 and sa[0] >= 0 and sa[-1] <= _FLOAT_SUM_MAX and sb[-1] <= _FLOAT_SUM_MAX:
             groups.setdefault((len(sa), len(sb)), []).append(number)
     intervals, ranked = {}, {}
-    if _fast_stats.available():
-        for numbers in _by_sizes(prepared).values():
-            if len(numbers) >= _fast_stats.MIN_GROUP:
-                ranked.update(zip(numbers, _fast_stats.rank_sums([prepared[i][2] for i in numbers],
-                                                                 [prepared[i][3] for i in numbers])))
-    if groups and resamples <= PRUNE_MAX_RESAMPLES and _fast_stats.available():
+    by_sizes = [numbers for numbers in _by_sizes(prepared).values() if len(numbers) >= _fast_stats.MIN_GROUP]
+    if _fast_stats.available(sum(map(len, by_sizes))):
+        for numbers in by_sizes:
+            ranked.update(zip(numbers, _fast_stats.rank_sums([prepared[i][2] for i in numbers],
+                                                             [prepared[i][3] for i in numbers])))
+    big = [(sizes, numbers) for sizes, numbers in groups.items() if len(numbers) >= _fast_stats.MIN_GROUP]
+    if big and resamples <= PRUNE_MAX_RESAMPLES and _fast_stats.available(sum(len(n) for dummy, n in big)):
         # (groups: at least one job passed _check_params, so the shared parameters are valid)
         tail = (1.0 - confidence) / 2.0
         ranks = (_quantile_ranks(resamples, tail), _quantile_ranks(resamples, 1.0 - tail), resamples)
-        for (n_after, n_before), numbers in groups.items():
-            if len(numbers) < _fast_stats.MIN_GROUP:
-                continue
+        for (n_after, n_before), numbers in big:
             pruned = _pruned_plan(n_after, n_before, seed, resamples, confidence)
             found = _fast_stats.bootstrap_many([prepared[i][2] for i in numbers], [prepared[i][3] for i in numbers],
                                                pruned, ranks)

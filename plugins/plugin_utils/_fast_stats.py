@@ -27,26 +27,34 @@ So the intervals and the U statistics are the very floats the pure path gives (t
 test_compare_fast.py checks both paths agree on many fixtures, and bench/check_report_bytes.py that
 the report's files are byte-identical). NumPy is optional: ``available()`` is False without it, or
 when ``O2EDGE_PERF_STATS=pure`` is set, and the report then takes the pure path (the same bytes).
-It is imported only when a group is large enough to be worth it (``MIN_GROUP``).
+It is imported only when there are enough comparisons to pay for its import (``MIN_GROUP`` of the
+same sizes, ``MIN_TOTAL`` in all).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 # Rank sums are taken at once for groups whose two sides hold at most this many samples together
 # (an array of rows x pooled x pooled comparisons).
 MAX_POOLED = 64
-# Below this many comparisons of the same sizes the pure path is as fast (and NumPy is not imported).
+# Below this many comparisons of the same sizes the pure path is as fast.
 MIN_GROUP = 64
+# Below this many comparisons in such groups, importing NumPy costs more than it saves (measured:
+# bench/bench_perf_report.py --sweep, 1,000 records are faster on the pure path): NumPy is left alone.
+MIN_TOTAL = 4000
 ENV_STATS = "O2EDGE_PERF_STATS"
 
 _NUMPY = []  # [module or None] once looked for
 
 
-def numpy_module():
-    """NumPy, or None when it is not installed or ``O2EDGE_PERF_STATS=pure`` asks for the pure path."""
+def numpy_module(load=True):
+    """NumPy, or None when it is not installed or ``O2EDGE_PERF_STATS=pure`` asks for the pure path;
+    with ``load`` False, only when it is imported already (by this report or anything else)."""
     if os.environ.get(ENV_STATS, "") == "pure":
+        return None
+    if not load and not _NUMPY and "numpy" not in sys.modules:
         return None
     if not _NUMPY:
         try:
@@ -57,9 +65,9 @@ def numpy_module():
     return _NUMPY[0]
 
 
-def available():
-    """True when the vectorised path can be used."""
-    return numpy_module() is not None
+def available(count=None):
+    """True when the vectorised path can be used (for ``count`` comparisons: when there are enough)."""
+    return (count is None or count >= MIN_TOTAL) and numpy_module() is not None
 
 
 def _at_ranks(np, ratios, weights, first, second, descending):
@@ -121,14 +129,15 @@ def rank_sums(befores, afters):
 
 def median_resamples(rng, values, resamples):
     """The sorted medians of ``resamples`` resamples of ``values`` (with replacement), drawn as
-    ``values[int(rng.random() * n)]`` one after the other would draw them; None without NumPy.
+    ``values[int(rng.random() * n)]`` one after the other would draw them; None without NumPy, or
+    when it is not imported yet (the report's comparisons import it when there are enough).
 
     NumPy's ``RandomState`` given the state of ``rng`` (a ``random.Random``: the same MT19937) makes
     the same doubles as ``rng.random()`` (53 bits from two 32-bit words, ``(a >> 5) * 2^26 + (b >> 6)``
     over ``2^53``); the index is the truncated product with ``n``; each row's median is the middle
     value of the sorted row or the half-sum of the two middle ones, as ``_verdicts._median`` takes it.
     """
-    np = numpy_module()
+    np = numpy_module(load=False)  # one paired comparison does not pay for NumPy's import
     if np is None:
         return None
     dummy, state, dummy = rng.getstate()

@@ -18,6 +18,7 @@ def numpy_path(monkeypatch):
     """The vectorised path, counting the groups it computes (skipped where NumPy is not installed)."""
     pytest.importorskip("numpy")
     monkeypatch.delenv(_fast_stats.ENV_STATS, raising=False)
+    monkeypatch.setattr(_fast_stats, "MIN_TOTAL", 0)  # these fixtures are smaller than a report worth NumPy
     calls = _Calls()
     real, real_ranks = _fast_stats.bootstrap_many, _fast_stats.rank_sums
 
@@ -111,6 +112,20 @@ def test_small_groups_and_the_pure_switch_take_the_pure_path(numpy_path, monkeyp
     big = _group(rng, "noisy", 10, 10, _fast_stats.MIN_GROUP)
     assert _shown(cmp.compare_many(big)) == _one_by_one(big)
     assert not numpy_path and not numpy_path.ranks and not _fast_stats.available()
+
+
+def test_numpy_only_for_enough_comparisons(numpy_path, monkeypatch):
+    monkeypatch.setattr(_fast_stats, "MIN_TOTAL", 2 * _fast_stats.MIN_GROUP + 1)
+    rng = random.Random(6)
+    jobs = _group(rng, "noisy", 10, 10, _fast_stats.MIN_GROUP) + _group(rng, "noisy", 9, 9, _fast_stats.MIN_GROUP)
+    assert _shown(cmp.compare_many(jobs)) == _one_by_one(jobs)
+    assert not numpy_path and not numpy_path.ranks
+    jobs += _group(rng, "noisy", 5, 5, 1)  # a small group does not count
+    cmp.compare_many(jobs)
+    assert not numpy_path
+    jobs += _group(rng, "noisy", 5, 5, _fast_stats.MIN_GROUP)
+    assert _shown(cmp.compare_many(jobs)) == _one_by_one(jobs)
+    assert sorted(numpy_path) == [_fast_stats.MIN_GROUP] * 2 + [_fast_stats.MIN_GROUP + 1] and len(numpy_path.ranks) == 3
 
 
 def test_bad_jobs_come_back_as_errors_in_place(numpy_path):
