@@ -99,3 +99,133 @@ def test_without_pyyaml_32_levels_load_and_33_are_refused(monkeypatch):
     with pytest.raises(YamlEditError) as exc:
         load("a: " + "[" * 32 + "1" + "]" * 32 + "\n", "config x")
     assert str(exc.value) == "config x nests deeper than 32 levels"
+
+
+def test_without_pyyaml_the_value_bound_counts_every_event_once(monkeypatch):
+    """Bugs in ruamel's event walk (used without PyYAML): events miscounted, or the bound (twice the values, in
+    events) moved. With MAX_VALUES 5 the walk allows 10 events: `a: [1]` has 10, `a: [1, 2]` 11."""
+    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
+    monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
+    monkeypatch.setattr(_yaml_edit, "MAX_VALUES", 5)
+    assert plain(load("a: [1]\n", "config x")) == {"a": [1]}
+    with pytest.raises(YamlEditError) as exc:
+        load("a: [1, 2]\n", "config x")
+    assert str(exc.value) == "config x holds more than 5 values"
+
+
+def test_without_pyyaml_mappings_and_sequences_both_count_for_depth(monkeypatch):
+    """Bug: the walk counting only sequences (or only their ends) for depth."""
+    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
+    monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
+    deep_maps = "".join("  " * i + "k%d:\n" % i for i in range(33)) + "  " * 33 + "v\n"  # 33 mappings
+    with pytest.raises(YamlEditError, match="^config x nests deeper than 32 levels$"):
+        load(deep_maps, "config x")
+    # 40 sibling lists, each one level deep: depth goes back down after every one
+    assert len(plain(load("".join("l%d: [[1]]\n" % i for i in range(40)), "config x"))) == 40
+
+
+def test_invalid_yaml_messages_start_with_the_source():
+    """Bugs: the wording of the invalid-YAML message, and the default source name ("the document")."""
+    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
+    with pytest.raises(YamlEditError) as exc:
+        load("a: [1\n")
+    assert str(exc.value).startswith("the document is not valid YAML: ")
+    assert "line 2" in str(exc.value)
+    with pytest.raises(YamlEditError) as exc:
+        load("a: [1\n", "config x")
+    assert str(exc.value).startswith("config x is not valid YAML: ")
+
+
+def test_without_pyyaml_invalid_yaml_is_named(monkeypatch):
+    """Bug: the wording of the invalid-YAML message of ruamel's event walk."""
+    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
+    monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
+    with pytest.raises(YamlEditError) as exc:
+        load("a: [1\n", "config x")
+    assert str(exc.value).startswith("config x is not valid YAML: ")
+
+
+def test_a_recursion_error_in_ruamel_is_named(monkeypatch):
+    """Bug: the message when ruamel's composer recurses too deep (bounds raised past what it can take)."""
+    class Recursing(object):
+        def load(self, text):
+            raise RecursionError("maximum recursion depth exceeded")
+    monkeypatch.setattr(_yaml_edit, "_yaml", Recursing)
+    with pytest.raises(YamlEditError) as exc:
+        load("a: 1\n", "config x")
+    assert str(exc.value) == "config x nests too deep to parse"
+
+
+def test_vault_values_are_recognised_and_kept_tagged():
+    """Bug: a `!vault` value not recognised (the fix would then edit or compare an encrypted value as text)."""
+    doc = load("a: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\nb: plain\n")
+    assert _yaml_edit.is_vault_tag(doc["a"]) is True
+    assert _yaml_edit.is_vault_tag(doc["b"]) is False
+    assert plain(doc) == {"a": ("!vault", "$ANSIBLE_VAULT;1.1;AES256\n6162\n"), "b": "plain"}
+
+
+def test_a_missing_place_is_named_exactly():
+    """Bug: the wording of "no such place" (and the path shown in it)."""
+    for path in (("sites", 7, "address"), ("nope", "x"), ("sites", 0, "x", "y")):
+        with pytest.raises(YamlEditError) as exc:
+            _yaml_edit.edit("sites:\n- {address: 1.2.3.4}\n", [(path, "z")])
+        assert str(exc.value) == "%s: no such place in the document" % _yaml_edit._show_path(path)  # pylint: disable=protected-access
+    assert _yaml_edit._show_path(("sites", 7, "address")) == "sites[7].address"  # pylint: disable=protected-access
+
+
+def test_a_list_item_itself_can_be_edited():
+    """Bug: the position of a list item (not a mapping value) lost."""
+    assert _yaml_edit.edit("hosts:\n- a\n- b\n", [(("hosts", 1), "c")]) == "hosts:\n- a\n- c\n"
+
+
+def test_quoted_values_with_quotes_and_backslashes_are_edited_in_place():
+    """Bugs: a single-quoted value's doubled quote ('') not matched, or a backslash in a single-quoted value
+    refused as if it were double-quoted."""
+    out = _yaml_edit.edit("a: 'it''s'\nb: 'c:\\x'\n", [(("a",), "new'one"), (("b",), "d:\\y")])
+    assert out == "a: 'new''one'\nb: 'd:\\y'\n"
+
+
+def test_values_that_cannot_be_edited_in_place_are_named_exactly():
+    """Bug: the wording of the refusals (and which one is given) for block and escaped double-quoted values."""
+    with pytest.raises(YamlEditError) as exc:
+        _yaml_edit.edit("a: |\n  1.2.3.4\n", [(("a",), "z")])
+    assert str(exc.value) == "the document: a: only a one-line string value can be edited in place"
+    with pytest.raises(YamlEditError) as exc:
+        _yaml_edit.edit('a: "x\\"y"\n', [(("a",), "z")])
+    assert str(exc.value) == "the document: a: a double-quoted value with escapes cannot be edited in place"
+
+
+def test_without_pyyaml_depth_goes_back_down_after_every_mapping_and_sequence(monkeypatch):
+    """Bugs: mapping ends not counted, or an end resetting the depth instead of going one level up."""
+    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
+    monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
+    assert len(plain(load("".join("m%d: {a: {b: 1}}\n" % i for i in range(40)), "config x"))) == 40
+    # root, a, then c's 31 lists: 33 levels, after b's list closed at level 3
+    with pytest.raises(YamlEditError, match="^config x nests deeper than 32 levels$"):
+        load("a:\n  b: [1]\n  c: " + "[" * 31 + "1" + "]" * 31 + "\n", "config x")
+
+
+def test_ruamel_refusing_what_pyyaml_accepted_is_named(monkeypatch):
+    """Bug: the wording of load's own invalid-YAML message (ruamel refusing a text the bounds check read)."""
+    from ruamel.yaml.error import YAMLError
+
+    class Refusing(object):
+        def load(self, text):
+            raise YAMLError("boom")
+    monkeypatch.setattr(_yaml_edit, "_yaml", Refusing)
+    with pytest.raises(YamlEditError) as exc:
+        load("a: 1\n", "config x")
+    assert str(exc.value).startswith("config x is not valid YAML: ")
+
+
+def test_a_missing_last_key_or_item_is_named_exactly():
+    """Bug: the wording of "no such place" when only the last step of the path is missing."""
+    for path in (("sites", 0, "port"), ("sites", 5)):
+        with pytest.raises(YamlEditError) as exc:
+            _yaml_edit.edit("sites:\n- {address: 1.2.3.4}\n", [(path, "z")])
+        assert str(exc.value) == "%s: no such place in the document" % _yaml_edit._show_path(path)  # pylint: disable=protected-access
+
+
+def test_a_plain_double_quoted_value_is_edited_in_place():
+    """Bug: a double-quoted value without escapes refused as if it had some."""
+    assert _yaml_edit.edit('a: "aXb"\n', [(("a",), "c")]) == 'a: "c"\n'
