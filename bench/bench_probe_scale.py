@@ -19,7 +19,8 @@ calmly (concurrency 4, T = 10 s); a run's false failures are its targets in anot
 
 With ``--sim-sites N`` (the simulated sites must be up: ``python -m tests.lab sim up N
 --blackhole-every 0``): ssh targets only, one per simulated site (distinct addresses, so that no
-two targets share a scan), swept over the same sizes up to N: the cost of ssh probes of a fleet.
+two targets share a scan), swept over the same sizes up to N: the cost of ssh probes of a fleet;
+every one is expected up.
 
 Per run: wall time, wall / T, peak RSS, CPU (the prober's own, and its children's: the
 ssh-keyscan processes), ssh-keyscan processes started, false failures (all, and ssh).
@@ -176,7 +177,10 @@ def main():
         return 0
     sizes = [int(x) for x in a.sizes.split(",")]
     variants = a.variants.split(",")
-    expected = expected_states(a.sim_sites)
+    if a.sim_sites:  # sim up --blackhole-every 0: every simulated site answers, with the known key
+        expected = dict((base_key(t), "up") for t in base_targets(a.sim_sites))
+    else:
+        expected = expected_states(a.sim_sites)
     runs = []
     print("machine: %(cpu)s, %(cores)s cores, Linux %(kernel)s, Python %(python)s" % bench_probe.machine())
     print("targets: %s; T = %g s; concurrency %d%s; new: ssh probes at once %s; load before: %s"
