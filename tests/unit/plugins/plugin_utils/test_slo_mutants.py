@@ -161,3 +161,41 @@ def test_items_without_runs_are_counted_in_the_reason_singular_and_plural():
     out = one(slo_yaml(statistic="success_ratio", unit=None, objectives=objectives),
               results([rec("e", []), rec("f", [])]))
     assert out["reason"] == "the 2 selected items hold no counted run or probe"
+
+
+def test_one_probe_without_a_boolean_ok_is_singular():
+    """Bug: the singular of "probes without a boolean ok"."""
+    doc = results(probes=[probe("edge1", "ssh", True), probe("edge2", "ssh", None)])
+    out = one(slo_yaml(select="probes", statistic="success_ratio", unit=None, objectives="    - {target: 0.5}\n"),
+              doc)
+    assert out["reason"] == ("1 of 2 runs and probes succeeded (50%, target at least 50%); 1 probe without a "
+                             "boolean ok counted as failed")
+
+
+def _judged(objective, doc):
+    return _slo.evaluate([objective], doc)[0]
+
+
+def test_verdicts_that_could_not_select_anything_say_why_and_count_nothing(monkeypatch):
+    """Bugs: the wording, the status or the selected count (0) of the early failures: a results document
+    that is not a mapping, jmespath missing, a selection that fails at evaluation."""
+    from ansible_collections.o2edge.perf.plugins.plugin_utils import _slo_eval
+    objective = _slo.load_objectives(text=slo_yaml())[0]
+    out = _judged(objective, ["not", "a", "mapping"])
+    assert (out["status"], out["selected"], out["value"]) == ("fail", 0, None)
+    assert out["reason"] == "the results document is a list, not a mapping"
+    failing = _slo.load_objectives(text=slo_yaml(select="records[?ends_with(record.samples, 'x')]"))[0]
+    out = _judged(failing, results([rec("a", [0.1])]))
+    assert (out["status"], out["selected"]) == ("fail", 0)
+    assert out["reason"].startswith("selection records[?ends_with(record.samples, 'x')] failed: JMESPathTypeError")
+    monkeypatch.setattr(_slo_eval, "HAS_JMESPATH", False)
+    out = _judged(objective, results([rec("a", [0.1])]))
+    assert (out["status"], out["selected"], out["reason"]) == (
+        "fail", 0, "jmespath is not installed (pip install jmespath)")
+
+
+def test_an_unknown_statistic_is_named():
+    """Bug: the wording (or the statistic shown) when an objective's statistic is none the evaluator knows."""
+    objective = dict(_slo.load_objectives(text=slo_yaml())[0], statistic="p50")
+    out = _judged(objective, results([rec("a", [0.1])]))
+    assert (out["status"], out["selected"], out["reason"]) == ("fail", 1, "unknown statistic 'p50'")
