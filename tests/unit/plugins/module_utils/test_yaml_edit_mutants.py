@@ -6,6 +6,7 @@ the bug it catches."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 
 import pytest
@@ -229,3 +230,78 @@ def test_a_missing_last_key_or_item_is_named_exactly():
 def test_a_plain_double_quoted_value_is_edited_in_place():
     """Bug: a double-quoted value without escapes refused as if it had some."""
     assert _yaml_edit.edit('a: "aXb"\n', [(("a",), "c")]) == 'a: "c"\n'
+
+
+def _refusal(text, changes):
+    with pytest.raises(YamlEditError) as exc:
+        _yaml_edit.edit(text, changes)
+    return str(exc.value)
+
+
+def test_edit_refusals_in_full():
+    """Bugs: the wording of edit's refusals, the default source, the path shown, and which refusal is given."""
+    assert _refusal("a: b\n", [(("a",), "")]) == "the document: a: the new value must be a one-line string, got ''"
+    assert _refusal("a: b\n", [(("a",), "x"), (("a",), "y")]) == "the document: two changes overlap (a and a)"
+    assert _refusal("a: &x foo\nb: *x\n", [(("b",), "bar")]) == (
+        "the document: b: the value on disk is not written as a plain one-line scalar (an alias, a tag, a block "
+        "scalar?); not edited")
+    assert _refusal('a: "b"\n', [(("a",), 'say "hi"')]) == (
+        "the new value 'say \"hi\"' cannot be written double-quoted without escapes")
+    assert _refusal('a: "b"\n', [(("a",), "tab\there")]) == (
+        "the new value 'tab\\there' cannot be written double-quoted without escapes")
+
+
+def test_double_quoted_values_take_spaces_and_plain_letters():
+    """Bug: the new value's check for double quotes refusing a space or an ordinary letter."""
+    assert _yaml_edit.edit('a: "b"\n', [(("a",), "two Xwords")]) == 'a: "two Xwords"\n'
+
+
+def test_a_value_on_the_last_line_without_a_newline_is_edited():
+    """Bug: reading one character past the end of a text that does not end with a newline."""
+    assert _yaml_edit.edit("a: b", [(("a",), "c")]) == "a: c"
+
+
+def test_the_verification_messages_in_full(monkeypatch):
+    """Bug: the wording of the two verification refusals."""
+    monkeypatch.setattr(_yaml_edit, "_render", lambda new, quote: new + "\nextra: 1")
+    assert _refusal("a: b\n", [(("a",), "c")]) == (
+        "the document: the edited document would differ from the intended change; not edited")
+    monkeypatch.setattr(_yaml_edit, "_render", lambda new, quote: new + ": [")
+    assert _refusal("a: b\n", [(("a",), "c")]).startswith(
+        "the edited text would not load (the document is not valid YAML: ")
+    assert _refusal("a: b\n", [(("a",), "c")]).endswith("); not edited")
+
+
+def test_file_messages_in_full(tmp_path, monkeypatch):
+    """Bugs: the wording of read_snapshot's and writable_error's messages, their default field name ("file"),
+    the reason of a non-UTF-8 file, and the read-only test by mode bits (root ignores them)."""
+    bad = tmp_path / "bin.yml"
+    bad.write_bytes(b"ok\xff")
+    with pytest.raises(FileChangedError) as exc:
+        read_snapshot(str(bad))
+    assert str(exc.value) == "file %s is not UTF-8 text (at byte offset 2)" % bad and exc.value.reason == "encoding"
+    path = tmp_path / "c.yml"
+    path.write_text("a: 1\n")
+    snap = read_snapshot(str(path))
+    os.chmod(str(path), 0o444)
+    assert _yaml_edit.writable_error(snap) == (
+        "file %s is read-only (mode 0444); make it writable to let the fix write it" % path)
+    os.chmod(str(path), 0o020)  # writable by its group only: still writable
+    if os.geteuid() == 0:
+        assert _yaml_edit.writable_error(snap) is None
+    os.chmod(str(path), 0o644)
+    monkeypatch.setattr(_yaml_edit.os, "geteuid", lambda: 1000)  # not root: os.access decides
+    assert _yaml_edit.writable_error(snap) is None
+    monkeypatch.undo()
+    os.unlink(str(path))
+    assert _yaml_edit.writable_error(snap) == "file %s is gone: No such file or directory" % path
+
+
+def test_an_alias_as_long_as_its_value_and_a_folded_quoted_value_are_refused():
+    """Bugs: a value on disk that differs from the loaded one let through when it is followed by a plain end
+    (an alias `*xy` where `foo` was loaded), and the wording of the quoted-value refusal."""
+    assert _refusal("a: &xy foo\nb: *xy\n", [(("b",), "bar")]) == (
+        "the document: b: the value on disk is not written as a plain one-line scalar (an alias, a tag, a block "
+        "scalar?); not edited")
+    assert _refusal("a: 'foo\n  bar'\n", [(("a",), "baz")]) == (
+        "the document: a: the value on disk is not the one loaded (an alias or a multi-line scalar?); not edited")
