@@ -130,6 +130,8 @@ def check(results, name, fn):
 def run_lanes(results, lanes):
     """Run lanes of (name, fn) checks side by side, each lane's in order; wait for all of them."""
     lanes = [lane for lane in lanes if lane]
+    if not lanes:
+        return
 
     def lane_main(index, checks):
         _lane.index = index
