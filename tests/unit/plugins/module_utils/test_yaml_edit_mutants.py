@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
 from ansible_collections.o2edge.perf.plugins.module_utils.edge import _yaml_edit
 from ansible_collections.o2edge.perf.plugins.module_utils.edge._yaml_edit import FileChangedError, YamlEditError, load, plain, read_snapshot
 
@@ -63,7 +64,6 @@ def test_without_ruamel_plain_data_and_vault_checks_still_work(without_ruamel):
 
 
 def _values(text):
-    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
     return _yaml_bounds.check_yaml(text, max_depth=100, max_values=10 ** 9)
 
 
@@ -93,7 +93,6 @@ def test_a_file_of_exactly_4_mib_is_read_and_one_byte_more_is_refused(tmp_path):
 
 def test_without_pyyaml_32_levels_load_and_33_are_refused(monkeypatch):
     """Bug: ruamel's event walk (used without PyYAML) counting depth from 1, refusing a 32-level document."""
-    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
     monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
     ok = "a: " + "[" * 31 + "1" + "]" * 31 + "\n"  # the mapping and 31 lists: 32 levels
     assert plain(load(ok, "config x"))["a"] is not None
@@ -105,7 +104,6 @@ def test_without_pyyaml_32_levels_load_and_33_are_refused(monkeypatch):
 def test_without_pyyaml_the_value_bound_counts_every_event_once(monkeypatch):
     """Bugs in ruamel's event walk (used without PyYAML): events miscounted, or the bound (twice the values, in
     events) moved. With MAX_VALUES 5 the walk allows 10 events: `a: [1]` has 10, `a: [1, 2]` 11."""
-    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
     monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
     monkeypatch.setattr(_yaml_edit, "MAX_VALUES", 5)
     assert plain(load("a: [1]\n", "config x")) == {"a": [1]}
@@ -116,7 +114,6 @@ def test_without_pyyaml_the_value_bound_counts_every_event_once(monkeypatch):
 
 def test_without_pyyaml_mappings_and_sequences_both_count_for_depth(monkeypatch):
     """Bug: the walk counting only sequences (or only their ends) for depth."""
-    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
     monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
     deep_maps = "".join("  " * i + "k%d:\n" % i for i in range(33)) + "  " * 33 + "v\n"  # 33 mappings
     with pytest.raises(YamlEditError, match="^config x nests deeper than 32 levels$"):
@@ -127,7 +124,6 @@ def test_without_pyyaml_mappings_and_sequences_both_count_for_depth(monkeypatch)
 
 def test_invalid_yaml_messages_start_with_the_source():
     """Bugs: the wording of the invalid-YAML message, and the default source name ("the document")."""
-    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
     with pytest.raises(YamlEditError) as exc:
         load("a: [1\n")
     assert str(exc.value).startswith("the document is not valid YAML: ")
@@ -139,22 +135,26 @@ def test_invalid_yaml_messages_start_with_the_source():
 
 def test_without_pyyaml_invalid_yaml_is_named(monkeypatch):
     """Bug: the wording of the invalid-YAML message of ruamel's event walk."""
-    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
     monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
     with pytest.raises(YamlEditError) as exc:
         load("a: [1\n", "config x")
     assert str(exc.value).startswith("config x is not valid YAML: ")
 
 
-def test_a_recursion_error_in_ruamel_is_named(monkeypatch):
-    """Bug: the message when ruamel's composer recurses too deep (bounds raised past what it can take)."""
-    class Recursing(object):
+def _load_when_ruamel_raises(monkeypatch, error):
+    """The YamlEditError of load() when ruamel's loader raises ``error`` (the bounds check passed)."""
+    class Raising(object):
         def load(self, text):
-            raise RecursionError("maximum recursion depth exceeded")
-    monkeypatch.setattr(_yaml_edit, "_yaml", Recursing)
+            raise error
+    monkeypatch.setattr(_yaml_edit, "_yaml", Raising)
     with pytest.raises(YamlEditError) as exc:
         load("a: 1\n", "config x")
-    assert str(exc.value) == "config x nests too deep to parse"
+    return str(exc.value)
+
+
+def test_a_recursion_error_in_ruamel_is_named(monkeypatch):
+    """Bug: the message when ruamel's composer recurses too deep (bounds raised past what it can take)."""
+    assert _load_when_ruamel_raises(monkeypatch, RecursionError("too deep")) == "config x nests too deep to parse"
 
 
 def test_vault_values_are_recognised_and_kept_tagged():
@@ -198,7 +198,6 @@ def test_values_that_cannot_be_edited_in_place_are_named_exactly():
 
 def test_without_pyyaml_depth_goes_back_down_after_every_mapping_and_sequence(monkeypatch):
     """Bugs: mapping ends not counted, or an end resetting the depth instead of going one level up."""
-    from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
     monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
     assert len(plain(load("".join("m%d: {a: {b: 1}}\n" % i for i in range(40)), "config x"))) == 40
     # root, a, then c's 31 lists: 33 levels, after b's list closed at level 3
@@ -209,14 +208,7 @@ def test_without_pyyaml_depth_goes_back_down_after_every_mapping_and_sequence(mo
 def test_ruamel_refusing_what_pyyaml_accepted_is_named(monkeypatch):
     """Bug: the wording of load's own invalid-YAML message (ruamel refusing a text the bounds check read)."""
     from ruamel.yaml.error import YAMLError
-
-    class Refusing(object):
-        def load(self, text):
-            raise YAMLError("boom")
-    monkeypatch.setattr(_yaml_edit, "_yaml", Refusing)
-    with pytest.raises(YamlEditError) as exc:
-        load("a: 1\n", "config x")
-    assert str(exc.value).startswith("config x is not valid YAML: ")
+    assert _load_when_ruamel_raises(monkeypatch, YAMLError("boom")).startswith("config x is not valid YAML: ")
 
 
 def test_a_missing_last_key_or_item_is_named_exactly():
