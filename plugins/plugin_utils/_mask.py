@@ -151,3 +151,64 @@ def mask_value(value, max_depth=64, _depth=0):
 
 
 _FLOATS = frozenset((float,))
+
+
+def mask_in_place(value, max_depth=64):
+    """``mask_value(value, max_depth)`` done on ``value`` itself, which it returns: the mappings and
+    lists are changed rather than copied (keys left out, values replaced, in their order).
+
+    Only for a document nobody else holds, such as one ``json.loads`` just gave: a results file's
+    document is masked this way without building a second copy of it. A tuple or anything else
+    that is not a mapping or a list (at the top or below) is given ``mask_value``'s copy.
+    """
+    if value.__class__ is dict or value.__class__ is list:
+        _in_place(value, max_depth, 0)
+        return value
+    return mask_value(value, max_depth)
+
+
+def _in_place(value, max_depth, depth):
+    """Mask the members of the dict or list ``value`` (at ``depth``) as ``mask_value`` would copy them."""
+    below = depth + 1
+    inline = below <= max_depth
+    if value.__class__ is dict:
+        dropped = []
+        for key, item in value.items():
+            action = _KEY_ACTIONS.get(key) if key.__class__ is str else None
+            if action is None:
+                action = _key_action(key)
+            if action == _DROP:
+                dropped.append(key)
+                continue
+            if action == _MASK_IT and item is not None and not isinstance(item, bool):
+                value[key] = MASK
+                continue
+            replaced = _member(item, max_depth, below, inline)
+            if replaced is not item:
+                value[key] = replaced
+        for key in dropped:
+            del value[key]
+        return
+    if inline and value and _FLOATS.issuperset(map(type, value)) and all(map(math.isfinite, value)):
+        return
+    for index, item in enumerate(value):
+        replaced = _member(item, max_depth, below, inline)
+        if replaced is not item:
+            value[index] = replaced
+
+
+def _member(item, max_depth, depth, inline):
+    """What a member at ``depth`` becomes: the same object (masked in place) or its replacement."""
+    if not inline:
+        return MASK
+    cls = item.__class__
+    if cls is str:
+        return _masked_text(item)
+    if cls is float:
+        return item if math.isfinite(item) else None
+    if cls is int or cls is bool or item is None:
+        return item
+    if cls is dict or cls is list:
+        _in_place(item, max_depth, depth)
+        return item
+    return mask_value(item, max_depth, depth)

@@ -31,8 +31,9 @@ import os
 import re
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read, _yaml_bounds
-from ansible_collections.o2edge.perf.plugins.plugin_utils._mask import mask_value
-from ansible_collections.o2edge.perf.plugins.module_utils._record import validate_record
+from ansible_collections.o2edge.perf.plugins.plugin_utils._mask import mask_in_place, mask_value
+from ansible_collections.o2edge.perf.plugins.module_utils._record import RECORD_KEYS, validate_record
+from ansible_collections.o2edge.perf.plugins.module_utils._stats import STAT_KEYS
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key
 
 SCHEMA = "o2edge.perf/results/v1"
@@ -252,6 +253,35 @@ def _check_str(obj, key, source, field, nullable=False):
     _need(isinstance(value, str), source, "%s.%s" % (field, key), "must be a string, got %s" % type(value).__name__)
 
 
+_RECORD_KEYSET = frozenset(RECORD_KEYS)
+_STAT_KEYSET = frozenset(STAT_KEYS)
+_CONTEXT_KEYS = frozenset(("host", "started_at", "versions"))
+_NUMBER_TYPES = frozenset((int, float))
+
+
+def _record_entry_ok(entry):
+    """True only when ``validate`` finds nothing wrong with the records entry ``entry`` (exact types, every
+    key, finite numbers, checked a list at a time); False sends it through the checks that name the problem."""
+    if entry.__class__ is not dict:
+        return False
+    rec = entry.get("record")
+    if not (entry.get("host").__class__ is str and entry.get("play").__class__ is str
+            and entry.get("task").__class__ is str and rec.__class__ is dict and rec.keys() == _RECORD_KEYSET):
+        return False
+    name, samples, stats, warmup, failures = rec["name"], rec["samples"], rec["stats"], rec["warmup"], rec["failures"]
+    if not (name.__class__ is str and name and samples.__class__ is list and stats.__class__ is dict
+            and warmup.__class__ is int and warmup >= 0 and failures.__class__ is int and failures >= 0
+            and rec["errors"].__class__ is list and rec["context"].__class__ is dict
+            and rec["context"].keys() >= _CONTEXT_KEYS and stats.keys() >= _STAT_KEYSET):
+        return False
+    figures = [value for value in map(stats.__getitem__, STAT_KEYS) if value is not None]
+    figures.extend(samples)
+    try:
+        return _NUMBER_TYPES.issuperset(map(type, figures)) and all(map(math.isfinite, figures))
+    except OverflowError:  # an integer beyond the float range: the checks below decide
+        return False
+
+
 def validate(doc, source="results"):
     """Check ``doc`` has the results document's shape; raise ResultsError naming ``source`` and the field."""
     _need(isinstance(doc, dict), source, "document", "must be a mapping")
@@ -283,6 +313,8 @@ def validate(doc, source="results"):
     for key in ("records", "probes", "tasks", "missing"):
         _need(isinstance(doc[key], list), source, key, "must be a list")
     for i, entry in enumerate(doc["records"]):
+        if _record_entry_ok(entry):
+            continue  # the usual entry: every check below passes (checked at once)
         field = "records[%d]" % i
         _need(isinstance(entry, dict), source, field, "must be a mapping")
         for key in ("host", "play", "task"):
@@ -385,6 +417,11 @@ def mask_secrets(doc):
     return mask_value(doc)
 
 
+def _mask_parsed(doc):
+    """``mask_secrets`` of a document just parsed from a file (nobody else holds it): masked in place."""
+    return mask_in_place(doc)
+
+
 def load_jsonl_text(text, source="results.jsonl"):
     """The document folded from jsonl text; a partial last line is left out and listed in ``missing``.
 
@@ -411,7 +448,7 @@ def load_jsonl_text(text, source="results.jsonl"):
     if partial is not None:
         doc["missing"].append({"what": "%s line %d" % (os.path.basename(source), partial),
                                "why": "partial last line left out (the run was still writing it or was cut short)"})
-    return mask_secrets(with_outcomes(validate(doc, source)))
+    return _mask_parsed(with_outcomes(validate(doc, source)))
 
 
 def load(path, max_bytes=MAX_BYTES):
@@ -432,7 +469,7 @@ def load(path, max_bytes=MAX_BYTES):
     if path.endswith(".jsonl"):
         return load_jsonl_text(text, path)
     _need(text.strip(), path, "file", "is empty")
-    return mask_secrets(with_outcomes(validate(_parse_json(text, path), path)))
+    return _mask_parsed(with_outcomes(validate(_parse_json(text, path), path)))
 
 
 # --- merging ----------------------------------------------------------------------------------

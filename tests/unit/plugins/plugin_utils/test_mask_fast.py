@@ -93,3 +93,35 @@ def test_float_lists_are_copies_and_non_finite_values_become_none():
 def test_secret_keys_and_values_are_masked_when_repeated():
     doc = [{"password": "hunter2", "detail": "token " + JWT, JWT: "x"}] * 3
     assert _mask.mask_value(doc) == [{"password": MASK, "detail": "token " + MASK}] * 3
+
+
+def _copy(value):
+    """A copy nobody else holds (the random values share SCALARS' lists); tuples and str subclasses kept."""
+    if isinstance(value, dict):
+        return dict((k, _copy(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_copy(v) for v in value)
+    return value
+
+
+def test_mask_in_place_equals_mask_value_and_changes_the_value_itself():
+    rng = random.Random(11)
+    for trial in range(600):
+        value = _random_value(rng, 5)
+        for max_depth in (64, 3, 1, 0):
+            mine = _copy(value)
+            got = _mask.mask_in_place(mine, max_depth)
+            assert _same(got, _reference(value, max_depth)), (trial, max_depth, value)
+            if isinstance(mine, (dict, list)):
+                assert got is mine
+
+
+def test_mask_in_place_drops_and_masks_in_order():
+    doc = {"a": 1, JWT: "x", "password": "hunter2", "b": [1.0, float("inf"), "see " + JWT], "c": {"d": {"e": "f"}}}
+    got = _mask.mask_in_place(doc, 2)
+    assert got is doc
+    assert list(doc) == ["a", "password", "b", "c"]
+    assert doc == {"a": 1, "password": MASK, "b": [1.0, None, "see " + MASK], "c": {"d": {"e": MASK}}}
+    assert _mask.mask_in_place((1.0, float("nan"))) == [1.0, None]
