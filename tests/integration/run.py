@@ -154,8 +154,8 @@ def run_lanes(results, lanes):
         except BaseException:
             _stop.set()
             raise
-    print("---- %d lane(s): %.1fs wall, %.1fs CPU of child processes" % (len(lanes), time.monotonic() - t0,
-                                                                        children_cpu() - cpu0), flush=True)
+    took = (len(lanes), time.monotonic() - t0, children_cpu() - cpu0)
+    print("---- %d lane(s): %.1fs wall, %.1fs CPU of child processes" % took, flush=True)
 
 
 def children_cpu():
