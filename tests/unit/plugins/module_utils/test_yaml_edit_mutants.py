@@ -6,6 +6,7 @@ the bug it catches."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import os
 import sys
 
@@ -13,7 +14,7 @@ import pytest
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
 from ansible_collections.o2edge.perf.plugins.module_utils.edge import _yaml_edit
-from ansible_collections.o2edge.perf.plugins.module_utils.edge._yaml_edit import FileChangedError, YamlEditError, load, plain, read_snapshot
+from ansible_collections.o2edge.perf.plugins.module_utils.edge._yaml_edit import FileChangedError, YamlEditError, commit, load, plain, read_snapshot
 
 
 @pytest.fixture
@@ -297,3 +298,70 @@ def test_an_alias_as_long_as_its_value_and_a_folded_quoted_value_are_refused():
         "scalar?); not edited")
     assert _refusal("a: 'foo\n  bar'\n", [(("a",), "baz")]) == (
         "the document: a: the value on disk is not the one loaded (an alias or a multi-line scalar?); not edited")
+
+
+def test_backup_names_count_up_from_1(tmp_path):
+    """Bugs: the collision counter starting elsewhere than 1, stepping by other than 1, or not moving."""
+    base = str(tmp_path / "c.yml")
+    names = []
+    for _ in range(3):
+        names.append(_yaml_edit.backup_name(base, now=0))
+        open(names[-1], "w").close()
+    stamp = base + ".19700101T000000Z"
+    assert names == [stamp + ".bak", stamp + ".1.bak", stamp + ".2.bak"]
+
+
+def _snap(tmp_path, name="c.yml"):
+    path = tmp_path / name
+    path.write_text("a: 1\n")
+    return path, read_snapshot(str(path))
+
+
+def test_commit_messages_in_full(tmp_path, monkeypatch):
+    """Bugs: the wording of commit's refusals and failures, and the default field name ("file")."""
+    path, snap = _snap(tmp_path)
+    path.write_text("a: 2\n")
+    with pytest.raises(FileChangedError) as exc:
+        commit([(snap, "a: 3\n")])
+    assert str(exc.value) == ("file %s changed on disk since it was read (sha256 %s..., now %s...); not written, "
+                              "run again" % (path, snap.sha256[:12], _yaml_edit.sha256_of(str(path))[:12]))
+    path, snap = _snap(tmp_path, "d.yml")
+    real_replace = os.replace
+
+    def failing_replace(src, dst):
+        if dst == str(path):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+    monkeypatch.setattr(_yaml_edit.os, "replace", failing_replace)
+    with pytest.raises(FileChangedError) as exc:
+        commit([(snap, "a: 3\n")], backup=False)
+    assert str(exc.value) == "file %s cannot be replaced: No space left on device" % path
+
+
+def test_a_failed_backup_is_named_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    """Bugs: the temp file of a backup that could not be moved in place left behind; the message's wording."""
+    path, snap = _snap(tmp_path)
+    real_replace = os.replace
+
+    def failing_replace(src, dst):
+        if dst.endswith(".bak"):
+            raise OSError(13, "Permission denied")
+        return real_replace(src, dst)
+    monkeypatch.setattr(_yaml_edit.os, "replace", failing_replace)
+    with pytest.raises(FileChangedError) as exc:
+        commit([(snap, "a: 3\n")], field_of={str(path): "config"})
+    assert re.fullmatch(r"config %s: cannot write the backup %s\.\d{8}T\d{6}Z\.bak: Permission denied"
+                        % (re.escape(str(path)), re.escape(str(path))), str(exc.value))
+    assert sorted(os.listdir(str(tmp_path))) == ["c.yml"] and path.read_text() == "a: 1\n"
+
+
+def test_a_new_content_that_cannot_be_written_is_named(tmp_path, monkeypatch):
+    """Bug: the wording of the failure to write the new content next to the file."""
+    path, snap = _snap(tmp_path)
+
+    def full(_snap, _data):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(_yaml_edit, "_write_temp", full)
+    with pytest.raises(FileChangedError) as exc:
+        commit([(snap, "a: 3\n")])
+    assert str(exc.value) == "file %s: cannot write the new content next to it: No space left on device" % path
