@@ -320,34 +320,54 @@ def _csv_field(value):
     return '"%s"' % s.replace('"', '""') if _CSV_SPECIAL.search(s) else s
 
 
-def _num(value):
-    """A number as Python writes it; empty for a missing (or non-numeric) figure."""
+_STAT_COLUMNS = ("min", "median", "mean", "p95", "max", "stdev", "mad")
+_CSV_NO_COMPARISON = ",,,,,,,"
+
+
+def _csv_number(value):
+    """A figure as Python writes it (empty when missing or not a number): a number's text never holds a delimiter, a quote or a line break."""
     cls = value.__class__
-    return value if cls is float or cls is int else ""
-
-
-_NO_COMPARISON = ("", "", "", "", "", "", "", "")
+    return str(value) if cls is float or cls is int else ""
 
 
 def measurements_csv(model):
-    """One row per record (CSV_COLUMNS); figures as Python writes them, an empty cell for a missing one."""
-    run_id = _cell(model["run"].get("id"))
-    none = {}
-    rows = []
-    append = rows.append
-    stat_keys = ("min", "median", "mean", "p95", "max", "stdev", "mad")
+    """One row per record (CSV_COLUMNS); figures as Python writes them, an empty cell for a missing one.
+
+    Each row is one join of its fields; a text field is ``_csv_field(_cell(value))``, remembered per
+    string (hosts, plays, units, verdicts and reasons repeat), a number is its text as it is.
+    """
+    memo = {}
+
+    def cell(value):
+        if value.__class__ is not str:
+            return _csv_field(_cell(value))
+        found = memo.get(value)
+        if found is None:
+            found = memo[value] = _csv_field(_cell(value))
+        return found
+
+    run_id = cell(model["run"].get("id"))
+    num = _csv_number
+    lines = [",".join(map(_csv_field, CSV_COLUMNS))]
+    append = lines.append
     for m in model["measurements"]:
         st = m["stats"]
-        c = m["comparison"] or none
-        ci = c.get("ci") or (None, None)
-        append((run_id, _cell(m["host"]), _cell(m["play"]), _cell(m["task"]), _cell(m["name"]),
-                _cell(m["component"]), _cell(m["unit"]), m["n"], _num(m["warmup"]), _num(m["failures"]))
-               + tuple(map(_num, map(st.get, stat_keys)))
-               + (len(st.get("outliers") or ()), "true" if st.get("slow_first_run") else "false", _cell(m["started_at"]))
-               + ((_num(c.get("median_before")), _num(c.get("change_pct")), _num(c.get("ratio")), _num(ci[0]), _num(ci[1]),
-                   _num(c.get("p_value")), _cell(c.get("verdict")), _cell(c.get("reason"))) if c else _NO_COMPARISON))
+        c = m["comparison"]
+        if c:
+            ci = c.get("ci") or (None, None)
+            compared = ",".join((num(c.get("median_before")), num(c.get("change_pct")), num(c.get("ratio")),
+                                 num(ci[0]), num(ci[1]), num(c.get("p_value")), cell(c.get("verdict")),
+                                 cell(c.get("reason"))))
+        else:
+            compared = _CSV_NO_COMPARISON
+        append(",".join((run_id, cell(m["host"]), cell(m["play"]), cell(m["task"]), cell(m["name"]),
+                         cell(m["component"]), cell(m["unit"]), _csv_field(m["n"]), num(m["warmup"]),
+                         num(m["failures"]), ",".join(map(num, map(st.get, _STAT_COLUMNS))),
+                         str(len(st.get("outliers") or ())), "true" if st.get("slow_first_run") else "false",
+                         cell(m["started_at"]), compared)))
     # Not the csv module: it leaves a bare CR unquoted when the line terminator is LF.
-    return "".join(",".join(map(_csv_field, row)) + "\n" for row in [CSV_COLUMNS] + rows)
+    lines.append("")
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- JUnit
