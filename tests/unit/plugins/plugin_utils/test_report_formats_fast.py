@@ -64,3 +64,50 @@ def test_csv_bytes_equal_the_field_at_a_time_writer():
     for n in (0, 1, 5, 300):
         model = _model(rng, n)
         assert f.measurements_csv(model) == _reference_csv(model)
+
+
+def _reference_junit_comparisons(suites, model):
+    """The comparisons' suite as it was built: ElementTree elements."""
+    ET = f.ET
+    comparisons = [c for c in model["comparisons"] if c.get("role") in (None, "sequential", "paired")]
+    if not comparisons:
+        return
+    slower = sum(1 for c in comparisons if c.get("comparable") and c["verdict"] == "slower")
+    skipped = sum(1 for c in comparisons if c["verdict"] not in ("faster", "slower", "no clear change"))
+    suite = ET.SubElement(suites, "testsuite", name=f.xml_text("o2edge.perf comparisons: %s" % model["title"]),
+                          tests=str(len(comparisons)), failures=str(slower), errors="0", skipped=str(skipped),
+                          timestamp=f.xml_text(model["generated_at"]))
+    for c in comparisons:
+        case = ET.SubElement(suite, "testcase", classname="o2edge.perf.comparison.%s" % f.xml_text(
+            c.get("design") or "sequential"), name=f.xml_text("%s on %s" % (c["name"], c["host"])), time="0")
+        if c.get("comparable") and c["verdict"] == "slower":
+            ET.SubElement(case, "failure", message=f.xml_text(c.get("reason")), type="regression").text = f.xml_text(
+                "%s: %s" % (c["verdict"], c.get("reason")))
+        elif c["verdict"] not in ("faster", "slower", "no clear change"):
+            ET.SubElement(case, "skipped", message=f.xml_text("%s: %s" % (c["verdict"], c.get("reason"))))
+        else:
+            ET.SubElement(case, "system-out").text = f.xml_text("%s: %s" % (c["verdict"], c.get("reason")))
+    suites.set("tests", str(int(suites.get("tests")) + len(comparisons)))
+    suites.set("failures", str(int(suites.get("failures")) + slower))
+
+
+XML_TEXTS = ["", "plain", "a & b", "<tag>", 'q"uote', "it's", "cr\rlf\n tab\t", "\x00\x1b bad", "\ud800 lone",
+             "\U0001f600", "]]>", "&amp;", None]
+
+
+def test_junit_bytes_equal_the_element_tree_writer(monkeypatch):
+    rng = random.Random(3)
+    verdicts = ["faster", "slower", "no clear change", "not comparable", "not enough samples", "held", ""]
+    for n in (0, 1, 4, 200):
+        comparisons = [{"name": rng.choice(XML_TEXTS), "host": rng.choice(XML_TEXTS), "verdict": rng.choice(verdicts),
+                        "reason": rng.choice(XML_TEXTS), "comparable": rng.choice([True, False, None]),
+                        "design": rng.choice([None, "sequential", "interleaved", "<x&y>"]),
+                        "role": rng.choice([None, "sequential", "paired", "control", "host_state"])}
+                       for _ in range(n)]
+        model = {"title": rng.choice(XML_TEXTS[:-1]), "generated_at": "2026-11-28T15:00:00.000Z",
+                 "slo": [], "slo_failed": [], "missing": [], "run": {"id": "r&1", "status": "ok"},
+                 "comparisons": comparisons}
+        got = f.junit(model)
+        with monkeypatch.context() as m:
+            m.setattr(f, "_junit_comparisons", _reference_junit_comparisons)
+            assert got == f.junit(model)
