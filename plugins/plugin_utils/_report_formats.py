@@ -447,15 +447,19 @@ _escape_attrib = ET._escape_attrib  # pylint: disable=protected-access
 _escape_cdata = ET._escape_cdata  # pylint: disable=protected-access
 
 
+def _xml_attrs(attrs):
+    return "".join(' %s="%s"' % (key, _escape_attrib(value)) for key, value in attrs)
+
+
 def _xml_open(tag, attrs):
-    return "<%s%s>" % (tag, "".join(' %s="%s"' % (key, _escape_attrib(value)) for key, value in attrs))
+    return "<%s%s>" % (tag, _xml_attrs(attrs))
 
 
 def _xml_element(tag, attrs, body=None):
     """One element without children as ``ET.tostring`` writes it: ``<tag a="v">text</tag>``, or ``<tag a="v" />``."""
     if body:
-        return _xml_open(tag, attrs) + _escape_cdata(body) + "</%s>" % tag
-    return "<%s%s />" % (tag, "".join(' %s="%s"' % (key, _escape_attrib(value)) for key, value in attrs))
+        return "<%s%s>%s</%s>" % (tag, _xml_attrs(attrs), _escape_cdata(body), tag)
+    return "<%s%s />" % (tag, _xml_attrs(attrs))
 
 
 # --------------------------------------------------------------------------- Prometheus text exposition
