@@ -103,7 +103,7 @@ def test_junit_bytes_equal_the_element_tree_writer(monkeypatch):
                         "reason": rng.choice(XML_TEXTS), "comparable": rng.choice([True, False, None]),
                         "design": rng.choice([None, "sequential", "interleaved", "<x&y>"]),
                         "role": rng.choice([None, "sequential", "paired", "control", "host_state"])}
-                       for _ in range(n)]
+                       for dummy in range(n)]
         model = {"title": rng.choice(XML_TEXTS[:-1]), "generated_at": "2026-11-28T15:00:00.000Z",
                  "slo": [], "slo_failed": [], "missing": [], "run": {"id": "r&1", "status": "ok"},
                  "comparisons": comparisons}

@@ -38,7 +38,7 @@ BAD_VALUES = [None, True, False, -1, 2 ** 70, 10 ** 400, float("nan"), float("in
 def _mutations(rng, entry):
     """Entries one hostile change away from ``entry``: every key, a value at each level, replaced or removed."""
     out = []
-    for _ in range(40):
+    for dummy in range(40):
         e = copy.deepcopy(entry)
         where = rng.choice(["entry", "record", "stats", "context", "samples"])
         target = {"entry": e, "record": e["record"], "stats": e["record"]["stats"],
