@@ -83,6 +83,29 @@ def _shape(data):
     return data
 
 
+def first_difference(a, b, path="$"):
+    """The path of the first place where two JSON-like values differ (a key, an index, a type), or None."""
+    if type(a) is not type(b):
+        return "%s (%s against %s)" % (path, type(a).__name__, type(b).__name__)
+    if isinstance(a, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            if key not in a or key not in b:
+                return "%s.%s (only in the %s run)" % (path, key, "worker" if key in a else "plain")
+            where = first_difference(a[key], b[key], "%s.%s" % (path, key))
+            if where:
+                return where
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return "%s (%d items against %d)" % (path, len(a), len(b))
+        for i, (x, y) in enumerate(zip(a, b)):
+            where = first_difference(x, y, "%s[%d]" % (path, i))
+            if where:
+                return where
+        return None
+    return None if a == b else path
+
+
 def check_worker_protocol(ctx):
     """transmit | worker | process gives the plain run's status, rc, events, artifact_data and results.json."""
     token = "o2lab-test-token-" + secrets.token_hex(12)
@@ -143,8 +166,14 @@ def check_worker_protocol(ctx):
     remote_doc = results_doc(remote_art)
     assert remote_doc["run"]["runner"]["ident"] == "remote" and plain_doc["run"]["runner"]["ident"] == "plain"
     assert remote_doc["run"]["status"] == "ok"
-    assert normalized(remote_doc, replace) == normalized(plain_doc, replace), \
-        "results.json of the worker run differs from the plain run's (timings and ids left out)"
+    # The run's set_stats data is results.json's outcomes: the same as runner's artifact_data, with
+    # the same timings (medians) that differ between two runs.
+    for doc, data in ((plain_doc, plain_data), (remote_doc, remote_data)):
+        assert doc.get("outcomes") == data, "results.json outcomes %r != artifact_data %r" % (doc.get("outcomes"), data)
+        doc["outcomes"] = _shape(doc["outcomes"])
+    where = first_difference(normalized(remote_doc, replace), normalized(plain_doc, replace))
+    assert where is None, \
+        "results.json of the worker run differs from the plain run's (timings and ids left out) at %s" % where
 
     # The worker's directory after the job holds the job's output (so the grep below is not vacuous):
     # stdout (its events were streamed, not kept), results.json in the artifacts and the run's folder.
