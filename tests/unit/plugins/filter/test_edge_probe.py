@@ -79,8 +79,8 @@ def test_same_sites_and_tokens_as_templating_each_host(hostvars):
 def test_sites_are_plain_data(hostvars):
     """Catches: trusted strings handed on, which templating the probe's arguments would render again."""
     site = _after(hostvars, ["edge1"], "edge_kubernetes_token")["sites"][0]
-    assert type(site["name"]) is str and not is_trusted_as_template(site["name"])
-    assert type(site["labels"]) is dict and not is_trusted_as_template(site["labels"]["tier"])
+    assert site["name"].__class__ is str and not is_trusted_as_template(site["name"])
+    assert site["labels"].__class__ is dict and not is_trusted_as_template(site["labels"]["tier"])
 
 
 @pytest.mark.parametrize("hosts, hv, token_var, message", [

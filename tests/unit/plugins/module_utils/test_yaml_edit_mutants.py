@@ -304,7 +304,7 @@ def test_backup_names_count_up_from_1(tmp_path):
     """Bugs: the collision counter starting elsewhere than 1, stepping by other than 1, or not moving."""
     base = str(tmp_path / "c.yml")
     names = []
-    for _ in range(3):
+    for _round in range(3):
         names.append(_yaml_edit.backup_name(base, now=0))
         open(names[-1], "w").close()
     stamp = base + ".19700101T000000Z"
