@@ -116,8 +116,9 @@ def load(text, source="the document"):
     repeated keys); errors name a line and a problem, never the text.
     """
     _check_bounds(text, source)
+    yaml = _yaml()  # outside the try: without ruamel, YAMLError is Exception and would swallow its error
     try:
-        return _yaml().load(text)
+        return yaml.load(text)
     except RecursionError:
         raise YamlEditError("%s nests too deep to parse" % source)
     except YAMLError as exc:

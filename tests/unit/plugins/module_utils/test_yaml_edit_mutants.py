@@ -48,9 +48,6 @@ def test_without_ruamel_load_and_edit_fail_with_a_yaml_edit_error(without_ruamel
         without_ruamel.edit("a: 1\n", [(("a",), "2")])
 
 
-@pytest.mark.xfail(strict=True, reason="_yaml_edit.load catches its own 'ruamel.yaml is missing' YamlEditError in "
-                                       "'except YAMLError' (YAMLError is Exception without ruamel) and reports "
-                                       "'config x is not valid YAML: YamlEditError'")
 def test_without_ruamel_load_says_the_library_is_missing_not_that_the_yaml_is_invalid(without_ruamel):
     """Bug: a valid document loaded without ruamel is reported as invalid YAML."""
     with pytest.raises(without_ruamel.YamlEditError, match="ruamel.yaml is missing"):
