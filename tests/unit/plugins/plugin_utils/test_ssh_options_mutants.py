@@ -169,6 +169,12 @@ def test_positive_numbers(value, expected):
     assert so.positive_int(value) == expected
 
 
+def _with(settings, key, value):
+    changed = dict(settings)
+    changed[key] = value
+    return changed
+
+
 def test_edge_side_messages_name_the_variable():
     """Bugs: the messages losing the variable's name."""
     with pytest.raises(so.SshOptionsError) as err:
@@ -180,10 +186,10 @@ def test_edge_side_messages_name_the_variable():
         so.sshd_settings(extra=["UseDNS no"], **good)
     assert str(err.value) == "ssh_tuning_sshd_extra_settings must be a mapping"
     with pytest.raises(so.SshOptionsError) as err:
-        so.sshd_settings(**dict(good, login_grace_time="0"))
+        so.sshd_settings(**_with(good, "login_grace_time", "0"))
     assert str(err.value) == "ssh_tuning_sshd_login_grace_time must be a positive number"
     with pytest.raises(so.SshOptionsError) as err:
-        so.sshd_settings(**dict(good, max_startups_value="10:0:100"))
+        so.sshd_settings(**_with(good, "max_startups_value", "10:0:100"))
     assert str(err.value) == "ssh_tuning_sshd_max_startups must be empty, a number or start:rate:full"
 
 
