@@ -190,13 +190,26 @@ def check_lab_edges_4_slices(ctx):
     _check_merged(run, docs, result, merged)
 
 
+def _failed_probes(docs):
+    """Per slice, the probes that did not succeed: site, service, state and the start of the detail."""
+    out = []
+    for index, doc in enumerate(docs):
+        for probe in doc.get("probes", []):
+            res = probe.get("result", probe)
+            if not res.get("ok"):
+                out.append("slice %d %s/%s %s (%s)" % (index, res.get("site"), res.get("service"), res.get("state"),
+                                                      str(res.get("detail", ""))[:80]))
+    return out
+
+
 def check_lab_sim40_4_slices(ctx):
     config = _sim_config(ctx)
     run, docs, result, merged = _healthy_run(ctx, "sim40", config)
     ratios = [checks.success_ratio(d)[0] for d in docs]
     merged_ratio = checks.success_ratio(merged)[0]
     # The blackholed sites (every 10th) fall in slices 1 and 3: no single slice has the merged ratio.
-    assert all(abs(r - merged_ratio) > 1e-9 for r in ratios), "slice ratios %s, merged %s" % (ratios, merged_ratio)
+    assert all(abs(r - merged_ratio) > 1e-9 for r in ratios), "slice ratios %s, merged %s; failed probes: %s" % (
+        ratios, merged_ratio, _failed_probes(docs))
     _check_merged(run, docs, result, merged)
 
 
