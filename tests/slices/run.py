@@ -146,7 +146,9 @@ def _sim_config(ctx):
 
 
 def _extravars(ctx):
-    return {"slices_prometheus_url": "http://198.18.0.1:9090", "slices_pipeline_repo": os.path.join(ctx.lab, "repo")}
+    # 4 slices share the controller: each its share of service_probe's 8 SSH probes per CPU.
+    return {"slices_prometheus_url": "http://198.18.0.1:9090", "slices_pipeline_repo": os.path.join(ctx.lab, "repo"),
+            "connectivity_check_ssh_concurrency": max(1, 8 * (os.cpu_count() or 1) // 4)}
 
 
 def _load(path):
