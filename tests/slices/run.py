@@ -199,8 +199,8 @@ def _failed_probes(docs):
         for probe in doc.get("probes", []):
             res = probe.get("result", probe)
             if not res.get("ok"):
-                out.append("slice %d %s/%s %s (%s)" % (index, res.get("site"), res.get("service"), res.get("state"),
-                                                      str(res.get("detail", ""))[:80]))
+                detail = str(res.get("detail", ""))[:80]
+                out.append("slice %d %s/%s %s (%s)" % (index, res.get("site"), res.get("service"), res.get("state"), detail))
     return out
 
 
