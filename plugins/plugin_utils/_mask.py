@@ -212,3 +212,79 @@ def _member(item, max_depth, depth, inline):
         _in_place(item, max_depth, depth)
         return item
     return mask_value(item, max_depth, depth)
+
+
+class _Refused(Exception):
+    """The checked walk met what the loading of a results file refuses (``mask_in_place_checked``)."""
+
+
+def mask_in_place_checked(value, max_depth=64):
+    """``mask_in_place(value, max_depth)`` of a document ``json.loads`` just gave with its default float
+    parsing, checking at the same time what the bounded loading (``_yaml_bounds.load_json``) refuses:
+    None when containers nest deeper than ``max_depth`` levels (the top one is level 1) or a float is
+    not finite (only an overflowing literal such as ``1e999`` gives one: ``NaN`` and ``Infinity`` are
+    refused by the parse itself). The caller then parses the text the bounded way, which names why;
+    the document given, partly masked by then, must be dropped.
+    """
+    if value.__class__ is not dict and value.__class__ is not list:
+        return None
+    try:
+        _checked(value, max_depth, 0)
+    except _Refused:
+        return None
+    return value
+
+
+def _checked(value, max_depth, depth):
+    """``_in_place`` of a container at level ``depth + 1``, refusing one beyond ``max_depth`` and a non-finite float."""
+    if depth >= max_depth:
+        raise _Refused()
+    below = depth + 1
+    if value.__class__ is dict:
+        dropped = []
+        for key, item in value.items():
+            action = _KEY_ACTIONS.get(key)
+            if action is None:
+                action = _key_action(key)
+            if action == _DROP:
+                dropped.append(key)
+                if item.__class__ is dict or item.__class__ is list:
+                    _checked(item, max_depth, below)  # left out, but the bounded parse would have refused it
+                elif item.__class__ is float and not math.isfinite(item):
+                    raise _Refused()
+                continue
+            if action == _MASK_IT and item is not None and not isinstance(item, bool):
+                if item.__class__ is dict or item.__class__ is list:
+                    _checked(item, max_depth, below)
+                elif item.__class__ is float and not math.isfinite(item):
+                    raise _Refused()
+                value[key] = MASK
+                continue
+            replaced = _checked_member(item, max_depth, below)
+            if replaced is not item:
+                value[key] = replaced
+        for key in dropped:
+            del value[key]
+        return
+    if value and _FLOATS.issuperset(map(type, value)):
+        if all(map(math.isfinite, value)):
+            return
+        raise _Refused()
+    for index, item in enumerate(value):
+        replaced = _checked_member(item, max_depth, below)
+        if replaced is not item:
+            value[index] = replaced
+
+
+def _checked_member(item, max_depth, depth):
+    """``_member`` for the checked walk (``json.loads`` gives only these types)."""
+    cls = item.__class__
+    if cls is str:
+        return _masked_text(item)
+    if cls is float:
+        if math.isfinite(item):
+            return item
+        raise _Refused()
+    if cls is dict or cls is list:
+        _checked(item, max_depth, depth)
+    return item

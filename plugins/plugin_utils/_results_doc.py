@@ -31,7 +31,7 @@ import os
 import re
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read, _yaml_bounds
-from ansible_collections.o2edge.perf.plugins.plugin_utils._mask import mask_in_place, mask_value
+from ansible_collections.o2edge.perf.plugins.plugin_utils._mask import mask_in_place, mask_in_place_checked, mask_value
 from ansible_collections.o2edge.perf.plugins.module_utils._record import RECORD_KEYS, validate_record
 from ansible_collections.o2edge.perf.plugins.module_utils._stats import STAT_KEYS
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key
@@ -469,7 +469,35 @@ def load(path, max_bytes=MAX_BYTES):
     if path.endswith(".jsonl"):
         return load_jsonl_text(text, path)
     _need(text.strip(), path, "file", "is empty")
+    doc = _load_plain(text, path)
+    if doc is not None:
+        return doc
     return _mask_parsed(with_outcomes(validate(_parse_json(text, path), path)))
+
+
+def _refuse_constant(name):
+    raise ValueError(name)
+
+
+def _load_plain(text, path):
+    """The document ``load`` gives for JSON ``text`` that passes every check, in one pass less; None when
+    any check fails (``load`` then takes the bounded path, which refuses it and names why).
+
+    The bounded path (``_parse_json``) measures the bracket depth of the whole text first and parses
+    every float through a check of its own. Here ``json.loads`` parses with its default float
+    parsing (the same doubles) and refuses NaN and Infinity; the document is validated; the
+    masking walk (``mask_in_place_checked``) then checks the depth of the containers and that every
+    float is finite (an overflowing literal such as 1e999 is the only way to get a float that is
+    not). Only a document the bounded path accepts gets through, and it is the same document.
+    """
+    if not isinstance(text, str):
+        return None
+    try:
+        doc = json.loads(text, parse_constant=_refuse_constant)
+        doc = with_outcomes(validate(doc, path))
+    except Exception:  # pylint: disable=broad-except  # the bounded path raises what it raises, naming the field
+        return None
+    return mask_in_place_checked(doc, MAX_DEPTH)
 
 
 # --- merging ----------------------------------------------------------------------------------
