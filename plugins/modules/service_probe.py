@@ -17,8 +17,8 @@ description:
   - Every result has a state from a fixed vocabulary - V(up), V(refused), V(timeout),
     V(unreachable), V(dns), V(tls), V(auth), V(http_status), V(host_key_mismatch), V(protocol) -
     plus the latency in milliseconds and a human detail.
-  - Kinds - V(tcp) connects; V(ssh) reads the banner, fetches the host key with C(ssh-keyscan) and
-    compares it with the pin or the C(known_hosts) entry of the site's name (never trusting an
+  - Kinds - V(tcp) connects; V(ssh) reads the banner, fetches the host key on the same connection
+    (the first steps of the SSH key exchange, no program run) and compares it with the pin or the C(known_hosts) entry of the site's name (never trusting an
     unknown or different key), and optionally logs in with C(BatchMode=yes) and strict host-key
     checking to run C(true); V(kubernetes) calls C(/readyz?verbose), C(/livez) and C(/version) over
     verified TLS with a bearer token and reports the version and failing checks; V(prometheus) calls
@@ -37,7 +37,7 @@ author:
 attributes:
   platform:
     description: Runs where the probes start (normally the controller); Python 3.9 or later, standard library
-      only, plus C(ssh-keyscan) (and C(ssh) for O(ssh_login)) for V(ssh) targets.
+      only, plus C(ssh) for O(ssh_login) on V(ssh) targets.
 options:
   targets:
     description: Targets to probe, in addition to those built from O(sites).
@@ -162,8 +162,8 @@ options:
   ssh_concurrency:
     description:
       - Most V(ssh) targets probed at once (within O(concurrency)); unset, 8 per CPU of the controller.
-      - Each costs about 60 ms of controller CPU (the key exchange of C(ssh-keyscan)); several jobs (slices)
-        probing from one controller at once share its CPUs, so give each its share.
+      - A host-key fetch costs the controller under 1 ms of CPU; an O(ssh_login) runs C(ssh), a full key
+        exchange and login (tens of ms). Several jobs (slices) probing from one controller share its CPUs.
     type: int
   connect_timeout:
     description: Default seconds to wait for a TCP connection.
@@ -178,13 +178,14 @@ notes:
   - A V(host_key_mismatch) is reported when the server's key differs from the pin or known_hosts entry, and also
     when no key is known for the site at all.
   - Probes go to the addresses given, nowhere else; DNS names are resolved once per run.
-  - C(ssh-keyscan) and C(ssh) get the address after C(--), so an address is never read as an option; when
-    several V(ssh) targets fetch host keys at once, one C(ssh-keyscan -f -) fetches them for up to 4 addresses
-    (each address on standard input under a name of its own, targets on one address sharing its scan), and each
-    target's key is still compared with its own pin or known_hosts entry, within its own deadline.
-  - Each V(ssh) host-key fetch costs the controller one SSH key exchange; OpenSSH 9.2's C(ssh-keyscan) always
-    offers sntrup761x25519 first, about 60 ms of CPU per address on a 2-core machine. So at most 8 V(ssh)
-    probes per CPU run at once (O(ssh_concurrency)); a target waiting for its turn has not started, its
+  - C(ssh) gets the address after C(--), so an address is never read as an option.
+  - The host key of a V(ssh) target is fetched on the connection that read the banner - one connection per
+    target - by the first steps of the key exchange (curve25519-sha256, else diffie-hellman-group14-sha256),
+    offering as host-key algorithms only those of the keys known for the site; the exchange stops at the
+    server's reply, whose signature is not checked (as with C(ssh-keyscan)); O(ssh_login) proves the key.
+    One key is compared per target, the one the server picks among the known types (as C(ssh) does); a server
+    with none of those key exchanges is V(protocol), naming the algorithms.
+  - At most O(ssh_concurrency) V(ssh) probes run at once; a target waiting for its turn has not started, its
     O(timeout) counts from when its probe starts.
 seealso:
   - plugin: o2edge.perf.edge_sites
@@ -506,10 +507,8 @@ def main():
     targets = _targets(module)
 
     ctx = default_context()
-    if any(t["kind"] == "ssh" for t in targets):
-        ctx["keyscan"] = module.get_bin_path("ssh-keyscan", required=True)
-        if any(t.get("login") for t in targets if t["kind"] == "ssh"):
-            ctx["ssh"] = module.get_bin_path("ssh", required=True)
+    if any(t.get("login") for t in targets if t["kind"] == "ssh"):
+        ctx["ssh"] = module.get_bin_path("ssh", required=True)
     results = probe_all(targets, p["concurrency"], p["connect_timeout"], p["timeout"], ctx,
                         ssh_concurrency=p["ssh_concurrency"])
 

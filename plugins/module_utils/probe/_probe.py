@@ -11,15 +11,14 @@ total deadline. A result says which of a fixed vocabulary of states the target i
 What every kind shares (the states, ``ProbeError``, ``Deadline``, the ``Resolver``, socket error
 classes, the TCP connect and the ``tcp`` kind) is in ``_connect``. This module holds the pool
 (``probe_one``, ``probe_all``), the dispatch to the kinds and the site x service matrix, summary
-and table. The kinds: ``_probe_ssh`` (``ssh``: banner, host key fetched with ssh-keyscan -- one
-process for many targets, ``_keyscan`` -- and compared with the pin or the known_hosts entry of the
+and table. The kinds: ``_probe_ssh`` (``ssh``: banner and host key on one connection -- the key
+exchange's first steps, ``_ssh_kex`` -- the key compared with the pin or the known_hosts entry of the
 site's alias, optional BatchMode login) and ``_probe_http`` (``http``, ``prometheus``,
 ``kubernetes``: verified TLS, one GET per request, kubeconfig).
 
 A kind is ``probe(target, deadline, ctx) -> (detail, info)`` raising ``ProbeError``. ``ctx``
-is the probe's own copy of the run context: ``keyscan``, ``ssh`` (programs), ``resolver``
-(shared by the run), ``keyscan_batch`` (``probe_all``'s ``KeyscanBatcher``, shared by its ssh
-probes; absent or None: one ssh-keyscan per target), ``secrets`` (a set: a kind adds every
+is the probe's own copy of the run context: ``keyscan``, ``ssh`` (programs; the probe runs only
+``ssh``, for a login), ``resolver`` (shared by the run), ``secrets`` (a set: a kind adds every
 credential it sends, so that it is masked out of the result) and ``endpoint`` (a kind that reads
 its address elsewhere than the target's ``address``/``port`` -- a URL, a kubeconfig -- sets it to
 ``(address, port)``).
@@ -34,7 +33,6 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe_http, _probe_ssh
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import (
     STATES, Deadline, ProbeError, Resolver, classify_error, probe_tcp)
-from ansible_collections.o2edge.perf.plugins.module_utils.probe._keyscan import KeyscanBatcher
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, redact
 from ansible_collections.o2edge.perf.plugins.module_utils._services import PROBE_KINDS
 
@@ -141,9 +139,6 @@ def probe_all(targets, concurrency=64, connect_timeout=2.0, timeout=5.0, ctx=Non
         _probe_of(t)
     ctx = dict(ctx or default_context())
     ssh = [i for i, t in enumerate(targets) if t.get("kind") == "ssh"]
-    if "keyscan_batch" not in ctx and len(ssh) > 1:
-        # The ssh probes share batched ssh-keyscan processes (ctx["keyscan_batch"] = None: one per target).
-        ctx["keyscan_batch"] = KeyscanBatcher(ctx["keyscan"])
     concurrency = max(1, int(concurrency))
     limit = ssh_concurrency_default() if ssh_concurrency is None else max(1, int(ssh_concurrency))
     others = len(targets) - len(ssh)

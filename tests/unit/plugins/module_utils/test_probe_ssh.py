@@ -1,10 +1,12 @@
 # Copyright (c) 2026 o2edge.perf contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The ssh probe kind: banner, host key (known_hosts, pin), keyscan and login command lines.
+"""The ssh probe kind: banner, host key (known_hosts, pin), login command lines, how many ssh
+probes run at once.
 
-ssh-keyscan and ssh are stand-in scripts that record their arguments (a real sshd is the lab's
-job); one test runs the real ssh-keyscan to check it takes ``--``.
+The SSH server is tests/unit/fake_sshd.py's scripted one (the wire itself is test_probe_ssh_kex.py's
+subject, with a real sshd); ssh is a stand-in script that records its arguments; one test runs the
+real ssh-keyscan (edge_address's) to check it takes ``--``.
 """
 from __future__ import annotations
 
@@ -16,12 +18,21 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
+import time
 
 import pytest
 
 from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe as pr
 from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe_ssh as ps
-from tests.unit.probe_servers import KEY_A, KEY_B, closed_port, fake_keyscan, recorded_argv, tool
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import ProbeError
+from tests.unit import fake_sshd as fs
+from tests.unit.probe_servers import KEY_A, KEY_B, closed_port, recorded_argv, tool
+
+
+@pytest.fixture
+def fake_sshd():
+    yield from fs.servers()
 
 
 def run(target, timeout=3.0, **ctx):
@@ -36,9 +47,9 @@ def ssh_target(port, **extra):
 
 # --------------------------------------------------------------------------- states
 
-def test_ssh_up_with_pin(line_server, tmp_path):
-    srv = line_server(b"SSH-2.0-OpenSSH_9.2p1 fake\r\n")
-    r = run(ssh_target(srv.port), keyscan=fake_keyscan(tmp_path, KEY_A))
+def test_ssh_up_with_pin(fake_sshd):
+    srv = fake_sshd(key=KEY_A)
+    r = run(ssh_target(srv.port))
     assert r["state"] == "up", r
     assert r["info"]["banner"] == "SSH-2.0-OpenSSH_9.2p1 fake"
     assert r["info"]["host_key"] == "ssh-ed25519 " + ps.ssh_key_fingerprint(KEY_A)
@@ -51,18 +62,17 @@ def test_ssh_key_fingerprint_is_openssh_sha256():
     assert ps.ssh_key_fingerprint("not base64!") == "SHA256:?"
 
 
-def test_silent_server_is_timeout(line_server, tmp_path):
+def test_silent_server_is_timeout(line_server):
     srv = line_server(None)  # accepts, never sends a banner
-    r = run(ssh_target(srv.port), timeout=0.3, keyscan=fake_keyscan(tmp_path, KEY_A))
+    r = run(ssh_target(srv.port), timeout=0.3)
     assert r["state"] == "timeout"
 
 
-def test_ssh_impostor_is_host_key_mismatch_never_up(line_server, tmp_path):
-    srv = line_server(b"SSH-2.0-OpenSSH_9.2p1 impostor\r\n")
+def test_ssh_impostor_is_host_key_mismatch_never_up(fake_sshd, tmp_path):
+    srv = fake_sshd(key=KEY_B, banner=b"SSH-2.0-OpenSSH_9.2p1 impostor\r\n")
     kh = tmp_path / "known_hosts"
     kh.write_text("edge2,198.18.2.10 ssh-ed25519 %s\n" % KEY_A)
-    r = run({"site": "edge2", "kind": "ssh", "address": "127.0.0.1", "port": srv.port, "known_hosts": str(kh)},
-            keyscan=fake_keyscan(tmp_path, KEY_B))
+    r = run({"site": "edge2", "kind": "ssh", "address": "127.0.0.1", "port": srv.port, "known_hosts": str(kh)})
     assert (r["ok"], r["state"]) == (False, "host_key_mismatch")
     assert ps.ssh_key_fingerprint(KEY_B) in r["detail"] and ps.ssh_key_fingerprint(KEY_A) in r["detail"]
     assert r["info"]["banner"].endswith("impostor")
@@ -72,29 +82,27 @@ def test_ssh_unknown_alias_is_host_key_mismatch(line_server, tmp_path):
     srv = line_server(b"SSH-2.0-x\r\n")
     kh = tmp_path / "known_hosts"
     kh.write_text("edge1,198.18.1.10 ssh-ed25519 %s\n" % KEY_A)
-    r = run({"site": "edge9", "kind": "ssh", "address": "127.0.0.1", "port": srv.port, "known_hosts": str(kh)},
-            keyscan=fake_keyscan(tmp_path, KEY_A))
+    r = run({"site": "edge9", "kind": "ssh", "address": "127.0.0.1", "port": srv.port, "known_hosts": str(kh)})
     assert r["state"] == "host_key_mismatch" and "has no host key for edge9" in r["detail"], r
 
 
-def test_ssh_alias_is_the_site_name_not_the_address(line_server, tmp_path):
+def test_ssh_alias_is_the_site_name_not_the_address(fake_sshd, tmp_path):
     """A key listed for the address only does not vouch for the site (HostKeyAlias semantics)."""
-    srv = line_server(b"SSH-2.0-x\r\n")
+    srv = fake_sshd(key=KEY_B)
     kh = tmp_path / "known_hosts"
     kh.write_text("127.0.0.1 ssh-ed25519 %s\nedge1 ssh-ed25519 %s\n" % (KEY_B, KEY_A))
-    r = run({"site": "edge1", "kind": "ssh", "address": "127.0.0.1", "port": srv.port, "known_hosts": str(kh)},
-            keyscan=fake_keyscan(tmp_path, KEY_B))
+    r = run({"site": "edge1", "kind": "ssh", "address": "127.0.0.1", "port": srv.port, "known_hosts": str(kh)})
     assert r["state"] == "host_key_mismatch"
 
 
-def test_ssh_not_ssh_is_protocol(line_server, tmp_path):
+def test_ssh_not_ssh_is_protocol(line_server):
     srv = line_server(b"HTTP/1.1 400 Bad Request\r\n\r\n")
-    r = run(ssh_target(srv.port), timeout=0.5, keyscan=fake_keyscan(tmp_path, KEY_A))
+    r = run(ssh_target(srv.port), timeout=0.5)
     assert r["state"] == "protocol" and "no SSH banner" in r["detail"]
 
 
-def test_ssh_refused(tmp_path):
-    r = run(ssh_target(closed_port()), keyscan=fake_keyscan(tmp_path, KEY_A))
+def test_ssh_refused():
+    r = run(ssh_target(closed_port()))
     assert r["state"] == "refused"
 
 
@@ -143,18 +151,18 @@ def test_ssh_login_errors(stderr, state):
 
 # --------------------------------------------------------------------------- command lines
 
-def test_keyscan_gets_the_address_after_double_dash(line_server, tmp_path):
-    """An address that looks like an option (``-oProxyCommand=...``) reaches ssh-keyscan after ``--``."""
-    srv = line_server(b"SSH-2.0-x\r\n")
+def test_an_option_like_address_reaches_no_program_but_after_double_dash(fake_sshd, tmp_path):
+    """An address that looks like an option (``-oProxyCommand=...``) is only resolved and connected
+    to by the probe itself; ssh (the login) gets it after ``--``."""
+    srv = fake_sshd(key=KEY_A)
     address = "-oProxyCommand=touch %s/pwned" % tmp_path
 
-    def resolver(host):  # the banner is read from the loopback server whatever the name
+    def resolver(host):  # the probe connects to the loopback server whatever the name
         return [(socket.AF_INET, "127.0.0.1")]
-    r = run(ssh_target(srv.port, address=address), keyscan=fake_keyscan(tmp_path, KEY_A), resolver=resolver)
+    r = run(ssh_target(srv.port, address=address, login=True, user="ops"), resolver=resolver, ssh=fake_ssh(tmp_path))
     assert r["state"] == "up", r
-    argv = recorded_argv(tmp_path, "ssh-keyscan")
-    assert argv[argv.index("--"):] == ["--", address]
-    assert re.match(r"^\d+$", argv[1]) and argv[:1] + argv[2:-2] == ["-T", "-p", str(srv.port), "-t", "ed25519"]
+    argv = recorded_argv(tmp_path, "ssh")
+    assert argv[argv.index("--"):] == ["--", address, "true"]
     assert not os.path.exists(str(tmp_path / "pwned"))
 
 
@@ -202,21 +210,20 @@ def _login_argv(tmp_path):
     return argv
 
 
-def test_login_argv_with_known_hosts_is_strict(line_server, tmp_path):
-    srv = line_server(b"SSH-2.0-x\r\n")
+def test_login_argv_with_known_hosts_is_strict(fake_sshd, tmp_path):
+    srv = fake_sshd(key=KEY_A)
     kh = tmp_path / "known_hosts"
     kh.write_text("edge1 ssh-ed25519 %s\n" % KEY_A)
     r = run({"site": "edge1", "kind": "ssh", "address": "127.0.0.1", "port": srv.port, "known_hosts": str(kh),
              "login": True, "user": "root", "key_file": "/keys/id_ed25519"},
-            keyscan=fake_keyscan(tmp_path, KEY_A), ssh=fake_ssh(tmp_path))
+            ssh=fake_ssh(tmp_path))
     assert r["state"] == "up" and r["info"]["login"] is True, r
     assert _login_argv(tmp_path) == expected_login(str(kh), srv.port, key_file="/keys/id_ed25519")
 
 
-def test_login_argv_with_a_pin_trusts_only_the_pin(line_server, tmp_path):
-    srv = line_server(b"SSH-2.0-x\r\n")
-    r = run(ssh_target(srv.port, alias="edge1-alias", login=True, user="ops"),
-            keyscan=fake_keyscan(tmp_path, KEY_A), ssh=fake_ssh(tmp_path))
+def test_login_argv_with_a_pin_trusts_only_the_pin(fake_sshd, tmp_path):
+    srv = fake_sshd(key=KEY_A)
+    r = run(ssh_target(srv.port, alias="edge1-alias", login=True, user="ops"), ssh=fake_ssh(tmp_path))
     assert r["state"] == "up", r
     argv = _login_argv(tmp_path)
     known_hosts = argv[argv.index("StrictHostKeyChecking=yes") + 2][len("UserKnownHostsFile="):]
@@ -226,9 +233,9 @@ def test_login_argv_with_a_pin_trusts_only_the_pin(line_server, tmp_path):
     assert not os.path.exists(known_hosts)
 
 
-def test_login_failure_is_classified_and_keeps_what_was_seen(line_server, tmp_path):
-    srv = line_server(b"SSH-2.0-x\r\n")
-    r = run(ssh_target(srv.port, login=True, user="ops"), keyscan=fake_keyscan(tmp_path, KEY_A),
+def test_login_failure_is_classified_and_keeps_what_was_seen(fake_sshd, tmp_path):
+    srv = fake_sshd(key=KEY_A, banner=b"SSH-2.0-x\r\n")
+    r = run(ssh_target(srv.port, login=True, user="ops"),
             ssh=fake_ssh(tmp_path, rc=255, stderr="ops@127.0.0.1: Permission denied (publickey)."))
     assert r["state"] == "auth" and "Permission denied" in r["detail"]
     assert r["info"]["banner"] == "SSH-2.0-x" and r["connect_ms"] is not None
@@ -241,7 +248,7 @@ def test_a_pinned_key_revoked_in_known_hosts_is_never_trusted(line_server, tmp_p
     srv = line_server(b"SSH-2.0-x\r\n")
     kh = tmp_path / "known_hosts"
     kh.write_text("@revoked edge1 ssh-ed25519 %s\n" % KEY_A)
-    r = run(ssh_target(srv.port, known_hosts=str(kh)), keyscan=fake_keyscan(tmp_path, KEY_A))
+    r = run(ssh_target(srv.port, known_hosts=str(kh)))
     assert r["state"] == "host_key_mismatch" and "@revoked" in r["detail"], r
 
 
@@ -259,16 +266,83 @@ def test_a_fifo_as_known_hosts_is_refused_without_blocking(line_server, tmp_path
     os.mkfifo(kh)
     target = ssh_target(srv.port, known_hosts=kh)
     del target["host_key"]
-    r = run(target, keyscan=fake_keyscan(tmp_path, KEY_A))
+    r = run(target)
     assert r["state"] == "host_key_mismatch" and "named pipe" in r["detail"], r
 
 
-def test_a_fifo_as_key_file_is_not_handed_to_ssh(line_server, tmp_path):
+def test_a_fifo_as_key_file_is_not_handed_to_ssh(fake_sshd, tmp_path):
     """Bug: a FIFO key_file was handed to ssh, which blocked on it until the deadline."""
-    srv = line_server(b"SSH-2.0-x\r\n")
+    srv = fake_sshd(key=KEY_A)
     key = str(tmp_path / "id_ed25519")
     os.mkfifo(key)
-    r = run(ssh_target(srv.port, login=True, user="ops", key_file=key), keyscan=fake_keyscan(tmp_path, KEY_A),
-            ssh=fake_ssh(tmp_path))
+    r = run(ssh_target(srv.port, login=True, user="ops", key_file=key), ssh=fake_ssh(tmp_path))
     assert r["state"] == "auth" and "named pipe" in r["detail"], r
     assert not os.path.exists(str(tmp_path / "ssh.argv"))
+
+
+# --------------------------------------------------------------------------- how many ssh probes at once
+
+def _tracking(monkeypatch, hold=0.15):
+    """Replace the ssh and tcp kinds by stand-ins that hold ``hold`` s and count how many run at once."""
+    lock = threading.Lock()
+    now = {"ssh": 0, "tcp": 0, "all": 0}
+    peak = dict(now)
+
+    def kind(name):
+        def probe(target, deadline, ctx):
+            with lock:
+                for k in (name, "all"):
+                    now[k] += 1
+                    peak[k] = max(peak[k], now[k])
+            time.sleep(hold)
+            left = deadline.remaining()
+            with lock:
+                for k in (name, "all"):
+                    now[k] -= 1
+            if left <= 0:
+                raise ProbeError("timeout", "deadline passed")
+            return "ok", {}
+        return probe
+
+    monkeypatch.setattr(ps, "probe_ssh", kind("ssh"))
+    monkeypatch.setattr(pr, "probe_tcp", kind("tcp"))
+    return peak
+
+
+def test_at_most_ssh_concurrency_ssh_probes_at_once_and_the_rest_keep_going(monkeypatch):
+    """Bug caught: every worker of the pool in a key exchange at once (the prober's own CPU load
+    timing its ssh probes out), or the other kinds starved while ssh probes wait for their turn."""
+    peak = _tracking(monkeypatch)
+    ts = [{"site": "s%d" % i, "kind": "ssh" if i % 2 else "tcp", "address": "127.0.0.1", "port": 22}
+          for i in range(24)]
+    res = pr.probe_all(ts, concurrency=8, timeout=5, ctx=pr.default_context(), ssh_concurrency=3)
+    assert [r["site"] for r in res] == ["s%d" % i for i in range(24)] and all(r["state"] == "up" for r in res)
+    assert peak["ssh"] == 3 and peak["all"] <= 8 and peak["tcp"] >= 2, peak
+
+
+def test_a_queued_ssh_probe_starts_its_deadline_when_it_starts(monkeypatch):
+    """Bug caught: a target's deadline started when it was queued, so waiting for an ssh turn
+    (one at a time here, 0.15 s each) times out the later ones."""
+    _tracking(monkeypatch)
+    ts = [{"site": "s%d" % i, "kind": "ssh", "address": "127.0.0.1", "port": 22} for i in range(5)]
+    t0 = time.monotonic()
+    res = pr.probe_all(ts, concurrency=8, connect_timeout=0.4, timeout=0.4, ctx=pr.default_context(),
+                       ssh_concurrency=1)
+    assert time.monotonic() - t0 >= 0.7  # they did wait for each other
+    assert [r["state"] for r in res] == ["up"] * 5, res
+    assert all(r["latency_ms"] < 350 for r in res), [r["latency_ms"] for r in res]
+
+
+def test_ssh_concurrency_default_scales_with_the_cpus(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert pr.ssh_concurrency_default() == 2 * pr.SSH_PER_CPU
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert pr.ssh_concurrency_default() == max(4, pr.SSH_PER_CPU)
+
+
+def test_one_worker_means_one_probe_at_a_time_with_both_kinds(monkeypatch):
+    """Bug caught: an ssh pool and a pool for the rest each given a worker when concurrency is 1."""
+    peak = _tracking(monkeypatch, hold=0.05)
+    ts = [{"site": "s%d" % i, "kind": "ssh" if i % 2 else "tcp", "address": "127.0.0.1", "port": 22} for i in range(6)]
+    res = pr.probe_all(ts, concurrency=1, timeout=5, ctx=pr.default_context())
+    assert all(r["state"] == "up" for r in res) and peak["all"] == 1, peak

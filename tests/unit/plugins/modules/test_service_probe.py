@@ -21,7 +21,13 @@ from ansible_collections.o2edge.perf.plugins.module_utils._record import validat
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key
 from ansible_collections.o2edge.perf.plugins.modules import service_probe
 from tests.unit.module_runner import run_module
-from tests.unit.probe_servers import KEY_A, TOKEN, closed_port, fake_keyscan, recorded_argv, write_kubeconfig
+from tests.unit import fake_sshd as fs
+from tests.unit.probe_servers import KEY_A, TOKEN, closed_port, fake_keyscan, write_kubeconfig
+
+
+@pytest.fixture
+def fake_sshd():
+    yield from fs.servers()
 
 
 def probe(**args):
@@ -190,12 +196,12 @@ def test_failed_is_set_by_the_module_itself(http_server):
     assert seen["failed"] is False and seen["changed"] is False
 
 
-def test_ssh_site_through_the_module(line_server, tmp_path, monkeypatch):
-    """An edge_site's ssh target: ssh-keyscan is found on PATH and gets the address after --."""
-    srv = line_server(b"SSH-2.0-OpenSSH_9.2p1\r\n")
+def test_ssh_site_through_the_module(fake_sshd, tmp_path, monkeypatch):
+    """An edge_site's ssh target: the probe fetches the host key itself, no ssh-keyscan is run."""
+    srv = fake_sshd(key=KEY_A)
     fake_keyscan(tmp_path, KEY_A)
     monkeypatch.setenv("PATH", "%s:%s" % (tmp_path, os.environ.get("PATH", "")))
     site = {"name": "edge1", "address": "127.0.0.1", "ssh": {"port": srv.port, "host_key": "ssh-ed25519 " + KEY_A}}
     res = probe(sites=[site])
     assert res["failed"] is False and res["results"][0]["state"] == "up", res
-    assert recorded_argv(tmp_path, "ssh-keyscan")[-2:] == ["--", "127.0.0.1"]
+    assert not os.path.exists(str(tmp_path / "ssh-keyscan.argv"))
