@@ -123,9 +123,16 @@ def worker(paths):
     params = {"results": [current], "dest": dest, "title": "bench"}
     if len(paths) == 3:
         params["baseline"] = [paths[1]]
-    c0, t0 = time.process_time(), time.perf_counter()
+    c0, t0, k0 = time.process_time(), time.perf_counter(), _children_cpu()
     _report.generate(params, {}, "2026-11-28T15:00:00.000Z")
-    sys.stdout.write(json.dumps({"generate_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}) + "\n")
+    sys.stdout.write(json.dumps({"generate_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                                 "children_cpu_s": _children_cpu() - k0}) + "\n")
+
+
+def _children_cpu():
+    """CPU seconds of this process's reaped children (the report's second process, _report_parallel)."""
+    times = os.times()
+    return times.children_user + times.children_system
 
 
 SWEEP_SCENARIOS = (("no baseline", False, {}), ("baseline", True, {}),
@@ -141,7 +148,7 @@ def sweep(sizes, rounds, work):
         for path, seed, run_id in ((current, 1, "current"), (baseline, 2, "baseline")):
             with open(path, "w") as handle:
                 json.dump(make_doc(n, seed, run_id), handle)
-        runs = dict((name, {"generate": [], "cpu": [], "process": []}) for name, dummy, dummy in SWEEP_SCENARIOS)
+        runs = dict((name, {"generate": [], "cpu": [], "children": [], "process": []}) for name, dummy, dummy in SWEEP_SCENARIOS)
         for rnd in range(rounds):
             order = SWEEP_SCENARIOS[rnd % 3:] + SWEEP_SCENARIOS[:rnd % 3]
             for name, with_baseline, env in order:
@@ -154,9 +161,11 @@ def sweep(sizes, rounds, work):
                 figures = json.loads(done.stdout.decode().strip().splitlines()[-1])
                 runs[name]["generate"].append(figures["generate_s"])
                 runs[name]["cpu"].append(figures["cpu_s"])
+                runs[name]["children"].append(figures["children_cpu_s"])
         out[n] = dict((name, {"generate_median_s": round(statistics.median(r["generate"]), 3),
                               "generate_runs_s": [round(x, 3) for x in r["generate"]],
                               "generate_cpu_median_s": round(statistics.median(r["cpu"]), 3),
+                              "second_process_cpu_median_s": round(statistics.median(r["children"]), 3),
                               "process_median_s": round(statistics.median(r["process"]), 3)})
                       for name, r in runs.items())
     return out
@@ -195,6 +204,7 @@ def main():
                 handle.write(text + "\n")
         return
     work = tempfile.mkdtemp(prefix="bench-perf-report-")
+    load_before = os.getloadavg()
     try:
         current = os.path.join(work, "current.json")
         baseline = os.path.join(work, "baseline.json")
@@ -205,27 +215,31 @@ def main():
         scenarios = [("no baseline", {"results": [current]}), ("baseline", {"results": [current], "baseline": [baseline]})]
         wall = dict((name, []) for name, dummy in scenarios)
         cpu = dict((name, []) for name, dummy in scenarios)
+        children = dict((name, []) for name, dummy in scenarios)
         parts = dict((name, []) for name, dummy in scenarios)
         details = {}
         for rnd in range(args.rounds):
             order = scenarios[rnd % 2:] + scenarios[:rnd % 2]
             for name, params in order:
                 dest = os.path.join(work, "reports-%d" % rnd)
-                c0, t0 = time.process_time(), time.perf_counter()
+                c0, t0, k0 = time.process_time(), time.perf_counter(), _children_cpu()
                 result = _report.generate(dict(params, dest=dest, title="bench"), {}, "2026-11-28T15:00:00.000Z")
                 wall[name].append(time.perf_counter() - t0)
                 cpu[name].append(time.process_time() - c0)
+                children[name].append(_children_cpu() - k0)
                 details[name] = {"verdicts": result["verdicts"], "slo": len(result["slo"]),
                                  "files": dict((k, os.path.getsize(v)) for k, v in result["files"].items())}
                 parts[name].append(stages(params, os.path.join(work, "stages-%d" % rnd)))
-        out = {"records": args.records, "samples_per_record": 10, "rounds": args.rounds,
+        out = {"records": args.records, "samples_per_record": 10, "rounds": args.rounds, "load_before": load_before,
                "python": platform.python_version(), "cpus": os.cpu_count(), "scenarios": {}}
         for name, dummy in scenarios:
             out["scenarios"][name] = {
                 "median_s": round(statistics.median(wall[name]), 3), "runs_s": [round(x, 3) for x in wall[name]],
                 "cpu_median_s": round(statistics.median(cpu[name]), 3), "cpu_runs_s": [round(x, 3) for x in cpu[name]],
+                "second_process_cpu_median_s": round(statistics.median(children[name]), 3),
                 "stages_cpu_median_s": dict((k, round(statistics.median(p[k] for p in parts[name]), 3)) for k in parts[name][0]),
                 "details": details[name]}
+        out["load_after"] = os.getloadavg()
         out["ratio_baseline_to_none"] = round(statistics.median(wall["baseline"]) / statistics.median(wall["no baseline"]), 2)
         text = json.dumps(out, indent=1)
         sys.stdout.write(text + "\n")

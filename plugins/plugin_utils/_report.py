@@ -25,7 +25,7 @@ from ansible_collections.o2edge.perf.plugins.plugin_utils import _report_formats
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import service_columns, site_state
 from ansible_collections.o2edge.perf.plugins.plugin_utils._report_write import (
     ReportError, push, push_url, read_index, run_dir_name, update_index, write_run)
-from ansible_collections.o2edge.perf.plugins.plugin_utils import _comparisons
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _comparisons, _report_parallel
 
 ENV_RESULTS = "O2EDGE_PERF_RESULTS"
 VERDICTS = _comparisons.VERDICTS
@@ -349,12 +349,36 @@ def generate(params, environ, generated_at, check_mode=False):
         return _generate(params, environ, generated_at, check_mode)
 
 
+# Formats a large report renders in a second process (_report_parallel) while this one writes the others.
+IN_WORKER = ("report.md", "report.html", "junit.xml")
+
+
+def _load_inputs(params, paths):
+    """``(results document, baseline files, baseline document or None)``; errors in the order of one process:
+    the results, the baseline's files, the baseline. A large baseline is read in a second process meanwhile."""
+    try:
+        baseline_files, unresolved = baseline_paths(params), None
+    except ReportError as exc:  # named after the results' own errors, as ever
+        baseline_files, unresolved = None, exc
+    worker = None
+    if baseline_files and _report_parallel.worth_reading(baseline_files):
+        worker = _report_parallel.Worker(lambda: load_documents(baseline_files, "baseline"), "baseline")
+    try:
+        doc = filter_plays(load_documents(paths, "results"), params.get("play_filter"))
+        if unresolved is not None:
+            raise unresolved
+        baseline = worker.result() if worker is not None else \
+            load_documents(baseline_files, "baseline") if baseline_files else None
+    finally:
+        if worker is not None:
+            worker.close()
+    return doc, baseline_files, baseline
+
+
 def _generate(params, environ, generated_at, check_mode):
     threshold, min_samples = check_params(params)
     paths = result_paths(params.get("results"), environ)
-    doc = filter_plays(load_documents(paths, "results"), params.get("play_filter"))
-    baseline_files = baseline_paths(params)
-    baseline = load_documents(baseline_files, "baseline") if baseline_files else None
+    doc, baseline_files, baseline = _load_inputs(params, paths)
     objectives = load_objectives(params.get("slo_file"))
     results = params.get("results")
     in_progress = "callback" in ([results] if isinstance(results, str) else (results or []))
@@ -370,20 +394,25 @@ def _generate(params, environ, generated_at, check_mode):
     result = {"changed": True, "failed": False, "slo": model["slo"], "slo_failed": model["slo_failed"],
               "comparisons": model["comparisons_summary"], "verdicts": model["verdicts"],
               "missing": model["missing"]}
+    worker = _report_parallel.render_worker(model, render, IN_WORKER) if not check_mode else None
     try:
-        results_json = json.dumps(merged, separators=(",", ":"), check_circular=False, allow_nan=False) + "\n"
-    except ValueError:
-        raise ReportError("results: a figure computed from the results is not a finite number; nothing was written")
-    files = render(model, results_json)
-    metrics = files["metrics.prom"] = files["metrics.prom"]()
-    if check_mode:
-        report_dir = os.path.join(dest, name)
-    else:
         try:
-            report_dir = write_run(dest, name, files)
-            update_index(dest, index_entry(model, os.path.basename(report_dir)))
-        except OSError as exc:
-            raise ReportError("dest: cannot write the report in %s: %s" % (dest, exc.strerror or exc))
+            results_json = json.dumps(merged, separators=(",", ":"), check_circular=False, allow_nan=False) + "\n"
+        except ValueError:
+            raise ReportError("results: a figure computed from the results is not a finite number; nothing was written")
+        files = render(model, results_json)
+        metrics = files["metrics.prom"] = files["metrics.prom"]()
+        if check_mode:
+            report_dir = os.path.join(dest, name)
+        else:
+            try:
+                report_dir = write_run(dest, name, _report_parallel.rendered(files, worker, IN_WORKER))
+                update_index(dest, index_entry(model, os.path.basename(report_dir)))
+            except OSError as exc:
+                raise ReportError("dest: cannot write the report in %s: %s" % (dest, exc.strerror or exc))
+    finally:
+        if worker is not None:
+            worker.close()
     result.update(report_dir=report_dir, results_file=os.path.join(report_dir, "results.json"),
                   files=dict((fmt, os.path.join(report_dir, fname)) for fmt, fname in FORMATS),
                   index=dict((fmt, os.path.join(dest, "index." + fmt)) for fmt in ("md", "html", "json")))

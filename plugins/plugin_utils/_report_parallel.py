@@ -1,0 +1,176 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A part of a large report computed in a second process while this one goes on (controller only).
+
+The report runs on the controller, one process per report task, with most of its work in pure
+Python: reading the baseline while the results are read, and rendering some formats while the
+others are rendered, uses a second core. ``Worker(func, field)`` forks (POSIX ``os.fork``: the
+child has the parent's memory, so nothing is sent to it) and runs ``func()`` in the child, which
+sends its value back through a pipe (``marshal``: the plain values of a JSON document, or strings)
+and leaves with ``os._exit`` (no clean-up of the parent's runs in it). ``result()`` waits for it:
+
+* the value, when the child gave one;
+* a ``ReportError`` when ``func`` raised one (the same message), an ``OSError`` when it raised
+  one (the same errno and text), or a ``ReportError`` naming ``field`` and the exception's type
+  for anything else (never its text: it might quote a file);
+* a ``ReportError`` naming ``field`` when the child died or sent nothing whole (killed, out of
+  memory): the report then fails as it would have failed in one process, before anything is
+  written (the run directory is still written by this process alone, renamed into place).
+
+``close()`` (also on leaving a ``with`` block) kills and reaps a child whose result was not taken,
+as when this process fails first. ``O2EDGE_PERF_REPORT_PROCESSES=1`` keeps every report in one
+process; small reports always stay in one (a fork and the transfer cost more than they save).
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import signal
+
+from ansible_collections.o2edge.perf.plugins.plugin_utils._report_write import ReportError
+
+ENV_PROCESSES = "O2EDGE_PERF_REPORT_PROCESSES"
+# A baseline read in a second process from this many bytes of files (10,000 records: about 6.5 MB).
+MIN_BYTES = 2 * 1024 * 1024
+# Formats rendered in a second process from this many measurement records.
+MIN_RECORDS = 2000
+
+_VALUE, _REPORT_ERROR, _OS_ERROR, _OTHER = 0, 1, 2, 3
+
+
+def enabled():
+    """True when a report may use a second process (POSIX fork, not switched off)."""
+    return hasattr(os, "fork") and os.environ.get(ENV_PROCESSES, "").strip() != "1"
+
+
+def worth_reading(paths):
+    """True when the files ``paths`` are large enough to be read in a second process."""
+    if not enabled():
+        return False
+    total = 0
+    for path in paths:
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            return False  # the reading names the problem, in this process
+    return total >= MIN_BYTES
+
+
+def worth_rendering(records):
+    """True when a report of ``records`` measurements is large enough to render formats in a second process."""
+    return enabled() and records >= MIN_RECORDS
+
+
+def render_worker(model, render, names):
+    """A Worker rendering the files ``names`` of ``render(model, None)`` for a large report, else None."""
+    if not worth_rendering(len(model["measurements"])):
+        return None
+    return Worker(lambda: dict((name, text()) for name, text in render(model, None).items() if name in names), "dest")
+
+
+def rendered(files, worker, names):
+    """``files`` ({name: text or a callable giving it}) with this process's share rendered and the texts of
+    ``names`` taken from ``worker`` (render_worker's); unchanged without a worker."""
+    if worker is not None:
+        for name, content in list(files.items()):
+            if name not in names and callable(content):
+                files[name] = content()
+        files.update(worker.result())
+    return files
+
+
+class Worker:
+    """``func()`` run in a forked child; ``result()`` its value (see the module's docstring)."""
+
+    def __init__(self, func, field):
+        self.field = field
+        read_fd, write_fd = os.pipe()
+        try:
+            pid = os.fork()
+        except BaseException:
+            os.close(read_fd)
+            os.close(write_fd)
+            raise
+        if pid == 0:  # pragma: no cover  (the child: measured through the parent's result)
+            _child(func, read_fd, write_fd)
+        os.close(write_fd)
+        self.pid, self.fd = pid, read_fd
+
+    def result(self):
+        """The child's value, or the exception it ended with (see the module's docstring)."""
+        chunks = []
+        try:
+            while True:
+                chunk = os.read(self.fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        finally:
+            os.close(self.fd)
+            self.fd = None
+        dummy, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        try:
+            answer = marshal.loads(b"".join(chunks))
+        except (EOFError, ValueError, TypeError):
+            answer = None
+        if not isinstance(answer, tuple) or not answer or status != 0:
+            raise ReportError("%s: the worker process of the report failed (%s)" % (self.field, _status(status)))
+        if answer[0] == _VALUE:
+            return answer[1]
+        if answer[0] == _REPORT_ERROR:
+            raise ReportError(answer[1])
+        if answer[0] == _OS_ERROR:
+            raise OSError(answer[1], answer[2])
+        raise ReportError("%s: the worker process of the report failed (%s)" % (self.field, answer[1]))
+
+    def close(self):
+        """Kill and reap the child when its result was not taken; close the pipe."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def _status(status):
+    if os.WIFSIGNALED(status):
+        return "killed by signal %d" % os.WTERMSIG(status)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status):
+        return "exit status %d" % os.WEXITSTATUS(status)
+    return "no result"
+
+
+def _child(func, read_fd, write_fd):  # pragma: no cover  (runs in the child)
+    """Run ``func``, send its value (or what it raised) through ``write_fd``; never returns."""
+    code = 1
+    try:
+        os.close(read_fd)
+        try:
+            payload = marshal.dumps((_VALUE, func()))
+        except ReportError as exc:
+            payload = marshal.dumps((_REPORT_ERROR, str(exc)))
+        except OSError as exc:
+            payload = marshal.dumps((_OS_ERROR, exc.errno, exc.strerror or type(exc).__name__))
+        except BaseException as exc:  # pylint: disable=broad-except  # named by its type in the parent
+            payload = marshal.dumps((_OTHER, type(exc).__name__))
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(write_fd, view):]
+        os.close(write_fd)
+        code = 0
+    finally:
+        os._exit(code)  # pylint: disable=protected-access  # the parent's clean-up is not the child's

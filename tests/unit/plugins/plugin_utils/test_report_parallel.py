@@ -1,0 +1,181 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A report's second process (_report_parallel): the same files and the same errors as one process, a failed
+child fails the report before anything is written, and no child outlives the report."""
+from __future__ import annotations
+
+import filecmp
+import os
+import signal
+import time
+
+import pytest
+
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _report, _report_formats, _report_parallel
+from ansible_collections.o2edge.perf.plugins.plugin_utils._report_write import ReportError
+
+from tests.unit.plugins.plugin_utils.test_report import T0, standard_pair, write_json
+
+
+def _tree(root):
+    out = set()
+    for base, dummy, names in os.walk(root):
+        out.update(os.path.relpath(os.path.join(base, n), root) for n in names)
+    return out
+
+
+@pytest.fixture
+def forking(monkeypatch):
+    """Every report, however small, uses its second process."""
+    monkeypatch.delenv(_report_parallel.ENV_PROCESSES, raising=False)
+    monkeypatch.setattr(_report_parallel, "MIN_BYTES", 0)
+    monkeypatch.setattr(_report_parallel, "MIN_RECORDS", 0)
+    forks = []
+    real = _report_parallel.Worker.__init__
+
+    def counted(self, func, field):
+        forks.append(field)
+        real(self, func, field)
+    monkeypatch.setattr(_report_parallel.Worker, "__init__", counted)
+    return forks
+
+
+def _children():
+    """Our own child processes still there (zombies included): /proc/<pid>/stat's ppid field."""
+    mine = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/stat" % name) as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid():
+                mine.append(int(name))
+    return mine
+
+
+def test_the_worker_gives_the_value_or_what_the_child_raised():
+    with _report_parallel.Worker(lambda: {"a": [1.5, "x", None, True]}, "f") as worker:
+        assert worker.result() == {"a": [1.5, "x", None, True]}
+
+    def report_error():
+        raise ReportError("baseline[0]: /x: run.status is 'nope'")
+
+    def os_error():
+        raise OSError(28, "No space left on device")
+
+    def other():
+        raise RuntimeError("text that might quote a file")
+    with pytest.raises(ReportError, match=r"^baseline\[0\]: /x: run.status is 'nope'$"):
+        _report_parallel.Worker(report_error, "f").result()
+    with pytest.raises(OSError) as caught:
+        _report_parallel.Worker(os_error, "f").result()
+    assert (caught.value.errno, caught.value.strerror) == (28, "No space left on device")
+    with pytest.raises(ReportError, match=r"^f: the worker process of the report failed \(RuntimeError\)$"):
+        _report_parallel.Worker(other, "f").result()
+    assert _children() == []
+
+
+def test_a_child_that_dies_fails_the_report_naming_the_field():
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+    with pytest.raises(ReportError, match=r"^baseline: the worker process of the report failed \(killed by signal 9\)$"):
+        _report_parallel.Worker(die, "baseline").result()
+
+    def leave():
+        os._exit(3)
+    with pytest.raises(ReportError, match=r"^dest: the worker process of the report failed \(exit status 3\)$"):
+        _report_parallel.Worker(leave, "dest").result()
+    with pytest.raises(ReportError, match=r"^dest: the worker process of the report failed \(ValueError\)$"):
+        _report_parallel.Worker(lambda: object(), "dest").result()  # not a value marshal can send
+    assert _children() == []
+
+
+def test_close_kills_and_reaps_a_child_whose_result_is_not_taken():
+    started = time.monotonic()
+    worker = _report_parallel.Worker(lambda: time.sleep(60), "baseline")
+    pid = worker.pid
+    worker.close()
+    assert time.monotonic() - started < 30 and worker.pid is None and worker.fd is None
+    assert pid not in _children()
+    worker.close()  # twice: nothing left to do
+
+
+def test_one_process_when_switched_off_or_small(monkeypatch, tmp_path):
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * _report_parallel.MIN_BYTES)
+    monkeypatch.delenv(_report_parallel.ENV_PROCESSES, raising=False)
+    assert _report_parallel.worth_reading([str(big)]) and not _report_parallel.worth_reading([str(big)[:-1]])
+    assert not _report_parallel.worth_reading([str(write_json(tmp_path / "s.json", {}))])
+    assert _report_parallel.worth_rendering(_report_parallel.MIN_RECORDS)
+    assert not _report_parallel.worth_rendering(_report_parallel.MIN_RECORDS - 1)
+    monkeypatch.setenv(_report_parallel.ENV_PROCESSES, "1")
+    assert not _report_parallel.worth_reading([str(big)]) and not _report_parallel.worth_rendering(10 ** 6)
+
+
+def test_the_files_are_those_of_one_process(forking, monkeypatch, tmp_path):
+    baseline, current = standard_pair()
+    params = {"results": [write_json(tmp_path / "r.json", current)], "baseline": [write_json(tmp_path / "b.json", baseline)],
+              "title": "t"}
+    two = _report.generate(dict(params, dest=str(tmp_path / "two")), {}, T0)
+    assert forking == ["baseline", "dest"]
+    monkeypatch.setenv(_report_parallel.ENV_PROCESSES, "1")
+    one = _report.generate(dict(params, dest=str(tmp_path / "one")), {}, T0)
+    assert forking == ["baseline", "dest"]  # no fork with the switch
+    assert two["verdicts"] == one["verdicts"]
+    names = _tree(str(tmp_path / "one"))
+    assert names == _tree(str(tmp_path / "two")) and len(names) == 6 + 4  # the run directory, the index and its lock
+    for rel in names:
+        assert filecmp.cmp(str(tmp_path / "one" / rel), str(tmp_path / "two" / rel), shallow=False), rel
+    assert _children() == []
+
+
+def test_a_baseline_refused_in_the_child_fails_as_in_one_process(forking, monkeypatch, tmp_path):
+    baseline, current = standard_pair()
+    baseline["run"]["status"] = "nope"
+    params = {"results": [write_json(tmp_path / "r.json", current)], "baseline": [write_json(tmp_path / "b.json", baseline)]}
+    with pytest.raises(ReportError) as two:
+        _report.generate(dict(params, dest=str(tmp_path / "two")), {}, T0)
+    assert forking == ["baseline"]
+    monkeypatch.setenv(_report_parallel.ENV_PROCESSES, "1")
+    with pytest.raises(ReportError) as one:
+        _report.generate(dict(params, dest=str(tmp_path / "one")), {}, T0)
+    assert str(two.value) == str(one.value) and str(one.value).startswith("baseline[0]: ")
+    assert not os.path.exists(str(tmp_path / "two")) and _children() == []
+
+
+@pytest.mark.parametrize("baseline_item", ["bad-file", "no-such-run-id"])
+def test_the_results_error_comes_first_and_the_child_is_not_left_behind(forking, tmp_path, baseline_item):
+    baseline, current = standard_pair()
+    current["schema"] = "other"
+    base = write_json(tmp_path / "b.json", dict(baseline, schema="other")) if baseline_item == "bad-file" else baseline_item
+    with pytest.raises(ReportError, match=r"^results\[0\]: .*schema"):
+        _report.generate({"results": [write_json(tmp_path / "r.json", current)], "baseline": [base],
+                          "dest": str(tmp_path / "d")}, {}, T0)
+    assert _children() == []
+    with pytest.raises(ReportError, match=r"^baseline\[0\]: "):  # the results fixed: the baseline's own error
+        _report.generate({"results": [write_json(tmp_path / "r.json", dict(current, schema=baseline["schema"]))],
+                          "baseline": [base], "dest": str(tmp_path / "d")}, {}, T0)
+
+
+def test_a_format_failing_in_the_child_fails_the_report_and_writes_nothing(forking, monkeypatch, tmp_path):
+    baseline, current = standard_pair()
+
+    def broken(model):
+        raise KeyError("a writer bug")
+    monkeypatch.setattr(_report_formats, "markdown", broken)  # before the fork: the child renders with it
+    dest = tmp_path / "reports"
+    with pytest.raises(ReportError, match=r"^dest: the worker process of the report failed \(KeyError\)$"):
+        _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(dest)}, {}, T0)
+    assert forking == ["dest"]
+    assert not dest.exists() or os.listdir(str(dest)) == []
+    assert _children() == []
+
+
+def test_check_mode_renders_nothing_in_a_child(forking, tmp_path):
+    baseline, current = standard_pair()
+    result = _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(tmp_path / "d")},
+                              {}, T0, check_mode=True)
+    assert forking == [] and not result["failed"] and not (tmp_path / "d").exists()
