@@ -43,9 +43,14 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-# bench_kpt_render makes the collection importable (ansible_collections.o2edge.perf -> this tree)
-from bench_kpt_render import ROOT  # noqa: E402,F401  pylint: disable=unused-import
+# The collection importable as ansible_collections.o2edge.perf (this tree), as bench_kpt_render makes it, without
+# importing what that bench measures (the kpt renderer): a report's process imports only the report's modules.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TREE = os.path.join(ROOT, ".build", "bench", "ansible_collections", "o2edge")
+if not os.path.islink(os.path.join(TREE, "perf")):
+    os.makedirs(TREE, exist_ok=True)
+    os.symlink(ROOT, os.path.join(TREE, "perf"))
+sys.path.insert(0, os.path.dirname(os.path.dirname(TREE)))
 
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _report, _report_formats, _report_html, _slo  # noqa: E402
 from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record  # noqa: E402

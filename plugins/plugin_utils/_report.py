@@ -194,11 +194,12 @@ def _run_missing(doc, current, slo, in_progress):
 
 
 def build(doc, baseline=None, objectives=None, title="o2edge.perf report", threshold=0.05, min_samples=6,
-          generated_at="", inputs=None, in_progress=False, untouched=(), thresholds=None):
+          generated_at="", inputs=None, in_progress=False, untouched=(), thresholds=None, slo=None):
     """The report model of ``doc`` (compared with ``baseline`` when given).
 
     ``in_progress``: ``doc`` is the run this report is a task of (``results: callback``), so its
-    status ``running`` is expected and noted, not listed as missing.
+    status ``running`` is expected and noted, not listed as missing. ``slo``: the objectives' outcome
+    on ``doc`` when already evaluated (``_slo.evaluate``).
     """
     notes = []
     if in_progress and (doc.get("run") or {}).get("status") == "running":
@@ -213,7 +214,8 @@ def build(doc, baseline=None, objectives=None, title="o2edge.perf report", thres
     verdicts = dict((v, 0) for v in VERDICTS)
     for entry in comparisons:
         verdicts[entry["verdict"]] = verdicts.get(entry["verdict"], 0) + 1
-    slo = _slo.evaluate(objectives if objectives is not None else _slo.default_objectives(), doc)
+    if slo is None:
+        slo = _slo.evaluate(objectives if objectives is not None else _slo.default_objectives(), doc)
     missing = _run_missing(doc, current, slo, in_progress)
     for name, host in only_before:
         missing.append({"what": "measurement %s on %s" % (name, host),
@@ -349,37 +351,34 @@ def generate(params, environ, generated_at, check_mode=False):
         return _generate(params, environ, generated_at, check_mode)
 
 
-# Formats a large report renders in a second process (_report_parallel) while this one writes the others.
-IN_WORKER = ("report.md", "report.html", "junit.xml")
-
-
 def _load_inputs(params, paths):
-    """``(results document, baseline files, baseline document or None)``; errors in the order of one process:
-    the results, the baseline's files, the baseline. A large baseline is read in a second process meanwhile."""
+    """``(results, baseline files, baseline or None, early)``: ``_report_parallel.read_both``, errors in the order
+    of one process (the results, the baseline's files, the baseline); ``early``: (objectives, outcome) or None."""
     try:
         baseline_files, unresolved = baseline_paths(params), None
     except ReportError as exc:  # named after the results' own errors, as ever
         baseline_files, unresolved = None, exc
-    worker = None
-    if baseline_files and _report_parallel.worth_reading(baseline_files):
-        worker = _report_parallel.Worker(lambda: load_documents(baseline_files, "baseline"), "baseline")
-    try:
+
+    def results():
         doc = filter_plays(load_documents(paths, "results"), params.get("play_filter"))
         if unresolved is not None:
             raise unresolved
-        baseline = worker.result() if worker is not None else \
-            load_documents(baseline_files, "baseline") if baseline_files else None
-    finally:
-        if worker is not None:
-            worker.close()
-    return doc, baseline_files, baseline
+        return doc
+
+    def objectives(doc):
+        found = load_objectives(params.get("slo_file"))
+        return found, _slo.evaluate(found, doc)
+    doc, baseline, early = _report_parallel.read_both(results, baseline_files, load_documents, objectives)
+    return doc, baseline_files, baseline, early
 
 
 def _generate(params, environ, generated_at, check_mode):
     threshold, min_samples = check_params(params)
     paths = result_paths(params.get("results"), environ)
-    doc, baseline_files, baseline = _load_inputs(params, paths)
-    objectives = load_objectives(params.get("slo_file"))
+    doc, baseline_files, baseline, early = _load_inputs(params, paths)
+    if isinstance(early, Exception):
+        raise early
+    objectives, slo = early or (load_objectives(params.get("slo_file")), None)
     results = params.get("results")
     in_progress = "callback" in ([results] if isinstance(results, str) else (results or []))
     model = build(doc, baseline, objectives, title=params.get("title") or "o2edge.perf report",
@@ -387,14 +386,14 @@ def _generate(params, environ, generated_at, check_mode):
                   inputs={"results": paths, "baseline": baseline_files, "slo_file": params.get("slo_file"),
                           "play_filter": params.get("play_filter")},
                   untouched=_comparisons.check_untouched(params.get("untouched")),
-                  thresholds=_comparisons.check_thresholds(params.get("regression_threshold")))
+                  thresholds=_comparisons.check_thresholds(params.get("regression_threshold")), slo=slo)
     dest = params["dest"]
     name = run_dir_name((doc.get("run") or {}).get("id"))
     merged = dict(doc, report=report_section(model))
     result = {"changed": True, "failed": False, "slo": model["slo"], "slo_failed": model["slo_failed"],
               "comparisons": model["comparisons_summary"], "verdicts": model["verdicts"],
               "missing": model["missing"]}
-    worker = _report_parallel.render_worker(model, render, IN_WORKER) if not check_mode else None
+    worker = _report_parallel.render_worker(model, render) if not check_mode else None
     try:
         try:
             results_json = json.dumps(merged, separators=(",", ":"), check_circular=False, allow_nan=False) + "\n"
@@ -406,7 +405,7 @@ def _generate(params, environ, generated_at, check_mode):
             report_dir = os.path.join(dest, name)
         else:
             try:
-                report_dir = write_run(dest, name, _report_parallel.rendered(files, worker, IN_WORKER))
+                report_dir = write_run(dest, name, _report_parallel.rendered(files, worker))
                 update_index(dest, index_entry(model, os.path.basename(report_dir)))
             except OSError as exc:
                 raise ReportError("dest: cannot write the report in %s: %s" % (dest, exc.strerror or exc))

@@ -37,6 +37,10 @@ MIN_BYTES = 2 * 1024 * 1024
 # Formats rendered in a second process from this many measurement records.
 MIN_RECORDS = 2000
 
+# The formats a large report renders in the second process while this one renders the others (measurements.csv,
+# metrics.prom, results.json): about half of the rendering each.
+IN_WORKER = ("report.md", "report.html", "junit.xml")
+
 _VALUE, _REPORT_ERROR, _OS_ERROR, _OTHER = 0, 1, 2, 3
 
 
@@ -63,14 +67,36 @@ def worth_rendering(records):
     return enabled() and records >= MIN_RECORDS
 
 
-def render_worker(model, render, names):
+def read_both(read_results, baseline_files, read_files, meanwhile):
+    """``(results, baseline or None, early)``: ``read_results()`` in this process, ``read_files(baseline_files,
+    "baseline")`` (None without files) after it here, or meanwhile in a second process when the files are large;
+    then, while this process waits for it, ``early``: ``meanwhile(results)`` or the exception it raised (the
+    caller raises it in its turn, after the baseline's own errors); None without a second process."""
+    worker = None
+    if baseline_files and worth_reading(baseline_files):
+        worker = Worker(lambda: read_files(baseline_files, "baseline"), "baseline")
+    try:
+        results = read_results()
+        if worker is None:
+            return results, read_files(baseline_files, "baseline") if baseline_files else None, None
+        try:
+            early = meanwhile(results)
+        except Exception as exc:  # pylint: disable=broad-except  # raised by the caller in its turn
+            early = exc
+        return results, worker.result(), early
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def render_worker(model, render, names=IN_WORKER):
     """A Worker rendering the files ``names`` of ``render(model, None)`` for a large report, else None."""
     if not worth_rendering(len(model["measurements"])):
         return None
     return Worker(lambda: dict((name, text()) for name, text in render(model, None).items() if name in names), "dest")
 
 
-def rendered(files, worker, names):
+def rendered(files, worker, names=IN_WORKER):
     """``files`` ({name: text or a callable giving it}) with this process's share rendered and the texts of
     ``names`` taken from ``worker`` (render_worker's); unchanged without a worker."""
     if worker is not None:

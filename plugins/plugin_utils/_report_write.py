@@ -21,7 +21,6 @@ import tempfile
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, open_url
 
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _report_formats, _report_html
 from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read, _yaml_bounds
@@ -177,6 +176,8 @@ def push_url(url, instance):
 
 def push(url, instance, content, timeout=10.0):
     """PUT the metrics to a Pushgateway; {url, ok, status, error} (a failure is named, never raised)."""
+    # imported here: only a report sent to a Pushgateway needs ansible's HTTP client (and its imports)
+    from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, open_url  # pylint: disable=import-outside-toplevel
     target = push_url(url, instance)
     parts = urlsplit(target)
     out = {"url": display_url(target), "ok": False, "status": None, "error": None}

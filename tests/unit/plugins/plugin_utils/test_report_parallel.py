@@ -179,3 +179,36 @@ def test_check_mode_renders_nothing_in_a_child(forking, tmp_path):
     result = _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(tmp_path / "d")},
                               {}, T0, check_mode=True)
     assert forking == [] and not result["failed"] and not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("baseline_ok", [True, False])
+def test_objectives_evaluated_while_waiting_fail_in_their_turn(forking, monkeypatch, tmp_path, baseline_ok):
+    baseline, current = standard_pair()
+    if not baseline_ok:
+        baseline["run"]["status"] = "nope"
+    slo_file = tmp_path / "slo.yaml"
+    slo_file.write_text("kind: [unclosed")
+    params = {"results": [write_json(tmp_path / "r.json", current)], "baseline": [write_json(tmp_path / "b.json", baseline)],
+              "slo_file": str(slo_file)}
+    errors = []
+    for switch in ("", "1"):
+        monkeypatch.setenv(_report_parallel.ENV_PROCESSES, switch)
+        with pytest.raises(ReportError) as caught:
+            _report.generate(dict(params, dest=str(tmp_path / ("d" + switch))), {}, T0)
+        errors.append(str(caught.value))
+    assert forking == ["baseline"]  # the first report only
+    assert errors[0] == errors[1] and errors[0].startswith("slo_file" if baseline_ok else "baseline[0]: ")
+
+
+def test_read_both_keeps_what_the_meanwhile_step_raised_for_the_caller(monkeypatch, tmp_path):
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * _report_parallel.MIN_BYTES)
+    monkeypatch.delenv(_report_parallel.ENV_PROCESSES, raising=False)
+
+    def meanwhile(results):
+        raise ZeroDivisionError(results)
+    got = _report_parallel.read_both(lambda: "r", [str(big)], lambda files, field: [files, field], meanwhile)
+    assert got[:2] == ("r", [[str(big)], "baseline"]) and isinstance(got[2], ZeroDivisionError)
+    small = _report_parallel.read_both(lambda: "r", [str(big)[:-1]], lambda files, field: field, meanwhile)
+    assert small == ("r", "baseline", None)  # no second process: nothing done meanwhile
+    assert _children() == []
