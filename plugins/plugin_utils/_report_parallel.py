@@ -67,6 +67,12 @@ def worth_rendering(records):
     return enabled() and records >= MIN_RECORDS
 
 
+def worth_splitting(jobs, half_at_least):
+    """True when ``jobs`` comparisons are split between two processes: enough for each half to pay for
+    the fork (``MIN_RECORDS``) and ``half_at_least`` in each half."""
+    return enabled() and jobs >= 2 * max(MIN_RECORDS, half_at_least)
+
+
 def read_both(read_results, baseline_files, read_files, meanwhile):
     """``(results, baseline or None, early)``: ``read_results()`` in this process, ``read_files(baseline_files,
     "baseline")`` (None without files) after it here, or meanwhile in a second process when the files are large;

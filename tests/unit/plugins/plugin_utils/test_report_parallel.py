@@ -31,6 +31,7 @@ def forking(monkeypatch):
     monkeypatch.delenv(_report_parallel.ENV_PROCESSES, raising=False)
     monkeypatch.setattr(_report_parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(_report_parallel, "MIN_RECORDS", 0)
+    monkeypatch.setattr(_report_parallel, "worth_splitting", lambda jobs, half: _report_parallel.enabled() and jobs >= 2)
     forks = []
     real = _report_parallel.Worker.__init__
 
@@ -120,10 +121,10 @@ def test_the_files_are_those_of_one_process(forking, monkeypatch, tmp_path):
     params = {"results": [write_json(tmp_path / "r.json", current)], "baseline": [write_json(tmp_path / "b.json", baseline)],
               "title": "t"}
     two = _report.generate(dict(params, dest=str(tmp_path / "two")), {}, T0)
-    assert forking == ["baseline", "dest"]
+    assert forking == ["baseline", "comparisons", "dest"]
     monkeypatch.setenv(_report_parallel.ENV_PROCESSES, "1")
     one = _report.generate(dict(params, dest=str(tmp_path / "one")), {}, T0)
-    assert forking == ["baseline", "dest"]  # no fork with the switch
+    assert forking == ["baseline", "comparisons", "dest"]  # no fork with the switch
     assert two["verdicts"] == one["verdicts"]
     names = _tree(str(tmp_path / "one"))
     assert names == _tree(str(tmp_path / "two")) and len(names) == 6 + 4  # the run directory, the index and its lock
@@ -211,4 +212,28 @@ def test_read_both_keeps_what_the_meanwhile_step_raised_for_the_caller(monkeypat
     assert got[:2] == ("r", [[str(big)], "baseline"]) and isinstance(got[2], ZeroDivisionError)
     small = _report_parallel.read_both(lambda: "r", [str(big)[:-1]], lambda files, field: field, meanwhile)
     assert small == ("r", "baseline", None)  # no second process: nothing done meanwhile
+    assert _children() == []
+
+
+def test_comparisons_split_between_two_processes_are_the_entries_of_one(forking, monkeypatch):
+    from ansible_collections.o2edge.perf.plugins.plugin_utils import _comparisons
+    from tests.unit.plugins.plugin_utils.test_report import AFTER, BEFORE, record
+
+    def item(name, samples, versions=None):
+        return {"host": "ctl", "play": "p", "task": "t", "record": record(name, "git", samples, versions=versions)}
+    jobs = [(item("a", BEFORE), item("a", AFTER), 0.05, "sequential"),
+            (item("b", [0.1] * 10), item("b", [0.1] * 10), 0.05, "sequential"),
+            (item("c", BEFORE, {"kpt": "1"}), item("c", AFTER, {"kpt": "2"}), 0.05, "sequential"),
+            (item("d", BEFORE[:3]), item("d", AFTER), 0.05, "control"),
+            (item("e", AFTER), item("e", BEFORE), 0.05, "host_state")]
+    split = _comparisons.sequential_split(jobs, 6)
+    assert forking == ["comparisons"]
+    assert split == _comparisons.sequential_many(jobs, 6)
+    assert [e["verdict"] for e in split] == ["faster", "no clear change", "not comparable", "not enough samples",
+                                            _comparisons.HOST_STATE]
+    monkeypatch.setattr(_comparisons, "sequential_many", lambda jobs, n: os.kill(os.getpid(), signal.SIGKILL)
+                        if len(jobs) < 5 and os.getpid() != parent else [])
+    parent = os.getpid()
+    with pytest.raises(ReportError, match=r"^comparisons: the worker process of the report failed \(killed by signal 9\)$"):
+        _comparisons.sequential_split(jobs, 6)
     assert _children() == []
