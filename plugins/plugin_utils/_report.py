@@ -400,7 +400,8 @@ def _generate(params, environ, generated_at, check_mode):
         except ValueError:
             raise ReportError("results: a figure computed from the results is not a finite number; nothing was written")
         files = render(model, results_json)
-        metrics = files["metrics.prom"] = files["metrics.prom"]()
+        if worker is None:  # else rendered by the worker, taken with its other files
+            files["metrics.prom"] = files["metrics.prom"]()
         if check_mode:
             report_dir = os.path.join(dest, name)
         else:
@@ -412,6 +413,7 @@ def _generate(params, environ, generated_at, check_mode):
     finally:
         if worker is not None:
             worker.close()
+    metrics = files["metrics.prom"]
     result.update(report_dir=report_dir, results_file=os.path.join(report_dir, "results.json"),
                   files=dict((fmt, os.path.join(report_dir, fname)) for fmt, fname in FORMATS),
                   index=dict((fmt, os.path.join(dest, "index." + fmt)) for fmt in ("md", "html", "json")))
