@@ -16,9 +16,11 @@ rotated every round:
 2. ``baseline``: the same plus a baseline of the same 10,000 measurements, so every record is
    compared (``_compare.compare``: Mann-Whitney U and a 2,000-resample bootstrap interval each).
 
-Prints, per scenario, the median wall and CPU time of the whole report and every round, the
-ratio of the two scenarios, and the CPU time of each stage (measured once more per round, stage by
-stage) so that the share of reading, objectives, comparisons and each format is visible.
+Prints, per scenario, the median wall and CPU time of the whole report and every round (the CPU of
+this process, and apart that of the report's second process, ``_report_parallel``, reaped children),
+the ratio of the two scenarios, and the CPU time of each stage (measured once more per round, stage
+by stage, all in this process) so that the share of reading, objectives, comparisons and each format
+is visible. The load averages before and after are printed: on a loaded machine compare CPU times.
 
     .venv/bin/python bench/bench_perf_report.py --sweep 100,1000,10000 [--rounds 5] [--json out.json]
 
@@ -26,8 +28,9 @@ The sweep runs every report in a process of its own (``--worker``), as a playboo
 per size, no baseline, a baseline (NumPy path when installed) and a baseline on the pure-Python
 path (``O2EDGE_PERF_STATS=pure``), in an order rotated every round. It prints the median of the
 rounds of ``generate`` (the whole report: reading, objectives, comparisons with NumPy's import
-when it is used, every format, the files and the index) and of the whole process (interpreter,
-imports and the report).
+when it is used, every format, the files and the index; its CPU, and the second process's) and of the
+whole process (interpreter, the report's imports and the report; this bench's worker imports nothing
+else).
 """
 from __future__ import annotations
 

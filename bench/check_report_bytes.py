@@ -13,7 +13,9 @@
 ``git archive``), so the old and the new code write their trees from the same inputs
 (``bench_perf_report.make_doc``, written to ``--inputs``: give both runs the same directory,
 since the report quotes the input paths). ``O2EDGE_PERF_STATS=pure`` in the environment makes the report
-take the pure-Python path of the statistics even when NumPy is installed.
+take the pure-Python path of the statistics even when NumPy is installed, and
+``O2EDGE_PERF_REPORT_PROCESSES=1`` keeps a large report in one process (``_report_parallel``): compare
+the trees of both ways with the older checkout's.
 """
 from __future__ import annotations
 

@@ -237,3 +237,18 @@ def test_comparisons_split_between_two_processes_are_the_entries_of_one(forking,
     with pytest.raises(ReportError, match=r"^comparisons: the worker process of the report failed \(killed by signal 9\)$"):
         _comparisons.sequential_split(jobs, 6)
     assert _children() == []
+
+
+def test_the_metrics_pushed_are_those_the_second_process_rendered_and_wrote(forking, monkeypatch, tmp_path):
+    baseline, current = standard_pair()
+    sent = []
+
+    def push(url, instance, content, timeout):
+        sent.append(content)
+        return {"url": url, "ok": True, "status": 200, "error": None}
+    monkeypatch.setattr(_report, "push", push)
+    result = _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(tmp_path / "d"),
+                               "pushgateway_url": "http://198.18.0.1:9091"}, {}, T0)
+    assert forking == ["dest"] and not result["failed"]
+    with open(result["files"]["prom"]) as handle:
+        assert sent == [handle.read()] and "o2edge_perf" in sent[0]
