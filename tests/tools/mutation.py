@@ -7,7 +7,10 @@ edits files in place), with mutmut in its own venv (.build/mutation/venv) and th
 .venv running the tests. It writes .build/mutation/report.md: per file the mutant counts and,
 for every survivor, its diff. docs/mutation.md carries the counts and each survivor's reason.
 
-    python tests/tools/mutation.py [--only _stats.py,_cmd_timer.py] [--jobs-timeout 1800]
+    python tests/tools/mutation.py [--only _stats.py,_cmd_timer.py] [--work DIR] [--resume] [--stop-at 03:55]
+
+--stop-at (UTC, HH:MM) ends a run at that time on a shared machine: the mutants it did not reach are
+counted as "not run", not as survivors, and --resume continues from them.
 """
 import argparse
 import glob
@@ -106,8 +109,22 @@ def _worker_alive(pid):
     return False
 
 
-def run_mutmut(argv, src, restarts_max=10):
-    """Run ``mutmut run``; returns how often it was restarted.
+def _descendants(pid):
+    """The processes started under ``pid`` (its worker and the worker's test run), deepest first."""
+    found = []
+    try:
+        for task in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                for child in f.read().split():
+                    found = _descendants(int(child)) + [int(child)] + found
+    except OSError:
+        pass
+    return found
+
+
+def run_mutmut(argv, src, restarts_max=10, deadline=None):
+    """Run ``mutmut run``; returns how often it was restarted and whether ``deadline`` (a ``time.time()``)
+    stopped it. Stopped, the pristine source is put back in the tree; mutmut's cache keeps what it ran.
 
     mutmut 2 hangs for good when its worker dies, or when its main process fails to record a status and
     then waits at exit for its queue's feeder. The second is what ``mutmut show`` run in the tree during
@@ -122,6 +139,18 @@ def run_mutmut(argv, src, restarts_max=10):
         gone_since = None
         while proc.poll() is None:
             time.sleep(5)
+            if deadline is not None and time.time() >= deadline:
+                below = _descendants(proc.pid)
+                proc.kill()
+                proc.wait()
+                for pid in below:  # mutmut's own worker and test run, which outlive it otherwise
+                    try:
+                        os.kill(pid, 9)
+                    except OSError:
+                        pass
+                shutil.copy2(os.path.join(ROOT, src), os.path.join(TREE, src))
+                print("%s: stopped at the --stop-at time; --resume continues" % src, flush=True)
+                return restarts, True
             if _worker_alive(proc.pid):
                 gone_since = None
             elif gone_since is None:
@@ -132,7 +161,7 @@ def run_mutmut(argv, src, restarts_max=10):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-            return restarts
+            return restarts, False
         proc.kill()
         proc.wait()
         shutil.copy2(os.path.join(ROOT, src), os.path.join(TREE, src))
@@ -162,7 +191,16 @@ def main():
     ap.add_argument("--resume", action="store_true",
                     help="keep the work folder's tree and mutmut cache (one target): the tests are copied in again, "
                          "killed mutants stay killed, every other one is run again against the tests as they are now")
+    ap.add_argument("--stop-at", metavar="HH:MM",
+                    help="UTC time at which to stop (the next such time); mutants not reached are counted as not run")
     args = ap.parse_args()
+    deadline = None
+    if args.stop_at:
+        hours, minutes = (int(x) for x in args.stop_at.split(":"))
+        now = time.time()
+        deadline = now - now % 86400 + hours * 3600 + minutes * 60
+        if deadline <= now:
+            deadline += 86400
     global WORK, TREE
     if args.work:
         WORK = os.path.abspath(args.work)
@@ -190,7 +228,7 @@ def main():
     for fname, test_globs in targets.items():
         src = fname
         if not os.path.exists(os.path.join(TREE, src)):
-            summary.append((fname, "missing", 0, 0, 0, 0))
+            summary.append((fname, "missing", 0, 0, 0, 0, 0))
             continue
         tests = sorted({t for g in test_globs for t in glob.glob(os.path.join(TREE, g))})
         tests = [os.path.relpath(t, TREE) for t in tests]
@@ -202,30 +240,34 @@ def main():
         # be pytest itself.)
         runner = "%s -m pytest -x -q -p no:cacheprovider -p no:randomly %s" % (python, " ".join(tests))
         t0 = time.monotonic()
-        restarts = run_mutmut([mutmut, "run", "--paths-to-mutate", src, "--tests-dir", "tests/unit", "--runner",
-                               runner, "--simple-output", "--no-progress"], src)
+        restarts, stopped = run_mutmut([mutmut, "run", "--paths-to-mutate", src, "--tests-dir", "tests/unit",
+                                        "--runner", runner, "--simple-output", "--no-progress"], src, deadline=deadline)
         took = time.monotonic() - t0
         found = results()
-        survivors = found.get("bad_survived", []) + found.get("untested", [])
+        # Not reached by a run that was stopped: "not run", not survivors (a finished run leaves none).
+        not_run = len(found.get("untested", [])) if stopped else 0
+        survivors = found.get("bad_survived", []) + ([] if stopped else found.get("untested", []))
         killed = len(found.get("ok_killed", [])) + len(found.get("ok_suspicious", []))
         timeouts = len(found.get("bad_timeout", []))
         total = sum(len(v) for v in found.values())
-        summary.append((fname, "%.0fs" % took, total, killed, timeouts, len(survivors)))
-        report += ["## %s (%d mutants, %d killed, %d timed out, %d survived; %.0f s)" % (
-            fname, total, killed, timeouts, len(survivors), took), "",
+        summary.append((fname, "%.0fs" % took, total, killed, timeouts, len(survivors), not_run))
+        report += ["## %s (%d mutants, %d killed, %d timed out, %d survived, %d not run; %.0f s)" % (
+            fname, total, killed, timeouts, len(survivors), not_run, took), "",
             "tests: " + " ".join(tests), ""]
+        if stopped:
+            report += ["Stopped at the --stop-at time: %d mutants not run (--resume runs them)." % not_run, ""]
         if restarts:
             report += ["mutmut's worker died %d time(s); the run was resumed from its cache each time." % restarts, ""]
         for mid in survivors:
             diff = sh([mutmut, "show", str(mid)], cwd=TREE, stdout=subprocess.PIPE,
                       stderr=subprocess.STDOUT).stdout.strip()
             report += ["### mutant %d" % mid, "", "```diff", diff, "```", ""]
-        print("%-18s %4d mutants %4d killed %3d survived (%.0f s)" % (fname, total, killed, len(survivors), took),
-              flush=True)
+        print("%-18s %4d mutants %4d killed %3d survived %3d not run (%.0f s)" % (
+            fname, total, killed, len(survivors), not_run, took), flush=True)
         with open(os.path.join(WORK, "report-partial.md"), "w") as f:
             f.write("\n".join(report) + "\n")
-    report[2:2] = ["| file | time | mutants | killed | timed out | survived |", "|---|---|---|---|---|---|"] + [
-        "| %s | %s | %d | %d | %d | %d |" % row for row in summary] + [""]
+    report[2:2] = ["| file | time | mutants | killed | timed out | survived | not run |",
+                   "|---|---|---|---|---|---|---|"] + ["| %s | %s | %d | %d | %d | %d | %d |" % row for row in summary] + [""]
     with open(os.path.join(WORK, "report.md"), "w") as f:
         f.write("\n".join(report) + "\n")
     print("report: %s" % os.path.join(WORK, "report.md"))

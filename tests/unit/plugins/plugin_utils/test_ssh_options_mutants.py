@@ -203,3 +203,46 @@ def test_max_startups_none_means_computed_from_forks():
     settings = so.sshd_settings(forks=50, client_alive_interval=30, client_alive_count_max=3, use_dns=False,
                                 max_startups_value=None, login_grace_time=30)
     assert settings["MaxStartups"] == "50:30:150"
+
+
+def deep(levels):
+    """A ``ProxyCommand=...`` directive whose weakening is read exactly ``levels`` option values down
+    (0: the directive itself is the weakening). Each level is quoted twice: the directive's arguments are
+    split once when the line is read and once more when they are joined and read as ssh words, so a
+    value quoted once would be flattened into the level above it (the tests above stay at level 2)."""
+    word = STRICT_NO
+    for _level in range(levels):
+        word = "ProxyCommand=" + shlex.quote("ssh -o " + shlex.quote(word) + " %h")
+    return word
+
+
+def test_deep_levels_are_flattened_by_no_level_before_their_own():
+    """Guards the next tests: level n must not be readable at a nesting bound below n, else they would
+    prove nothing about the bound (checked here with the bound lowered, then restored)."""
+    bound = so._MAX_NESTING
+    try:
+        so._MAX_NESTING = 2
+        assert so.weakening({"ProxyCommand": deep(3)[len("ProxyCommand="):]}) == []
+        assert so.weakening(ssh_args=["-o", shlex.quote(deep(3))]) == []
+    finally:
+        so._MAX_NESTING = bound
+
+
+def test_a_weakening_three_proxy_commands_deep_is_found_in_the_client_options():
+    """Bugs: the nesting bound reached one level early (the level counted from 1, or two levels a step),
+    so a weakening at the third level of a client option's ProxyCommand slips through."""
+    assert so.weakening({"ProxyCommand": deep(3)[len("ProxyCommand="):]}) == [STRICT_NO]
+
+
+def test_a_weakening_three_proxy_commands_deep_is_found_in_ssh_args():
+    """Bug: ssh_args' words read from nesting level 1 instead of 0, so their third level is not read."""
+    assert so.weakening(ssh_args=["-o", shlex.quote(deep(3))]) == [STRICT_NO]
+
+
+@pytest.mark.xfail(strict=True, reason="fails open: text still naming a host-key keyword at the nesting bound is "
+                                       "left unread, not refused (issue 15 §7, third mutation round)")
+def test_a_weakening_nested_past_the_bound_is_refused_not_ignored():
+    """Bug: a weakening four ProxyCommands deep passes: _nested returns at the bound without reading or
+    refusing the text, although the text still names a host-key keyword."""
+    assert so.weakening({"ProxyCommand": deep(4)[len("ProxyCommand="):]}) != []
+    assert so.weakening(ssh_args=["-o", shlex.quote(deep(4))]) != []
