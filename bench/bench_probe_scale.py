@@ -1,8 +1,14 @@
 # Copyright (c) 2026 o2edge.perf contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The prober at scale: 10 to 10,000 targets, one ssh-keyscan per ssh target (old) against batched
-ssh-keyscan (new), side by side in one run, each run a fresh process (peak RSS is its ru_maxrss).
+"""The prober at scale: 10 to 10,000 targets, batched ssh-keyscan (old) against the native host-key
+fetch on the banner's connection (new), side by side in one run, each run a fresh process (peak RSS
+is its ru_maxrss).
+
+"old" is the prober of commit ``--old-rev`` (default OLD_REV, the last with batched ssh-keyscan:
+``ssh-keyscan -f -`` of up to 4 addresses a process, 8 ssh probes per CPU at once), its
+``plugins/`` taken with ``git archive`` into a temporary directory and imported from there;
+"new" is the working tree's.
 
 Run inside the lab's controller namespace (the lab must be up; nothing else is started):
 
@@ -24,6 +30,8 @@ every one is expected up.
 
 Per run: wall time, wall / T, peak RSS, CPU (the prober's own, and its children's: the
 ssh-keyscan processes), ssh-keyscan processes started, false failures (all, and ssh).
+``--ssh-concurrency`` sets the new prober's ssh probes at once (0: its default); the old one
+keeps its own default.
 """
 from __future__ import annotations
 
@@ -31,8 +39,10 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -43,6 +53,18 @@ import bench_probe  # noqa: E402  pylint: disable=wrong-import-position
 TIMEOUT = 2.0
 EXPECT_TIMEOUT = 10.0  # the calm run that says each base target's true state
 SIM_KNOWN_HOSTS = os.path.join(bench_probe.LAB, "ssh", "sim_known_hosts")
+OLD_REV = "c0a564c"  # the last commit whose prober fetched host keys with batched ssh-keyscan
+
+
+def old_tree(rev):
+    """A temporary directory holding ``ansible_collections/o2edge/perf/plugins`` of commit ``rev``."""
+    root = tempfile.mkdtemp(prefix="o2edge-probe-old-")
+    dest = os.path.join(root, "ansible_collections", "o2edge", "perf")
+    os.makedirs(dest)
+    archive = subprocess.run(["git", "archive", rev, "plugins"], cwd=bench_probe.REPO, check=True,
+                             stdout=subprocess.PIPE).stdout
+    subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
+    return root
 
 
 def base_targets(sim_sites):
@@ -66,23 +88,26 @@ def base_key(t):
     return "%s|%s" % (t["site"], t["service"].split("#")[0])
 
 
-def child(n, variant, concurrency, sim_sites, part=0, parts=1, ssh_concurrency=None):
+def child(n, variant, concurrency, sim_sites, part=0, parts=1, ssh_concurrency=None, old_root=None):
     """In a fresh process: probe ``n`` targets (slice ``part`` of ``parts``: every parts-th from
-    ``part``, as AWX slices) with ``variant`` (old: one ssh-keyscan per target)."""
-    probe = bench_probe._import_probe()  # pylint: disable=protected-access
-    from ansible_collections.o2edge.perf.plugins.module_utils.probe import _keyscan
-    targets = sized(base_targets(sim_sites), n)[part::parts]
-    ctx = probe.default_context()
+    ``part``, as AWX slices) with ``variant`` (old: the prober of ``old_root``, batched ssh-keyscan)."""
     batcher = None
     if variant == "old":
-        ctx["keyscan_batch"] = None
-    else:
+        sys.path.insert(0, old_root)
+        from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe as probe
+        from ansible_collections.o2edge.perf.plugins.module_utils.probe import _keyscan  # pylint: disable=no-name-in-module
+        assert probe.__file__.startswith(old_root), probe.__file__
+        ctx = probe.default_context()
         batcher = ctx["keyscan_batch"] = _keyscan.KeyscanBatcher(ctx["keyscan"])
+        ssh_concurrency = None  # its own default
+    else:
+        probe = bench_probe._import_probe()  # pylint: disable=protected-access
+        ctx = probe.default_context()
+    targets = sized(base_targets(sim_sites), n)[part::parts]
     r0, c0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    # old: every ssh target its own ssh-keyscan, as many ssh probes at once as the pool has workers
     results = probe.probe_all(targets, concurrency=concurrency, connect_timeout=TIMEOUT, timeout=TIMEOUT, ctx=ctx,
-                              ssh_concurrency=concurrency if variant == "old" else ssh_concurrency)
+                              ssh_concurrency=ssh_concurrency)
     wall = time.monotonic() - t0
     r1, c1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     ssh = [r for r in results if r["kind"] == "ssh"]
@@ -91,8 +116,9 @@ def child(n, variant, concurrency, sim_sites, part=0, parts=1, ssh_concurrency=N
         "cpu_self_s": round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, 2),
         "cpu_children_s": round(c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime, 2),
         "ssh_targets": len(ssh),
-        "keyscan_processes": (len(batcher.batches) + batcher.alone) if batcher else None,
-        "batches": len(batcher.batches) if batcher else None,
+        "keyscan_processes": (len(batcher.batches) + batcher.alone) if batcher else 0,
+        "batches": len(batcher.batches) if batcher else 0,
+        "ssh_concurrency": ssh_concurrency or probe.ssh_concurrency_default(),
         "max_latency_ms": max(r["latency_ms"] for r in results),
         "ssh_not_up": details(r for r in ssh if r["state"] != "up"),
         "states": dict((base_key(t) + "#" + str(i), r["state"]) for i, (t, r) in enumerate(zip(targets, results))),
@@ -108,13 +134,14 @@ def details(results):
     return dict(sorted(out.items(), key=lambda kv: -kv[1])[:12])
 
 
-def run_child(n, variant, concurrency, sim_sites, slices=1, ssh_concurrency=0):
+def run_child(n, variant, concurrency, sim_sites, slices=1, ssh_concurrency=0, old_root=""):
     """Run the child (``slices`` of them at once, each its slice); their figures merged: wall from the
     first start to the last end, peak RSS the largest, CPU and processes summed."""
     t0 = time.monotonic()
     procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child",
                                "%d,%s,%d,%d" % (n, variant, i, slices), "--concurrency", str(concurrency),
-                               "--sim-sites", str(sim_sites), "--ssh-concurrency", str(ssh_concurrency)],
+                               "--sim-sites", str(sim_sites), "--ssh-concurrency", str(ssh_concurrency),
+                               "--old-root", old_root],
                               stdout=subprocess.PIPE, universal_newlines=True) for i in range(slices)]
     outs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
     wall = time.monotonic() - t0
@@ -168,13 +195,24 @@ def main():
     ap.add_argument("--variants", default="old,new")
     ap.add_argument("--slices", type=int, default=1, help="that many probing processes at once, each a slice")
     ap.add_argument("--ssh-concurrency", type=int, default=0, help="new: ssh probes at once (0: the prober's default)")
+    ap.add_argument("--old-rev", default=OLD_REV, help="the commit whose prober is 'old'")
+    ap.add_argument("--old-root", help=argparse.SUPPRESS)
     ap.add_argument("--json")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         n, variant, part, parts = a.child.split(",")
-        child(int(n), variant, a.concurrency, a.sim_sites, int(part), int(parts), a.ssh_concurrency or None)
+        child(int(n), variant, a.concurrency, a.sim_sites, int(part), int(parts), a.ssh_concurrency or None, a.old_root)
         return 0
+    old_root = old_tree(a.old_rev) if "old" in a.variants.split(",") else ""
+    try:
+        return run(a, old_root)
+    finally:
+        if old_root:
+            shutil.rmtree(old_root, ignore_errors=True)
+
+
+def run(a, old_root):
     sizes = [int(x) for x in a.sizes.split(",")]
     variants = a.variants.split(",")
     if a.sim_sites:  # sim up --blackhole-every 0: every simulated site answers, with the known key
@@ -183,10 +221,10 @@ def main():
         expected = expected_states(a.sim_sites)
     runs = []
     print("machine: %(cpu)s, %(cores)s cores, Linux %(kernel)s, Python %(python)s" % bench_probe.machine())
-    print("targets: %s; T = %g s; concurrency %d%s; new: ssh probes at once %s; load before: %s"
+    print("targets: %s; T = %g s; concurrency %d%s; new: ssh probes at once %s; old: %s; load before: %s"
           % ("ssh on %d simulated sites" % a.sim_sites if a.sim_sites else "bench_probe mix of 224",
              TIMEOUT, a.concurrency, " in each of %d slices at once" % a.slices if a.slices > 1 else "",
-             a.ssh_concurrency or "%d (default)" % probe_default_ssh(), loadavg()))
+             a.ssh_concurrency or "%d (default)" % probe_default_ssh(), a.old_rev, loadavg()))
     print("")
     print("| targets | variant | wall | wall / T | peak RSS | CPU prober + ssh-keyscan | keyscan processes "
           "| false failures (ssh) | load 1-min |")
@@ -195,14 +233,14 @@ def main():
         for n in sizes:
             order = variants if (rnd + sizes.index(n)) % 2 == 0 else list(reversed(variants))
             for v in order:
-                r = run_child(n, v, a.concurrency, a.sim_sites, a.slices, a.ssh_concurrency)
+                r = run_child(n, v, a.concurrency, a.sim_sites, a.slices, a.ssh_concurrency, old_root)
                 ff, how = false_failures(r, expected)
                 r.update(false_failures=ff, false_failure_states=how, load=loadavg(), round=rnd)
                 del r["states"]
                 runs.append(r)
                 print("| %d | %s | %.2f s | %.2f | %.1f MiB | %.1f + %.1f s | %s | %d (%d) %s | %s |" % (
                     n, v, r["wall_s"], r["wall_s"] / TIMEOUT, r["maxrss_kib"] / 1024.0, r["cpu_self_s"],
-                    r["cpu_children_s"], r["keyscan_processes"] if v == "new" else "<= %d" % r["ssh_targets"],
+                    r["cpu_children_s"], r["keyscan_processes"],
                     sum(ff.values()), ff.get("ssh", 0), json.dumps(ff, sort_keys=True) if ff else "",
                     r["load"].split()[0]))
                 sys.stdout.flush()

@@ -277,22 +277,24 @@ def test_endless_ignore_messages_are_cut_at_the_read_bound(sshd):
 
 @pytest.mark.parametrize("stall_at", ["kexinit", "reply"])
 def test_a_stalling_server_is_timeout_at_the_targets_deadline(sshd, stall_at):
-    """Bug caught: a receive without the deadline (the probe hangs) or given the whole timeout anew."""
+    """Bug caught: a receive without the deadline (the probe hangs) or given the whole timeout anew
+    (the server answers slowly at first: 0.35 s of the 0.6 s are gone when it stalls)."""
     def handler(srv, conn):
         conn.sendall(fs.BANNER)
         fs.read_line(conn)
         fs.read_packet(conn)
+        time.sleep(0.35)
         if stall_at == "reply":
             conn.sendall(fs.packet(fs.kexinit()))
             fs.read_packet(conn)
             conn.sendall(fs.packet(fs.ignore()))  # something, then nothing
         time.sleep(3)
     t0 = time.monotonic()
-    r = run(target(sshd(handler=handler)), timeout=0.4)
+    r = run(target(sshd(handler=handler)), timeout=0.6)
     took = time.monotonic() - t0
     assert r["state"] == "timeout", r
-    assert "within the deadline (0.4s)" in r["detail"] or "deadline of 0.4s passed" in r["detail"], r
-    assert 0.35 <= took < 1.0, took
+    assert "within the deadline (0.6s)" in r["detail"] or "deadline of 0.6s passed" in r["detail"], r
+    assert 0.55 <= took < 0.85, took
 
 
 def test_fetch_never_starts_past_the_deadline():
