@@ -162,7 +162,7 @@ options:
   ssh_concurrency:
     description:
       - Most V(ssh) targets probed at once (within O(concurrency)); unset, 8 per CPU of the controller.
-      - A host-key fetch costs the controller under 1 ms of CPU (an O(ssh_login) runs C(ssh): a full key
+      - A host-key fetch costs the controller under 1 ms of CPU (an O(ssh_login) runs C(ssh), a full key
         exchange and login). The limit spares the servers - an sshd drops unauthenticated connections
         beyond its C(MaxStartups), default 10 - when many targets share one; jobs (slices) probing the same
         servers at once should give each slice its share.
