@@ -5,7 +5,11 @@ Runs ``o2edge.perf.before_after`` twice on the lab: once quiet, once with the la
 pass 1 ends (when the first play of ``optimize`` starts, read from the callback's results.jsonl
 as the run goes on; the hog's own limit, three times the quiet pass 1, is only a safety bound).
 Both runs are small: two of the lab's packages copied into a kpt root of their own, 6 runs, 6 kpt
-runs, 6 interleaved rounds, 6 control runs, 4 MB of file I/O, no declared pipeline. Then, on both after reports
+runs, 6 interleaved rounds, 6 control runs, 4 MB of file I/O, no declared pipeline. They touch no edge
+site and no Prometheus, so that plays faulting the edges can run beside them: the inventory is the
+lab's plain one (no edge_sites group), the one probe target is the management host's registry, and
+no Prometheus URL is given. ``prove(..., cpu=N)`` pins both runs and the hog to CPU N (the hog then
+takes half of the CPU the measurements run on, not every CPU of the machine). Then, on both after reports
 (``results.json``: ``report.comparisons`` and ``report.comparisons_summary``):
 
 (a) in both runs, no control, host state or untouched measurement (component git,
@@ -45,6 +49,7 @@ JUDGED = ("faster", "slower")
 HELD = "environment changed"
 RUN_TIMEOUT = 900
 HOG_BOUND_FACTOR = 3
+REGISTRY = ("198.18.0.1", 5000)
 # pass 1's plays end in " (before)"; it is over when the first other play (optimize's) starts
 BEFORE_PLAY = re.compile(r"\(before\)$")
 
@@ -74,7 +79,10 @@ def extra_vars(lab_dir, mode_dir, root, control_dir):
         f.write("# o2edge.perf before_after_hog: the controller's SSH client config before optimize\n")
     os.chmod(ssh_config, 0o600)
     return {
-        "o2edge_pipeline_repo": mgmt["o2edge_pipeline_repo"], "o2edge_prometheus_url": mgmt["o2edge_prometheus_url"],
+        "o2edge_pipeline_repo": mgmt["o2edge_pipeline_repo"],
+        # the management host's registry: never faulted, and every run needs something to probe
+        "connectivity_check_extra_targets": [{"site": "mgmt", "service": "registry", "kind": "tcp",
+                                              "address": REGISTRY[0], "port": REGISTRY[1]}],
         "o2edge_kpt_runtime": mgmt["o2edge_kpt_runtime"], "o2edge_insecure_registries": mgmt["o2edge_insecure_registries"],
         "o2edge_kpt_root": root, "o2edge_results_dir": os.path.join(mode_dir, "results"),
         "o2edge_kpt_sandbox": "bwrap", "o2edge_kpt_sandbox_unpack_dir": os.path.join(mode_dir, "unpack"),
@@ -84,6 +92,8 @@ def extra_vars(lab_dir, mode_dir, root, control_dir):
         "o2edge_io_size_mb": 4,
         "o2edge_ssh_client_config": ssh_config, "o2edge_ssh_config_before": os.path.join(mode_dir, "ssh_config.before"),
         "ssh_tuning_control_dir": control_dir,
+        # the plain inventory's group of the edges: the client config gets its block, no edge is contacted
+        "ssh_tuning_groups": ["edges"],
     }
 
 
@@ -138,7 +148,7 @@ def run_before_after(mode, lab_dir, lab_env, ctl_prefix, short_path, hog=None):
     env.update(lab_env)
     env["ANSIBLE_CALLBACKS_ENABLED"] = "o2edge.perf.perf_recap"
     env["O2EDGE_PERF_RESULTS_DIR"] = callback_dir
-    cmd = ctl_prefix + [PLAYBOOK, "-i", os.path.join(lab_dir, "edge-sites-fixed.yml"), "o2edge.perf.before_after",
+    cmd = ctl_prefix + [PLAYBOOK, "-i", os.path.join(lab_dir, "inventory.yml"), "o2edge.perf.before_after",
                         "-e", "@" + vars_file]
     log_path = os.path.join(mode_dir, "ansible.log")
     out = {"mode": mode, "log": log_path, "reports": os.path.join(mode_dir, "results", "reports"),
@@ -309,9 +319,23 @@ def table(quiet, hog):
     return "\n".join(lines)
 
 
-def prove(lab_dir, lab_env, ctl_prefix, short_path, cpu_hog, workers=None):
-    """Both runs and every check; raises AssertionError naming each problem. ``cpu_hog(action, seconds, workers)``."""
-    workers = workers or (os.cpu_count() or 1)
+def prove(lab_dir, lab_env, ctl_prefix, short_path, cpu_hog, workers=None, cpu=None):
+    """Both runs and every check; raises AssertionError naming each problem. ``cpu_hog(action, seconds, workers)``.
+
+    ``cpu``: run both before_after runs and the hog on that CPU alone (one hog worker unless
+    ``workers`` says otherwise); the calling thread's affinity is what its children inherit, and it
+    is put back afterwards."""
+    if cpu is None:
+        return _prove(lab_dir, lab_env, ctl_prefix, short_path, cpu_hog, workers or (os.cpu_count() or 1))
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        return _prove(lab_dir, lab_env, ctl_prefix, short_path, cpu_hog, workers or 1)
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def _prove(lab_dir, lab_env, ctl_prefix, short_path, cpu_hog, workers):
     os.makedirs(WORK, exist_ok=True)
     quiet = run_before_after("quiet", lab_dir, lab_env, ctl_prefix, short_path)
     bound = min(3600, max(60, int(HOG_BOUND_FACTOR * (quiet["pass1_seconds"] or 60))))

@@ -5,7 +5,7 @@ runs every play in tests/integration/targets/*.yml inside the controller namespa
 installed collection, and always brings the lab down again, proving that `down` leaves no
 process, namespace, route or mount behind. Prints `N passed, N failed` and exits non-zero on
 any failure. Checks that share no mutable lab state run side by side in lanes (see EDGE_LANE);
-each check's line names its lane when it is not the first.
+each check's line names its lane when it is not the first, and the CPU its processes used.
 
 A play may name its inventory (a file under .lab/) in a first-lines comment:
     # o2lab-inventory: inventory.yml
@@ -19,6 +19,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -45,23 +46,26 @@ PLAYBOOK = os.path.join(ROOT, ".venv", "bin", "ansible-playbook")
 
 # Checks run in phases; a phase is one or more lanes that run side by side, each lane's checks in
 # order. Lanes of one phase share no mutable lab state:
-# - EDGE_LANE: plays that probe the edge sites and also fault them (blackhole, Prometheus down,
-#   sshd killed), retune their sshd or stop the management Prometheus: one at a time;
-# - CONTROLLER_LANE: plays on the controller alone (connection local, no edge site, no
+# - phase 1, the healthy lab, read only: plays that probe or log in to the edge sites but never
+#   fault them nor change their sshd (READ_ONLY_LANES: work on copies of the lab's config and
+#   known_hosts, temporary SSH client configs, the lab pipeline's own clone), beside the sliced
+#   runs and the worker protocol (read-only probes of the edges and the simulated sites) and
+#   controller plays that only read the lab's packages and repository (kpt renders of copies or
+#   in benchmark mode, git reads). No play of this phase pulls or removes a function image;
+# - phase 2: EDGE_LANE, plays that fault the edge sites (blackhole, Prometheus down, sshd
+#   killed), retune their sshd or stop the management Prometheus: one at a time; beside
+#   CONTROLLER_LANE, plays on the controller alone (connection local, no edge site, no
 #   Prometheus): the lab's function images in podman's store and the OCI layout (pulled and
-#   removed again, so in order), kpt renders of the lab's packages (copies or read-only), git and
-#   file I/O on the lab repository (reads), host controls;
-# - then the plays that need both kinds of state (foundation_site probes every edge and renders
-#   kpt packages; pipeline renders, pushes and asks edge1's O2IMS stand-in) beside the sliced runs
-#   and the worker protocol (read-only probes of the edges and the simulated sites);
-# - then before_after_hog alone (it retunes the edges' sshd and hogs the management host's CPU).
+#   removed again, so in order), kpt renders of copies, then before_after under a CPU hog
+#   (HOG_CHECK: no edge site, the management host's registry as its one probe target, the run
+#   and its hog pinned to one CPU).
 # A play that is in no list runs alone after the lanes, so a new play never overlaps unexamined.
-EDGE_LANE = ("benchmark_report", "edge_ip_fix", "fix_edge_connectivity", "foundation_ssh", "measure_prometheus",
-             "perf_monitoring", "probe_connectivity_role", "probe_states", "ssh_tuning_controller",
-             "ssh_tuning_edge", "ssh_tuning_rollback")
-CONTROLLER_LANE = ("function_image_cache", "function_sandbox", "image_precache", "interleaved",
-                   "measure_git_io_host", "measure_kpt_render")
-BOTH_LANE = ("foundation_site", "pipeline")
+READ_ONLY_LANES = (("foundation_site", "pipeline", "ssh_tuning_controller", "foundation_ssh", "probe_connectivity_role"),
+                   ("edge_ip_fix", "fix_edge_connectivity"),
+                   ("interleaved", "measure_git_io_host"))
+EDGE_LANE = ("benchmark_report", "measure_prometheus", "perf_monitoring", "probe_states", "ssh_tuning_edge",
+             "ssh_tuning_rollback")
+CONTROLLER_LANE = ("function_image_cache", "function_sandbox", "image_precache", "measure_kpt_render")
 _lane = threading.local()
 _stop = threading.Event()
 # The suite's own copy of the installed collection (see snapshot_collection).
@@ -118,13 +122,20 @@ def check(results, name, fn):
     t0 = time.monotonic()
     lane = getattr(_lane, "index", 0)
     tag = " [lane %d]" % lane if lane else ""
+    _lane.cpu = 0.0
     try:
         fn()
         results.append((name, True, ""))
-        print("PASS %-45s %6.1fs%s" % (name, time.monotonic() - t0, tag), flush=True)
+        print("PASS %-45s %6.1fs%s%s" % (name, time.monotonic() - t0, cpu_note(), tag), flush=True)
     except Exception as exc:  # a failing check is reported, the others still run
         results.append((name, False, str(exc)))
-        print("FAIL %-45s %6.1fs%s  %s" % (name, time.monotonic() - t0, tag, exc), flush=True)
+        print("FAIL %-45s %6.1fs%s%s  %s" % (name, time.monotonic() - t0, cpu_note(), tag, exc), flush=True)
+
+
+def cpu_note():
+    """`` (CPU 12.3s)`` for a check whose processes were counted (run_counted), else nothing."""
+    cpu = getattr(_lane, "cpu", 0.0)
+    return " (CPU %.1fs)" % cpu if cpu else ""
 
 
 def run_lanes(results, lanes):
@@ -253,22 +264,32 @@ def run_play(play):
     env["ANSIBLE_CALLBACKS_ENABLED"] = "o2edge.perf.perf_recap"
     env["O2EDGE_PERF_RESULTS_DIR"] = os.path.join(lab.LAB_DIR, "results-callback", os.path.basename(play)[:-4])
     cmd = lab.ctl_prefix() + [PLAYBOOK, "-i", inventory_for(play), play, "-e", "lab_dir=" + lab.LAB_DIR]
-    res = subprocess.run(cmd, env=env, cwd=ROOT, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out, returncode = run_counted(cmd, env)
     log = os.path.join(lab.LAB_DIR, "logs", "integration-%s.log" % os.path.basename(play)[:-4])
     with open(log, "w") as f:
-        f.write(res.stdout)
-    if res.returncode != 0:
-        tail = "\n".join(res.stdout.splitlines()[-40:])
-        raise AssertionError("ansible-playbook exited %d (log: %s)\n%s" % (res.returncode, log, tail))
+        f.write(out)
+    if returncode != 0:
+        tail = "\n".join(out.splitlines()[-40:])
+        raise AssertionError("ansible-playbook exited %d (log: %s)\n%s" % (returncode, log, tail))
+
+
+def run_counted(cmd, env):
+    """Run ``cmd`` (output captured); its CPU and that of the descendants it waited for go to the check's line."""
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        _lane.cpu = getattr(_lane, "cpu", 0.0) + usage.ru_utime + usage.ru_stime
+        out.seek(0)
+        return out.read().decode("utf-8", "replace"), proc.returncode
 
 
 def sliced_runs():
     """tests/slices on the lab: AWX-style slices run as concurrent ansible-runner jobs, merged into one report."""
     env = check_env()
-    res = subprocess.run(lab.ctl_prefix() + [sys.executable, os.path.join(ROOT, "tests", "slices", "run.py"), "--lab"],
-                         env=env, cwd=ROOT, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if res.returncode != 0:
-        raise AssertionError("tests/slices/run.py --lab exited %d\n%s" % (res.returncode, "\n".join(res.stdout.splitlines()[-30:])))
+    out, returncode = run_counted(lab.ctl_prefix() + [sys.executable, os.path.join(ROOT, "tests", "slices", "run.py"), "--lab"], env)
+    if returncode != 0:
+        raise AssertionError("tests/slices/run.py --lab exited %d\n%s" % (returncode, "\n".join(out.splitlines()[-30:])))
 
 
 def benchmark_worker_protocol():
@@ -282,13 +303,16 @@ HOG_CHECK = "before_after_hog"
 
 
 def before_after_hog():
-    """before_after twice on the lab, quiet and with a CPU hog during pass 1 (tests/integration/before_after_hog.py)."""
+    """before_after twice on the lab, quiet and with a CPU hog during pass 1 (tests/integration/before_after_hog.py),
+    on one CPU, touching no edge site."""
     from tests.integration import before_after_hog as hog  # pylint: disable=import-outside-toplevel
     from tests.lab import faults  # pylint: disable=import-outside-toplevel
     env = lab.lab_env()
     env["ANSIBLE_COLLECTIONS_PATH"] = SNAPSHOT
+    # on the last CPU, beside the plays that fault the edges (see the phases above)
     hog.prove(lab.LAB_DIR, env, lab.ctl_prefix(), lab.common.short_path,
-              lambda action, seconds, workers: faults.cpu_hog("mgmt", action, seconds, workers))
+              lambda action, seconds, workers: faults.cpu_hog("mgmt", action, seconds, workers),
+              cpu=max(os.sched_getaffinity(0)))
 
 
 def main(argv):
@@ -301,7 +325,8 @@ def main(argv):
     def play_checks(stems):
         return [("play: " + os.path.basename(by_stem[s]), lambda p=by_stem[s]: run_play(p)) for s in stems if s in by_stem]
 
-    alone = sorted(set(by_stem) - set(EDGE_LANE + CONTROLLER_LANE + BOTH_LANE))
+    listed = set(EDGE_LANE + CONTROLLER_LANE).union(*READ_ONLY_LANES)
+    alone = sorted(set(by_stem) - listed)
     results = []
     try:
         check(results, "lab: folder path is %d characters (>= %d)" % (len(lab.LAB_DIR), LONG_PATH_MIN),
@@ -313,17 +338,18 @@ def main(argv):
         if not only:
             check(results, "lab: second up changes nothing", lab_idempotent_up)
             check(results, "lab: up recovers from leftovers", lab_recovers_from_leftovers)
-        run_lanes(results, [play_checks(EDGE_LANE), play_checks(CONTROLLER_LANE)])
-        run_lanes(results, [play_checks(alone)])
         side = []
         if not only:
             side = [("slices: 4 sliced runner jobs merged into one report (edges, 40 simulated sites, a lost slice)",
                      sliced_runs),
                     ("runner: o2edge.perf.benchmark through transmit | worker | process on the lab",
                      benchmark_worker_protocol)]
-        run_lanes(results, [play_checks(BOTH_LANE), side])
+        run_lanes(results, [play_checks(lane) for lane in READ_ONLY_LANES] + [side])
+        hog = []
         if not only or HOG_CHECK in only:
-            check(results, "before_after: verdicts quiet and under a CPU hog (%s)" % HOG_CHECK, before_after_hog)
+            hog = [("before_after: verdicts quiet and under a CPU hog (%s)" % HOG_CHECK, before_after_hog)]
+        run_lanes(results, [play_checks(EDGE_LANE), play_checks(CONTROLLER_LANE) + hog])
+        run_lanes(results, [play_checks(alone)])
     finally:
         check(results, "lab: down leaves nothing behind", lab_down_leaves_nothing)
     passed = sum(1 for result in results if result[1])

@@ -8,6 +8,7 @@ compile and import tests run on a real Python 3.9 too when one is installed (pye
 runtime annotations and vermin: standard library calls newer than 3.9 on paths an import does not
 run) always runs.
 """
+import fcntl
 import glob
 import os
 import shutil
@@ -19,6 +20,14 @@ DEST = os.path.join(ROOT, ".build", "sanity", "ansible_collections", "o2edge", "
 
 
 def main():
+    # One run at a time: a second run would delete the copy under the first one's feet.
+    os.makedirs(os.path.dirname(os.path.dirname(os.path.dirname(DEST))), exist_ok=True)
+    lock = open(os.path.join(ROOT, ".build", "sanity.lock"), "w")  # pylint: disable=consider-using-with
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        print("sanity: another run holds .build/sanity.lock; waiting for it", flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
                            check=True, stdout=subprocess.PIPE).stdout.decode().split("\0")
     # Start from a clean copy, but keep tests/output: ansible-test caches its venvs there.
