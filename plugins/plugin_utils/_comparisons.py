@@ -147,7 +147,10 @@ def sequential_split(jobs, min_samples):
         return sequential_many(jobs, min_samples)
     half = len(jobs) // 2
     _fast_stats.numpy_module()
-    with _report_parallel.Worker(lambda: sequential_many(jobs[half:], min_samples), "comparisons") as worker:
+    worker = _report_parallel.start(lambda: sequential_many(jobs[half:], min_samples), "comparisons")
+    if worker is None:
+        return sequential_many(jobs, min_samples)
+    with worker:
         first = sequential_many(jobs[:half], min_samples)
         return first + worker.result()
 

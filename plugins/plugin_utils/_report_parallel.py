@@ -7,8 +7,11 @@ The report runs on the controller, one process per report task, with most of its
 Python: reading the baseline while the results are read, and rendering some formats while the
 others are rendered, uses a second core. ``Worker(func, field)`` forks (POSIX ``os.fork``: the
 child has the parent's memory, so nothing is sent to it) and runs ``func()`` in the child, which
-sends its value back through a pipe (``marshal``: the plain values of a JSON document, or strings)
-and leaves with ``os._exit`` (no clean-up of the parent's runs in it). ``result()`` waits for it:
+writes its value (``marshal``: the plain values of a JSON document, or strings) to an unnamed
+temporary file opened before the fork and leaves with ``os._exit`` (no clean-up of the parent's runs
+in it). A file, not a pipe: the child writes megabytes at once and ends, where a pipe's 64 KiB would
+have it wait for the parent to read each piece (one hand-over each, slow on a loaded machine).
+``result()`` waits for the child's end and reads the file:
 
 * the value, when the child gave one;
 * a ``ReportError`` when ``func`` raised one (the same message), an ``OSError`` when it raised
@@ -28,6 +31,7 @@ from __future__ import annotations
 import marshal
 import os
 import signal
+import tempfile
 
 from ansible_collections.o2edge.perf.plugins.plugin_utils._report_write import ReportError
 
@@ -80,7 +84,7 @@ def read_both(read_results, baseline_files, read_files, meanwhile):
     caller raises it in its turn, after the baseline's own errors); None without a second process."""
     worker = None
     if baseline_files and worth_reading(baseline_files):
-        worker = Worker(lambda: read_files(baseline_files, "baseline"), "baseline")
+        worker = start(lambda: read_files(baseline_files, "baseline"), "baseline")
     try:
         results = read_results()
         if worker is None:
@@ -99,7 +103,7 @@ def render_worker(model, render, names=IN_WORKER):
     """A Worker rendering the files ``names`` of ``render(model, None)`` for a large report, else None."""
     if not worth_rendering(len(model["measurements"])):
         return None
-    return Worker(lambda: dict((name, text()) for name, text in render(model, None).items() if name in names), "dest")
+    return start(lambda: dict((name, text()) for name, text in render(model, None).items() if name in names), "dest")
 
 
 def rendered(files, worker, names=IN_WORKER):
@@ -113,39 +117,48 @@ def rendered(files, worker, names=IN_WORKER):
     return files
 
 
+def start(func, field):
+    """``Worker(func, field)``, or None when its temporary file cannot be made or the fork fails (out of
+    processes or memory): the caller then does the work in this process."""
+    try:
+        return Worker(func, field)
+    except OSError:
+        return None
+
+
 class Worker:
-    """``func()`` run in a forked child; ``result()`` its value (see the module's docstring)."""
+    """``func()`` run in a forked child; ``result()`` its value (see the module's docstring). ``start`` is
+    the way to make one: it gives None rather than an OSError of the temporary file or the fork."""
 
     def __init__(self, func, field):
         self.field = field
-        read_fd, write_fd = os.pipe()
+        self.file = tempfile.TemporaryFile(prefix="o2edge-perf-report-")
         try:
             pid = os.fork()
         except BaseException:
-            os.close(read_fd)
-            os.close(write_fd)
+            self.file.close()
             raise
         if pid == 0:  # pragma: no cover  (the child: measured through the parent's result)
-            _child(func, read_fd, write_fd)
-        os.close(write_fd)
-        self.pid, self.fd = pid, read_fd
+            _child(func, self.file.fileno())
+        self.pid = pid
+
+    @property
+    def fd(self):
+        """The file the child writes to (None once closed)."""
+        return None if self.file is None else self.file.fileno()
 
     def result(self):
         """The child's value, or the exception it ended with (see the module's docstring)."""
-        chunks = []
-        try:
-            while True:
-                chunk = os.read(self.fd, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        finally:
-            os.close(self.fd)
-            self.fd = None
         dummy, status = os.waitpid(self.pid, 0)
         self.pid = None
         try:
-            answer = marshal.loads(b"".join(chunks))
+            self.file.seek(0)
+            data = self.file.read()
+        finally:
+            self.file.close()
+            self.file = None
+        try:
+            answer = marshal.loads(data)
         except (EOFError, ValueError, TypeError):
             answer = None
         if not isinstance(answer, tuple) or not answer or status != 0:
@@ -159,10 +172,10 @@ class Worker:
         raise ReportError("%s: the worker process of the report failed (%s)" % (self.field, answer[1]))
 
     def close(self):
-        """Kill and reap the child when its result was not taken; close the pipe."""
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        """Kill and reap the child when its result was not taken; close (and so remove) the file."""
+        if self.file is not None:
+            self.file.close()
+            self.file = None
         if self.pid is not None:
             try:
                 os.kill(self.pid, signal.SIGKILL)
@@ -186,11 +199,10 @@ def _status(status):
     return "no result"
 
 
-def _child(func, read_fd, write_fd):  # pragma: no cover  (runs in the child)
-    """Run ``func``, send its value (or what it raised) through ``write_fd``; never returns."""
+def _child(func, write_fd):  # pragma: no cover  (runs in the child)
+    """Run ``func``, write its value (or what it raised) to ``write_fd``; never returns."""
     code = 1
     try:
-        os.close(read_fd)
         try:
             payload = marshal.dumps((_VALUE, func()))
         except ReportError as exc:
@@ -202,7 +214,6 @@ def _child(func, read_fd, write_fd):  # pragma: no cover  (runs in the child)
         view = memoryview(payload)
         while view:
             view = view[os.write(write_fd, view):]
-        os.close(write_fd)
         code = 0
     finally:
         os._exit(code)  # pylint: disable=protected-access  # the parent's clean-up is not the child's

@@ -90,7 +90,7 @@ def test_a_child_that_dies_fails_the_report_naming_the_field():
     with pytest.raises(ReportError, match=r"^dest: the worker process of the report failed \(exit status 3\)$"):
         _report_parallel.Worker(leave, "dest").result()
     with pytest.raises(ReportError, match=r"^dest: the worker process of the report failed \(ValueError\)$"):
-        _report_parallel.Worker(lambda: object(), "dest").result()  # not a value marshal can send
+        _report_parallel.Worker(object, "dest").result()  # not a value marshal can send
     assert _children() == []
 
 
@@ -229,8 +229,8 @@ def test_comparisons_split_between_two_processes_are_the_entries_of_one(forking,
     split = _comparisons.sequential_split(jobs, 6)
     assert forking == ["comparisons"]
     assert split == _comparisons.sequential_many(jobs, 6)
-    assert [e["verdict"] for e in split] == ["faster", "no clear change", "not comparable", "not enough samples",
-                                            _comparisons.HOST_STATE]
+    verdicts = ["faster", "no clear change", "not comparable", "not enough samples", _comparisons.HOST_STATE]
+    assert [e["verdict"] for e in split] == verdicts
     monkeypatch.setattr(_comparisons, "sequential_many", lambda jobs, n: os.kill(os.getpid(), signal.SIGKILL)
                         if len(jobs) < 5 and os.getpid() != parent else [])
     parent = os.getpid()
@@ -252,3 +252,19 @@ def test_the_metrics_pushed_are_those_the_second_process_rendered_and_wrote(fork
     assert forking == ["dest"] and not result["failed"]
     with open(result["files"]["prom"]) as handle:
         assert sent == [handle.read()] and "o2edge_perf" in sent[0]
+
+
+def test_without_a_temporary_file_the_report_is_made_in_one_process(forking, monkeypatch, tmp_path):
+    baseline, current = standard_pair()
+    params = {"results": [write_json(tmp_path / "r.json", current)], "baseline": [write_json(tmp_path / "b.json", baseline)]}
+    expected = _report.generate(dict(params, dest=str(tmp_path / "one")), {}, T0)
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(_report_parallel.tempfile, "TemporaryFile", full)
+    del forking[:]
+    got = _report.generate(dict(params, dest=str(tmp_path / "two")), {}, T0)
+    assert forking == ["baseline", "comparisons", "dest"]  # each tried, none forked
+    assert got["verdicts"] == expected["verdicts"] and not got["failed"] and _children() == []
+    for rel in _tree(str(tmp_path / "one")):
+        assert filecmp.cmp(str(tmp_path / "one" / rel), str(tmp_path / "two" / rel), shallow=False), rel
