@@ -71,23 +71,29 @@ demo: deps build
 	@echo "Results: $(CURDIR)/results; the fixed copies: results/demo/; reports: results/reports/ (index.html)"
 	@echo "The lab stays up for you to explore: 'make lab-status', 'make lab-down'."
 
-# Two lanes on the two cores, after one build: the integration run (the lab: mostly waiting on
+# Lanes on the two cores, after one build: the integration run (the lab: mostly waiting on
 # sshd, timers and the network, so it keeps normal priority and streams its output) next to the
-# CPU-bound steps (units, runner, lint, sanity: niced, output kept in .build/test-logs/ and
-# printed when the lane is done). They share no resource: the integration run uses the lab and
+# CPU-bound steps (units, runner, lint, sanity: niced, in two lanes, output kept in
+# .build/test-logs/ and printed when the lanes are done). They share no resource: the integration run uses the lab and
 # .build/collections read-only, sanity its copy under .build/sanity, runner its own temporary
 # folder. `-o build` keeps a lane step from rebuilding the collection the other lane is using.
 # Every step's time is printed at the end (and kept in .build/test-logs/times).
-TEST_CPU_STEPS := units runner lint sanity
+# The CPU-bound steps run in two niced lanes, so that they can use both cores whenever the
+# integration run waits (its lanes mostly wait on sshd, timers and the network).
+TEST_CPU_LANE_1 := sanity runner
+TEST_CPU_LANE_2 := units lint
+TEST_CPU_STEPS := $(TEST_CPU_LANE_1) $(TEST_CPU_LANE_2)
 test: deps
 	@start=$$(date +%s); logs=.build/test-logs; rm -rf $$logs; mkdir -p $$logs; \
 	step() { local t0=$$(date +%s) r=0; $(MAKE) --no-print-directory -o venv "$$@" || r=$$?; \
 	  echo "$$1 $$(( $$(date +%s) - t0 )) $$([ $$r = 0 ] && echo passed || echo FAILED)" >> $$logs/times; return $$r; }; \
 	echo "=== make build"; step build || { echo "=== FAILED: build"; exit 1; }; \
-	( for s in $(TEST_CPU_STEPS); do nice -n 10 bash -c "$$(declare -f step); logs=$$logs; step $$s -o build" \
-	    > $$logs/$$s.log 2>&1; done ) & cpu=$$!; \
-	echo "=== make integration (next to: $(TEST_CPU_STEPS), logs in $$logs/)"; step integration -o build; \
-	wait $$cpu; \
+	( for s in $(TEST_CPU_LANE_1); do nice -n 10 bash -c "$$(declare -f step); logs=$$logs; step $$s -o build" \
+	    > $$logs/$$s.log 2>&1; done ) & cpu1=$$!; \
+	( for s in $(TEST_CPU_LANE_2); do nice -n 10 bash -c "$$(declare -f step); logs=$$logs; step $$s -o build" \
+	    > $$logs/$$s.log 2>&1; done ) & cpu2=$$!; \
+	echo "=== make integration (next to: $(TEST_CPU_LANE_1) | $(TEST_CPU_LANE_2), logs in $$logs/)"; step integration -o build; \
+	wait $$cpu1 $$cpu2; \
 	for s in $(TEST_CPU_STEPS); do echo "=== make $$s"; cat $$logs/$$s.log; done; \
 	echo "=== step times (s):"; sed 's/^/    /' $$logs/times; rc=0; ! grep -q FAILED $$logs/times || rc=1; \
 	grep FAILED $$logs/times | sed 's/^\([^ ]*\).*/=== FAILED: \1/'; \
