@@ -1,14 +1,20 @@
 # Copyright (c) 2026 o2edge.perf contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The prober at scale: 10 to 10,000 targets, batched ssh-keyscan (old) against the native host-key
-fetch on the banner's connection (new), side by side in one run, each run a fresh process (peak RSS
-is its ru_maxrss).
+"""The prober at scale: 10 to 10,000 targets, an older prober (old) against the working tree's (new),
+side by side in one run, each run a fresh process (peak RSS is its ru_maxrss).
 
-"old" is the prober of commit ``--old-rev`` (default OLD_REV, the last with batched ssh-keyscan:
-``ssh-keyscan -f -`` of up to 4 addresses a process, 8 ssh probes per CPU at once), its
-``plugins/`` taken with ``git archive`` into a temporary directory and imported from there;
-"new" is the working tree's.
+"old" is the prober of commit ``--old-rev``, its ``plugins/`` taken with ``git archive`` into a
+temporary directory and imported from there. The default, OLD_REV, is the last commit that built a
+TLS context (a CA file load) for every target and made every HTTPS GET a full handshake; the new
+prober builds each distinct context once a run and resumes a TLS session on the context, address,
+port and server name that made it (``_probe_http.TlsCache``). ``--old-rev c0a564c`` is the last
+with batched ssh-keyscan (``ssh-keyscan -f -`` of up to 4 addresses a process): a tree that has
+``_keyscan`` is run with its batcher.
+
+``--profile N``: the child runs every probe under cProfile (a profiler per pool thread, merged)
+and prints the N functions of most internal time and the CPU seconds per kind (of probe_one's
+time under the profiler, which slows it: for where the time goes, not for the figures).
 
 Run inside the lab's controller namespace (the lab must be up; nothing else is started):
 
@@ -53,7 +59,7 @@ import bench_probe  # noqa: E402  pylint: disable=wrong-import-position
 TIMEOUT = 2.0
 EXPECT_TIMEOUT = 10.0  # the calm run that says each base target's true state
 SIM_KNOWN_HOSTS = os.path.join(bench_probe.LAB, "ssh", "sim_known_hosts")
-OLD_REV = "c0a564c"  # the last commit whose prober fetched host keys with batched ssh-keyscan
+OLD_REV = "d95a859"  # the last commit whose prober built a TLS context per target (no session resumption)
 
 
 def old_tree(rev):
@@ -88,28 +94,37 @@ def base_key(t):
     return "%s|%s" % (t["site"], t["service"].split("#")[0])
 
 
-def child(n, variant, concurrency, sim_sites, part=0, parts=1, ssh_concurrency=None, old_root=None):
+def child(n, variant, concurrency, sim_sites, part=0, parts=1, ssh_concurrency=None, old_root=None, profile=0):
     """In a fresh process: probe ``n`` targets (slice ``part`` of ``parts``: every parts-th from
-    ``part``, as AWX slices) with ``variant`` (old: the prober of ``old_root``, batched ssh-keyscan)."""
+    ``part``, as AWX slices) with ``variant`` (old: the prober of ``old_root``)."""
     batcher = None
     if variant == "old":
         sys.path.insert(0, old_root)
         from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe as probe
-        from ansible_collections.o2edge.perf.plugins.module_utils.probe import _keyscan  # pylint: disable=no-name-in-module
         assert probe.__file__.startswith(old_root), probe.__file__
         ctx = probe.default_context()
-        batcher = ctx["keyscan_batch"] = _keyscan.KeyscanBatcher(ctx["keyscan"])
+        if os.path.exists(os.path.join(os.path.dirname(probe.__file__), "_keyscan.py")):
+            from ansible_collections.o2edge.perf.plugins.module_utils.probe import _keyscan  # pylint: disable=no-name-in-module
+            batcher = ctx["keyscan_batch"] = _keyscan.KeyscanBatcher(ctx["keyscan"])
         ssh_concurrency = None  # its own default
     else:
         probe = bench_probe._import_probe()  # pylint: disable=protected-access
         ctx = probe.default_context()
+    if n == 0:  # the calm run: every base target's state (concurrency 4, T = EXPECT_TIMEOUT)
+        base = base_targets(sim_sites)
+        res = probe.probe_all(base, concurrency=4, connect_timeout=EXPECT_TIMEOUT, timeout=EXPECT_TIMEOUT, ctx=ctx)
+        print(json.dumps({"states": dict((base_key(t), r["state"]) for t, r in zip(base, res))}))
+        return
     targets = sized(base_targets(sim_sites), n)[part::parts]
+    profiles = _profile(probe) if profile else None
     r0, c0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     results = probe.probe_all(targets, concurrency=concurrency, connect_timeout=TIMEOUT, timeout=TIMEOUT, ctx=ctx,
                               ssh_concurrency=ssh_concurrency)
     wall = time.monotonic() - t0
     r1, c1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    if profiles is not None:
+        _profile_report(profiles, profile)
     ssh = [r for r in results if r["kind"] == "ssh"]
     print(json.dumps({
         "n": n, "variant": variant, "wall_s": round(wall, 3), "maxrss_kib": r1.ru_maxrss,
@@ -125,6 +140,46 @@ def child(n, variant, concurrency, sim_sites, part=0, parts=1, ssh_concurrency=N
     }))
 
 
+def _profile(probe):
+    """Wrap ``probe.probe_one`` (probe_all looks it up at each call) in a cProfile.Profile per pool thread;
+    also count per kind the CPU time (thread CPU clock) of its probes. Returns the list it fills."""
+    import cProfile
+    import threading
+    local = threading.local()
+    profiles = {"profiles": [], "cpu": {}, "lock": threading.Lock()}
+    real = probe.probe_one
+
+    def probe_one(target, *args, **kwargs):
+        prof = getattr(local, "prof", None)
+        if prof is None:
+            prof = local.prof = cProfile.Profile()
+            with profiles["lock"]:
+                profiles["profiles"].append(prof)
+        c0 = time.thread_time()
+        prof.enable()
+        try:
+            return real(target, *args, **kwargs)
+        finally:
+            prof.disable()
+            with profiles["lock"]:
+                kind = target.get("kind")
+                profiles["cpu"][kind] = profiles["cpu"].get(kind, 0.0) + time.thread_time() - c0
+
+    probe.probe_one = probe_one
+    return profiles
+
+
+def _profile_report(profiles, top):
+    import io
+    import pstats
+    out = io.StringIO()
+    stats = pstats.Stats(*profiles["profiles"], stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    sys.stderr.write("CPU per kind under the profiler (thread CPU time): %s\n"
+                     % json.dumps(dict((k, round(v, 2)) for k, v in sorted(profiles["cpu"].items()))))
+    sys.stderr.write(out.getvalue())
+
+
 def details(results):
     """{"state: detail (digits masked)": count} of results, the 12 most frequent."""
     out = {}
@@ -134,14 +189,14 @@ def details(results):
     return dict(sorted(out.items(), key=lambda kv: -kv[1])[:12])
 
 
-def run_child(n, variant, concurrency, sim_sites, slices=1, ssh_concurrency=0, old_root=""):
+def run_child(n, variant, concurrency, sim_sites, slices=1, ssh_concurrency=0, old_root="", profile=0):
     """Run the child (``slices`` of them at once, each its slice); their figures merged: wall from the
     first start to the last end, peak RSS the largest, CPU and processes summed."""
     t0 = time.monotonic()
     procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child",
                                "%d,%s,%d,%d" % (n, variant, i, slices), "--concurrency", str(concurrency),
                                "--sim-sites", str(sim_sites), "--ssh-concurrency", str(ssh_concurrency),
-                               "--old-root", old_root],
+                               "--old-root", old_root, "--profile", str(profile)],
                               stdout=subprocess.PIPE, universal_newlines=True) for i in range(slices)]
     outs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
     wall = time.monotonic() - t0
@@ -157,11 +212,12 @@ def run_child(n, variant, concurrency, sim_sites, slices=1, ssh_concurrency=0, o
     return out
 
 
-def expected_states(sim_sites):
-    probe = bench_probe._import_probe()  # pylint: disable=protected-access
-    base = base_targets(sim_sites)
-    res = probe.probe_all(base, concurrency=4, connect_timeout=EXPECT_TIMEOUT, timeout=EXPECT_TIMEOUT)
-    return dict((base_key(t), r["state"]) for t, r in zip(base, res))
+def expected_states(sim_sites, variant="new", old_root=""):
+    """Each base target's state, probed calmly by ``variant`` in a fresh process."""
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", "0,%s,0,1" % variant,
+                          "--sim-sites", str(sim_sites), "--old-root", old_root], check=True,
+                         stdout=subprocess.PIPE, universal_newlines=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["states"]
 
 
 def false_failures(run, expected):
@@ -175,6 +231,13 @@ def false_failures(run, expected):
             what = "%s: %s -> %s" % (kind, expected[base], state)
             how[what] = how.get(what, 0) + 1
     return bad, how
+
+
+def _counts(values):
+    out = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
 
 
 def probe_default_ssh():
@@ -198,11 +261,13 @@ def main():
     ap.add_argument("--old-rev", default=OLD_REV, help="the commit whose prober is 'old'")
     ap.add_argument("--old-root", help=argparse.SUPPRESS)
     ap.add_argument("--json")
+    ap.add_argument("--profile", type=int, default=0, help="profile each run; print its N costliest functions (stderr)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         n, variant, part, parts = a.child.split(",")
-        child(int(n), variant, a.concurrency, a.sim_sites, int(part), int(parts), a.ssh_concurrency or None, a.old_root)
+        child(int(n), variant, a.concurrency, a.sim_sites, int(part), int(parts), a.ssh_concurrency or None, a.old_root,
+              a.profile)
         return 0
     old_root = old_tree(a.old_rev) if "old" in a.variants.split(",") else ""
     try:
@@ -219,6 +284,12 @@ def run(a, old_root):
         expected = dict((base_key(t), "up") for t in base_targets(a.sim_sites))
     else:
         expected = expected_states(a.sim_sites)
+        if "old" in variants:  # the same states, target by target, from both probers (calm)
+            old = expected_states(a.sim_sites, "old", old_root)
+            diff = sorted(k for k in expected if old.get(k) != expected[k])
+            print("calm states, old vs new: %s" % ("identical, %d targets (%s)" % (len(expected), json.dumps(
+                _counts(expected.values()), sort_keys=True)) if not diff else "%d differ: %s" % (
+                len(diff), ", ".join("%s %s -> %s" % (k, old.get(k), expected[k]) for k in diff[:20]))))
     runs = []
     print("machine: %(cpu)s, %(cores)s cores, Linux %(kernel)s, Python %(python)s" % bench_probe.machine())
     print("targets: %s; T = %g s; concurrency %d%s; new: ssh probes at once %s; old: %s; load before: %s"
@@ -233,7 +304,7 @@ def run(a, old_root):
         for n in sizes:
             order = variants if (rnd + sizes.index(n)) % 2 == 0 else list(reversed(variants))
             for v in order:
-                r = run_child(n, v, a.concurrency, a.sim_sites, a.slices, a.ssh_concurrency, old_root)
+                r = run_child(n, v, a.concurrency, a.sim_sites, a.slices, a.ssh_concurrency, old_root, a.profile)
                 ff, how = false_failures(r, expected)
                 r.update(false_failures=ff, false_failure_states=how, load=loadavg(), round=rnd)
                 del r["states"]

@@ -177,6 +177,10 @@ options:
     default: 5.0
 notes:
   - Host keys are always verified, TLS certificates always checked; there is no option to turn either off.
+  - Within one run each distinct TLS setting (CA file or data, client certificate and key) is loaded once (a file
+    changed meanwhile is loaded again), and an HTTPS request resumes the TLS session of an earlier one only when
+    both have the same setting, address, port and server name; a target with another CA or server name is
+    verified in full.
   - A V(host_key_mismatch) is reported when the server's key differs from the pin or known_hosts entry, and also
     when no key is known for the site at all.
   - Probes go to the addresses given, nowhere else; DNS names are resolved once per run.

@@ -18,7 +18,8 @@ site's alias, optional BatchMode login) and ``_probe_http`` (``http``, ``prometh
 
 A kind is ``probe(target, deadline, ctx) -> (detail, info)`` raising ``ProbeError``. ``ctx``
 is the probe's own copy of the run context: ``keyscan``, ``ssh`` (programs; the probe runs only
-``ssh``, for a login), ``resolver`` (shared by the run), ``secrets`` (a set: a kind adds every
+``ssh``, for a login), ``resolver`` (shared by the run), ``tls`` (the run's ``_probe_http.TlsCache``:
+each distinct TLS context built once, sessions resumed only on the context that made them), ``secrets`` (a set: a kind adds every
 credential it sends, so that it is masked out of the result) and ``endpoint`` (a kind that reads
 its address elsewhere than the target's ``address``/``port`` -- a URL, a kubeconfig -- sets it to
 ``(address, port)``).
@@ -119,7 +120,7 @@ def probe_one(target, connect_timeout=2.0, timeout=5.0, ctx=None):
 
 
 def default_context(keyscan="ssh-keyscan", ssh="ssh", resolver=None):
-    return {"keyscan": keyscan, "ssh": ssh, "resolver": resolver or Resolver()}
+    return {"keyscan": keyscan, "ssh": ssh, "resolver": resolver or Resolver(), "tls": _probe_http.TlsCache()}
 
 
 def ssh_concurrency_default():
@@ -142,6 +143,8 @@ def probe_all(targets, concurrency=64, connect_timeout=2.0, timeout=5.0, ctx=Non
     for t in targets:
         _probe_of(t)
     ctx = dict(ctx or default_context())
+    if "tls" not in ctx:  # a caller's own context: the run still builds each TLS context once
+        ctx["tls"] = _probe_http.TlsCache()
     ssh = [i for i, t in enumerate(targets) if t.get("kind") == "ssh"]
     concurrency = max(1, int(concurrency))
     limit = ssh_concurrency_default() if ssh_concurrency is None else max(1, int(ssh_concurrency))

@@ -15,11 +15,13 @@ from the target or from a kubeconfig. Every token sent is added to ``ctx["secret
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import os
 import re
 import ssl
 import tempfile
+import threading
 from urllib.parse import urlencode
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read, _yaml_bounds
@@ -87,6 +89,83 @@ def _no_password():
     return b""
 
 
+class TlsCache(object):
+    """The verifying contexts of one run, each built once, and the TLS sessions they made.
+
+    Loading a CA file costs about 1 ms of CPU a target (the system store ~80 ms) and a full
+    handshake verifies the chain again; a run of thousands of kubernetes targets sharing one CA
+    spent most of its TLS CPU there. A context is keyed by everything that defines it: each
+    file's identity (path, device, inode, size, modification and change times), the CA data
+    and the client certificate and key data (their SHA-256). A file changed while it was being
+    loaded is not cached. A session is reused only on the context that made it (its verified
+    chain belongs to that CA and client certificate), for the same address, port and server
+    name: a target with another CA gets another context, never a session it did not verify.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._contexts = {}
+        self._sessions = {}
+
+    def context(self, ca_file=None, ca_data=None, cert_file=None, key_file=None, cert_data=None, key_data=None):
+        """``tls_context(...)``, built once per distinct key; raises ProbeError as it does."""
+        _regular(ca_file, "CA file", "tls")
+        _regular(cert_file, "client certificate", "auth")
+        _regular(key_file, "client key", "auth")
+        key = self._key(ca_file, ca_data, cert_file, key_file, cert_data, key_data)
+        with self._lock:
+            found = self._contexts.get(key)
+        if found is not None:
+            return found
+        ctx = tls_context(ca_file, ca_data, cert_file, key_file, cert_data, key_data)
+        if key == self._key(ca_file, ca_data, cert_file, key_file, cert_data, key_data):
+            with self._lock:
+                ctx = self._contexts.setdefault(key, ctx)
+        return ctx
+
+    @staticmethod
+    def _key(ca_file, ca_data, cert_file, key_file, cert_data, key_data):
+        return (_file_id(ca_file), ca_data, _file_id(cert_file), _file_id(key_file), _digest(cert_data),
+                _digest(key_data))
+
+    def session(self, tls, address, port, server_name):
+        with self._lock:
+            return self._sessions.get((tls, address, port, server_name))
+
+    def keep(self, tls, address, port, server_name, session):
+        with self._lock:
+            if len(self._sessions) < MAX_SESSIONS:
+                self._sessions[(tls, address, port, server_name)] = session
+
+
+# TLS sessions kept by one run (one per context, address, port and server name).
+MAX_SESSIONS = 4096
+
+
+def _file_id(path):
+    if not path:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (path, None)
+    return (os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _digest(data):
+    if not data:
+        return None
+    return hashlib.sha256(data if isinstance(data, bytes) else data.encode("utf-8")).hexdigest()
+
+
+def _tls(ctx, ca_file=None, **kw):
+    """The run's context for these settings (``ctx["tls"]``, a TlsCache, when the run has one)."""
+    cache = ctx.get("tls")
+    if cache is None:
+        return tls_context(ca_file, **kw)
+    return cache.context(ca_file, **kw)
+
+
 def _regular(path, what, state):
     if not path:
         return
@@ -96,14 +175,19 @@ def _regular(path, what, state):
         raise ProbeError(state, "cannot use %s" % exc)
 
 
-def http_get(scheme, address, port, path, deadline, resolver, tls=None, server_name=None, headers=None):
-    """One GET on a fresh connection; return (status, reason, headers dict, body bytes, connect_ms)."""
+def http_get(scheme, address, port, path, deadline, resolver, tls=None, server_name=None, headers=None, sessions=None):
+    """One GET on a fresh connection; return (status, reason, headers dict, body bytes, connect_ms).
+
+    With ``sessions`` (a TlsCache), the TLS session of an earlier GET on the same context, address,
+    port and server name is offered for resumption, and this one's is kept."""
     sock, connect_ms = tcp_connect(address, port, deadline, resolver)
+    name = server_name or address
     try:
         if scheme == "https":
             sock.settimeout(deadline.left("the TLS handshake"))
             try:
-                sock = tls.wrap_socket(sock, server_hostname=server_name or address)
+                session = sessions.session(tls, address, port, name) if sessions is not None else None
+                sock = tls.wrap_socket(sock, server_hostname=name, session=session)
             except Exception as exc:  # noqa: BLE001
                 err = classify_error(exc, "TLS handshake with %s:%s" % (address, port))
                 if err.state == "protocol":
@@ -120,6 +204,12 @@ def http_get(scheme, address, port, path, deadline, resolver, tls=None, server_n
             conn.endheaders()
             sock.settimeout(deadline.left("the response to GET %s" % path))
             resp = conn.getresponse()
+            if sessions is not None and scheme == "https" and not sock.session_reused:
+                # Here, not after the body: TLS 1.3's ticket comes after the handshake (read by now), and
+                # reading a "Connection: close" body to its end closes the TLS socket.
+                session = sock.session
+                if session is not None:
+                    sessions.keep(tls, address, port, name, session)
             sock.settimeout(deadline.left("reading the body of GET %s" % path))
             body = resp.read(MAX_BODY)
             return resp.status, resp.reason, dict((k.lower(), v) for k, v in resp.getheaders()), body, connect_ms
@@ -284,11 +374,11 @@ def _read_secret(path, what):
 
 def probe_http(target, deadline, ctx):
     scheme, address, port, path, query = _endpoint(target, ctx)
-    tls = tls_context(target.get("ca_file")) if scheme == "https" else None
+    tls = _tls(ctx, target.get("ca_file")) if scheme == "https" else None
     full = path + ("?" + query if query else "")
     status, reason, headers, body, connect_ms = http_get(
         scheme, address, port, full, deadline, ctx["resolver"], tls, target.get("tls_server_name"),
-        headers={"Accept": "application/json, */*"})
+        headers={"Accept": "application/json, */*"}, sessions=ctx.get("tls"))
     expect = target.get("expect_status") or [200]
     info = {"connect_ms": connect_ms, "status": status, "content_type": headers.get("content-type"),
             "bytes": len(body)}
@@ -300,17 +390,17 @@ def probe_http(target, deadline, ctx):
 
 def probe_prometheus(target, deadline, ctx):
     scheme, address, port, prefix, _q = _endpoint(target, ctx)
-    tls = tls_context(target.get("ca_file")) if scheme == "https" else None
+    tls = _tls(ctx, target.get("ca_file")) if scheme == "https" else None
     sn = target.get("tls_server_name")
     status, reason, _h, body, connect_ms = http_get(scheme, address, port, _join(prefix, "/-/ready"),
-                                                    deadline, ctx["resolver"], tls, sn)
+                                                    deadline, ctx["resolver"], tls, sn, sessions=ctx.get("tls"))
     info = {"connect_ms": connect_ms}
     if status != 200:
         raise _http_state(status, reason, "GET /-/ready", body, info)
     query = target.get("query") or "up"
     qpath = _join(prefix, "/api/v1/query") + "?" + urlencode({"query": query})
     status, reason, _h, body, _c = http_get(scheme, address, port, qpath, deadline, ctx["resolver"], tls, sn,
-                                            headers={"Accept": "application/json"})
+                                            headers={"Accept": "application/json"}, sessions=ctx.get("tls"))
     if status != 200:
         raise _http_state(status, reason, "instant query %s" % query, body, info)
     try:
@@ -367,8 +457,8 @@ def _kubernetes_access(target, ctx):
     if token:
         ctx["secrets"].add(token)
     ca_file = kc.get("ca_file") or (None if kc.get("ca_data") else target.get("ca_file"))
-    tls = tls_context(ca_file, kc.get("ca_data"), kc.get("cert_file"), kc.get("key_file"), kc.get("cert_data"),
-                      kc.get("key_data"))
+    tls = _tls(ctx, ca_file, ca_data=kc.get("ca_data"), cert_file=kc.get("cert_file"), key_file=kc.get("key_file"),
+               cert_data=kc.get("cert_data"), key_data=kc.get("key_data"))
     server_name = kc.get("tls_server_name") or target.get("tls_server_name")
     return scheme, address, port, prefix, tls, server_name, token
 
@@ -380,7 +470,8 @@ def probe_kubernetes(target, deadline, ctx):
         headers["Authorization"] = "Bearer " + token
 
     def get(path):
-        return http_get(scheme, address, port, _join(prefix, path), deadline, ctx["resolver"], tls, sn, headers)
+        return http_get(scheme, address, port, _join(prefix, path), deadline, ctx["resolver"], tls, sn, headers,
+                        sessions=ctx.get("tls"))
 
     status, reason, _h, body, connect_ms = get("/readyz?verbose")
     info = {"connect_ms": connect_ms}

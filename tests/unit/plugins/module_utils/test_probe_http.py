@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import ssl
 
 import pytest
 
@@ -388,3 +389,105 @@ def test_kubernetes_failing_checks_and_version_are_bounded(monkeypatch, pki):
                             (200, "OK", {}, json.dumps({"gitVersion": "v" * 5000}).encode(), 1.0)])
     r = run(target)
     assert r["state"] == "up" and len(r["info"]["version"]) == ph.MAX_NAME
+
+
+# --------------------------------------------------------------------------- one TLS context per run, sessions per context
+
+class _Recorded(object):
+    """tls_context wrapped: how many contexts were built, and whether each TLS connection resumed a session."""
+
+    def __init__(self, monkeypatch):
+        self.built = []
+        self.resumed = []
+        real = ph.tls_context
+        resumed = self.resumed
+
+        class Socket(ssl.SSLSocket):
+            def close(self):  # called twice a GET (the connection's and the probe's own)
+                if getattr(self, "_sslobj", None) is not None and not getattr(self, "recorded", False):
+                    self.recorded = True
+                    resumed.append(self.session_reused)
+                super(Socket, self).close()
+
+        def build(*args, **kwargs):
+            ctx = real(*args, **kwargs)
+            ctx.sslsocket_class = Socket
+            self.built.append(args[0] if args else kwargs.get("ca_file"))
+            return ctx
+
+        monkeypatch.setattr(ph, "tls_context", build)
+
+
+def test_a_run_builds_each_tls_context_once_and_resumes_sessions(monkeypatch, https_server, pki):
+    rec = _Recorded(monkeypatch)
+    results = pr.probe_all([dict(kube(https_server, pki), service="k%d" % i) for i in range(6)], concurrency=1,
+                           connect_timeout=3.0, timeout=3.0)
+    assert [r["state"] for r in results] == ["up"] * 6, results
+    assert rec.built == [os.path.join(pki, "ca.crt")]  # bug caught: a context (a CA load) per target
+    assert len(rec.resumed) == 18 and rec.resumed[0] is False and all(rec.resumed[1:]), rec.resumed
+
+
+def test_a_wrong_ca_after_a_good_one_to_the_same_server_is_still_tls(monkeypatch, https_server, pki):
+    """The good target's session is never offered on the wrong CA's context (it would skip verification)."""
+    rec = _Recorded(monkeypatch)
+    good = kube(https_server, pki)
+    wrong = dict(good, service="wrong", ca_file=os.path.join(pki, "wrong-ca.crt"))
+    results = pr.probe_all([good, wrong, dict(good, service="again"), dict(wrong, service="wrong2")], concurrency=1,
+                           connect_timeout=3.0, timeout=3.0)
+    assert [r["state"] for r in results] == ["up", "tls", "up", "tls"], results
+    assert "certificate verification failed" in results[1]["detail"] and "certificate verification failed" in \
+        results[3]["detail"]
+    assert sorted(rec.built) == sorted([good["ca_file"], wrong["ca_file"]])
+
+
+def test_a_wrong_token_after_a_good_one_is_still_auth(https_server, pki):
+    good = kube(https_server, pki)
+    results = pr.probe_all([good, dict(good, service="bad", token="wrong-token-xyz"), dict(good, service="again")],
+                           concurrency=1, connect_timeout=3.0, timeout=3.0)
+    assert [r["state"] for r in results] == ["up", "auth", "up"], results
+
+
+def test_a_server_name_gets_its_own_session(monkeypatch, https_server, pki):
+    """A session verified for one name is not offered for another: the other name is checked (and fails)."""
+    _Recorded(monkeypatch)
+    good = kube(https_server, pki)
+    results = pr.probe_all([good, dict(good, service="other", tls_server_name="api.example.net")], concurrency=1,
+                           connect_timeout=3.0, timeout=3.0)
+    assert [r["state"] for r in results] == ["up", "tls"], results
+
+
+def test_a_ca_file_changed_within_a_run_gets_a_new_context(monkeypatch, https_server, pki, tmp_path):
+    rec = _Recorded(monkeypatch)
+    cache = ph.TlsCache()
+    ca = tmp_path / "ca.crt"
+    with open(os.path.join(pki, "ca.crt"), "rb") as f:
+        ca.write_bytes(f.read())
+    first = cache.context(str(ca))
+    assert cache.context(str(ca)) is first and len(rec.built) == 1
+    with open(os.path.join(pki, "wrong-ca.crt"), "rb") as f:
+        wrong = f.read()
+    ca.write_bytes(wrong + b"\n")  # another size (and inode times): another key
+    assert cache.context(str(ca)) is not first and len(rec.built) == 2
+    ctx = pr.default_context()
+    ctx["tls"] = cache
+    r = pr.probe_one(kube(https_server, pki, ca_file=str(ca)), connect_timeout=3.0, timeout=3.0, ctx=ctx)
+    assert r["state"] == "tls", r
+
+
+def test_tls_cache_keys_client_certificate_data_and_ca_data(monkeypatch, pki):
+    rec = _Recorded(monkeypatch)
+    cache = ph.TlsCache()
+    with open(os.path.join(pki, "ca.crt")) as f:
+        ca_data = f.read()
+    with open(os.path.join(pki, "wrong-ca.crt")) as f:
+        wrong_data = f.read()
+    a = cache.context(ca_data=ca_data)
+    assert cache.context(ca_data=ca_data) is a
+    assert cache.context(ca_data=wrong_data) is not a
+    with open(os.path.join(pki, "srv.crt"), "rb") as f:
+        crt = f.read()
+    with open(os.path.join(pki, "srv.key"), "rb") as f:
+        key = f.read()
+    with_cert = cache.context(ca_data=ca_data, cert_data=crt, key_data=key)
+    assert with_cert is not a and cache.context(ca_data=ca_data, cert_data=crt, key_data=key) is with_cert
+    assert len(rec.built) == 3
