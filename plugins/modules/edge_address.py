@@ -13,9 +13,9 @@ short_description: Find an edge site's real address by its SSH host key and fix 
 version_added: 1.0.0
 description:
   - Checks every site of an edge-sites config (docs/edge-sites.md) by identity - the SSH host key offered at
-    the configured address (fetched with C(ssh-keyscan)) must be the site's pinned C(ssh.host_key) or one of
-    the C(known_hosts) entries of the site's name (looked up as C(HostKeyAlias), so the address written in
-    known_hosts plays no part). A site whose key matches is V(ok); nothing is done.
+    the configured address (fetched on one SSH connection, as the o2edge.perf.service_probe module does) must be
+    the site's pinned C(ssh.host_key) or one of the C(known_hosts) entries of the site's name (looked up as
+    C(HostKeyAlias), so the address written in known_hosts plays no part). A site whose key matches is V(ok); nothing is done.
   - For a site whose key does not match, searches the site's O(candidates) - explicit addresses, CIDR ranges
     (expanded with netaddr) and DNS names (resolved) - concurrently, with short timeouts, and accepts only an
     address whose host key matches. Exactly one such address fixes the site (V(fixed), old -> new with the
@@ -51,11 +51,10 @@ attributes:
     support: full
     platforms: posix
     description: Runs where the edge-sites config lives and the sites are reachable (normally the controller,
-      with C(delegate_to) or on localhost); Python 3.9 or later with ruamel.yaml and netaddr, and C(ssh-keyscan).
+      with C(delegate_to) or on localhost); Python 3.9 or later with ruamel.yaml and netaddr.
 requirements:
   - ruamel.yaml
   - netaddr
-  - ssh-keyscan (OpenSSH client)
 options:
   config:
     description: The edge-sites config file (plugin o2edge.perf.edge_sites, schema version 1).
@@ -137,9 +136,11 @@ notes:
   - Host keys are always verified; there is no option to accept an unknown key. A key listed as C(@revoked) for the
     site is never a match.
   - Packets go only to the configured addresses and the candidates given (and DNS queries for the candidate names).
-  - The host-key check reads the key an address offers, as C(ssh-keyscan) and the o2edge.perf.service_probe module
-    do; a login with strict host-key checking (the o2edge.perf.connectivity_check role with login) proves that the
-    host also holds the private key.
+  - The host-key check reads the key an address offers natively, as the o2edge.perf.service_probe module does (the
+    banner, then the key exchange up to the server's host key, offering only the key types known for the site; no
+    C(ssh-keyscan) process; the server's signature is not checked, as with C(ssh-keyscan)); a login with strict
+    host-key checking (the o2edge.perf.connectivity_check role with login) proves that the host also holds the
+    private key.
 seealso:
   - module: o2edge.perf.service_probe
   - plugin: o2edge.perf.edge_sites
@@ -278,7 +279,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.o2edge.perf.plugins.module_utils.edge import _yaml_edit
 from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_address import (
-    HAS_NETADDR, CandidateError, IdentityError, Resolver, context, decide, keyscan, known_hosts_edit,
+    HAS_NETADDR, CandidateError, IdentityError, Resolver, context, decide, host_keys, known_hosts_edit,
     normalize_ip, observe, parse_candidates, resolve_dns, scan, site_identity)
 from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_sites import EdgeSitesError, is_vaulted, validate_config
 from ansible_collections.o2edge.perf.plugins.module_utils._params import range_error
@@ -385,7 +386,7 @@ def main():
         except IdentityError as exc:
             module.fail_json(msg="sites[%d] (%s): %s" % (i, site["name"], exc))
 
-    ctx = context(module.get_bin_path("ssh-keyscan", required=True), Resolver())
+    ctx = context(Resolver())
     try:
         dns_notes = resolve_dns(plan, ctx["resolver"], p["max_candidates"])
     except CandidateError as exc:
@@ -395,7 +396,7 @@ def main():
         return site["ssh"].get("port") or 22
 
     # 1. The configured addresses, all at once.
-    first = scan([(s["address"], port_of(s), idents[s["name"]][0]["types"]) for _i, s in selected], keyscan,
+    first = scan([(s["address"], port_of(s), idents[s["name"]][0]["types"]) for _i, s in selected], host_keys,
                  p["concurrency"], p["connect_timeout"], p["timeout"], ctx)
     configured_obs = {}
     for _i, s in selected:
@@ -409,7 +410,7 @@ def main():
             for addr, _origin in plan.get(s["name"], {}).get("addresses", []):
                 if addr != s["address"]:
                     jobs.append((addr, port_of(s), idents[s["name"]][0]["types"]))
-    second = scan(jobs, keyscan, p["concurrency"], p["connect_timeout"], p["timeout"], ctx)
+    second = scan(jobs, host_keys, p["concurrency"], p["connect_timeout"], p["timeout"], ctx)
 
     outcomes = []
     for _i, s in selected:

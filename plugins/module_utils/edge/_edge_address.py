@@ -5,15 +5,15 @@
 
 A site's identity is its SSH host key: the pin (``ssh.host_key``) or the known_hosts entries of
 the site's name (looked up as ``HostKeyAlias``, so the address in the file plays no part). An
-address is the site's only when the key it offers (fetched with ``ssh-keyscan``, as the ``ssh``
-probe does) is one of those keys and none of its keys is ``@revoked`` there.
+address is the site's only when the key it offers (fetched natively on one connection, as the
+``ssh`` probe does: ``_probe_ssh.read_host_key``) is one of those keys and not ``@revoked`` there.
 
 ``parse_candidates`` validates the candidates of every site (explicit addresses, CIDR ranges,
 DNS names) and refuses, naming the field, an invalid one or a set of CIDR ranges whose expansion
 is larger than the bound -- before any packet is sent. ``scan`` fetches the host keys of many
 addresses at once (a bounded thread pool, a ``Deadline`` per address started when its probe
-starts; one connection per address: ssh-keyscan, then a TCP connect only to say why no key
-came). ``decide`` turns the observations of one site into an outcome:
+starts; one connection per address: the banner and the key exchange up to the server's host key).
+``decide`` turns the observations of one site into an outcome:
 
     ok          the configured address offers the site's key; nothing to do
     fixed       exactly one candidate address offers it: old -> new, with the fingerprint
@@ -32,16 +32,15 @@ probe, decide); the probes themselves are in probe/.
 
 from __future__ import annotations
 
-import math
 import re
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import Deadline, ProbeError, Resolver, tcp_connect
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import Deadline, ProbeError, Resolver
 # netaddr is imported defensively once, by _edge_sites
 from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_sites import HAS_NETADDR, NETADDR_IMPORT_ERROR, netaddr
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe_ssh import (
-    KEYSCAN_TYPES, acceptable_keys, compare_host_keys, keyscan_argv, parse_keyscan, ssh_key_fingerprint)
+    acceptable_keys, compare_host_keys, read_host_key, ssh_key_fingerprint)
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._ssh_kex import host_key_algorithms
 
 
 DEFAULT_MAX_CANDIDATES = 1024
@@ -265,9 +264,10 @@ def site_identity(site, known_hosts_text=None, known_hosts_path=None):
         if not known:
             raise IdentityError("site %s: %s has no host key for %s (entries are keyed by site name and address): "
                                 "its identity cannot be checked" % (alias, known_hosts_path or "known_hosts", alias))
-    types = tuple(sorted(set(KEYSCAN_TYPES.get(t, "") for t, _b in known) - set([""])))
+    types = tuple(sorted(set(t for t, _b in known if host_key_algorithms([t]))))
     if not types:
-        raise IdentityError("site %s: %s has no key type ssh-keyscan can fetch" % (alias, source))
+        raise IdentityError("site %s: %s has no key type the host-key fetch can read (%s)"
+                            % (alias, source, ", ".join(sorted(set(t for t, _b in known)))))
     return {"alias": alias, "known": known, "revoked": revoked, "source": source, "types": types}
 
 
@@ -278,41 +278,29 @@ def key_text(key):
 
 # --------------------------------------------------------------------------- scanning
 
-def keyscan(address, port, types, deadline, ctx):
-    """Host keys ``address:port`` offers, as (type, base64) pairs; raises ProbeError.
+def host_keys(address, port, types, deadline, ctx):
+    """The host key ``address:port`` offers, as a list of one (type, base64) pair; raises ProbeError.
 
-    ONE connection per address: ``ssh-keyscan`` (address after ``--``) within the deadline. Only
-    when it brings no key does a TCP connect say why (refused, unreachable, silent). A bare TCP
-    connect before every key fetch doubled the unauthenticated connections an sshd sees; one sshd
-    answering on many addresses (the lab's decoy range) then went past its ``MaxStartups`` (10 by
-    default) and dropped a key fetch at random, more often on a loaded machine, and an impostor
-    address went unreported.
+    ONE connection per address, the ``ssh`` probe's own fetch (``_probe_ssh.read_host_key``): the
+    banner, then the key exchange up to the server's reply, offering as host-key algorithms only
+    those of ``types`` (the key types known for the site), of which the server picks one as ``ssh``
+    would. No other connection is made: a bare TCP connect besides the fetch doubled the
+    unauthenticated connections an sshd sees; one sshd answering on many addresses (the lab's decoy
+    range) then went past its ``MaxStartups`` (10 by default) and dropped a fetch at random, and an
+    impostor address went unreported.
     """
-    rem = deadline.left("fetching the host key")
-    argv = keyscan_argv(ctx["keyscan"], address, port, list(types), max(1, int(math.ceil(rem))))
     try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=rem, check=False)
-    except subprocess.TimeoutExpired:
-        raise ProbeError("timeout", "ssh-keyscan: no host key within the deadline (%gs)" % deadline.total)
-    except OSError as exc:
-        raise ProbeError("protocol", "cannot run %s: %s" % (argv[0], exc))
-    offered = parse_keyscan(proc.stdout.decode("utf-8", "replace"))
-    if offered:
-        return offered
-    sock, _ms = tcp_connect(address, port, deadline, ctx["resolver"])  # refused, unreachable, timeout end here
-    sock.close()
-    err = proc.stderr.decode("utf-8", "replace").strip()
-    last = err.splitlines()[-1][:200] if err else ""
-    hint = ""
-    if "closed by remote host" in last.lower():
-        hint = " (an sshd past its MaxStartups drops new connections; scan fewer addresses at once)"
-    raise ProbeError("protocol", "answers on port %s but ssh-keyscan got no host key of type %s%s%s"
-                     % (port, ",".join(types), (": " + last) if last else "", hint))
+        _banner, offered = read_host_key(address, port, types, deadline, ctx["resolver"])
+    except ProbeError as exc:
+        low = exc.detail.lower()
+        if exc.state == "protocol" and ("closed" in low or "reset" in low):
+            exc.detail += " (an sshd past its MaxStartups drops new connections; scan fewer addresses at once)"
+        raise
+    return [offered]
 
 
-def context(keyscan_path="ssh-keyscan", resolver=None):
-    return {"keyscan": keyscan_path, "resolver": resolver or Resolver()}
+def context(resolver=None):
+    return {"resolver": resolver or Resolver()}
 
 
 def scan(jobs, scan_fn=None, concurrency=64, connect_timeout=2.0, timeout=5.0, ctx=None):
@@ -320,7 +308,7 @@ def scan(jobs, scan_fn=None, concurrency=64, connect_timeout=2.0, timeout=5.0, c
 
     Returns ``{job: offered keys (list) or ProbeError}``; never raises for what the network does.
     """
-    scan_fn = scan_fn or keyscan
+    scan_fn = scan_fn or host_keys
     ctx = ctx or context()
     jobs = list(dict.fromkeys(jobs))
     if not jobs:

@@ -15,8 +15,9 @@ ssh-keyscan is not used by the probe any more (one path per thing): it cost a se
 and a process per target, and OpenSSH 9.2's always offers its post-quantum key exchange first
 (about 60 ms of controller CPU per address); the native fetch costs under 1 ms. A server that has
 none of the key exchanges offered (curve25519-sha256, diffie-hellman-group14-sha256: OpenSSH since
-6.5 and 7.3, Dropbear, FIPS-mode servers) is a ``protocol`` result naming the algorithms. The
-ssh-keyscan helpers below (``keyscan_argv``, ``parse_keyscan``, ``KEYSCAN_TYPES``) are edge_address's.
+6.5 and 7.3, Dropbear, FIPS-mode servers) is a ``protocol`` result naming the algorithms.
+edge_address fetches the key the same way (``read_host_key``) and compares it by the same rule
+(``acceptable_keys``, ``compare_host_keys``).
 """
 
 from __future__ import annotations
@@ -37,12 +38,6 @@ from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import File
 
 # A known_hosts file bigger than this is refused unread.
 KNOWN_HOSTS_MAX_BYTES = 4 << 20
-# Keyscan option names of the SSH key types ssh-keyscan prints (the first field after the host).
-KEYSCAN_TYPES = {
-    "ssh-ed25519": "ed25519", "ssh-rsa": "rsa", "ssh-dss": "dsa",
-    "ecdsa-sha2-nistp256": "ecdsa", "ecdsa-sha2-nistp384": "ecdsa", "ecdsa-sha2-nistp521": "ecdsa",
-    "sk-ssh-ed25519@openssh.com": "ed25519-sk", "sk-ecdsa-sha2-nistp256@openssh.com": "ecdsa-sk",
-}
 
 
 # --------------------------------------------------------------------------- host keys
@@ -95,19 +90,6 @@ def known_host_keys(text, alias):
         elif marker is None:
             keys.append((parts[1], parts[2]))
     return keys, revoked
-
-
-def key_line(line):
-    """``(host, (type, base64))`` of an ssh-keyscan output line, None for a comment or any other line."""
-    parts = line.split()
-    if len(parts) < 3 or line.startswith("#") or parts[1] not in KEYSCAN_TYPES:
-        return None
-    return parts[0], (parts[1], parts[2])
-
-
-def parse_keyscan(text):
-    """(type, base64) pairs from ssh-keyscan output."""
-    return [got[1] for got in (key_line(line) for line in text.splitlines()) if got]
 
 
 def compare_host_keys(offered, known, revoked, alias, where):
@@ -239,11 +221,6 @@ def _ssh_error(stderr, rc):
     return ProbeError("protocol", "ssh login: %s" % last)
 
 
-def keyscan_argv(keyscan, address, port, types, timeout):
-    """ssh-keyscan's command line; ``--`` ends the options, so no address is ever read as one."""
-    return [keyscan, "-T", str(timeout), "-p", str(port), "-t", ",".join(types), "--", address]
-
-
 def login_argv(ssh, target, alias, known_hosts, connect_timeout):
     """ssh's command line for the login: BatchMode, strict host-key checking against ``known_hosts``
     only (under ``alias``), no agent keys beyond ``key_file``, no connection sharing, runs ``true``."""
@@ -258,6 +235,22 @@ def login_argv(ssh, target, alias, known_hosts, connect_timeout):
 
 
 # --------------------------------------------------------------------------- the kind
+
+def read_host_key(address, port, key_types, deadline, resolver):
+    """``(banner, (type, base64))``: on ONE connection to ``address:port``, the SSH banner, then the host
+    key the server presents for the first of ``key_types``' algorithms it has (``_ssh_kex``), as the
+    ``ssh`` kind fetches it. Raises ProbeError (refused, timeout, unreachable, protocol...)."""
+    sock, _ms = tcp_connect(address, port, deadline, resolver)
+    try:
+        try:
+            banner, rest = _read_banner(sock, deadline)
+        except Exception as exc:  # noqa: BLE001 - ProbeErrors pass through classify_error unchanged
+            raise classify_error(exc, "reading the SSH banner")
+        offered, _kex, _alg = fetch_host_key(sock, deadline, list(key_types), rest)
+    finally:
+        sock.close()
+    return banner, offered
+
 
 def probe_ssh(target, deadline, ctx):
     address, port = target["address"], target["port"]

@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """_edge_address: candidates and their bound, identity by host key, the scan, outcomes, known_hosts edits.
 
-Loopback only: the scans use fake keyscan functions and fake resolvers, or a fake ssh-keyscan
-program against a loopback TCP listener.
+Loopback only: the scans use fake fetch functions and fake resolvers, or the scripted SSH server
+(tests/unit/fake_sshd.py) and loopback listeners.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ import pytest
 from ansible_collections.o2edge.perf.plugins.module_utils.edge import _edge_address as ea
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import Deadline, ProbeError, Resolver
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe_ssh import ssh_key_fingerprint
-from tests.unit.probe_servers import KEY_A, KEY_B, closed_port, fake_keyscan, tool
+from tests.unit import fake_sshd as fs
+from tests.unit.probe_servers import KEY_A, KEY_B, closed_port
 
 
 def make_key(seed):
@@ -33,7 +34,7 @@ SITES = ["edge1", "edge2"]
 
 def ident(key=KEY_A, revoked=()):
     return {"alias": "edge2", "known": [("ssh-ed25519", key)], "revoked": list(revoked),
-            "source": "the pinned host_key", "types": ("ed25519",)}
+            "source": "the pinned host_key", "types": ("ssh-ed25519",)}
 
 
 # --------------------------------------------------------------------------- candidates
@@ -160,7 +161,7 @@ def test_identity_by_site_name_like_hostkeyalias():
     # Only the lines naming edge2 count; the key listed for its address alone does not.
     assert got["known"] == [("ssh-ed25519", KEY_A)]
     assert got["revoked"] == [("ssh-ed25519", KEY_C)]
-    assert got["source"] == "known_hosts /kh" and got["types"] == ("ed25519",)
+    assert got["source"] == "known_hosts /kh" and got["types"] == ("ssh-ed25519",)
 
 
 def test_identity_pin_wins_and_unknown_sites_are_refused():
@@ -264,7 +265,7 @@ def test_scan_runs_jobs_concurrently_with_a_deadline_each():
         if address.endswith(".8"):
             raise RuntimeError("boom")
         return [("ssh-ed25519", KEY_A)]
-    jobs = [("198.18.0.%d" % i, 22, ("ed25519",)) for i in range(1, 10)]
+    jobs = [("198.18.0.%d" % i, 22, ("ssh-ed25519",)) for i in range(1, 10)]
     out = ea.scan(jobs + jobs[:2], fake, concurrency=4, connect_timeout=1.0, timeout=3.0, ctx={"resolver": None})
     assert sorted(seen) == sorted(j[0] for j in jobs)  # duplicates scanned once
     assert active[1] == 4
@@ -273,56 +274,56 @@ def test_scan_runs_jobs_concurrently_with_a_deadline_each():
     assert out[jobs[7]].state == "protocol" and "boom" in out[jobs[7]].detail
 
 
-def test_keyscan_connects_then_runs_ssh_keyscan_after_double_dash(tmp_path):
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(5)
-    port = srv.getsockname()[1]
-    try:
-        prog = fake_keyscan(tmp_path, KEY_A)
-        ctx = ea.context(prog, Resolver())
-        got = ea.keyscan("127.0.0.1", port, ("ed25519",), Deadline(3.0, 1.0), ctx)
-        assert got == [("ssh-ed25519", KEY_A)]
-        argv = open(str(tmp_path / "ssh-keyscan.argv")).read().splitlines()
-        assert argv[-2:] == ["--", "127.0.0.1"] and "-p" in argv and str(port) in argv
-    finally:
-        srv.close()
+@pytest.fixture
+def sshd():
+    yield from fs.servers()
 
 
-def test_keyscan_opens_one_connection_per_address_not_a_bare_connect_first(tmp_path):
-    """Bug (edge_ip_fix flake, 198.18.104.9 missed once in seven runs): a bare TCP connect before
-    every ssh-keyscan doubled the unauthenticated connections one sshd saw; the lab's decoy (one sshd
-    on six addresses) went past MaxStartups (10) and dropped a key fetch. The fetch alone must connect."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(5)
-    srv.setblocking(False)
-    try:
-        prog = fake_keyscan(tmp_path, KEY_A)  # prints a key without connecting, like a fetch that worked
-        got = ea.keyscan("127.0.0.1", srv.getsockname()[1], ("ed25519",), Deadline(3.0, 1.0),
-                         ea.context(prog, Resolver()))
-        assert got == [("ssh-ed25519", KEY_A)]
-        with pytest.raises(BlockingIOError):
-            srv.accept()[0].close()  # a connection was made besides ssh-keyscan's own
-    finally:
-        srv.close()
+def test_host_keys_is_the_probes_fetch_on_one_connection_offering_the_known_types(sshd):
+    """Bug caught: ssh-keyscan still run (a process per address, every key type offered), a second
+    connection per address, or key types offered that the site has no key of."""
+    srv = sshd(key=KEY_A)
+    got = ea.host_keys(srv.address, srv.port, ("ssh-ed25519",), Deadline(3.0, 1.0), ea.context(Resolver()))
+    assert got == [("ssh-ed25519", KEY_A)]
+    assert srv.connections == 1 and srv.seen[0]["kexinit"][1] == ["ssh-ed25519"]
 
 
-def test_keyscan_without_a_key_says_why_refused_or_dropped(tmp_path):
-    prog = tool(tmp_path, "ssh-keyscan", "echo '127.0.0.1: Connection closed by remote host' >&2\n")
+def test_host_keys_of_a_site_with_two_key_types_offers_both_and_compares_the_servers_choice(sshd):
+    srv = sshd(key=KEY_B)
+    got = ea.host_keys(srv.address, srv.port, ("ssh-ed25519", "ssh-rsa"), Deadline(3.0, 1.0), ea.context(Resolver()))
+    assert srv.seen[0]["kexinit"][1] == ["ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
+    obs = ea.observe(srv.address, "address", got, ident(), srv.port)
+    assert obs["state"] == "mismatch" and "not the host expected" in obs["detail"]  # KEY_B is an impostor
+    assert ea.observe(srv.address, "address", got, ident(KEY_B), srv.port)["state"] == "match"
+
+
+def test_host_keys_without_a_key_says_why_refused_or_dropped():
     with pytest.raises(ProbeError) as exc:
-        ea.keyscan("127.0.0.1", closed_port(), ("ed25519",), Deadline(2.0, 1.0), ea.context(prog, Resolver()))
+        ea.host_keys("127.0.0.1", closed_port(), ("ssh-ed25519",), Deadline(2.0, 1.0), ea.context(Resolver()))
     assert exc.value.state == "refused"
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(5)
+
+    def drop():  # an sshd past its MaxStartups: accepts, then closes before its banner
+        try:
+            srv.accept()[0].close()
+        except OSError:
+            pass
+    t = threading.Thread(target=drop, daemon=True)
+    t.start()
     try:
         with pytest.raises(ProbeError) as exc:
-            ea.keyscan("127.0.0.1", srv.getsockname()[1], ("ed25519",), Deadline(2.0, 1.0),
-                       ea.context(prog, Resolver()))
+            ea.host_keys("127.0.0.1", srv.getsockname()[1], ("ssh-ed25519",), Deadline(2.0, 1.0), ea.context(Resolver()))
     finally:
         srv.close()
-    assert exc.value.state == "protocol" and "MaxStartups" in exc.value.detail
+        t.join(2)
+    assert exc.value.state == "protocol" and "MaxStartups" in exc.value.detail, exc.value.detail
+
+
+def test_a_key_type_the_fetch_cannot_read_is_an_identity_error():
+    with pytest.raises(ea.IdentityError, match="no key type the host-key fetch can read .ssh-foo."):
+        ea.site_identity({"name": "edge2", "ssh": {"host_key": "ssh-foo %s" % KEY_B}}, None)
 
 
 # --------------------------------------------------------------------------- known_hosts

@@ -1,7 +1,7 @@
 # Copyright (c) 2026 o2edge.perf contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""edge_address in-process with a fake keyscan (no packet leaves the test): the ladder (check mode,
+"""edge_address in-process with a fake host-key fetch (no packet leaves the test): the ladder (check mode,
 fix, nothing to do), impostors, ambiguity, the bound and bad input before any scan, read-only and
 concurrently changed files refused with nothing written."""
 from __future__ import annotations
@@ -94,7 +94,7 @@ def files(tmp_path):
 @pytest.fixture
 def net(monkeypatch):
     fake = FakeNet()
-    monkeypatch.setattr(edge_address, "keyscan", fake)
+    monkeypatch.setattr(edge_address, "host_keys", fake)
 
     class NoDns(object):
         def __call__(self, host):
@@ -183,7 +183,7 @@ def test_an_address_with_a_wrong_key_is_not_written(files, monkeypatch):
     folder, cfg, kh = files
     network = dict(NETWORK)
     network["198.18.2.10"] = [("ssh-ed25519", KEY_D)]
-    monkeypatch.setattr(edge_address, "keyscan", FakeNet(network))
+    monkeypatch.setattr(edge_address, "host_keys", FakeNet(network))
     res = run(cfg)
     assert res["failed"] is False and res["changed"] is False
     assert res["sites"][1]["status"] == "no_match" and res["sites"][1]["new_address"] is None
@@ -206,7 +206,7 @@ def test_two_matching_addresses_are_refused_and_nothing_is_written(files, monkey
     folder, cfg, kh = files
     network = dict(NETWORK)
     network["198.18.104.11"] = [("ssh-ed25519", KEY_A)]
-    monkeypatch.setattr(edge_address, "keyscan", FakeNet(network))
+    monkeypatch.setattr(edge_address, "host_keys", FakeNet(network))
     res = run(cfg)
     assert res["failed"] is True and res["changed"] is False
     assert res["sites"][1]["status"] == "ambiguous"
@@ -257,7 +257,7 @@ def test_a_config_changed_while_scanning_is_refused(files, monkeypatch):
         if address == "198.18.2.10":
             with open(str(cfg), "a") as f:
                 f.write("# edited by someone else\n")
-    monkeypatch.setattr(edge_address, "keyscan", FakeNet(hook=edit_meanwhile))
+    monkeypatch.setattr(edge_address, "host_keys", FakeNet(hook=edit_meanwhile))
     res = run(cfg)
     assert res["failed"] is True and res["changed"] is False
     assert "config %s changed on disk since it was read" % cfg in res["msg"]
@@ -309,7 +309,7 @@ def test_a_fix_that_would_make_the_config_invalid_is_refused(files, monkeypatch)
     folder, cfg, kh = files
     network = dict(NETWORK)
     network["198.18.1.10"] = [("ssh-ed25519", KEY_B), ("ssh-ed25519", KEY_A)]
-    monkeypatch.setattr(edge_address, "keyscan", FakeNet(network))
+    monkeypatch.setattr(edge_address, "host_keys", FakeNet(network))
     res = run(cfg, candidates=[{"site": "edge2", "addresses": ["198.18.1.10"]}])
     assert res["failed"] is True and "the fixed config would be invalid, nothing written" in res["msg"]
     assert "198.18.1.10 port 22 is already site edge1" in res["msg"]
