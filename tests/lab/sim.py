@@ -80,8 +80,9 @@ def sim_up(n, blackhole_every=10):
     # once (each real site would have its own sshd and its own default limit of 10; a probe opens
     # at most two at a time per site). Measured with 1,000 sites probed at once (issue 19): no
     # listen-queue overflow (TcpExtListenOverflows 0 in this namespace) and no MaxStartups drop in
-    # its log; ssh probes that time out here lack CPU (ssh-keyscan's key exchange, ~60 ms each on
-    # the controller, and ~10 ms of this sshd per connection, on the same cores), not sshd limits.
+    # its log. The probe fetches the host key itself on one connection (about 2 ms of controller CPU;
+    # ssh-keyscan's post-quantum exchange cost ~60 ms): what bounds 1,000 sites here is this sshd's
+    # fork and exec per connection (~10 ms, on the same cores), not the prober and not sshd limits.
     conf = path("edges", SIM, "etc-ssh", "sshd_config")
     with open(conf) as f:
         text = f.read()
