@@ -4,8 +4,9 @@
 """A part of a large report computed in a second process while this one goes on (controller only).
 
 The report runs on the controller, one process per report task, with most of its work in pure
-Python: reading the baseline while the results are read, and rendering some formats while the
-others are rendered, uses a second core. ``Worker(func, field)`` forks (POSIX ``os.fork``: the
+Python. A second core is used for three parts: reading the baseline while the results are read
+(``read_both``), half of the sequential comparisons (``_comparisons.sequential_split``) and four of
+the six formats (``render_worker``, ``rendered``). ``Worker(func, field)`` forks (POSIX ``os.fork``: the
 child has the parent's memory, so nothing is sent to it) and runs ``func()`` in the child, which
 writes its value (``marshal``: the plain values of a JSON document, or strings) to an unnamed
 temporary file opened before the fork and leaves with ``os._exit`` (no clean-up of the parent's runs
@@ -22,7 +23,9 @@ have it wait for the parent to read each piece (one hand-over each, slow on a lo
   written (the run directory is still written by this process alone, renamed into place).
 
 ``close()`` (also on leaving a ``with`` block) kills and reaps a child whose result was not taken,
-as when this process fails first. ``O2EDGE_PERF_REPORT_PROCESSES=1`` keeps every report in one
+as when this process fails first. The child only computes and writes its file: the run directory,
+the index and the Pushgateway stay with this process. On a loaded machine the two processes share
+the same cores, and a report gains little or nothing from its second process. ``O2EDGE_PERF_REPORT_PROCESSES=1`` keeps every report in one
 process; small reports always stay in one (a fork and the transfer cost more than they save).
 """
 
