@@ -26,6 +26,7 @@ import base64
 import json
 import socket
 import ssl
+import threading
 import time
 from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from urllib.parse import urlencode, urlsplit
@@ -189,6 +190,13 @@ def request(target, method, path, form=None, deadline=30.0):
             out["outcome"], out["error"] = "unreachable", "cannot connect to %s:%s: %s" % (
                 target.host, target.port, exc.strerror or exc)
             return out
+        # Every socket read waits at most what is left, but a server trickling its answer (a byte
+        # per read) would restart that wait on each read: at the deadline the socket is shut down,
+        # which ends any read at once, and the exchange is a client_timeout whatever it returned.
+        expired = []
+        timer = threading.Timer(max(end - time.monotonic(), 0.0), _expire, (conn.sock, expired))
+        timer.daemon = True
+        timer.start()
         try:
             conn.sock.settimeout(max(end - time.monotonic(), 0.001))
             conn.request(method, target.base + path, body=body, headers=headers)
@@ -197,33 +205,56 @@ def request(target, method, path, form=None, deadline=30.0):
             size = 0
             while True:
                 remaining = end - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or expired:
                     raise socket.timeout("deadline")
                 if conn.sock is not None:
                     conn.sock.settimeout(remaining)
-                chunk = resp.read(65536)
+                chunk = resp.read1(65536)  # what one read brings, not a loop until 64 KiB
                 if not chunk:
                     break
                 size += len(chunk)
                 if size > MAX_BODY:
                     raise HTTPException("answer larger than %d bytes" % MAX_BODY)
                 chunks.append(chunk)
+            if expired:
+                raise socket.timeout("deadline")
             out["seconds"] = time.monotonic() - start
             out["http_status"] = resp.status
             out["body"] = b"".join(chunks)
         except socket.timeout:
-            out["seconds"] = time.monotonic() - start
-            out["outcome"] = "client_timeout"
-            out["error"] = "no complete answer within the client deadline of %ss" % deadline
+            _client_timeout(out, start, deadline)
         except ssl.SSLError as exc:
-            out["outcome"], out["error"] = "tls_error", "TLS failed: %s" % exc
+            if expired:
+                _client_timeout(out, start, deadline)
+            else:
+                out["outcome"], out["error"] = "tls_error", "TLS failed: %s" % exc
         except (HTTPException, OSError) as exc:
-            out["seconds"] = time.monotonic() - start
-            out["outcome"] = "http_error"
-            out["error"] = "HTTP exchange failed: %s" % (shown_text(exc) or type(exc).__name__)
+            if expired:
+                _client_timeout(out, start, deadline)
+            else:
+                out["seconds"] = time.monotonic() - start
+                out["outcome"] = "http_error"
+                out["error"] = "HTTP exchange failed: %s" % (shown_text(exc) or type(exc).__name__)
+        finally:
+            timer.cancel()
         return out
     finally:
         conn.close()
+
+
+def _expire(sock, expired):
+    """The deadline timer: mark the exchange expired and end any read in progress."""
+    expired.append(True)
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+def _client_timeout(out, start, deadline):
+    out["seconds"] = time.monotonic() - start
+    out["outcome"] = "client_timeout"
+    out["error"] = "no complete answer within the client deadline of %ss" % deadline
 
 
 def query_once(target, query, query_type="instant", params=None, deadline=30.0):

@@ -311,9 +311,6 @@ def test_an_answer_trickling_past_the_deadline_is_a_client_timeout(shaped):
     assert (res["ok"], res["outcome"]) == (False, "client_timeout")
 
 
-@pytest.mark.xfail(strict=True, reason="request() reads the body with resp.read(65536), which loops until 64 KiB or "
-                                       "the end: a server sending a byte at a time within the socket timeout holds "
-                                       "the client past its deadline (issue 15 §7, third mutation round)")
 def test_a_trickling_answer_does_not_hold_the_client_past_its_deadline(shaped):
     """Bug: the client deadline checked only between reads of 64 KiB, each of which a slow server can stretch
     (one byte per socket timeout) far past the deadline."""
