@@ -18,7 +18,10 @@ Each variant probes every site with o2edge.perf.connectivity (service_probe, def
 - ``1 job, concurrency 64 x N``: one job probing with as many probes in flight as the N slices
   together, to tell the gain of slicing from the gain of more probes in flight.
 
-For each: wall time (first job started to last job ended), each job's peak RSS (the largest
+For each: wall time (first job started to last job ended), the CPU of every job's processes
+(ansible-runner, ansible-playbook and its workers, the modules; getrusage of the reaped
+children), where the time of the slowest job went (its runner events: start-up until the play
+starts, then each task from its start to the next task's, the slowest first), each job's peak RSS (the largest
 process of the job, ansible-playbook or a worker, from getrusage; and ansible-runner's own
 process), their sum and max, and the time of the report (o2edge.perf.perf_report over the
 variant's results files, merged when several; ansible-playbook start-up included). The variants
@@ -31,8 +34,10 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import glob
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -69,19 +74,25 @@ def variant(tmp, coll_path, name, config, sites, count, extravars):
     slicer.dump_edge_sites(doc, inv, "first %d simulated sites" % sites)
     run = sliced.SlicedRun(os.path.join(base, "run"), coll_path, count)
     run.prepare(inv, extravars=dict(extravars, connectivity_check_show_table=False))
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = run.run()
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     bad = [(s["index"], s["job"], s["stderr"][-500:]) for s in run.slices if not s["job"] or s["job"]["status"] != "successful"]
     if bad:
         raise SystemExit("%s: jobs failed: %s" % (name, bad))
     dummy, merged, report_seconds = run.merge()
     checks.matrix_complete(merged, [n for s in run.slices for n in s["names"]])
     jobs = [s["job"] for s in run.slices]
+    slowest = max(run.slices, key=lambda s: s["job"]["seconds"])
     out = {"variant": name, "jobs": count, "wall_s": wall,
            "job_s_max": max(j["seconds"] for j in jobs),
            "playbook_rss_sum_mb": sum(j["children_maxrss_kb"] for j in jobs) / 1024.0,
            "playbook_rss_max_mb": max(j["children_maxrss_kb"] for j in jobs) / 1024.0,
            "runner_rss_sum_mb": sum(j["maxrss_kb"] for j in jobs) / 1024.0,
-           "report_s": report_seconds, "probes": len(merged["probes"])}
+           "report_s": report_seconds, "probes": len(merged["probes"]),
+           "cpu_s": round(c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime, 2),
+           "timeline": timeline(slowest["dir"], slowest["ident"], slowest["job"]["seconds"]),
+           "slowest_slice": slowest["index"]}
     states = {}
     for p in merged["probes"]:
         states.setdefault(p["result"]["site"], []).append(p["result"]["state"] == "up")
@@ -92,6 +103,31 @@ def variant(tmp, coll_path, name, config, sites, count, extravars):
     out["sites_down"] = sum(1 for v in states.values() if not any(v))
     shutil.rmtree(base, ignore_errors=True)
     return out
+
+
+def timeline(job_dir, ident, seconds):
+    """Where a job's wall time went, from its runner events: ``[(what, seconds)]``, the slowest first:
+    "start-up" (the job's start to the first play's), each task (its start to the next task's or the
+    end of the play), "end" (the last task's end to the job's end)."""
+    events = []
+    for path in glob.glob(os.path.join(job_dir, "artifacts", ident, "job_events", "*.json")):
+        with open(path, encoding="utf-8") as handle:
+            ev = json.load(handle)
+        if ev.get("created") and ev.get("event") in ("playbook_on_start", "playbook_on_task_start", "playbook_on_stats"):
+            events.append((ev["counter"], ev["event"], ev.get("event_data", {}).get("task", ""), ev["created"]))
+    if not events:
+        return []
+    events.sort()
+    from datetime import datetime  # pylint: disable=import-outside-toplevel
+    times = [datetime.fromisoformat(e[3]).timestamp() for e in events]
+    out = {}
+    for i, ev in enumerate(events[:-1]):
+        if ev[1] == "playbook_on_task_start":
+            out[ev[2]] = out.get(ev[2], 0.0) + times[i + 1] - times[i]
+    out["(playbook start to first task)"] = times[min(
+        i for i, e in enumerate(events) if e[1] == "playbook_on_task_start")] - times[0]
+    out["(the rest: runner and ansible-playbook start-up with the inventory, and end)"] = max(0.0, seconds - (times[-1] - times[0]))
+    return sorted(((k, round(v, 2)) for k, v in out.items()), key=lambda kv: -kv[1])
 
 
 def machine():
@@ -116,6 +152,8 @@ def main(argv=None):
     parser.add_argument("--slices", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", help="write the figures as JSON here")
+    parser.add_argument("--variants", default="one,sliced,divided,wide",
+                        help="which of one, sliced, divided, wide (comma-separated)")
     args = parser.parse_args(argv)
     config, started = sim_config(args.sites)
     tmp = tempfile.mkdtemp(prefix="o2edge-bench-slices-")
@@ -126,6 +164,8 @@ def main(argv=None):
     specs = {"one": (1, {}), "sliced": (args.slices, {}),
              "divided": (args.slices, {"connectivity_check_concurrency": max(1, 64 // args.slices)}),
              "wide": (1, {"connectivity_check_concurrency": 64 * args.slices})}
+    for key in set(specs) - set(args.variants.split(",")):
+        del specs[key]
     rows = dict((k, []) for k in specs)
     try:
         for rnd in range(args.rounds):
@@ -134,9 +174,12 @@ def main(argv=None):
                 count, extra = specs[key]
                 row = variant(tmp, coll_path, "%s r%d" % (names[key], rnd), config, args.sites, count, extra)
                 rows[key].append(row)
-                print("round %d %-28s wall %6.1f s, report %5.1f s, playbook RSS sum %6.1f MiB max %6.1f MiB, not up %s, "
-                      "load %.1f" % (rnd, names[key], row["wall_s"], row["report_s"], row["playbook_rss_sum_mb"],
-                                     row["playbook_rss_max_mb"], row["not_up"], os.getloadavg()[0]),
+                print("round %d %-28s wall %6.1f s, CPU %6.1f s, report %5.1f s, playbook RSS sum %6.1f MiB max %6.1f MiB, "
+                      "not up %s, load %.1f" % (rnd, names[key], row["wall_s"], row["cpu_s"], row["report_s"],
+                                                row["playbook_rss_sum_mb"], row["playbook_rss_max_mb"], row["not_up"],
+                                                os.getloadavg()[0]), file=sys.stderr, flush=True)
+                print("  slowest job's (slice %d) time: %s" % (row["slowest_slice"], "; ".join(
+                    "%s %.1f s" % kv for kv in row["timeline"][:8])),
                       file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -148,21 +191,22 @@ def main(argv=None):
     print("%d simulated sites (every 10th blackholed), %d rounds (medians); %s; load average at the end %s"
           % (args.sites, args.rounds, machine(), "%.2f %.2f %.2f" % os.getloadavg()))
     print()
-    print("| variant | jobs | wall (s) | slowest job (s) | ansible-playbook peak RSS, sum / max (MiB) "
+    print("| variant | jobs | wall (s) | CPU (s) | slowest job (s) | ansible-playbook peak RSS, sum / max (MiB) "
           "| ansible-runner RSS, sum (MiB) | report (s) | probes | sites fully up / down | probes not up (last round) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for key in specs:
         last = rows[key][-1]
-        print("| %s | %d | %.1f | %.1f | %.0f / %.0f | %.0f | %.1f | %d | %d / %d | %s |" % (
-            names[key], specs[key][0], med(key, "wall_s"), med(key, "job_s_max"), med(key, "playbook_rss_sum_mb"),
+        print("| %s | %d | %.1f | %.1f | %.1f | %.0f / %.0f | %.0f | %.1f | %d | %d / %d | %s |" % (
+            names[key], specs[key][0], med(key, "wall_s"), med(key, "cpu_s"), med(key, "job_s_max"),
+            med(key, "playbook_rss_sum_mb"),
             med(key, "playbook_rss_max_mb"), med(key, "runner_rss_sum_mb"), med(key, "report_s"), last["probes"],
             last["sites_fully_up"], last["sites_down"], ", ".join("%s %d" % kv for kv in last["not_up"].items())))
-    ratio = med("one", "wall_s") / med("sliced", "wall_s")
     print()
-    print("wall time, 1 job / %d slices: %.2f x; 1 job / %d slices at concurrency 64 / %d each: %.2f x; "
-          "1 job at concurrency 64 x %d / %d slices: %.2f x" % (
-              args.slices, ratio, args.slices, args.slices, med("one", "wall_s") / med("divided", "wall_s"),
-              args.slices, args.slices, med("wide", "wall_s") / med("sliced", "wall_s")))
+    for a, b, what in (("one", "sliced", "1 job / %d slices" % args.slices),
+                       ("one", "divided", "1 job / %d slices at concurrency 64 / %d each" % (args.slices, args.slices)),
+                       ("wide", "sliced", "1 job at concurrency 64 x %d / %d slices" % (args.slices, args.slices))):
+        if a in specs and b in specs:
+            print("wall time, %s: %.2f x" % (what, med(a, "wall_s") / med(b, "wall_s")))
     if args.json:
         slicer.write_atomic(args.json, json.dumps({"rows": rows, "machine": machine(), "sites": args.sites}, indent=1))
     return 0

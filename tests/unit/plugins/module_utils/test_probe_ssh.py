@@ -307,6 +307,17 @@ def test_at_most_ssh_concurrency_ssh_probes_at_once_and_the_rest_keep_going(monk
     assert peak["ssh"] == 3 and peak["all"] <= 8 and peak["tcp"] >= 2, peak
 
 
+def test_a_small_concurrency_is_shared_ssh_at_most_half(monkeypatch):
+    """Bug caught (bench_slices, 4 slices at concurrency 16 each): ssh given every worker but one
+    (16 - 1, under its default limit of 16), the HTTP targets of a slice one at a time: 213 s."""
+    peak = _tracking(monkeypatch)
+    ts = [{"site": "s%d" % i, "kind": "ssh" if i % 3 == 0 else "tcp", "address": "127.0.0.1", "port": 22}
+          for i in range(48)]
+    res = pr.probe_all(ts, concurrency=16, timeout=5, ctx=pr.default_context(), ssh_concurrency=16)
+    assert all(r["state"] == "up" for r in res)
+    assert peak["ssh"] == 8 and peak["tcp"] == 8 and peak["all"] <= 16, peak
+
+
 def test_a_queued_ssh_probe_starts_its_deadline_when_it_starts(monkeypatch):
     """Bug caught: a target's deadline started when it was queued, so waiting for an ssh turn
     (one at a time here, 0.15 s each) times out the later ones."""
