@@ -242,6 +242,15 @@ class _Shaped(BaseHTTPRequestHandler):
         kind, _sep, arg = form.partition("=")[2].partition("%3A")
         if kind == "late":
             time.sleep(float(arg))
+        if kind == "text400":  # a plain-text 400 whose marker text ends at byte int(arg) (0: no marker)
+            marker = b"Client sent an HTTP request to an HTTPS server" if int(arg) else b""
+            data = b"x" * (int(arg) - len(marker)) + marker + b"\n"
+            self.send_response(400)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         if kind == "size":
             head, tail = '{"status":"success","data":{"resultType":"string","result":[0,"', '"]}}'
             data = (head + "x" * (int(arg) - len(head) - len(tail)) + tail).encode()
@@ -258,6 +267,19 @@ class _Shaped(BaseHTTPRequestHandler):
                 time.sleep(float(arg) / len(data))
         else:
             self.wfile.write(data)
+
+
+def _do_get(self):
+    """buildinfo's answer, with the status the path asks for (/<status>/api/v1/status/buildinfo)."""
+    data = json.dumps({"status": "success", "data": {"version": "9.9.9"}}).encode()
+    self.send_response(int(self.path.split("/")[1]))
+    self.send_header("Content-Type", "application/json")
+    self.send_header("Content-Length", str(len(data)))
+    self.end_headers()
+    self.wfile.write(data)
+
+
+_Shaped.do_GET = _do_get
 
 
 @pytest.fixture()
@@ -365,3 +387,20 @@ def test_a_failed_query_has_every_documented_field(monkeypatch):
     assert res == {"ok": False, "seconds": None, "outcome": "unreachable", "http_status": None, "error_type": None,
                    "error": "connect timed out after 1s", "result_type": None, "series_count": None, "warnings": [],
                    "data": None}
+
+
+def test_only_the_tls_servers_words_make_a_plain_400_a_tls_error(shaped):
+    """Bugs: any plain-text 400 taken for plain HTTP sent to a TLS port; the marker looked for in another
+    length of the answer than its first 4096 bytes; the advice garbled."""
+    res = pq.query_once(shaped, "text400:0", deadline=10)
+    assert res["outcome"] == "bad_query"
+    res = pq.query_once(shaped, "text400:4096", deadline=10)
+    assert (res["outcome"], res["error"]) == ("tls_error", "the server speaks TLS on this port: use an https:// url")
+    assert pq.query_once(shaped, "text400:4097", deadline=10)["outcome"] == "bad_query"
+
+
+def test_build_info_takes_the_version_from_a_200_answer_only(shaped):
+    """Bug: the version read from an answer with an error status."""
+    base = "http://%s:%d" % (shaped.host, shaped.port)
+    assert pq.build_info(pq.Target(base + "/200")) == "9.9.9"
+    assert pq.build_info(pq.Target(base + "/503")) is None
