@@ -404,3 +404,30 @@ def test_build_info_takes_the_version_from_a_200_answer_only(shaped):
     base = "http://%s:%d" % (shaped.host, shaped.port)
     assert pq.build_info(pq.Target(base + "/200")) == "9.9.9"
     assert pq.build_info(pq.Target(base + "/503")) is None
+
+
+def test_a_lookback_under_a_second_is_accepted():
+    """Bug: the lookback required to be over 1 second rather than over 0."""
+    assert pq.range_params(end="1000", lookback=0.5, step="1s") == {"step": "1s", "end": "1000", "start": "999.500"}
+
+
+@pytest.mark.parametrize("lookback", [True, "60", 0, -1.0])
+def test_a_lookback_that_is_not_a_positive_number_is_refused_by_name(lookback):
+    """Bugs: a boolean or a string taken for a number of seconds (or a TypeError instead of the refusal); the
+    message garbled."""
+    with pytest.raises(pq.PromError) as err:
+        pq.range_params(end="1000", lookback=lookback)
+    assert str(err.value) == "lookback must be a positive number of seconds, got %r" % (lookback,)
+
+
+def test_a_given_end_is_sent_as_given_and_start_computed_from_it():
+    """Bugs: a given end dropped or renamed, or not read as a timestamp (start then refused)."""
+    assert pq.range_params(end="1000", lookback=60, step="15s") == {"step": "15s", "end": "1000", "start": "940.000"}
+
+
+def test_an_end_that_is_no_timestamp_needs_a_start():
+    """Bug: the refusal's message garbled."""
+    with pytest.raises(pq.PromError) as err:
+        pq.range_params(end="now-1h")
+    assert str(err.value) == "start is required when end ('now-1h') is not a Unix timestamp"
+    assert pq.range_params(start="now-2h", end="now-1h") == {"step": None, "end": "now-1h", "start": "now-2h"}
