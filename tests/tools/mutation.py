@@ -56,7 +56,7 @@ TARGETS = {
     "plugins/plugin_utils/_slo_schema.py": [PU + "test_slo*.py"],
     "plugins/plugin_utils/_slo_select.py": [PU + "test_slo*.py"],
     "plugins/plugin_utils/_slo_eval.py": [PU + "test_slo*.py"],
-    "plugins/plugin_utils/_callback_recap.py": [PU + "test_callback_recap.py"],
+    "plugins/plugin_utils/_callback_recap.py": [PU + "test_callback_recap*.py"],
     "plugins/module_utils/kpt/_fn_sandbox.py": [UT + "test_fn_sandbox*.py"],
     "plugins/module_utils/kpt/_kptfile.py": [UT + "test_kptfile.py", UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
     "plugins/module_utils/kpt/_fn_images.py": [UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
