@@ -22,6 +22,7 @@ have it wait for the parent to read each piece (one hand-over each, slow on a lo
   memory): the report then fails as it would have failed in one process, before anything is
   written (the run directory is still written by this process alone, renamed into place).
 
+A child that has not ended within ``WAIT_S`` (120 s) is killed and its part done in this process.
 ``close()`` (also on leaving a ``with`` block) kills and reaps a child whose result was not taken,
 as when this process fails first. The child only computes and writes its file: the run directory,
 the index and the Pushgateway stay with this process. On a loaded machine the two processes share
@@ -35,6 +36,7 @@ import marshal
 import os
 import signal
 import tempfile
+import time
 
 from ansible_collections.o2edge.perf.plugins.plugin_utils._report_write import ReportError
 
@@ -49,6 +51,8 @@ MIN_RECORDS = 2000
 IN_WORKER = ("report.md", "report.html", "junit.xml", "metrics.prom")
 
 _VALUE, _REPORT_ERROR, _OS_ERROR, _OTHER = 0, 1, 2, 3
+# The longest a report waits for its second process before it kills it and does the part itself.
+WAIT_S = 120.0
 
 
 def enabled():
@@ -135,6 +139,7 @@ class Worker:
 
     def __init__(self, func, field):
         self.field = field
+        self.func = func
         self.file = tempfile.TemporaryFile(prefix="o2edge-perf-report-")
         try:
             pid = os.fork()
@@ -150,9 +155,17 @@ class Worker:
         """The file the child writes to (None once closed)."""
         return None if self.file is None else self.file.fileno()
 
-    def result(self):
-        """The child's value, or the exception it ended with (see the module's docstring)."""
-        dummy, status = os.waitpid(self.pid, 0)
+    def result(self, wait_s=None):
+        """The child's value, or the exception it ended with (see the module's docstring).
+
+        A child that has not ended within ``wait_s`` seconds (``WAIT_S``: far beyond what its part
+        takes even on a loaded machine, so only a child stuck for good, as a lock held at the fork
+        by another thread would leave it) is killed and its part done here instead: a report never
+        waits forever on its second process."""
+        status = self._wait(WAIT_S if wait_s is None else wait_s)
+        if status is None:
+            self.close()
+            return self.func()
         self.pid = None
         try:
             self.file.seek(0)
@@ -173,6 +186,20 @@ class Worker:
         if answer[0] == _OS_ERROR:
             raise OSError(answer[1], answer[2])
         raise ReportError("%s: the worker process of the report failed (%s)" % (self.field, answer[1]))
+
+    def _wait(self, wait_s):
+        """The child's exit status, or None when it has not ended within ``wait_s`` seconds."""
+        end = time.monotonic() + wait_s
+        pause = 0.001
+        while True:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return status
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.05)
 
     def close(self):
         """Kill and reap the child when its result was not taken; close (and so remove) the file."""

@@ -94,6 +94,30 @@ def test_a_child_that_dies_fails_the_report_naming_the_field():
     assert _children() == []
 
 
+def test_a_stuck_child_is_killed_and_its_part_done_here():
+    """Bug: the report waits forever on a second process that never ends (a lock held by another thread
+    at the fork leaves the child stuck): the wait is bounded and the part is done in this process."""
+    parent = os.getpid()
+
+    def part():
+        if os.getpid() != parent:
+            time.sleep(60)  # the child: stuck
+        return {"done in": "parent"}
+    started = time.monotonic()
+    worker = _report_parallel.Worker(part, "comparisons")
+    pid = worker.pid
+    assert worker.result(wait_s=0.5) == {"done in": "parent"}
+    assert 0.5 <= time.monotonic() - started < 20
+    assert worker.pid is None and worker.fd is None and pid not in _children()
+
+
+def test_a_child_ending_in_time_is_not_redone_here():
+    """Bug: the bounded wait gives up on a child that ends in time (and the parent does its part again)."""
+    parent = os.getpid()
+    worker = _report_parallel.Worker(lambda: "child" if os.getpid() != parent else "parent", "comparisons")
+    assert worker.result(wait_s=30) == "child"
+
+
 def test_close_kills_and_reaps_a_child_whose_result_is_not_taken():
     started = time.monotonic()
     worker = _report_parallel.Worker(lambda: time.sleep(60), "baseline")
