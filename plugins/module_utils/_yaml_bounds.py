@@ -48,6 +48,30 @@ class YamlBoundsError(ValueError):
     """A document refused before (or while) parsing it: too deep, too many values, not YAML/JSON."""
 
 
+def shape_problem(data, max_depth=DEFAULT_MAX_DEPTH, max_values=DEFAULT_MAX_VALUES):
+    """None when loaded ``data`` is within the bounds, else ``("values", None)`` (more than
+    ``max_values`` values, shared ones counted each time) or ``("depth", keys)`` (a container at
+    ``max_depth`` levels, or one that refers to itself; ``keys``: the path to it, outermost
+    first, as read from the data: name it with care). Bounded work, no recursion."""
+    stack = [(data, 0, None)]
+    count = 0
+    while stack:
+        value, depth, link = stack.pop()
+        count += 1
+        if count > max_values:
+            return "values", None
+        if isinstance(value, (dict, list)):
+            if depth >= max_depth:
+                keys = []
+                while link is not None:
+                    link, key = link
+                    keys.append(key)
+                return "depth", keys[::-1]
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((v, depth + 1, (link, k)) for k, v in items)
+    return None
+
+
 def yaml_problem(exc):
     """A YAML error as 'problem (line L, column C)', without the source snippet (it may hold a secret)."""
     if HAS_YAML and isinstance(exc, yaml.reader.ReaderError):

@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 import re
 
-from ansible_collections.o2edge.perf.plugins.module_utils.edge._edge_sites import shape_error
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, secret_value_reason
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import shape_problem
 from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_select import HAS_JMESPATH, check_select
 
 API_VERSION = "openslo/v1"
@@ -290,8 +290,8 @@ def validate_documents(docs):
         docs = [docs]
     if not isinstance(docs, list):
         raise SloError(["the objectives must be a list of SLO documents, got %s" % _kind(docs)])
-    if shape_error(docs, max_depth=MAX_DEPTH + 1, max_values=MAX_NODES):
-        # shape_error's message may name a key of the data: said here without it
+    if shape_problem(docs, max_depth=MAX_DEPTH + 1, max_values=MAX_NODES):
+        # said without the path, which may name a key of the data
         raise SloError(["the documents nest deeper than %d levels, refer to themselves or hold more than %d values"
                         % (MAX_DEPTH, MAX_NODES)])
     errors = []

@@ -35,6 +35,7 @@ from ansible_collections.o2edge.perf.plugins.module_utils._secrets import (
     find_secrets, is_secret_key, key_words, secret_value_reason, showable_name)
 from ansible_collections.o2edge.perf.plugins.module_utils._services import (
     DEFAULT_PORTS, KIND_FIELDS, SERVICE_KINDS, WELL_KNOWN, UrlError, takes, url_endpoint, url_schemes)
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import shape_problem
 
 try:
     import netaddr
@@ -163,24 +164,13 @@ def label_group(key, value):
 def shape_error(data, max_depth=MAX_DEPTH, max_values=MAX_VALUES):
     """A message when ``data`` nests deeper than ``max_depth`` (or refers to itself) or holds more than
     ``max_values`` values counting shared ones each time; else None. Bounded work, no recursion."""
-    stack = [(data, 0, None)]
-    count = 0
-    while stack:
-        value, depth, link = stack.pop()
-        count += 1
-        if count > max_values:
-            return "the document holds more than %d values (YAML aliases count each time they are used)" % max_values
-        if isinstance(value, (dict, list)):
-            if depth >= max_depth:
-                where = []
-                while link is not None:
-                    link, key = link
-                    where.append("[%d]" % key if isinstance(key, int) else "." + _seg(key))
-                shown = "".join(reversed(where)).lstrip(".")
-                return "%s: nests deeper than %d levels (or refers to itself)" % (shown, max_depth)
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            stack.extend((v, depth + 1, (link, k)) for k, v in items)
-    return None
+    problem = shape_problem(data, max_depth, max_values)
+    if problem is None:
+        return None
+    if problem[0] == "values":
+        return "the document holds more than %d values (YAML aliases count each time they are used)" % max_values
+    shown = "".join("[%d]" % key if isinstance(key, int) else "." + _seg(key) for key in problem[1]).lstrip(".")
+    return "%s: nests deeper than %d levels (or refers to itself)" % (shown, max_depth)
 
 
 def check_address(address):

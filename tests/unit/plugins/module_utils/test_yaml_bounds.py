@@ -113,3 +113,22 @@ def test_a_repeated_token_shaped_key_is_not_quoted():
     with pytest.raises(yb.YamlBoundsError) as info:
         yb.load_yaml("ghp_abcdefghijklmnopqrstuvwxyz012345: a\nghp_abcdefghijklmnopqrstuvwxyz012345: b\n")
     assert "ghp_" not in str(info.value) and "a key of 36 characters" in str(info.value)
+
+
+def test_shape_problem_names_the_path_outermost_first_at_exactly_the_depth():
+    """Bugs: the path given innermost first, a container one level short of the bound refused (or one at it
+    let through), list positions lost."""
+    data = {"a": [{"b": {"c": 1}}]}
+    assert yb.shape_problem(data, max_depth=4) is None
+    assert yb.shape_problem(data, max_depth=3) == ("depth", ["a", 0, "b"])
+    assert yb.shape_problem([[[]]], max_depth=2) == ("depth", [0, 0])
+
+
+def test_shape_problem_counts_shared_values_each_time_and_refers_to_itself():
+    """Bugs: an alias-shared list counted once (a billion laughs passes), a self-referring list loops forever."""
+    shared = list(range(10))
+    assert yb.shape_problem([shared] * 10, max_values=111) is None
+    assert yb.shape_problem([shared] * 10, max_values=110) == ("values", None)
+    loop = []
+    loop.append(loop)
+    assert yb.shape_problem(loop, max_depth=5) == ("depth", [0, 0, 0, 0, 0])
