@@ -16,7 +16,10 @@ Each variant probes every site with o2edge.perf.connectivity (service_probe, def
 - ``N slices, concurrency 64 / N each``: the same slices with as many probes in flight in total
   as the one job (what slices sharing one controller should do);
 - ``1 job, concurrency 64 x N``: one job probing with as many probes in flight as the N slices
-  together, to tell the gain of slicing from the gain of more probes in flight.
+  together, to tell the gain of slicing from the gain of more probes in flight;
+- ``1 job, ssh_concurrency 64`` (only when asked, ``--variants ...,ssh64``): one job with 64 ssh
+  probes at once instead of the default 8 per CPU (the simulation's one sshd takes them: its
+  MaxStartups is 4000), to tell how much the ssh lane bounds the job.
 
 For each: wall time (first job started to last job ended), the CPU of every job's processes
 (ansible-runner, ansible-playbook and its workers, the modules; getrusage of the reaped
@@ -153,17 +156,18 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", help="write the figures as JSON here")
     parser.add_argument("--variants", default="one,sliced,divided,wide",
-                        help="which of one, sliced, divided, wide (comma-separated)")
+                        help="which of one, sliced, divided, wide, ssh64 (comma-separated)")
     args = parser.parse_args(argv)
     config, started = sim_config(args.sites)
     tmp = tempfile.mkdtemp(prefix="o2edge-bench-slices-")
     coll_path = sliced.collections_dir(tmp)
     names = {"one": "1 job", "sliced": "%d slices" % args.slices,
              "divided": "%d slices, concurrency 64 / %d each" % (args.slices, args.slices),
-             "wide": "1 job, concurrency 64 x %d" % args.slices}
+             "wide": "1 job, concurrency 64 x %d" % args.slices, "ssh64": "1 job, ssh_concurrency 64"}
     specs = {"one": (1, {}), "sliced": (args.slices, {}),
              "divided": (args.slices, {"connectivity_check_concurrency": max(1, 64 // args.slices)}),
-             "wide": (1, {"connectivity_check_concurrency": 64 * args.slices})}
+             "wide": (1, {"connectivity_check_concurrency": 64 * args.slices}),
+             "ssh64": (1, {"connectivity_check_ssh_concurrency": 64})}
     for key in set(specs) - set(args.variants.split(",")):
         del specs[key]
     rows = dict((k, []) for k in specs)
@@ -178,9 +182,8 @@ def main(argv=None):
                       "not up %s, load %.1f" % (rnd, names[key], row["wall_s"], row["cpu_s"], row["report_s"],
                                                 row["playbook_rss_sum_mb"], row["playbook_rss_max_mb"], row["not_up"],
                                                 os.getloadavg()[0]), file=sys.stderr, flush=True)
-                print("  slowest job's (slice %d) time: %s" % (row["slowest_slice"], "; ".join(
-                    "%s %.1f s" % kv for kv in row["timeline"][:8])),
-                      file=sys.stderr, flush=True)
+                spent = "; ".join("%s %.1f s" % kv for kv in row["timeline"][:8])
+                print("  slowest job's (slice %d) time: %s" % (row["slowest_slice"], spent), file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if started:
