@@ -130,3 +130,72 @@ def test_refs_json_is_read_once(tmp_path):
     assert images.refs() == {"a": DIGEST}
     (tmp_path / "refs.json").write_text(json.dumps({"b": DIGEST}))
     assert images.refs() == {"a": DIGEST}
+
+
+# --- third round: load_image's reasons (why a function falls back to its container) ------------------------
+
+def _unpacked(tmp_path, doc=None, rootfs="dir", raw=None):
+    """An unpack folder holding DIGEST: its image.json (``doc``, or ``raw`` text) and its rootfs (a directory,
+    a symlink to one, or none)."""
+    base = tmp_path / ("sha256-" + "ab" * 32)
+    base.mkdir(parents=True)
+    if rootfs == "dir":
+        (base / "rootfs").mkdir()
+    elif rootfs == "link":
+        (tmp_path / "elsewhere").mkdir()
+        os.symlink(str(tmp_path / "elsewhere"), str(base / "rootfs"))
+    if doc is not None or raw is not None:
+        full = {"schema": 1, "digest": DIGEST, "entrypoint": ["/bin/fn"], "cmd": [], "env": [], "workdir": "/"}
+        full.update(doc or {})
+        (base / "image.json").write_text(raw if raw is not None else json.dumps(full))
+    return str(tmp_path), str(base)
+
+
+def test_an_image_not_unpacked_names_the_missing_image_json(tmp_path):
+    """Bug: the reason for an image that is not unpacked garbled."""
+    unpack_dir, base = _unpacked(tmp_path)
+    assert s.load_image(unpack_dir, DIGEST) == (None, "not unpacked (no %s/image.json)" % base)
+
+
+@pytest.mark.parametrize("rootfs", ["link", None])
+def test_a_rootfs_that_is_a_symlink_or_missing_is_refused_by_name(tmp_path, rootfs):
+    """Bugs: a rootfs that is a symlink (to a directory elsewhere) accepted, or the reason garbled."""
+    unpack_dir, base = _unpacked(tmp_path, doc={}, rootfs=rootfs)
+    assert s.load_image(unpack_dir, DIGEST) == (None, "unpacked image %s has no rootfs directory" % base)
+
+
+def test_an_image_json_that_is_not_an_object_is_named_so(tmp_path):
+    """Bug: the reason for an image.json that is a list garbled."""
+    unpack_dir, base = _unpacked(tmp_path, raw="[1, 2]")
+    assert s.load_image(unpack_dir, DIGEST) == (None, "unusable unpacked image: %s/image.json is not a JSON object" % base)
+
+
+def test_a_field_that_is_not_a_list_of_strings_is_named(tmp_path):
+    """Bug: the reason for a cmd that is not a list of strings garbled."""
+    unpack_dir, base = _unpacked(tmp_path, doc={"cmd": "run"})
+    assert s.load_image(unpack_dir, DIGEST) == (
+        None, "unusable unpacked image: %s/image.json: cmd is not a list of strings" % base)
+
+
+@pytest.mark.parametrize("doc,why", [
+    ({"schema": 2}, "schema 2, not 1"),
+    ({"digest": "sha256:" + "cd" * 32}, "digest 'sha256:%s', not %s" % ("cd" * 32, DIGEST)),
+    ({"env": ["NOEQUALS"]}, "env entry 'NOEQUALS' is not K=V"),
+    ({"env": ["=value"]}, "env entry '=value' is not K=V"),
+    ({"workdir": "relative/dir"}, "workdir 'relative/dir' is not an absolute path"),
+    ({"workdir": 5}, "workdir 5 is not an absolute path"),
+])
+def test_an_image_json_that_does_not_describe_this_image_is_refused_with_the_field(tmp_path, doc, why):
+    """Bugs: another schema or digest accepted, an env entry without a name or '=' accepted, a relative
+    workdir accepted, or the reasons garbled."""
+    unpack_dir, base = _unpacked(tmp_path, doc=doc)
+    assert s.load_image(unpack_dir, DIGEST) == (None, "unusable unpacked image: %s/image.json: %s" % (base, why))
+
+
+def test_an_image_json_without_workdir_or_user_gets_the_defaults(tmp_path):
+    """Bugs: a missing or empty workdir not '/', a missing user not '' (podman's defaults)."""
+    unpack_dir, base = _unpacked(tmp_path, doc={"workdir": "", "env": ["A=1=2"], "references": ["r:1"]})
+    image, why = s.load_image(unpack_dir, DIGEST)
+    assert why is None
+    assert image == {"digest": DIGEST, "dir": base, "rootfs": base + "/rootfs", "entrypoint": ["/bin/fn"], "cmd": [],
+                     "env": ["A=1=2"], "workdir": "/", "user": "", "references": ["r:1"]}
