@@ -199,3 +199,21 @@ def test_an_image_json_without_workdir_or_user_gets_the_defaults(tmp_path):
     assert why is None
     assert image == {"digest": DIGEST, "dir": base, "rootfs": base + "/rootfs", "entrypoint": ["/bin/fn"], "cmd": [],
                      "env": ["A=1=2"], "workdir": "/", "user": "", "references": ["r:1"]}
+
+
+REF = "198.18.0.1:5000/kpt-fn/set-labels:v1"
+
+
+@pytest.mark.parametrize("refs", [{"a": 1}, ["a"], {"a": DIGEST, "b": None}])
+def test_a_refs_json_that_is_not_reference_to_digest_is_a_reason_in_full(tmp_path, refs):
+    """Bugs: refs.json with a non-string digest or not a mapping accepted, or the reason garbled or lost."""
+    (tmp_path / "refs.json").write_text(json.dumps(refs))
+    images = s.UnpackedImages(str(tmp_path))
+    assert images.lookup(REF) == (None, "not unpacked (%s not in %s/refs.json); refs.json unusable: %s/refs.json is not an object "
+                                  "of reference -> digest" % (REF, tmp_path, tmp_path))
+    assert images.refs() == {}
+
+
+def test_a_missing_refs_json_is_no_error(tmp_path):
+    """Bug: a missing refs.json (nothing unpacked yet) reported as unusable."""
+    assert s.UnpackedImages(str(tmp_path)).lookup(REF) == (None, "not unpacked (%s not in %s/refs.json)" % (REF, tmp_path))
