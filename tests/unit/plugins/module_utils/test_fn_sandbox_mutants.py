@@ -217,3 +217,57 @@ def test_a_refs_json_that_is_not_reference_to_digest_is_a_reason_in_full(tmp_pat
 def test_a_missing_refs_json_is_no_error(tmp_path):
     """Bug: a missing refs.json (nothing unpacked yet) reported as unusable."""
     assert s.UnpackedImages(str(tmp_path)).lookup(REF) == (None, "not unpacked (%s not in %s/refs.json)" % (REF, tmp_path))
+
+
+def test_the_sandbox_command_is_exactly_the_documented_one(tmp_path):
+    """Bugs: any isolation flag of bwrap dropped or changed (user, pid, ipc, uts, net, cgroup namespaces, uid and
+    gid 65534, no further user namespaces, hostname, new session, death with kpt, no capabilities, a cleared
+    environment), a top-level entry bound read-write or not at all, a symlink not re-created, the sandbox's own
+    /proc, /dev, /tmp or read-only root missing, or the workdir, entrypoint and cmd out of place."""
+    image = _image(tmp_path, env=["B=2", "A=1"], top=("bin", "etc", "proc"))
+    rootfs = image["rootfs"]
+    (tmp_path / "rootfs" / "data.txt").write_text("x")
+    os.symlink("usr/lib", os.path.join(rootfs, "lib"))
+    os.mkfifo(os.path.join(rootfs, "pipe"))  # neither file, directory nor link: not bound
+    image.update(workdir="/etc", cmd=["--flag"])
+    argv = s.bwrap_argv("/usr/bin/bwrap", image)
+    assert argv == [
+        "/usr/bin/bwrap", "--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns", "--unshare-pid",
+        "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try", "--hostname", "kpt-fn",
+        "--new-session", "--die-with-parent", "--cap-drop", "ALL", "--clearenv",
+        "--setenv", "A", "1", "--setenv", "B", "2", "--setenv", "HOME", "/",
+        "--setenv", "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "--ro-bind", rootfs + "/bin", "/bin", "--ro-bind", rootfs + "/data.txt", "/data.txt",
+        "--ro-bind", rootfs + "/etc", "/etc", "--symlink", "usr/lib", "/lib",
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--remount-ro", "/", "--chdir", "/etc", "--",
+        "/bin/fn", "--flag"]
+
+
+def test_the_wrapper_script_execs_the_command_quoted_and_names_the_image():
+    """Bugs: the wrapper's shebang, comment or exec line changed; a word not quoted; a line break in the
+    reference breaking the script."""
+    image = {"digest": DIGEST}
+    text = s.wrapper_text(["/usr/bin/bwrap", "--setenv", "A", "x y", "--", "/bin/fn"], image, "reg/fn:v1\nrm -rf /")
+    assert text == ("#!/bin/sh\n# o2edge.perf kpt_render: reg/fn:v1 rm -rf / (%s) in a bubblewrap sandbox, no container\n"
+                    "exec /usr/bin/bwrap --setenv A 'x y' -- /bin/fn\n" % DIGEST)
+
+
+@pytest.mark.parametrize("workdir,inside", [
+    ("/", True), ("/etc", True), ("/etc/.", True), ("/missing", False), ("/../etc", False), ("/etc/../etc", False),
+    ("/data.txt", False), ("/abs-in", True), ("/rel-in", True), ("/abs-out", False), ("/rel-out", False),
+    ("/sibling", False),
+])
+def test_a_workdir_is_inside_the_image_only_as_a_directory_reached_without_leaving_it(tmp_path, workdir, inside):
+    """Bugs: '..' or a symlink leading out of the root filesystem accepted, a missing path or a file taken for a
+    directory, a symlink's target resolved from the wrong place."""
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "etc").mkdir(parents=True)
+    (rootfs / "data.txt").write_text("x")
+    (tmp_path / "outside").mkdir()
+    os.symlink("/etc", str(rootfs / "abs-in"))  # absolute: read inside the image
+    os.symlink("etc", str(rootfs / "rel-in"))
+    os.symlink("/../../outside", str(rootfs / "abs-out"))
+    os.symlink("../outside", str(rootfs / "rel-out"))
+    (tmp_path / "rootfs2").mkdir()  # a sibling whose name starts with the root's
+    os.symlink("../rootfs2", str(rootfs / "sibling"))
+    assert s._inside(str(rootfs), workdir) is inside
