@@ -271,3 +271,45 @@ def test_a_workdir_is_inside_the_image_only_as_a_directory_reached_without_leavi
     (tmp_path / "rootfs2").mkdir()  # a sibling whose name starts with the root's
     os.symlink("../rootfs2", str(rootfs / "sibling"))
     assert s._inside(str(rootfs), workdir) is inside
+
+
+def _sandbox(tmp_path, doc=None, resolve=None, wrapper_dir=None):
+    unpack_dir, base = _unpacked(tmp_path / "unpack", doc=doc or {})
+    (tmp_path / "unpack" / "refs.json").write_text(json.dumps({REF: DIGEST}))
+    box = s.Sandbox("/usr/bin/bwrap", unpack_dir, resolve or (lambda ref: ref), wrapper_dir or str(tmp_path / "wrappers"))
+    return box, base
+
+
+def _unresolvable(ref):
+    raise ValueError("no tag in %s" % ref)
+
+
+def test_each_reason_to_stay_in_a_container_is_given_in_full(tmp_path):
+    """Bugs: an image without entrypoint or cmd, or whose workdir is not in it, sandboxed anyway; a reference
+    kpt cannot resolve not reported; any of these reasons garbled."""
+    box, _base = _sandbox(tmp_path / "a", doc={"entrypoint": [], "cmd": []})
+    assert box.decide(REF) == (None, REF, DIGEST, "the image has no entrypoint or cmd")
+    box, _base = _sandbox(tmp_path / "b", doc={"workdir": "/srv"})
+    assert box.decide(REF) == (None, REF, DIGEST, "workdir /srv is not a directory of the image")
+    box, _base = _sandbox(tmp_path / "c", resolve=_unresolvable)
+    assert box.decide(REF) == (None, None, None, "reference not resolved: no tag in %s" % REF)
+    box, _base = _sandbox(tmp_path / "d", resolve=lambda ref: "")
+    assert box.decide(REF) == (None, None, None, "reference not resolved (kpt version unknown)")
+    assert box.identity(REF) is None
+
+
+def test_an_image_with_only_a_cmd_is_sandboxed_and_the_reason_says_where_and_as_whom(tmp_path):
+    """Bugs: an image with a cmd but no entrypoint refused; the wrapper not named by the digest; the reason
+    garbled or claiming 65534 outside without setpriv."""
+    box, base = _sandbox(tmp_path, doc={"entrypoint": [], "cmd": ["/bin/fn"]})
+    wrapper = str(tmp_path / "wrappers" / ("sha256-" + "ab" * 32 + ".sh"))
+    assert box.decide(REF) == (wrapper, REF, DIGEST, "unpacked in %s (uid 65534 inside, the caller's uid outside)" % base)
+    assert box.identity(REF) == DIGEST
+    assert os.stat(wrapper).st_mode & 0o777 == 0o700
+
+
+def test_a_scratch_path_with_white_space_keeps_the_function_in_its_container(tmp_path):
+    """Bug: a wrapper path with white space used (kpt splits exec on white space: the function would not run)."""
+    box, _base = _sandbox(tmp_path, wrapper_dir=str(tmp_path / "scratch dir"))
+    assert box.decide(REF) == (None, REF, DIGEST, "the scratch path %s holds white space, which kpt's exec splits on"
+                               % (tmp_path / "scratch dir"))
