@@ -313,3 +313,31 @@ def test_a_scratch_path_with_white_space_keeps_the_function_in_its_container(tmp
     box, _base = _sandbox(tmp_path, wrapper_dir=str(tmp_path / "scratch dir"))
     assert box.decide(REF) == (None, REF, DIGEST, "the scratch path %s holds white space, which kpt's exec splits on"
                                % (tmp_path / "scratch dir"))
+
+
+@pytest.mark.parametrize("passwd,home", [
+    (b"nobody:x:65534:100:nobody:/home/nobody:/bin/sh\n", "/home/nobody"),  # the uid field, not the gid
+    (b"root:x:0:0::/root:/bin/sh\nx:x:100:65534::/wrong:/bin/sh\n", "/"),
+    (b"nobody:x:65534:65534::relative:/bin/sh\n", "/"),  # a home that is not absolute
+    (b"\xff\xfe junk line\nnobody:x:65534:65534::/home/n\xc3\xa9:/bin/sh\n", "/home/n\u00e9"),
+])
+def test_home_is_the_absolute_home_of_uid_65534_in_the_images_passwd(tmp_path, passwd, home):
+    """Bugs: the home read from the line whose gid (rather than uid) is 65534, a relative home taken because
+    another field is absolute, a passwd with bytes that are not UTF-8 failing instead of being read."""
+    assert _setenv(s.bwrap_argv("bwrap", _image(tmp_path, passwd=passwd)))["HOME"] == home
+
+
+def test_a_passwd_that_is_a_symlink_is_not_followed_out_of_the_image(tmp_path):
+    """Bug: the image's /etc/passwd followed as a symlink (to the controller's own files)."""
+    outside = tmp_path / "host-passwd"
+    outside.write_bytes(b"nobody:x:65534:65534::/from-the-host:/bin/sh\n")
+    image = _image(tmp_path / "img")
+    os.symlink(str(outside), os.path.join(image["rootfs"], "etc", "passwd"))
+    assert _setenv(s.bwrap_argv("bwrap", image))["HOME"] == "/"
+
+
+def test_an_env_entry_with_an_empty_value_is_kept(tmp_path):
+    """Bug: 'NAME=' (an empty value) refused as not K=V."""
+    unpack_dir, _base = _unpacked(tmp_path, doc={"env": ["EMPTY=", "A=1"], "user": "1000"})
+    image, why = s.load_image(unpack_dir, DIGEST)
+    assert why is None and image["env"] == ["EMPTY=", "A=1"] and image["user"] == "1000"
