@@ -126,9 +126,14 @@ def _null_file(path):
 
 def _nested(args, out, depth):
     """A directive's value may carry a whole ssh command (ProxyCommand, LocalCommand, RemoteCommand,
-    a Match exec): read its words as ssh arguments and as config lines too."""
+    a Match exec): read its words as ssh arguments and as config lines too. Past ``_MAX_NESTING``
+    levels the text is not read, and it is refused if it still names a host-key option (fail
+    closed: what is not read is not let through)."""
     text = " ".join(args)
-    if depth >= _MAX_NESTING or not _KEYWORD_IN_TEXT.search(text):
+    if not _KEYWORD_IN_TEXT.search(text):
+        return
+    if depth >= _MAX_NESTING:
+        out.append("a host-key option in a command nested more than %d levels deep" % _MAX_NESTING)
         return
     _scan_words(_split_words(text), out, depth + 1)
 
