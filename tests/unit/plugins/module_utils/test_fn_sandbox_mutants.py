@@ -224,7 +224,7 @@ def test_the_sandbox_command_is_exactly_the_documented_one(tmp_path):
     gid 65534, no further user namespaces, hostname, new session, death with kpt, no capabilities, a cleared
     environment), a top-level entry bound read-write or not at all, a symlink not re-created, the sandbox's own
     /proc, /dev, /tmp or read-only root missing, or the workdir, entrypoint and cmd out of place."""
-    image = _image(tmp_path, env=["B=2", "A=1"], top=("bin", "etc", "proc"))
+    image = _image(tmp_path, env=["B=2", "A=1", "C=x=y"], top=("bin", "etc", "proc"))
     rootfs = image["rootfs"]
     (tmp_path / "rootfs" / "data.txt").write_text("x")
     os.symlink("usr/lib", os.path.join(rootfs, "lib"))
@@ -235,7 +235,7 @@ def test_the_sandbox_command_is_exactly_the_documented_one(tmp_path):
         "/usr/bin/bwrap", "--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns", "--unshare-pid",
         "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try", "--hostname", "kpt-fn",
         "--new-session", "--die-with-parent", "--cap-drop", "ALL", "--clearenv",
-        "--setenv", "A", "1", "--setenv", "B", "2", "--setenv", "HOME", "/",
+        "--setenv", "A", "1", "--setenv", "B", "2", "--setenv", "C", "x=y", "--setenv", "HOME", "/",
         "--setenv", "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "--ro-bind", rootfs + "/bin", "/bin", "--ro-bind", rootfs + "/data.txt", "/data.txt",
         "--ro-bind", rootfs + "/etc", "/etc", "--symlink", "usr/lib", "/lib",
@@ -341,3 +341,15 @@ def test_an_env_entry_with_an_empty_value_is_kept(tmp_path):
     unpack_dir, _base = _unpacked(tmp_path, doc={"env": ["EMPTY=", "A=1"], "user": "1000"})
     image, why = s.load_image(unpack_dir, DIGEST)
     assert why is None and image["env"] == ["EMPTY=", "A=1"] and image["user"] == "1000"
+
+
+def test_only_a_path_every_user_can_search_is_reachable_by_others(tmp_path):
+    """Bugs: a folder without o+x on the way (or a missing path) taken as reachable, so bwrap is made 65534
+    outside although 65534 cannot reach the image."""
+    assert s.reachable_by_others("/usr/bin")
+    locked = tmp_path / "locked"
+    (locked / "inner").mkdir(parents=True)
+    os.chmod(str(locked), 0o700)
+    os.chmod(str(locked / "inner"), 0o755)
+    assert not s.reachable_by_others(str(locked / "inner"))
+    assert not s.reachable_by_others(str(tmp_path / "missing"))
