@@ -353,3 +353,72 @@ def test_only_a_path_every_user_can_search_is_reachable_by_others(tmp_path):
     os.chmod(str(locked / "inner"), 0o755)
     assert not s.reachable_by_others(str(locked / "inner"))
     assert not s.reachable_by_others(str(tmp_path / "missing"))
+
+
+def _pipeline(tmp_path, text):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "Kptfile").write_text("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: p\npipeline:\n" + text)
+    os.chmod(str(pkg / "Kptfile"), 0o640)
+    return pkg
+
+
+class _Named(s.Sandbox):
+    """Every image unpacked, each with a wrapper of its own (a.sh for example.org/a:v1)."""
+
+    def decide(self, ref):
+        return os.path.join(self.wrapper_dir, ref.split("/")[1].split(":")[0] + ".sh"), ref, DIGEST, "unpacked"
+
+
+ORIGINAL = ("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: p\npipeline:\n"
+            "  mutators:\n  - image: example.org/a:v1\n  - exec: ./fn.sh\n"
+            "  - image: example.org/b:v1\n    network: true\n    storageMounts: []\n"
+            "  validators:\n  - image: \"example.org/c:v1\"\n")
+
+
+def test_prepare_records_every_function_with_its_place_path_and_reason(tmp_path):
+    """Bugs: a function's record (package, Kptfile, field, stage, index, image, resolved, digest, path, reason)
+    wrong or missing for a sandboxed entry, an exec entry, an entry declaring keys the sandbox does not give,
+    or a validator; a rewrite not spliced in place (or in the wrong order); the Kptfile's mode not kept."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "Kptfile").write_text(ORIGINAL)
+    os.chmod(str(pkg / "Kptfile"), 0o640)
+    wdir = tmp_path / "w"
+    plan = _Named("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(wdir)).prepare(str(pkg), "label")
+    base = {"package": "label", "kptfile": "Kptfile", "digest": DIGEST}
+    assert plan.paths == [
+        dict(base, field="pipeline.mutators[0]", stage="mutator", index=0, image="example.org/a:v1",
+             resolved="example.org/a:v1", path="sandbox", reason="unpacked"),
+        dict(base, field="pipeline.mutators[1]", stage="mutator", index=1, image=None, resolved=None, digest=None,
+             path="exec", reason="exec function ./fn.sh, run as written"),
+        dict(base, field="pipeline.mutators[2]", stage="mutator", index=2, image="example.org/b:v1",
+             resolved="example.org/b:v1", path="container",
+             reason="declares network, storageMounts, which the sandbox does not give"),
+        dict(base, field="pipeline.validators[0]", stage="validator", index=0, image="example.org/c:v1",
+             resolved="example.org/c:v1", path="sandbox", reason="unpacked"),
+    ]
+    assert plan.sandboxed == 2
+    a, c = str(wdir / "a.sh"), str(wdir / "c.sh")
+    assert plan.wrappers == {a: "example.org/a:v1", c: "example.org/c:v1"}
+    assert plan.rewrites == {"Kptfile": {a: "image: example.org/a:v1", c: 'image: "example.org/c:v1"'}}
+    assert (pkg / "Kptfile").read_text() == ORIGINAL.replace("image: example.org/a:v1", "exec: " + a).replace(
+        'image: "example.org/c:v1"', "exec: " + c)
+    assert os.stat(str(pkg / "Kptfile")).st_mode & 0o777 == 0o640
+    # restore puts back the original text, text for text, and keeps the mode
+    s.Sandbox("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(wdir)).restore(str(pkg), plan)
+    assert (pkg / "Kptfile").read_text() == ORIGINAL
+    assert os.stat(str(pkg / "Kptfile")).st_mode & 0o777 == 0o640
+
+
+def test_restore_refuses_output_without_a_rewritten_kptfile_by_name(tmp_path):
+    """Bug: the refusal when the rendered output lost a rewritten Kptfile garbled (or no refusal)."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "Kptfile").write_text(ORIGINAL)
+    box = _Named("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(tmp_path / "w"))
+    plan = box.prepare(str(pkg), "label")
+    os.unlink(str(pkg / "Kptfile"))
+    with pytest.raises(s.SandboxError) as err:
+        box.restore(str(pkg), plan)
+    assert str(err.value) == "the rendered output has no Kptfile; output not used"
