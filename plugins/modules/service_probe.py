@@ -191,8 +191,9 @@ notes:
     server's reply, whose signature is not checked (as with C(ssh-keyscan)); O(ssh_login) proves the key.
     One key is compared per target, the one the server picks among the known types (as C(ssh) does); a server
     with none of those key exchanges is V(protocol), naming the algorithms.
-  - At most O(ssh_concurrency) V(ssh) probes run at once; a target waiting for its turn has not started, its
-    O(timeout) counts from when its probe starts.
+  - At most O(ssh_concurrency) V(ssh) probes run at once, and at most half of O(concurrency) when other kinds are
+    probed too (the rest is theirs); a target waiting for its turn has not started, its O(timeout) counts from
+    when its probe starts.
 seealso:
   - plugin: o2edge.perf.edge_sites
     plugin_type: inventory
