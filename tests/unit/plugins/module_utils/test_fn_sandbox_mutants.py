@@ -415,10 +415,21 @@ def test_restore_refuses_output_without_a_rewritten_kptfile_by_name(tmp_path):
     """Bug: the refusal when the rendered output lost a rewritten Kptfile garbled (or no refusal)."""
     pkg = tmp_path / "pkg"
     pkg.mkdir()
-    (pkg / "Kptfile").write_text(ORIGINAL)
+    (pkg / "Kptfile").write_text("apiVersion: kpt.dev/v1\nkind: Kptfile\npipeline:\n  mutators:\n  - image: example.org/a:v1\n")
     box = _Named("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(tmp_path / "w"))
     plan = box.prepare(str(pkg), "label")
+    assert plan.sandboxed == 1
     os.unlink(str(pkg / "Kptfile"))
     with pytest.raises(s.SandboxError) as err:
         box.restore(str(pkg), plan)
     assert str(err.value) == "the rendered output has no Kptfile; output not used"
+
+
+def test_a_kptfile_that_is_not_yaml_is_refused_by_name(tmp_path):
+    """Bug: the refusal of a Kptfile that does not parse garbled (it must name the package's Kptfile)."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "Kptfile").write_text("apiVersion: kpt.dev/v1\npipeline: *undefined\n")  # parses, does not compose
+    with pytest.raises(s.KptError) as err:
+        _Named("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(tmp_path / "w")).prepare(str(pkg), "label")
+    assert str(err.value).startswith("invalid Kptfile label/Kptfile: ")
