@@ -306,6 +306,7 @@ def test_an_image_with_only_a_cmd_is_sandboxed_and_the_reason_says_where_and_as_
     assert box.decide(REF) == (wrapper, REF, DIGEST, "unpacked in %s (uid 65534 inside, the caller's uid outside)" % base)
     assert box.identity(REF) == DIGEST
     assert os.stat(wrapper).st_mode & 0o777 == 0o700
+    assert os.stat(str(tmp_path / "wrappers")).st_mode & 0o777 == 0o700  # the folder, made here, is private too
 
 
 def test_a_scratch_path_with_white_space_keeps_the_function_in_its_container(tmp_path):
