@@ -96,9 +96,9 @@ class TlsCache(object):
     handshake verifies the chain again: resuming the session of an earlier request cut a
     kubernetes target's prober CPU by a quarter to a third (300 targets on loopback against one
     TLS server). A session can only be resumed on the context that made it. A context is keyed by
-    everything that defines it: each file's identity (path, device, inode, size, modification and change times), the CA data
-    and the client certificate and key data (their SHA-256). A file changed while it was being
-    loaded is not cached. A session is reused only on the context that made it (its verified
+    everything that defines it: each file's identity (path, device, inode, size, modification and
+    change times), the CA data and the client certificate and key data (their SHA-256). A file
+    changed while it was being loaded is not cached. A session is reused only on the context that made it (its verified
     chain belongs to that CA and client certificate), for the same address, port and server
     name: a target with another CA gets another context, never a session it did not verify.
     """
