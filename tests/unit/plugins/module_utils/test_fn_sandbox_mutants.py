@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -434,3 +435,73 @@ def test_a_kptfile_that_is_not_yaml_is_refused_by_name(tmp_path):
     with pytest.raises(s.KptError) as err:
         _Named("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(tmp_path / "w")).prepare(str(pkg), "label")
     assert str(err.value).startswith("invalid Kptfile label/Kptfile: ")
+
+
+def test_a_wrapper_that_cannot_be_written_keeps_the_function_in_its_container(tmp_path):
+    """Bugs: the reason for a wrapper folder that cannot be made garbled, or the image's digest lost."""
+    (tmp_path / "afile").write_text("x")
+    box, _base = _sandbox(tmp_path, wrapper_dir=str(tmp_path / "afile" / "w"))
+    wrapper, resolved, digest, why = box.decide(REF)
+    assert (wrapper, resolved, digest) == (None, REF, DIGEST)
+    assert why.startswith("cannot prepare the sandbox: [Errno 20] Not a directory")
+
+
+def test_an_image_entry_that_is_not_a_scalar_is_left_as_written(tmp_path):
+    """Bugs: an ``image:`` that is a list or mapping sent to the sandbox (its value is no reference), or the
+    reason for it garbled."""
+    pkg = _pipeline(tmp_path, "  mutators:\n  - image: [a, b]\n")
+    plan = _Named("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(tmp_path / "w")).prepare(str(pkg), "p")
+    assert [(p["path"], p["image"], p["reason"]) for p in plan.paths] == [("exec", None, "exec function ?, run as written")]
+
+
+def test_a_kptfile_that_is_not_utf8_is_refused_by_name_before_and_after_the_render(tmp_path):
+    """Bugs: the refusal of an unreadable Kptfile garbled, in prepare and in restore."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "Kptfile").write_bytes(b"apiVersion: kpt.dev/v1\n# \xff\n")
+    box = _Named("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(tmp_path / "w"))
+    with pytest.raises(s.KptError) as err:
+        box.prepare(str(pkg), "label")
+    assert re.fullmatch(r"invalid Kptfile label/Kptfile: is not UTF-8 text \(.*\)", str(err.value)), str(err.value)
+    with pytest.raises(s.SandboxError) as err:
+        box.restore(str(pkg), s.Plan())
+    assert re.fullmatch(r"the rendered Kptfile is not UTF-8 text \(.*\); output not used", str(err.value)), str(err.value)
+
+
+def test_restore_refuses_output_that_still_names_a_wrapper_in_full(tmp_path):
+    """Bug: the refusal of rendered output still naming a wrapper garbled."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "Kptfile").write_text("apiVersion: kpt.dev/v1\nkind: Kptfile\npipeline:\n  mutators:\n  - image: example.org/a:v1\n")
+    box = _Named("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(tmp_path / "w"))
+    plan = box.prepare(str(pkg), "label")
+    wrapper = str(tmp_path / "w" / "a.sh")
+    with open(str(pkg / "Kptfile"), "a") as handle:
+        handle.write("# ran %s\n" % wrapper)
+    with pytest.raises(s.SandboxError) as err:
+        box.restore(str(pkg), plan)
+    assert str(err.value) == "the rendered Kptfile still names the sandbox wrapper %s; output not used" % wrapper
+
+
+def test_a_failed_rewrite_puts_back_the_kptfiles_already_rewritten(tmp_path, monkeypatch):
+    """Bug: when a later Kptfile cannot be written, the ones already rewritten not put back as they were (text
+    and mode), so the scratch copy names wrappers."""
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    text = "apiVersion: kpt.dev/v1\nkind: Kptfile\npipeline:\n  mutators:\n  - image: example.org/a:v1\n"
+    for path in (pkg / "Kptfile", pkg / "sub" / "Kptfile"):
+        path.write_text(text)
+        os.chmod(str(path), 0o640)
+    real, calls = s._write_atomic, []
+
+    def second_fails(path, new, mode):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(path, new, mode)
+    monkeypatch.setattr(s, "_write_atomic", second_fails)
+    with pytest.raises(OSError):
+        _Named("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(tmp_path / "w")).prepare(str(pkg), "p")
+    for path in (pkg / "Kptfile", pkg / "sub" / "Kptfile"):
+        assert path.read_text() == text
+        assert os.stat(str(path)).st_mode & 0o777 == 0o640
