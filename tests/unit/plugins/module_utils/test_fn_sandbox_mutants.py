@@ -476,7 +476,7 @@ def test_restore_refuses_output_that_still_names_a_wrapper_in_full(tmp_path):
     box = _Named("bwrap", str(tmp_path / "unpack"), lambda ref: ref, str(tmp_path / "w"))
     plan = box.prepare(str(pkg), "label")
     wrapper = str(tmp_path / "w" / "a.sh")
-    with open(str(pkg / "Kptfile"), "a") as handle:
+    with open(str(pkg / "Kptfile"), "a", encoding="utf-8") as handle:
         handle.write("# ran %s\n" % wrapper)
     with pytest.raises(s.SandboxError) as err:
         box.restore(str(pkg), plan)
