@@ -10,6 +10,11 @@ and down; ``kubernetes`` calls ``/readyz?verbose`` (a failing ``[-]`` check is n
 under a 200), ``/livez`` and ``/version`` with a bearer token or a client certificate, taken
 from the target or from a kubeconfig. Every token sent is added to ``ctx["secrets"]`` so that
 ``probe_one`` masks it in the result.
+
+Size: over 450 lines because it is one job, HTTP(S) as the probes speak it: the three kinds share
+the request, the TLS context and its per-run cache (``TlsCache``: contexts built once, sessions
+resumed only on the context, address, port and server name that made them), the kubeconfig reader
+and the masking of what they send; split, each part would import the others.
 """
 
 from __future__ import annotations
