@@ -15,22 +15,7 @@ import pytest
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _callback_recap as cr
 from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record
 
-
-class Clock(object):
-    def __init__(self):
-        self.t = 100.0
-
-    def __call__(self):
-        return self.t
-
-
-def stamps():
-    n = [0]
-
-    def now():
-        n[0] += 1
-        return "2026-11-28T14:00:%02d.000Z" % n[0]
-    return now
+from tests.unit.plugins.plugin_utils.test_callback_recap import Clock, stamps
 
 
 def rec(name="git/status", host="ctl"):
