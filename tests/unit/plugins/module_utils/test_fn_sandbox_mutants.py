@@ -256,7 +256,7 @@ def test_the_wrapper_script_execs_the_command_quoted_and_names_the_image():
 @pytest.mark.parametrize("workdir,inside", [
     ("/", True), ("/etc", True), ("/etc/.", True), ("/missing", False), ("/../etc", False), ("/etc/../etc", False),
     ("/data.txt", False), ("/abs-in", True), ("/rel-in", True), ("/abs-out", False), ("/rel-out", False),
-    ("/sibling", False),
+    ("/sibling", False), ("/abs-x", True),
 ])
 def test_a_workdir_is_inside_the_image_only_as_a_directory_reached_without_leaving_it(tmp_path, workdir, inside):
     """Bugs: '..' or a symlink leading out of the root filesystem accepted, a missing path or a file taken for a
@@ -271,6 +271,8 @@ def test_a_workdir_is_inside_the_image_only_as_a_directory_reached_without_leavi
     os.symlink("../outside", str(rootfs / "rel-out"))
     (tmp_path / "rootfs2").mkdir()  # a sibling whose name starts with the root's
     os.symlink("../rootfs2", str(rootfs / "sibling"))
+    (rootfs / "Xdir").mkdir()
+    os.symlink("/Xdir", str(rootfs / "abs-x"))  # only the leading '/' is taken off an absolute target
     assert s._inside(str(rootfs), workdir) is inside
 
 
