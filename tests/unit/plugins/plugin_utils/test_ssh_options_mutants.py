@@ -246,3 +246,14 @@ def test_a_weakening_nested_past_the_bound_is_refused_not_ignored():
     refusing the text, although the text still names a host-key keyword."""
     assert so.weakening({"ProxyCommand": deep(4)[len("ProxyCommand="):]}) != []
     assert so.weakening(ssh_args=["-o", shlex.quote(deep(4))]) != []
+
+
+def test_the_nesting_bound_is_three_levels_and_deeper_text_is_refused_as_too_deep():
+    """Bug: the bound moved to four levels (or more): text four ProxyCommands deep is then read instead of
+    refused as too deep, so the documented bound and the refusal the operator sees change."""
+    too_deep = ["a host-key option in a command nested more than 3 levels deep"]
+    assert so.weakening({"ProxyCommand": deep(4)[len("ProxyCommand="):]}) == too_deep
+    assert so.weakening(ssh_args=["-o", shlex.quote(deep(4))]) == too_deep
+    # text past the bound that names no host-key option is nothing to refuse
+    harmless = deep(4).replace(SHKC, "ForwardAgent")
+    assert so.weakening({"ProxyCommand": harmless[len("ProxyCommand="):]}) == []
