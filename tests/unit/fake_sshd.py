@@ -152,14 +152,19 @@ class FakeSshd(object):
 
     def close(self):
         self.stop.set()
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.thread.join(5)
-        self.sock.close()
-        for c in self.conns:
-            c.close()
+        close_listener(self.sock, self.thread, self.conns)
+
+
+def close_listener(sock, thread, conns):
+    """Wake the accept() first and wait for the thread, then close the socket and the connections."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    thread.join(5)
+    sock.close()
+    for c in conns:
+        c.close()
 
 
 def servers():

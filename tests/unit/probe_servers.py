@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.unit.fake_sshd import close_listener
+
 KEY_A = "AAAAC3NzaC1lZDI1NTE5AAAAIHw/eyRlBcTW0mPB2vsXmU9x+deZSWRRgAYXvFK8dzB1"
 KEY_B = "AAAAC3NzaC1lZDI1NTE5AAAAIMR7b4DQG7uGNSfUkcbcO2gnJIcHESyfmZdneiHZjnKk"
 TOKEN = "s3cr3t-token-value"
@@ -211,14 +213,7 @@ class LineServer(object):
         # to accept() on frees its descriptor for the next test's socket, which that thread would
         # then serve with this server's greeting.
         self.stop = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.thread.join(5)
-        self.sock.close()
-        for c in self.conns:
-            c.close()
+        close_listener(self.sock, self.thread, self.conns)
 
 
 @pytest.fixture
