@@ -56,9 +56,9 @@ def test_a_called_change_states_its_medians_interval_and_p():
     """Bug: the reason of a called change loses its interval bounds or its p value."""
     res = cmp.compare([1.0, 1.1, 0.9, 1.05, 0.95, 1.0], [2.0, 2.1, 1.9, 2.05, 1.95, 2.0])
     assert res["verdict"] == "slower"
-    lo, hi = res["ci"]
+    ci, change = list(res["ci"]), float(res["change_pct"])
     assert res["reason"] == "Slower: median %s -> %s (%+.2f%%), 95%% interval of the ratio [%s, %s], p = %s." % (
-        cmp._num(res["median_before"]), cmp._num(res["median_after"]), res["change_pct"], cmp._num(lo), cmp._num(hi),
+        cmp._num(res["median_before"]), cmp._num(res["median_after"]), change, cmp._num(ci[0]), cmp._num(ci[1]),
         cmp._num(res["p_value"]))
 
 
