@@ -45,7 +45,7 @@ TARGETS = {
     "plugins/module_utils/probe/_probe.py": [UT + "test_probe*.py", MT + "test_service_probe.py"],
     "plugins/module_utils/probe/_connect.py": [UT + "test_probe*.py", UT + "test_edge_address.py"],
     "plugins/module_utils/probe/_probe_ssh.py": [UT + "test_probe_ssh.py", UT + "test_probe.py", UT + "test_probe_mutants.py"],
-    "plugins/module_utils/probe/_ssh_kex.py": [UT + "test_probe_ssh_kex.py", UT + "test_probe_ssh.py"],
+    "plugins/module_utils/probe/_ssh_kex.py": [UT + "test_probe_ssh_kex*.py", UT + "test_probe_ssh.py"],
     "plugins/module_utils/probe/_probe_http.py": [UT + "test_probe_http.py", UT + "test_probe.py", UT + "test_probe_mutants.py"],
     "plugins/module_utils/edge/_edge_sites.py": [UT + "test_edge_sites*.py", "tests/unit/plugins/inventory/test_*.py"],
     "plugins/module_utils/edge/_edge_address.py": [UT + "test_edge_address.py", MT + "test_edge_address_module.py"],

@@ -175,7 +175,7 @@ class _Reader(object):
             try:
                 chunk = self.sock.recv(16384)
             except (socket.timeout, TimeoutError):
-                raise ProbeError("timeout", "%s: no %s within the deadline (%gs)" % (_WHAT, what, self.deadline.total))
+                raise ProbeError("timeout", "%s: %s did not come within the deadline (%gs)" % (_WHAT, what, self.deadline.total))
             except OSError as exc:
                 raise classify_error(exc, "%s (waiting for %s)" % (_WHAT, what))
             if not chunk:

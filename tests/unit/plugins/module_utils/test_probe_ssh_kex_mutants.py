@@ -470,7 +470,7 @@ def test_sending_the_init_timing_out_or_failing_is_named():
 
 def test_a_receive_timing_out_or_failing_is_named():
     err = fails(b"", recv_error=socket.timeout("t"))
-    assert (err.state, str(err)) == ("timeout", W + "no the server's KEXINIT within the deadline (2s)")
+    assert (err.state, str(err)) == ("timeout", W + "the server's KEXINIT did not come within the deadline (2s)")
     err = fails(b"", recv_error=ConnectionResetError(104, "reset"))
     assert (err.state, str(err)) == ("protocol", "SSH key exchange (waiting for the server's KEXINIT): connection reset by peer")
 
