@@ -53,7 +53,7 @@ from ansible_collections.o2edge.perf.plugins.module_utils.measure._cmd_timer imp
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _unpacked_layout
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes, read_text
-from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import YamlBoundsError, check_yaml, yaml_problem
+from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import EVENT_LOADER, YamlBoundsError, check_yaml, yaml_problem
 
 try:
     import yaml
@@ -303,7 +303,7 @@ def _compose(text, path):
     Kptfile would crash libyaml's recursive composer)."""
     try:
         check_yaml(text, max_depth=MAX_YAML_DEPTH, max_values=MAX_YAML_VALUES)
-        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        node = yaml.compose(text, Loader=EVENT_LOADER)
     except YamlBoundsError as exc:
         raise KptError("invalid Kptfile %s: %s" % (path, exc))
     except yaml.YAMLError as exc:
