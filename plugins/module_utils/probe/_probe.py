@@ -17,9 +17,9 @@ site's alias, optional BatchMode login) and ``_probe_http`` (``http``, ``prometh
 ``kubernetes``: verified TLS, one GET per request, kubeconfig).
 
 A kind is ``probe(target, deadline, ctx) -> (detail, info)`` raising ``ProbeError``. ``ctx``
-is the probe's own copy of the run context: ``keyscan``, ``ssh`` (programs; the probe runs only
-``ssh``, for a login), ``resolver`` (shared by the run), ``tls`` (the run's ``_probe_http.TlsCache``:
-each distinct TLS context built once, sessions resumed only on the context that made them), ``secrets`` (a set: a kind adds every
+is the probe's own copy of the run context: ``ssh`` (the program, for a login), ``resolver``
+(shared by the run), ``tls`` (the run's ``_probe_http.TlsCache``: each distinct TLS context built
+once, sessions resumed only on the context that made them), ``secrets`` (a set: a kind adds every
 credential it sends, so that it is masked out of the result) and ``endpoint`` (a kind that reads
 its address elsewhere than the target's ``address``/``port`` -- a URL, a kubeconfig -- sets it to
 ``(address, port)``).
@@ -119,8 +119,8 @@ def probe_one(target, connect_timeout=2.0, timeout=5.0, ctx=None):
     return result
 
 
-def default_context(keyscan="ssh-keyscan", ssh="ssh", resolver=None):
-    return {"keyscan": keyscan, "ssh": ssh, "resolver": resolver or Resolver(), "tls": _probe_http.TlsCache()}
+def default_context(ssh="ssh", resolver=None):
+    return {"ssh": ssh, "resolver": resolver or Resolver(), "tls": _probe_http.TlsCache()}
 
 
 def ssh_concurrency_default():
