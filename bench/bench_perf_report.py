@@ -24,7 +24,7 @@ is visible. The load averages before and after are printed: on a loaded machine 
 
     .venv/bin/python bench/bench_perf_report.py --sweep 100,1000,10000 [--rounds 5] [--json out.json]
 
-The sweep runs every report in a process of its own (``--worker``), as a playbook's task does:
+The sweep runs every report in a process of its own (``bench/report_worker.py``), as a playbook's task does:
 per size, no baseline, a baseline (NumPy path when installed) and a baseline on the pure-Python
 path (``O2EDGE_PERF_STATS=pure``), in an order rotated every round. It prints the median of the
 rounds of ``generate`` (the whole report: reading, objectives, comparisons with NumPy's import
@@ -58,6 +58,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(TREE)))
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _report, _report_formats, _report_html, _slo  # noqa: E402
 from ansible_collections.o2edge.perf.plugins.module_utils._record import make_record  # noqa: E402
 
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_worker.py")
 COMPONENTS = ("kpt_render", "git", "prometheus_query", "file_io", "command")
 
 
@@ -125,18 +126,6 @@ def _stages(params, dest):
     return out
 
 
-def worker(paths):
-    """One report in this process: ``current [baseline] dest``; prints the seconds of ``generate``."""
-    current, dest = paths[0], paths[-1]
-    params = {"results": [current], "dest": dest, "title": "bench"}
-    if len(paths) == 3:
-        params["baseline"] = [paths[1]]
-    c0, t0, k0 = time.process_time(), time.perf_counter(), _children_cpu()
-    _report.generate(params, {}, "2026-11-28T15:00:00.000Z")
-    sys.stdout.write(json.dumps({"generate_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
-                                 "children_cpu_s": _children_cpu() - k0}) + "\n")
-
-
 def _children_cpu():
     """CPU seconds of this process's reaped children (the report's second process, _report_parallel)."""
     times = os.times()
@@ -161,7 +150,7 @@ def sweep(sizes, rounds, work):
             order = SWEEP_SCENARIOS[rnd % 3:] + SWEEP_SCENARIOS[:rnd % 3]
             for name, with_baseline, env in order:
                 dest = os.path.join(work, "sweep-%d-%d" % (n, rnd))
-                argv = [sys.executable, os.path.abspath(__file__), "--worker", current] + \
+                argv = [sys.executable, WORKER, current] + \
                     ([baseline] if with_baseline else []) + [dest]
                 t0 = time.perf_counter()
                 done = subprocess.run(argv, env=dict(os.environ, **env), stdout=subprocess.PIPE, check=True)
@@ -185,11 +174,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json")
     parser.add_argument("--sweep", help="sizes, e.g. 100,1000,10000: each report in a process of its own")
-    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        worker(args.worker)
-        return
     if args.sweep:
         work = tempfile.mkdtemp(prefix="bench-perf-report-")
         load_before = os.getloadavg()

@@ -22,9 +22,9 @@ import os
 import re
 
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _report_formats, _report_html, _results_doc, _slo
-from ansible_collections.o2edge.perf.plugins.module_utils.probe._probe import service_columns, site_state
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._matrix import service_columns, site_state
 from ansible_collections.o2edge.perf.plugins.plugin_utils._report_write import (
-    ReportError, push, push_url, read_index, run_dir_name, update_index, write_run)
+    ReportError, dumps_results, push, push_url, read_index, results_json, run_dir_name, update_index, write_run)
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _comparisons, _report_parallel
 
 ENV_RESULTS = "O2EDGE_PERF_RESULTS"
@@ -351,68 +351,67 @@ def generate(params, environ, generated_at, check_mode=False):
         return _generate(params, environ, generated_at, check_mode)
 
 
-def _load_inputs(params, paths):
-    """``(results, baseline files, baseline or None, early)``: ``_report_parallel.read_both``, errors in the order
-    of one process (the results, the baseline's files, the baseline); ``early``: (objectives, outcome) or None."""
+def _load_inputs(params, paths, workers):
+    """``(results, baseline files, baseline or None, early, document worker or None)``: ``_report_parallel.read_both``,
+    errors in the order of one process (the results, the baseline's files, the baseline); ``early``: (objectives,
+    outcome) or None. Once the results are read, their ``_report_parallel.document_worker`` is started and entered
+    in ``workers`` (an ExitStack; None in check mode: no worker)."""
     try:
         baseline_files, unresolved = baseline_paths(params), None
     except ReportError as exc:  # named after the results' own errors, as ever
         baseline_files, unresolved = None, exc
+    started = []
 
     def results():
         doc = filter_plays(load_documents(paths, "results"), params.get("play_filter"))
         if unresolved is not None:
             raise unresolved
+        if workers is not None and doc and "report" not in doc:
+            started.append(workers.enter_context(_report_parallel.document_worker(doc, dumps_results)
+                                                 or contextlib.nullcontext()))
         return doc
 
     def objectives(doc):
         found = load_objectives(params.get("slo_file"))
         return found, _slo.evaluate(found, doc)
     doc, baseline, early = _report_parallel.read_both(results, baseline_files, load_documents, objectives)
-    return doc, baseline_files, baseline, early
+    return doc, baseline_files, baseline, early, (started or [None])[0]
 
 
 def _generate(params, environ, generated_at, check_mode):
     threshold, min_samples = check_params(params)
     paths = result_paths(params.get("results"), environ)
-    doc, baseline_files, baseline, early = _load_inputs(params, paths)
-    if isinstance(early, Exception):
-        raise early
-    objectives, slo = early or (load_objectives(params.get("slo_file")), None)
-    results = params.get("results")
-    in_progress = "callback" in ([results] if isinstance(results, str) else (results or []))
-    model = build(doc, baseline, objectives, title=params.get("title") or "o2edge.perf report",
-                  threshold=threshold, min_samples=min_samples, generated_at=generated_at, in_progress=in_progress,
-                  inputs={"results": paths, "baseline": baseline_files, "slo_file": params.get("slo_file"),
-                          "play_filter": params.get("play_filter")},
-                  untouched=_comparisons.check_untouched(params.get("untouched")),
-                  thresholds=_comparisons.check_thresholds(params.get("regression_threshold")), slo=slo)
-    dest = params["dest"]
-    name = run_dir_name((doc.get("run") or {}).get("id"))
-    merged = dict(doc, report=report_section(model))
-    result = {"changed": True, "failed": False, "slo": model["slo"], "slo_failed": model["slo_failed"],
-              "comparisons": model["comparisons_summary"], "verdicts": model["verdicts"],
-              "missing": model["missing"]}
-    worker = _report_parallel.render_worker(model, render) if not check_mode else None
-    try:
-        try:
-            results_json = json.dumps(merged, separators=(",", ":"), check_circular=False, allow_nan=False) + "\n"
-        except ValueError:
-            raise ReportError("results: a figure computed from the results is not a finite number; nothing was written")
-        files = render(model, results_json)
+    with contextlib.ExitStack() as workers:  # each second process closed (killed unless its result was taken) on leaving
+        doc, baseline_files, baseline, early, doc_worker = _load_inputs(params, paths, None if check_mode else workers)
+        if isinstance(early, Exception):
+            raise early
+        objectives, slo = early or (load_objectives(params.get("slo_file")), None)
+        results = params.get("results")
+        in_progress = "callback" in ([results] if isinstance(results, str) else (results or []))
+        model = build(doc, baseline, objectives, title=params.get("title") or "o2edge.perf report",
+                      threshold=threshold, min_samples=min_samples, generated_at=generated_at, in_progress=in_progress,
+                      inputs={"results": paths, "baseline": baseline_files, "slo_file": params.get("slo_file"),
+                              "play_filter": params.get("play_filter")},
+                      untouched=_comparisons.check_untouched(params.get("untouched")),
+                      thresholds=_comparisons.check_thresholds(params.get("regression_threshold")), slo=slo)
+        dest = params["dest"]
+        name = run_dir_name((doc.get("run") or {}).get("id"))
+        section = report_section(model)
+        worker = None if check_mode else workers.enter_context(
+            _report_parallel.render_worker(model, render) or contextlib.nullcontext())
+        files = render(model, results_json(doc, section, doc_worker))
         if worker is None:  # else rendered by the worker, taken with its other files
             files["metrics.prom"] = files["metrics.prom"]()
-        if check_mode:
-            report_dir = os.path.join(dest, name)
-        else:
+        report_dir = os.path.join(dest, name)
+        if not check_mode:
             try:
                 report_dir = write_run(dest, name, _report_parallel.rendered(files, worker))
                 update_index(dest, index_entry(model, os.path.basename(report_dir)))
             except OSError as exc:
                 raise ReportError("dest: cannot write the report in %s: %s" % (dest, exc.strerror or exc))
-    finally:
-        if worker is not None:
-            worker.close()
+    result = {"changed": True, "failed": False, "slo": model["slo"], "slo_failed": model["slo_failed"],
+              "comparisons": model["comparisons_summary"], "verdicts": model["verdicts"],
+              "missing": model["missing"]}
     metrics = files["metrics.prom"]
     result.update(report_dir=report_dir, results_file=os.path.join(report_dir, "results.json"),
                   files=dict((fmt, os.path.join(report_dir, fname)) for fmt, fname in FORMATS),

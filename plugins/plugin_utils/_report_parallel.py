@@ -5,8 +5,9 @@
 
 The report runs on the controller, one process per report task, with most of its work in pure
 Python. A second core is used for three parts: reading the baseline while the results are read
-(``read_both``), half of the sequential comparisons (``_comparisons.sequential_split``) and four of
-the six formats (``render_worker``, ``rendered``). ``Worker(func, field)`` forks (POSIX ``os.fork``: the
+(``read_both``), the serialising of the results document for results.json while the objectives are
+evaluated (``document_worker``), half of the sequential comparisons (``_comparisons.sequential_split``)
+and two of the six formats (``render_worker``, ``rendered``). ``Worker(func, field)`` forks (POSIX ``os.fork``: the
 child has the parent's memory, so nothing is sent to it) and runs ``func()`` in the child, which
 writes its value (``marshal``: the plain values of a JSON document, or strings) to an unnamed
 temporary file opened before the fork and leaves with ``os._exit`` (no clean-up of the parent's runs
@@ -46,9 +47,11 @@ MIN_BYTES = 2 * 1024 * 1024
 # Formats rendered in a second process from this many measurement records.
 MIN_RECORDS = 2000
 
-# The formats a large report renders in the second process while this one renders the others (measurements.csv
-# and results.json): about half of the rendering each (10,000 records: 0.30 and 0.26 s of CPU).
-IN_WORKER = ("report.md", "report.html", "junit.xml", "metrics.prom")
+# The formats a large report renders in the second process while this one renders the others (measurements.csv,
+# junit.xml, metrics.prom and the end of results.json): about half of the rendering each (10,000 records with a
+# baseline: 0.21 and 0.22 s of CPU). The document part of results.json is serialised earlier, in a second process
+# started once the results are read (``document_worker``), while this one evaluates the objectives.
+IN_WORKER = ("report.md", "report.html")
 
 _VALUE, _REPORT_ERROR, _OS_ERROR, _OTHER = 0, 1, 2, 3
 # The longest a report waits for its second process before it kills it and does the part itself.
@@ -104,6 +107,17 @@ def read_both(read_results, baseline_files, read_files, meanwhile):
     finally:
         if worker is not None:
             worker.close()
+
+
+def document_worker(doc, dumps):
+    """A Worker giving ``dumps(doc)`` for a large results document (``MIN_RECORDS`` measurement records), else None.
+
+    Started as soon as the results are read: the child serialises the document as it was then, while this
+    process evaluates the objectives and builds the model (which only read it)."""
+    records = doc.get("records") if isinstance(doc, dict) else None
+    if not isinstance(records, list) or not worth_rendering(len(records)):
+        return None
+    return start(lambda: dumps(doc), "results")
 
 
 def render_worker(model, render, names=IN_WORKER):

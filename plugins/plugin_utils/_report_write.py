@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Writing a report: the run directory, the index of past runs and the Pushgateway PUT.
 
-``write_run`` writes every file of a report into a new run directory, built in a temporary
+``results_json`` gives the text of results.json; ``write_run`` writes every file of a report into a new run directory, built in a temporary
 directory beside it and renamed into place; ``update_index`` rewrites the index of past runs
 (index.json, index.md, index.html, each atomically, under a lock); ``push`` sends the metrics to
 a Prometheus Pushgateway and names a failure instead of raising it.
@@ -38,6 +38,25 @@ INDEX_SCHEMA = "o2edge.perf/report-index/v1"
 
 class ReportError(Exception):
     """Bad input: the message names the field (``results``, ``baseline``, ``slo_file`` ...)."""
+
+
+def dumps_results(value):
+    """``value`` as results.json writes it (compact); a ReportError when a figure is not a finite number."""
+    try:
+        return json.dumps(value, separators=(",", ":"), check_circular=False, allow_nan=False)
+    except ValueError:
+        raise ReportError("results: a figure computed from the results is not a finite number; nothing was written")
+
+
+def results_json(doc, section, doc_worker):
+    """The text of results.json: ``doc`` with the ``report`` section added as its last key.
+
+    With ``doc_worker`` (``_report_parallel.document_worker``, started once ``doc`` was read), the document
+    part comes from the second process and the section is joined to it: the same bytes as ``dumps_results`` of the
+    merged document, since ``doc`` is a non-empty mapping without a ``report`` key (else no worker is started)."""
+    if doc_worker is None:
+        return dumps_results(dict(doc, report=section)) + "\n"
+    return "%s,\"report\":%s}\n" % (doc_worker.result()[:-1], dumps_results(section))
 
 
 def _text(value):

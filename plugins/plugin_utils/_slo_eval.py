@@ -21,6 +21,7 @@ from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_select import (
 
 # A deciding occurrence count of ceil(target * n) tolerates float noise (0.995 * 200 = 199.00000000000003).
 _COUNT_EPSILON = 1e-9
+_FLOATS = frozenset((float,))
 
 
 def _label(*parts):
@@ -28,24 +29,35 @@ def _label(*parts):
 
 
 def _item(entry):
-    """``("record"|"probe", payload, label)`` for one selected item, or ``(None, None, why)``."""
+    """``("record"|"probe", payload, entry)`` for one selected item, or ``(None, None, why)``. The item's label
+    for a message (``_label_of(entry)``) is made only when a message names it."""
     if isinstance(entry, dict):
         if isinstance(entry.get("record"), dict):
-            rec = entry["record"]
-            ctx = rec.get("context") if isinstance(rec.get("context"), dict) else {}
-            host = entry.get("host") or ctx.get("host")
-            return "record", rec, _label(rec.get("name", "unnamed"), " on %s" % host if host else "")
+            return "record", entry["record"], entry
         if isinstance(entry.get("result"), dict):
-            res = entry["result"]
-            host = entry.get("host")
-            return "probe", res, _label("probe %s/%s" % (res.get("site"), res.get("service")),
-                                        " from %s" % host if host else "")
+            return "probe", entry["result"], entry
         if "samples" in entry and "stats" in entry:
-            ctx = entry.get("context") if isinstance(entry.get("context"), dict) else {}
-            return "record", entry, _label(entry.get("name", "unnamed"), " on %s" % ctx["host"] if ctx.get("host") else "")
+            return "record", entry, entry
         if "ok" in entry and "service" in entry:
-            return "probe", entry, _label("probe %s/%s" % (entry.get("site"), entry.get("service")))
+            return "probe", entry, entry
     return None, None, "%s, neither a record nor a probe result" % _kind(entry)
+
+
+def _label_of(entry):
+    """How a message names the selected ``entry`` (one ``_item`` took as a record or a probe result)."""
+    if isinstance(entry.get("record"), dict):
+        rec = entry["record"]
+        ctx = rec.get("context") if isinstance(rec.get("context"), dict) else {}
+        host = entry.get("host") or ctx.get("host")
+        return _label(rec.get("name", "unnamed"), " on %s" % host if host else "")
+    if isinstance(entry.get("result"), dict):
+        res = entry["result"]
+        host = entry.get("host")
+        return _label("probe %s/%s" % (res.get("site"), res.get("service")), " from %s" % host if host else "")
+    if "samples" in entry and "stats" in entry:
+        ctx = entry.get("context") if isinstance(entry.get("context"), dict) else {}
+        return _label(entry.get("name", "unnamed"), " on %s" % ctx["host"] if ctx.get("host") else "")
+    return _label("probe %s/%s" % (entry.get("site"), entry.get("service")))
 
 
 def _fmt(value):
@@ -71,40 +83,43 @@ def _outcome(objective, value, status, reason, selected):
 def _latency(objective, items):
     statistic, op, unit, threshold = objective["statistic"], objective["op"], objective["unit"], objective["value"]
     figures = []
-    for kind, payload, label in items:
+    for kind, payload, entry in items:
         if kind != "record":
-            return None, "%s is a probe result; statistic %s needs records" % (label, statistic)
+            return None, "%s is a probe result; statistic %s needs records" % (_label_of(entry), statistic)
         stats = payload.get("stats")
         figure = stats.get(statistic) if isinstance(stats, dict) else None
         if not _number(figure):
             return None, "%s has no %s (stats.%s is %s: no successful run to measure)" % (
-                label, statistic, statistic, _short(figure))
+                _label_of(entry), statistic, statistic, _short(figure))
         rec_unit = payload.get("unit")
         if rec_unit != unit:
             if rec_unit in TIME_UNITS and unit in TIME_UNITS:
                 figure = figure * TIME_UNITS[rec_unit] / TIME_UNITS[unit]
             else:
-                return None, "%s is in %s, the objective in %s" % (label, _short(rec_unit), unit)
-        figures.append((figure, label))
+                return None, "%s is in %s, the objective in %s" % (_label_of(entry), _short(rec_unit), unit)
+        figures.append((figure, entry))
     # best first: ascending for an upper bound (lt, lte), descending for a lower bound (gt, gte)
     figures.sort(key=lambda pair: pair[0], reverse=op in ("gt", "gte"))
     needed = max(1, int(math.ceil(objective["target"] * len(figures) - _COUNT_EPSILON)))
     good = sum(1 for figure, dummy in figures if _compares(figure, op, threshold))
-    figure, label = figures[needed - 1]
-    worst_figure, worst_label = figures[-1]
+    figure, deciding = figures[needed - 1]
+    worst_figure, worst = figures[-1]
     status = "pass" if _compares(figure, op, threshold) else "fail"
     reason = "%d of %d selected records have %s %s %s %s (%d needed, target %s%%); worst %s at %s %s" % (
         good, len(figures), statistic, OPS[op], _fmt(threshold), unit, needed, _fmt(objective["target"] * 100),
-        worst_label, _fmt(worst_figure), unit)
+        _label_of(worst), _fmt(worst_figure), unit)
     if needed < len(figures):
-        reason += "; deciding record %s at %s %s" % (label, _fmt(figure), unit)
+        reason += "; deciding record %s at %s %s" % (_label_of(deciding), _fmt(figure), unit)
     return (figure, status), reason
 
 
 def _counts(payload):
     """``(good, all)`` runs of a record, or None when its samples or failures are missing or not numbers."""
     samples, failures = payload.get("samples"), payload.get("failures")
-    if not isinstance(samples, list) or not all(_number(sample) for sample in samples):
+    if not isinstance(samples, list):
+        return None
+    if not (_FLOATS.issuperset(map(type, samples)) and all(map(math.isfinite, samples))) \
+            and not all(_number(sample) for sample in samples):  # the usual list (finite floats) checked at once
         return None
     if isinstance(failures, bool) or not isinstance(failures, int) or failures < 0:
         return None
@@ -113,7 +128,7 @@ def _counts(payload):
 
 def _success(objective, items):
     good = total = unknown = 0
-    for kind, payload, label in items:
+    for kind, payload, entry in items:
         if kind == "probe":
             total += 1
             if payload.get("ok") is True:
@@ -123,7 +138,7 @@ def _success(objective, items):
             continue
         counts = _counts(payload)
         if counts is None:
-            return None, "%s has no samples list of numbers and failures count" % label
+            return None, "%s has no samples list of numbers and failures count" % _label_of(entry)
         good += counts[0]
         total += counts[1]
     if total == 0:

@@ -32,6 +32,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe_http, _probe_ssh
+from ansible_collections.o2edge.perf.plugins.module_utils.probe._matrix import service_columns, site_state
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._connect import (
     STATES, Deadline, ProbeError, Resolver, classify_error, probe_tcp)
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key, redact
@@ -171,13 +172,6 @@ def probe_all(targets, concurrency=64, connect_timeout=2.0, timeout=5.0, ctx=Non
 
 # --------------------------------------------------------------------------- matrix, summary, table
 
-def site_state(states):
-    ups = sum(1 for s in states if s == "up")
-    if states and ups == len(states):
-        return "up"
-    return "partial" if ups else "down"
-
-
 def matrix(results):
     """{site: {service: state}}."""
     out = {}
@@ -204,14 +198,6 @@ def summarize(results):
         "targets_total": len(results), "targets_up": states["up"], "states": states,
         "site_status": per_site,
     }
-
-
-def service_columns(results):
-    names = []
-    for r in results:
-        if r["service"] not in names:
-            names.append(r["service"])
-    return sorted(names, key=lambda n: (n != "ssh", n))
 
 
 def table(results):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.plugin_utils import _report, _report_formats, _report_parallel
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _report, _report_formats, _report_parallel, _results_doc
 from ansible_collections.o2edge.perf.plugins.plugin_utils._report_write import ReportError
 
 from tests.unit.plugins.plugin_utils.test_report import T0, standard_pair, write_json
@@ -145,10 +145,10 @@ def test_the_files_are_those_of_one_process(forking, monkeypatch, tmp_path):
     params = {"results": [write_json(tmp_path / "r.json", current)], "baseline": [write_json(tmp_path / "b.json", baseline)],
               "title": "t"}
     two = _report.generate(dict(params, dest=str(tmp_path / "two")), {}, T0)
-    assert forking == ["baseline", "comparisons", "dest"]
+    assert forking == ["baseline", "results", "comparisons", "dest"]
     monkeypatch.setenv(_report_parallel.ENV_PROCESSES, "1")
     one = _report.generate(dict(params, dest=str(tmp_path / "one")), {}, T0)
-    assert forking == ["baseline", "comparisons", "dest"]  # no fork with the switch
+    assert forking == ["baseline", "results", "comparisons", "dest"]  # no fork with the switch
     assert two["verdicts"] == one["verdicts"]
     names = _tree(str(tmp_path / "one"))
     assert names == _tree(str(tmp_path / "two")) and len(names) == 6 + 4  # the run directory, the index and its lock
@@ -163,7 +163,7 @@ def test_a_baseline_refused_in_the_child_fails_as_in_one_process(forking, monkey
     params = {"results": [write_json(tmp_path / "r.json", current)], "baseline": [write_json(tmp_path / "b.json", baseline)]}
     with pytest.raises(ReportError) as two:
         _report.generate(dict(params, dest=str(tmp_path / "two")), {}, T0)
-    assert forking == ["baseline"]
+    assert forking == ["baseline", "results"]
     monkeypatch.setenv(_report_parallel.ENV_PROCESSES, "1")
     with pytest.raises(ReportError) as one:
         _report.generate(dict(params, dest=str(tmp_path / "one")), {}, T0)
@@ -194,7 +194,7 @@ def test_a_format_failing_in_the_child_fails_the_report_and_writes_nothing(forki
     dest = tmp_path / "reports"
     with pytest.raises(ReportError, match=r"^dest: the worker process of the report failed \(KeyError\)$"):
         _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(dest)}, {}, T0)
-    assert forking == ["dest"]
+    assert forking == ["results", "dest"]
     assert not dest.exists() or os.listdir(str(dest)) == []
     assert _children() == []
 
@@ -221,7 +221,7 @@ def test_objectives_evaluated_while_waiting_fail_in_their_turn(forking, monkeypa
         with pytest.raises(ReportError) as caught:
             _report.generate(dict(params, dest=str(tmp_path / ("d" + switch))), {}, T0)
         errors.append(str(caught.value))
-    assert forking == ["baseline"]  # the first report only
+    assert forking == ["baseline", "results"]  # the first report only
     assert errors[0] == errors[1] and errors[0].startswith("slo_file" if baseline_ok else "baseline[0]: ")
 
 
@@ -263,7 +263,7 @@ def test_comparisons_split_between_two_processes_are_the_entries_of_one(forking,
     assert _children() == []
 
 
-def test_the_metrics_pushed_are_those_the_second_process_rendered_and_wrote(forking, monkeypatch, tmp_path):
+def test_the_metrics_pushed_are_those_written(forking, monkeypatch, tmp_path):
     baseline, current = standard_pair()
     sent = []
 
@@ -273,7 +273,7 @@ def test_the_metrics_pushed_are_those_the_second_process_rendered_and_wrote(fork
     monkeypatch.setattr(_report, "push", push)
     result = _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(tmp_path / "d"),
                                "pushgateway_url": "http://198.18.0.1:9091"}, {}, T0)
-    assert forking == ["dest"] and not result["failed"]
+    assert forking == ["results", "dest"] and not result["failed"]
     with open(result["files"]["prom"]) as handle:
         assert sent == [handle.read()] and "o2edge_perf" in sent[0]
 
@@ -288,7 +288,72 @@ def test_without_a_temporary_file_the_report_is_made_in_one_process(forking, mon
     monkeypatch.setattr(_report_parallel.tempfile, "TemporaryFile", full)
     del forking[:]
     got = _report.generate(dict(params, dest=str(tmp_path / "two")), {}, T0)
-    assert forking == ["baseline", "comparisons", "dest"]  # each tried, none forked
+    assert forking == ["baseline", "results", "comparisons", "dest"]  # each tried, none forked
     assert got["verdicts"] == expected["verdicts"] and not got["failed"] and _children() == []
     for rel in _tree(str(tmp_path / "one")):
         assert filecmp.cmp(str(tmp_path / "one" / rel), str(tmp_path / "two" / rel), shallow=False), rel
+
+
+def test_a_results_document_with_a_report_key_is_serialised_here_with_the_same_bytes(forking, monkeypatch, tmp_path):
+    """A report's own results.json read again as results holds a ``report`` key, which the new section replaces
+    where it stands: joining a section to the end of the document would write it twice."""
+    baseline, current = standard_pair()
+    first = _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(tmp_path / "first")},
+                             {}, T0)
+    del forking[:]
+    params = {"results": [first["results_file"]], "baseline": [write_json(tmp_path / "b.json", baseline)], "title": "again"}
+    two = _report.generate(dict(params, dest=str(tmp_path / "two")), {}, T0)
+    assert forking == ["baseline", "comparisons", "dest"]  # no document worker
+    monkeypatch.setenv(_report_parallel.ENV_PROCESSES, "1")
+    _report.generate(dict(params, dest=str(tmp_path / "one")), {}, T0)
+    for rel in _tree(str(tmp_path / "one")):
+        assert filecmp.cmp(str(tmp_path / "one" / rel), str(tmp_path / "two" / rel), shallow=False), rel
+    with open(two["results_file"]) as handle:
+        assert handle.read().count('"report":') == 1
+    assert _children() == []
+
+
+def test_the_document_serialised_in_the_child_is_the_document_as_read(forking, tmp_path):
+    """results.json of two processes: the document joined with the section is valid JSON and the same
+    document (each key once, ``report`` last), whatever the section holds."""
+    import json
+    baseline, current = standard_pair()
+    result = _report.generate({"results": [write_json(tmp_path / "r.json", current)],
+                               "baseline": [write_json(tmp_path / "b.json", baseline)], "dest": str(tmp_path / "d")}, {}, T0)
+    assert forking[:2] == ["baseline", "results"]
+    with open(result["results_file"]) as handle:
+        text = handle.read()
+    written = json.loads(text, object_pairs_hook=lambda pairs: (len(pairs) == len(dict(pairs)) or pytest.fail(pairs)) and dict(pairs))
+    assert list(written)[-1] == "report"
+    report = written.pop("report")
+    assert written == _results_doc.load(str(tmp_path / "r.json")) and written["records"]
+    assert report["verdicts"] == result["verdicts"] and text.endswith("}\n")
+
+
+def test_a_document_child_that_dies_fails_the_report_naming_results_and_writes_nothing(forking, monkeypatch, tmp_path):
+    baseline, current = standard_pair()
+    parent = os.getpid()
+    real = _report.dumps_results
+
+    def dying(value):
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(value)
+    monkeypatch.setattr(_report, "dumps_results", dying)
+    dest = tmp_path / "d"
+    with pytest.raises(ReportError, match=r"^results: the worker process of the report failed \(killed by signal 9\)$"):
+        _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(dest)}, {}, T0)
+    assert forking == ["results", "dest"]
+    assert not dest.exists() or os.listdir(str(dest)) == []
+    assert _children() == []
+
+
+def test_a_report_failing_before_the_document_is_taken_leaves_no_child(forking, monkeypatch, tmp_path):
+    baseline, current = standard_pair()
+
+    def broken(*args, **kwargs):
+        raise ReportError("slo: broken")
+    monkeypatch.setattr(_report, "build", broken)
+    with pytest.raises(ReportError, match="^slo: broken$"):
+        _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(tmp_path / "d")}, {}, T0)
+    assert forking == ["results"] and _children() == []

@@ -1,0 +1,50 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One perf_report in a process of its own, as a playbook's task makes it (``bench_perf_report.py --sweep``).
+
+    .venv/bin/python bench/report_worker.py CURRENT [BASELINE] DEST
+
+The process imports what the report imports and nothing else (the sweep's own argparse, statistics,
+subprocess ... stay in the sweep's process), so that its wall time is the interpreter's start, the
+report's imports and the report. Prints one JSON line: ``generate_s`` (the wall time of
+``_report.generate``), ``cpu_s`` (this process's CPU time in it) and ``children_cpu_s`` (that of the
+report's second processes, reaped children).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+# The collection importable as ansible_collections.o2edge.perf (this tree), as bench_perf_report makes it.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TREE = os.path.join(ROOT, ".build", "bench", "ansible_collections", "o2edge")
+if not os.path.islink(os.path.join(TREE, "perf")):
+    os.makedirs(TREE, exist_ok=True)
+    os.symlink(ROOT, os.path.join(TREE, "perf"))
+sys.path.insert(0, os.path.dirname(os.path.dirname(TREE)))
+
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _report  # noqa: E402
+
+
+def _children_cpu():
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def main(paths):
+    if len(paths) not in (2, 3):
+        sys.exit("usage: report_worker.py CURRENT [BASELINE] DEST")
+    params = {"results": [paths[0]], "dest": paths[-1], "title": "bench"}
+    if len(paths) == 3:
+        params["baseline"] = [paths[1]]
+    c0, t0, k0 = time.process_time(), time.perf_counter(), _children_cpu()
+    _report.generate(params, {}, "2026-11-28T15:00:00.000Z")
+    sys.stdout.write(json.dumps({"generate_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                                 "children_cpu_s": _children_cpu() - k0}) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
