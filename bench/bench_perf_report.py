@@ -30,7 +30,12 @@ path (``O2EDGE_PERF_STATS=pure``), in an order rotated every round. It prints th
 rounds of ``generate`` (the whole report: reading, objectives, comparisons with NumPy's import
 when it is used, every format, the files and the index; its CPU, and the second process's) and of the
 whole process (interpreter, the report's imports and the report; this bench's worker imports nothing
-else).
+else). Python keeps its compiled modules as it does by default (under .build/bench/pycache, filled by one
+untimed report first), even when the environment sets PYTHONDONTWRITEBYTECODE; ``--no-bytecode-cache``
+makes every process compile the report's modules again (about 0.04 s more a process on this machine).
+``--realtime`` (root) runs the sweep and its reports at real-time priority (SCHED_FIFO): on a machine
+shared with other sessions, their processes then wait for the reports instead of sharing the cores
+with them (the kernel still keeps 50 ms of each second for them, so figures run a little high).
 """
 from __future__ import annotations
 
@@ -136,9 +141,26 @@ SWEEP_SCENARIOS = (("no baseline", False, {}), ("baseline", True, {}),
                    ("baseline, pure path", True, {"O2EDGE_PERF_STATS": "pure"}))
 
 
-def sweep(sizes, rounds, work):
-    """{size: {scenario: {generate_median_s, process_median_s, ...}}}, each report in a process of its own."""
+def worker_env(bytecode_cache):
+    """The environment of a report's process. With ``bytecode_cache``, Python's own default: compiled modules kept
+    (here under .build/bench/pycache, not beside the sources), as an installed collection has them after its first
+    use; without it, every process compiles the report's modules again (PYTHONDONTWRITEBYTECODE=1)."""
+    env = dict(os.environ)
+    if bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = os.path.join(ROOT, ".build", "bench", "pycache")
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    return env
+
+
+def sweep(sizes, rounds, work, bytecode_cache=True):
+    """{size: {scenario: {generate_median_s, process_median_s, ...}}}, each report in a process of its own
+    (one untimed report first, which fills the bytecode cache when it is on)."""
     out = {}
+    base_env = worker_env(bytecode_cache)
+    warm = True
     for n in sizes:
         current = os.path.join(work, "current-%d.json" % n)
         baseline = os.path.join(work, "baseline-%d.json" % n)
@@ -146,6 +168,10 @@ def sweep(sizes, rounds, work):
             with open(path, "w") as handle:
                 json.dump(make_doc(n, seed, run_id), handle)
         runs = dict((name, {"generate": [], "cpu": [], "children": [], "process": []}) for name, dummy, dummy in SWEEP_SCENARIOS)
+        if warm:
+            subprocess.run([sys.executable, WORKER, current, baseline, os.path.join(work, "warm-up")], env=base_env,
+                           stdout=subprocess.PIPE, check=True)
+            warm = False
         for rnd in range(rounds):
             order = SWEEP_SCENARIOS[rnd % 3:] + SWEEP_SCENARIOS[:rnd % 3]
             for name, with_baseline, env in order:
@@ -153,7 +179,7 @@ def sweep(sizes, rounds, work):
                 argv = [sys.executable, WORKER, current] + \
                     ([baseline] if with_baseline else []) + [dest]
                 t0 = time.perf_counter()
-                done = subprocess.run(argv, env=dict(os.environ, **env), stdout=subprocess.PIPE, check=True)
+                done = subprocess.run(argv, env=dict(base_env, **env), stdout=subprocess.PIPE, check=True)
                 runs[name]["process"].append(time.perf_counter() - t0)
                 figures = json.loads(done.stdout.decode().strip().splitlines()[-1])
                 runs[name]["generate"].append(figures["generate_s"])
@@ -163,7 +189,8 @@ def sweep(sizes, rounds, work):
                               "generate_runs_s": [round(x, 3) for x in r["generate"]],
                               "generate_cpu_median_s": round(statistics.median(r["cpu"]), 3),
                               "second_process_cpu_median_s": round(statistics.median(r["children"]), 3),
-                              "process_median_s": round(statistics.median(r["process"]), 3)})
+                              "process_median_s": round(statistics.median(r["process"]), 3),
+                              "process_runs_s": [round(x, 3) for x in r["process"]]})
                       for name, r in runs.items())
     return out
 
@@ -174,16 +201,24 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json")
     parser.add_argument("--sweep", help="sizes, e.g. 100,1000,10000: each report in a process of its own")
+    parser.add_argument("--realtime", action="store_true",
+                        help="with --sweep: run the reports at real-time priority (SCHED_FIFO 10, root only), so that "
+                             "other sessions' processes cannot take their CPU (the kernel still keeps 5 %% of each second)")
+    parser.add_argument("--no-bytecode-cache", action="store_true",
+                        help="with --sweep: each report's process compiles the report's modules again (no .pyc kept)")
     args = parser.parse_args()
     if args.sweep:
+        if args.realtime:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))  # inherited by every report's process
         work = tempfile.mkdtemp(prefix="bench-perf-report-")
         load_before = os.getloadavg()
         try:
-            table = sweep([int(n) for n in args.sweep.split(",")], args.rounds, work)
+            table = sweep([int(n) for n in args.sweep.split(",")], args.rounds, work, not args.no_bytecode_cache)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         out = {"rounds": args.rounds, "samples_per_record": 10, "python": platform.python_version(),
-               "cpus": os.cpu_count(), "load_before": load_before, "sweep": table}
+               "cpus": os.cpu_count(), "load_before": load_before,
+               "bytecode_cache": not args.no_bytecode_cache, "realtime": args.realtime, "sweep": table}
         try:
             import numpy  # pylint: disable=import-outside-toplevel
             out["numpy"] = numpy.__version__
