@@ -193,3 +193,20 @@ def test_every_changed_version_is_named_comma_separated():
     assert cmp.comparable({"host": "ctl", "versions": {"git": "1", "kpt": "1", "python": "3"}},
                           {"host": "ctl", "versions": {"git": "2", "kpt": "2", "python": "3"}}) == (
         False, "versions differ: git 1 -> 2, kpt 1 -> 2")
+
+
+def test_an_interval_ending_exactly_at_1_does_not_exclude_1():
+    """Bugs: ``lo >= 1.0`` for ``lo > 1.0`` (a rise) or ``hi <= 1.0`` for ``hi < 1.0`` (a fall), so an interval
+    ending exactly at 1 is read as excluding it. Nine before samples of 1.0 against three of 1.0 and six of 1.2:
+    the resampled after median is 1.0 in about 15 % of the resamples, so the interval is exactly [1, 1.2] while
+    the U test is significant and the change is 20 %: the interval alone fails."""
+    ones, mixed = [1.0] * 9, [1.0] * 3 + [1.2] * 6
+    rise = cmp.compare(ones, mixed)
+    assert rise["ci"] == [1.0, 1.2] and rise["p_value"] < 0.05 and rise["ratio"] == 1.2
+    assert rise["verdict"] == "no clear change"
+    assert rise["reason"] == "No clear change: the 95% interval of the ratio [1, 1.2] does not exclude 1 on the side of the change."
+    fall = cmp.compare(mixed, ones)
+    assert fall["ci"] == [1.0 / 1.2, 1.0] and fall["p_value"] < 0.05
+    assert fall["verdict"] == "no clear change"
+    assert fall["reason"] == ("No clear change: the 95% interval of the ratio [0.8333, 1] does not exclude 1 on the "
+                              "side of the change.")
