@@ -199,3 +199,27 @@ def test_an_unknown_statistic_is_named():
     objective = dict(_slo.load_objectives(text=slo_yaml())[0], statistic="p50")
     out = _judged(objective, results([rec("a", [0.1])]))
     assert (out["status"], out["selected"], out["reason"]) == ("fail", 1, "unknown statistic 'p50'")
+
+
+def test_a_bare_probe_result_carrying_samples_or_stats_is_still_named_as_a_probe():
+    """Bug: the label of a bare item taken for a record when it has samples OR stats (a probe result carrying
+    one of the two keys is a probe: only both make a record), so the message named "unnamed" instead of it."""
+    for extra in ({"samples": [0.1]}, {"stats": {"median": 0.1}}):
+        doc = results(probes=[probe("edge1", "ssh", True)])
+        doc["probes"][0]["result"].update(extra)
+        out = one(slo_yaml(select="probes[].result"), doc)
+        assert out["reason"] == "probe edge1/ssh is a probe result; statistic median needs records", extra
+
+
+def test_a_success_ratio_counts_integer_samples_as_successful_runs():
+    """Bug: only lists of floats counted as samples (integers, which a results file may hold: 1 rather than 1.0,
+    failing the quick check for floats), so a record of whole seconds was "no samples list of numbers"."""
+    entry = rec("whole", [1.0, 2.0, 3.0], failures=1)
+    entry["record"]["samples"] = [1, 2, 3]
+    out = one(slo_yaml(select="records", statistic="success_ratio", unit=None,
+                       objectives="    - {target: 0.5}\n"), results([entry]))
+    assert (out["status"], out["value"]) == ("pass", 0.75), out["reason"]
+    entry["record"]["samples"] = [1, 2.0, True]  # a bool is no number
+    out = one(slo_yaml(select="records", statistic="success_ratio", unit=None,
+                       objectives="    - {target: 0.5}\n"), results([entry]))
+    assert out["value"] is None and "has no samples list of numbers" in out["reason"]
