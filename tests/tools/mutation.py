@@ -11,9 +11,23 @@ for every survivor, its diff. docs/mutation.md carries the counts and each survi
 
 --stop-at (UTC, HH:MM) ends a run at that time on a shared machine: the mutants it did not reach are
 counted as "not run", not as survivors, and --resume continues from them.
+
+Per-mutant test selection (the default; tests/tools/mutation_select.py, whose docstring gives the rule
+and why it is sound): before mutmut starts, the file's tests run once under a line tracer that records
+which test executes which line of the unmutated file (<work>/map-<file>.json). mutmut_config.py, written
+into the work tree, then gives each mutant only the tests that execute the statement it changes, with the
+whole list when that statement runs at import time, when no test runs it, or when the map is missing or
+stale. `-x`, mutmut's timeout (10 times the whole list's baseline) and the exit-code rule are unchanged.
+<work>/selection-<file>.jsonl logs each mutant's choice.
+
+    --full     the whole list for every mutant (the behaviour before selection)
+    --resume   the whole list by default: the survivors of a selected pass are run again against it, so
+               the counts after a recount are those of the whole suite
+    --resume --select   go on with selection (a new map is recorded against the tests as they are now)
 """
 import argparse
 import glob
+import json
 import os
 import shutil
 import sqlite3
@@ -185,6 +199,84 @@ def results():
     return found
 
 
+def record_map(python, src, tests, name):
+    """Run ``tests`` once on the unmutated tree under the line tracer of mutation_select; returns the map's
+    path, or None (then every mutant takes the whole list) when the run fails."""
+    out = os.path.join(WORK, "map-%s.json" % name)
+    if os.path.exists(out):
+        os.unlink(out)
+    t0 = time.monotonic()
+    with open(os.path.join(WORK, "map-%s.log" % name), "w") as log:
+        res = subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir=.",
+                              "-p", "tests.tools.mutation_select", "--o2-map-out=" + out, "--o2-map-target=" + src] + tests,
+                             cwd=TREE, stdout=log, stderr=subprocess.STDOUT, check=False)
+    took = time.monotonic() - t0
+    if res.returncode != 0 or not os.path.exists(out):
+        print("%s: the mapping run failed (exit %d, see %s): every mutant takes the whole list"
+              % (src, res.returncode, os.path.join(WORK, "map-%s.log" % name)), flush=True)
+        return None, took
+    return out, took
+
+
+HOOK = '''"""Written by tests/tools/mutation.py: per-mutant test selection (tests/tools/mutation_select.py)."""
+import importlib.util
+import os
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_SPEC = importlib.util.spec_from_file_location("o2edge_mutation_select", os.path.join(_HERE, "tests", "tools", "mutation_select.py"))
+_MODULE = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_MODULE)
+_SELECTOR = _MODULE.Selector(os.path.join(_HERE, ".mutation-select.json"))
+
+
+def pre_mutation(context):
+    command = _SELECTOR.command(context)
+    if command is not None:
+        context.config.test_command = command
+'''
+
+
+def write_hook(conf):
+    """mutmut imports mutmut_config.py from its working folder (the tree); None removes it (the whole list)."""
+    hook = os.path.join(TREE, "mutmut_config.py")
+    for path in (hook, os.path.join(TREE, ".mutation-select.json")):
+        if os.path.exists(path):
+            os.unlink(path)
+    if conf is not None:
+        with open(os.path.join(TREE, ".mutation-select.json"), "w") as f:
+            json.dump(conf, f)
+        with open(hook, "w") as f:
+            f.write(HOOK)
+
+
+def selection_summary(log_path):
+    """(mutants with selected tests, mean tests selected, {reason: count} of those on the whole list)."""
+    picked, counts, whole = 0, 0, {}
+    try:
+        with open(log_path) as f:
+            for line in f:
+                entry = json.loads(line)
+                if entry["tests"] is None:
+                    whole[entry["reason"]] = whole.get(entry["reason"], 0) + 1
+                else:
+                    picked += 1
+                    counts += entry["tests"]
+    except OSError:
+        pass
+    return picked, (counts / picked if picked else 0.0), whole
+
+
+def reset_survivors():
+    """Mark the survivors in mutmut's cache as not run (the recount after a selected pass)."""
+    con = sqlite3.connect(os.path.join(TREE, ".mutmut-cache"))
+    try:
+        with con:
+            n = con.execute("UPDATE Mutant SET status = 'untested' WHERE status = 'bad_survived'").rowcount
+    finally:
+        con.close()
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", help="comma-separated target files (default: all)")
@@ -194,7 +286,13 @@ def main():
                          "killed mutants stay killed, every other one is run again against the tests as they are now")
     ap.add_argument("--stop-at", metavar="HH:MM",
                     help="UTC time at which to stop (the next such time); mutants not reached are counted as not run")
+    ap.add_argument("--full", action="store_true",
+                    help="run the whole test list for every mutant (no per-mutant selection)")
+    ap.add_argument("--select", action="store_true",
+                    help="with --resume: go on with per-mutant selection (default there: the whole list)")
     args = ap.parse_args()
+    if args.full and args.select:
+        sys.exit("--full and --select exclude each other")
     deadline = None
     if args.stop_at:
         hours, minutes = (int(x) for x in args.stop_at.split(":"))
@@ -240,6 +338,24 @@ def main():
         # into 1. (No shell wrapper: mutmut's timeout kills the process it started, so that must
         # be pytest itself.)
         runner = "%s -m pytest -x -q -p no:cacheprovider -p no:randomly %s" % (python, " ".join(tests))
+        name = os.path.basename(src)
+        marker = os.path.join(WORK, "selected-pass-%s" % name)  # this cache holds verdicts of a selected pass
+        select = not args.full and (not resume or args.select)
+        map_path, map_took, reset = None, 0.0, 0
+        sel_log = os.path.join(WORK, "selection-%s.jsonl" % name)
+        if os.path.exists(sel_log):
+            os.unlink(sel_log)
+        if select:
+            map_path, map_took = record_map(python, src, tests, name)
+            write_hook({"map": map_path, "target": src, "select_file": os.path.join(TREE, ".mutmut-select.txt"),
+                        "log": sel_log, "prefix": "%s -m pytest -x -q -p no:cacheprovider -p no:randomly --rootdir=." % python})
+            with open(marker, "w") as f:
+                f.write("the survivors in this cache were judged on selected tests\n")
+        else:
+            write_hook(None)
+            if resume and os.path.exists(marker):
+                reset = reset_survivors()
+                os.unlink(marker)
         t0 = time.monotonic()
         restarts, stopped = run_mutmut([mutmut, "run", "--paths-to-mutate", src, "--tests-dir", "tests/unit",
                                         "--runner", runner, "--simple-output", "--no-progress"], src, deadline=deadline)
@@ -255,6 +371,15 @@ def main():
         report += ["## %s (%d mutants, %d killed, %d timed out, %d survived, %d not run; %.0f s)" % (
             fname, total, killed, timeouts, len(survivors), not_run, took), "",
             "tests: " + " ".join(tests), ""]
+        if select:
+            picked, mean, whole = selection_summary(sel_log)
+            report += ["Per-mutant selection (map: %s, recorded in %.0f s): %d mutant(s) ran %.1f selected tests on average, "
+                       "%d the whole list (%s)." % (
+                           os.path.relpath(map_path, ROOT) if map_path else "none, the mapping run failed", map_took, picked,
+                           mean, sum(whole.values()), ", ".join("%s: %d" % kv for kv in sorted(whole.items())) or "none"), ""]
+        else:
+            report += ["Whole test list for every mutant%s." % (
+                "; %d survivor(s) of a selected pass run again against it" % reset if reset else ""), ""]
         if stopped:
             report += ["Stopped at the --stop-at time: %d mutants not run (--resume runs them)." % not_run, ""]
         if restarts:

@@ -1,0 +1,211 @@
+"""tests/tools/mutation_select.py: the per-mutant test selection of tests/tools/mutation.py.
+
+Bugs it catches: a mutant given the tests of its own line only (a test that runs another line of the same
+multi-line statement is left out, and the mutant survives falsely); a statement run at import time given the
+tests that happen to run it again (every test uses what the import made: the whole list is the only sound
+choice); a statement no traced test runs given no test at all, or a stale map used for a changed source; the
+recorder losing lines run by a module fixture for the tests that use it, missing a test that starts Python,
+or calling module-level lines test lines; the deselecting plugin running the wrong tests.
+"""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_SPEC = importlib.util.spec_from_file_location("o2edge_mutation_select_test", os.path.join(_ROOT, "tests", "tools", "mutation_select.py"))
+ms = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(ms)
+
+SOURCE = textwrap.dedent('''\
+    LIMIT = 3
+
+
+    def f(x,
+          y=LIMIT):
+        total = (x +
+                 y +
+                 1)
+        if (x >
+                y):
+            return total
+        return -total
+
+
+    @staticmethod
+    def g():
+        return 1
+''')
+
+
+def fmap(lines, import_lines=(), always=(), source=SOURCE):
+    tests = sorted(lines)
+    return {"version": ms.MAP_VERSION, "sha256": ms.sha256_text(source), "tests": tests, "lines": lines,
+            "import_lines": list(import_lines), "always": list(always)}
+
+
+def test_a_mutant_takes_the_innermost_statement_whole():
+    assert ms.statement_span(SOURCE, 7) == (6, 8)  # the middle line of a three-line assignment
+    assert ms.statement_span(SOURCE, 10) == (9, 11)  # an `if` condition's second line: the whole `if`
+    assert ms.statement_span(SOURCE, 11) == (11, 11)
+    assert ms.statement_span(SOURCE, 15) == (15, 17)  # a decorator belongs to its definition
+    assert ms.statement_span(SOURCE, 5) == (4, 12)  # a default value: the definition
+
+
+def test_a_test_that_runs_another_line_of_the_mutated_statement_is_selected():
+    # The tracer saw only line 6 of the statement 6-8 in "t_a": a mutant on line 8 must still get it.
+    nodeids, reason = ms.select(fmap({"t_a": [6], "t_b": [12], "t_c": [11]}), SOURCE, 8)
+    assert (nodeids, reason) == (["t_a"], "selected")
+
+
+def test_only_the_tests_that_run_the_statement_and_the_always_ones_are_selected_in_order():
+    lines = {"t_a": [11], "t_b": [12], "t_c": [9, 11], "t_d": []}
+    assert ms.select(fmap(lines, always=["t_d"]), SOURCE, 12) == (["t_b", "t_d"], "selected")
+    assert ms.select(fmap(lines), SOURCE, 11) == (["t_a", "t_c"], "selected")
+
+
+def test_a_statement_run_at_import_time_takes_the_whole_list():
+    lines = {"t_a": [1, 6], "t_b": [17]}
+    assert ms.select(fmap(lines, import_lines=[1]), SOURCE, 1) == (None, "runs at import time")
+    # the default value is evaluated by the `def` at import time, though a test ran the body
+    assert ms.select(fmap(lines, import_lines=[4, 5, 15, 16]), SOURCE, 5) == (None, "runs at import time")
+    assert ms.select(fmap(lines, import_lines=[15]), SOURCE, 15) == (None, "runs at import time")
+
+
+def test_a_statement_no_test_ran_takes_the_whole_list():
+    assert ms.select(fmap({"t_a": [6, 7, 8]}), SOURCE, 12) == (None, "no test runs it")
+
+
+def test_a_missing_or_stale_map_takes_the_whole_list():
+    assert ms.select(None, SOURCE, 7) == (None, "no map")
+    assert ms.select(fmap({"t_a": [6]}), SOURCE.replace("1)", "2)"), 7) == (None, "source differs from the mapped one")
+    old = fmap({"t_a": [6]})
+    old["version"] = ms.MAP_VERSION + 1
+    assert ms.select(old, SOURCE, 7) == (None, "no map")
+
+
+def test_the_test_files_are_given_once_in_their_first_order():
+    assert ms.test_files(["b.py::t1", "a.py::t[x::y]", "b.py::C::t2"]) == ["b.py", "a.py"]
+
+
+TARGET = textwrap.dedent('''\
+    import os
+
+    SEEN = []
+
+
+    def used_by_fixture():
+        return 41 + 1
+
+
+    def used_by_one():
+        SEEN.append(1)
+        return SEEN
+
+
+    def used_by_test_two():
+        return "two"
+
+
+    class K:
+        VALUE = 1
+
+        def method(self):
+            return self.VALUE
+''')
+
+TESTS = textwrap.dedent('''\
+    import importlib
+    import subprocess
+    import sys
+
+    import pytest
+
+    import target_mod
+
+
+    @pytest.fixture(scope="module")
+    def made():
+        yield target_mod.used_by_fixture()
+        target_mod.used_by_test_two()
+
+
+    def test_one():
+        assert target_mod.used_by_one() == [1]
+
+
+    def test_two(made):
+        assert made == 42
+
+
+    def test_three(made):
+        assert target_mod.K().method() == 1
+
+
+    def test_starts_python():
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+
+
+    def test_starts_echo():
+        subprocess.run(["echo"], check=True, stdout=subprocess.DEVNULL)
+
+
+    def test_reloads():
+        importlib.reload(target_mod)
+''')
+
+
+def _pytest(tmp_path, *args):
+    env = dict(os.environ, PYTHONPATH=_ROOT + os.pathsep + str(tmp_path))
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(tmp_path),
+                           "-p", "tests.tools.mutation_select"] + list(args), cwd=str(tmp_path), env=env, check=False,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+
+
+def _line(text, source=TARGET):
+    return source.splitlines().index(text) + 1
+
+
+def test_the_recorder_maps_lines_to_tests_fixtures_and_import_time(tmp_path):
+    (tmp_path / "target_mod.py").write_text(TARGET)
+    (tmp_path / "test_sel_demo.py").write_text(TESTS)
+    out = tmp_path / "map.json"
+    res = _pytest(tmp_path, "--o2-map-out=%s" % out, "--o2-map-target=target_mod.py", "test_sel_demo.py")
+    assert res.returncode == 0, res.stdout
+    got = json.loads(out.read_text())
+    assert got["sha256"] == ms.sha256_text(TARGET)
+    ids = ["test_sel_demo.py::test_one", "test_sel_demo.py::test_two", "test_sel_demo.py::test_three",
+           "test_sel_demo.py::test_starts_python", "test_sel_demo.py::test_starts_echo", "test_sel_demo.py::test_reloads"]
+    assert got["tests"] == ids
+    fixture_line, one_line = _line("    return 41 + 1"), _line("    SEEN.append(1)")
+    teardown_line, method_line = _line('    return "two"'), _line("        return self.VALUE")
+    assert one_line in got["lines"][ids[0]] and fixture_line not in got["lines"][ids[0]]
+    # the module fixture was set up in test_two only, but test_three uses what it made, and its teardown
+    # (run at the end of the module, in the last test's teardown) is theirs too
+    for nodeid in ids[1:3]:
+        assert fixture_line in got["lines"][nodeid] and teardown_line in got["lines"][nodeid], nodeid
+    assert method_line in got["lines"][ids[2]] and method_line not in got["lines"][ids[1]]
+    # module and class bodies are import time, never a test's, even when a test runs them again (a reload)
+    for text in ("SEEN = []", "    VALUE = 1", "import os"):
+        assert _line(text) in got["import_lines"], text
+        assert not any(_line(text) in ran for ran in got["lines"].values()), text
+    assert got["always"] == [ids[3]]  # Python may run the target out of the tracer's sight; echo cannot
+    # and the selection built on it
+    assert ms.select(got, TARGET, fixture_line) == (ids[1:4], "selected")
+    assert ms.select(got, TARGET, _line("SEEN = []")) == (None, "runs at import time")
+
+
+def test_the_deselector_runs_the_listed_tests_or_the_whole_files(tmp_path):
+    (tmp_path / "target_mod.py").write_text(TARGET)
+    (tmp_path / "test_sel_demo.py").write_text(TESTS)
+    wanted = tmp_path / "wanted.txt"
+    wanted.write_text("test_sel_demo.py::test_three\ntest_sel_demo.py::test_one\n")
+    res = _pytest(tmp_path, "-vv", "--o2-select=%s" % wanted, "test_sel_demo.py")
+    assert res.returncode == 0, res.stdout
+    assert "test_one PASSED" in res.stdout and "test_three PASSED" in res.stdout
+    assert "test_two" not in res.stdout and "2 passed, 4 deselected" in res.stdout
+    wanted.write_text("test_sel_demo.py::test_three\ntest_sel_demo.py::test_gone\n")
+    res = _pytest(tmp_path, "--o2-select=%s" % wanted, "test_sel_demo.py")
+    assert res.returncode == 0 and "6 passed" in res.stdout, res.stdout
