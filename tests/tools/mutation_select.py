@@ -21,7 +21,8 @@ tests whose recorded lines meet that statement's lines. The whole list is used i
 missing or was made from another source (sha256), the statement has a line run at import time, or no test
 ran it. The selected tests run with ``--o2-select FILE`` (their node ids, one a line: no argv limit), only
 their test files on the command line (pytest collects per file), and the plugin deselects the rest; a
-selected id that is not collected keeps every test of those files.
+selected id that is not collected again (a parameter id made of random bytes) keeps every parametrization of
+its test function, or every test of those files when the function is not found either.
 
 Why this is sound: a mutant changes only the code of one statement. A test that never executes that statement
 (and does not run it at import time, which falls back to the whole list) executes exactly the code it executes
@@ -162,18 +163,27 @@ def pytest_configure(config):
         config.pluginmanager.register(Deselector(wanted), "o2edge-deselector")
 
 
+def base_id(nodeid):
+    """A node id without its parameter part: ``f.py::test[a::b]`` -> ``f.py::test``."""
+    return nodeid.split("[", 1)[0]
+
+
 class Deselector:
     def __init__(self, wanted):
         self.wanted = set(wanted)
 
     def pytest_collection_modifyitems(self, config, items):
         found = {item.nodeid for item in items}
-        if not self.wanted <= found:  # an id pytest did not collect as recorded: keep every test of these files
-            sys.stderr.write("o2edge selection: %d selected id(s) not collected; running these files whole\n"
-                             % len(self.wanted - found))
+        # A parameter id made of random or changing values (os.urandom in a parametrize list) is not collected
+        # again as recorded: every parametrization of that test function is kept instead, and when the function
+        # itself is not found, every test of these files.
+        bases = {base_id(nodeid) for nodeid in self.wanted - found}
+        if not bases <= {base_id(nodeid) for nodeid in found}:
+            sys.stderr.write("o2edge selection: a selected test is not collected; running these files whole\n")
             return
-        keep = [item for item in items if item.nodeid in self.wanted]
-        drop = [item for item in items if item.nodeid not in self.wanted]
+        keep = [item for item in items if item.nodeid in self.wanted or base_id(item.nodeid) in bases]
+        kept = {id(item) for item in keep}
+        drop = [item for item in items if id(item) not in kept]
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep

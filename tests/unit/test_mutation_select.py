@@ -154,6 +154,11 @@ TESTS = textwrap.dedent('''\
 
     def test_reloads():
         importlib.reload(target_mod)
+
+
+    @pytest.mark.parametrize("value", ["a", "b"])
+    def test_param(value):
+        assert value in "ab"
 ''')
 
 
@@ -177,7 +182,8 @@ def test_the_recorder_maps_lines_to_tests_fixtures_and_import_time(tmp_path):
     got = json.loads(out.read_text())
     assert got["sha256"] == ms.sha256_text(TARGET)
     ids = ["test_sel_demo.py::test_one", "test_sel_demo.py::test_two", "test_sel_demo.py::test_three",
-           "test_sel_demo.py::test_starts_python", "test_sel_demo.py::test_starts_echo", "test_sel_demo.py::test_reloads"]
+           "test_sel_demo.py::test_starts_python", "test_sel_demo.py::test_starts_echo", "test_sel_demo.py::test_reloads",
+           "test_sel_demo.py::test_param[a]", "test_sel_demo.py::test_param[b]"]
     assert got["tests"] == ids
     fixture_line, one_line = _line("    return 41 + 1"), _line("    SEEN.append(1)")
     teardown_line, method_line = _line('    return "two"'), _line("        return self.VALUE")
@@ -205,7 +211,13 @@ def test_the_deselector_runs_the_listed_tests_or_the_whole_files(tmp_path):
     res = _pytest(tmp_path, "-vv", "--o2-select=%s" % wanted, "test_sel_demo.py")
     assert res.returncode == 0, res.stdout
     assert "test_one PASSED" in res.stdout and "test_three PASSED" in res.stdout
-    assert "test_two" not in res.stdout and "2 passed, 4 deselected" in res.stdout
+    assert "test_two" not in res.stdout and "2 passed, 6 deselected" in res.stdout
+    # a parameter id that changed since the map (random values): every parametrization of that function
+    wanted.write_text("test_sel_demo.py::test_three\ntest_sel_demo.py::test_param[c]\n")
+    res = _pytest(tmp_path, "-vv", "--o2-select=%s" % wanted, "test_sel_demo.py")
+    assert res.returncode == 0 and "3 passed, 5 deselected" in res.stdout, res.stdout
+    assert "test_param[a] PASSED" in res.stdout and "test_param[b] PASSED" in res.stdout and "test_three PASSED" in res.stdout
+    # a test function that is gone: the whole file
     wanted.write_text("test_sel_demo.py::test_three\ntest_sel_demo.py::test_gone\n")
     res = _pytest(tmp_path, "--o2-select=%s" % wanted, "test_sel_demo.py")
-    assert res.returncode == 0 and "6 passed" in res.stdout, res.stdout
+    assert res.returncode == 0 and "8 passed" in res.stdout, res.stdout
