@@ -90,7 +90,7 @@ def test_an_errno_name_the_platform_lacks_matches_no_real_errno(monkeypatch):
 
 def test_an_unknown_state_is_refused_by_name():
     with pytest.raises(ValueError) as info:
-        conn.ProbeError("nope", "detail")
+        raise conn.ProbeError("nope", "detail")
     assert str(info.value) == "unknown probe state 'nope'"
 
 
