@@ -18,7 +18,7 @@ import pytest
 from ansible_collections.o2edge.perf.plugins.module_utils.probe import _connect as conn
 from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe as pr
 from ansible_collections.o2edge.perf.plugins.module_utils.probe import _probe_http as ph
-from tests.unit.probe_servers import TOKEN, closed_port, write_kubeconfig
+from tests.unit.probe_servers import TOKEN, write_kubeconfig
 
 MIB = 1048576
 
