@@ -61,7 +61,7 @@ def tls_context(ca_file=None, ca_data=None, cert_file=None, key_file=None, cert_
     _regular(key_file, "client key", "auth")
     try:
         ctx = ssl.create_default_context(cafile=ca_file, cadata=ca_data)
-    except (OSError, ssl.SSLError) as exc:
+    except (OSError, ssl.SSLError, TypeError, ValueError) as exc:  # TypeError: CA data that is not ASCII text
         raise ProbeError("tls", "cannot load CA %s: %s" % (ca_file or "data", exc))
     ctx.check_hostname = True
     ctx.verify_mode = ssl.CERT_REQUIRED
@@ -233,7 +233,7 @@ def http_get(scheme, address, port, path, deadline, resolver, tls=None, server_n
 def _http_state(status, reason, what, body=b"", info=None):
     """The ProbeError of an unexpected status: auth for 401/403, else http_status with the body's start."""
     if status in (401, 403):
-        return ProbeError("auth", "%s: %d %s (credentials rejected or missing)" % (what, status, reason), info)
+        return ProbeError("auth", "%s: %d %s (credentials rejected or missing)" % (what, status, _name(reason)), info)
     return ProbeError("http_status", "%s: %d %s%s" % (what, status, _name(reason),
                                                       body_quote(body)), info)
 
@@ -391,7 +391,7 @@ def probe_http(target, deadline, ctx):
     if status not in expect:
         raise _http_state(status, reason, "GET %s (expected %s)" % (full, ", ".join(str(c) for c in expect)), body,
                           info)
-    return "GET %s: %d %s" % (full, status, reason), info
+    return "GET %s: %d %s" % (full, status, _name(reason)), info
 
 
 def probe_prometheus(target, deadline, ctx):
@@ -491,7 +491,7 @@ def probe_kubernetes(target, deadline, ctx):
     info.update(checks_ok=len(ok_checks), failing_checks=failing)
     if status != 200 or failing:  # a [-] check is a failure even when the server answers 200
         raise ProbeError("http_status", "GET /readyz: %d %s; failing checks: %s"
-                         % (status, reason, ", ".join(failing) or "none listed"), info)
+                         % (status, _name(reason), ", ".join(failing) or "none listed"), info)
     status, reason, _h, body, _c = get("/livez")
     info["livez"] = status
     if status != 200:
