@@ -33,6 +33,8 @@ whole process (interpreter, the report's imports and the report; this bench's wo
 else). Python keeps its compiled modules as it does by default (under .build/bench/pycache, filled by one
 untimed report first), even when the environment sets PYTHONDONTWRITEBYTECODE; ``--no-bytecode-cache``
 makes every process compile the report's modules again (about 0.04 s more a process on this machine).
+``--compare-with PATH`` adds the report of another checkout (an older commit: ``git archive REV | tar -x -C
+PATH``) with the baseline as one more scenario of the rotation, for a ratio measured side by side.
 ``--realtime`` (root) runs the sweep and its reports at real-time priority (SCHED_FIFO): on a machine
 shared with other sessions, their processes then wait for the reports instead of sharing the cores
 with them (the kernel still keeps 50 ms of each second for them, so figures run a little high).
@@ -155,11 +157,14 @@ def worker_env(bytecode_cache):
     return env
 
 
-def sweep(sizes, rounds, work, bytecode_cache=True):
+def sweep(sizes, rounds, work, bytecode_cache=True, compare_with=None):
     """{size: {scenario: {generate_median_s, process_median_s, ...}}}, each report in a process of its own
     (one untimed report first, which fills the bytecode cache when it is on)."""
     out = {}
     base_env = worker_env(bytecode_cache)
+    scenarios = [(name, with_baseline, env, []) for name, with_baseline, env in SWEEP_SCENARIOS]
+    if compare_with:  # the other checkout's report with the baseline, rotated with the others
+        scenarios.append(("baseline, %s" % compare_with, True, {}, ["--collection", compare_with]))
     warm = True
     for n in sizes:
         current = os.path.join(work, "current-%d.json" % n)
@@ -167,16 +172,17 @@ def sweep(sizes, rounds, work, bytecode_cache=True):
         for path, seed, run_id in ((current, 1, "current"), (baseline, 2, "baseline")):
             with open(path, "w") as handle:
                 json.dump(make_doc(n, seed, run_id), handle)
-        runs = dict((name, {"generate": [], "cpu": [], "children": [], "process": []}) for name, dummy, dummy in SWEEP_SCENARIOS)
+        runs = dict((scenario[0], {"generate": [], "cpu": [], "children": [], "process": []}) for scenario in scenarios)
         if warm:
-            subprocess.run([sys.executable, WORKER, current, baseline, os.path.join(work, "warm-up")], env=base_env,
-                           stdout=subprocess.PIPE, check=True)
+            for scenario in scenarios:
+                subprocess.run([sys.executable, WORKER] + scenario[3] + [current, baseline, os.path.join(work, "warm-up")],
+                               env=base_env, stdout=subprocess.PIPE, check=True)
             warm = False
         for rnd in range(rounds):
-            order = SWEEP_SCENARIOS[rnd % 3:] + SWEEP_SCENARIOS[:rnd % 3]
-            for name, with_baseline, env in order:
+            order = scenarios[rnd % len(scenarios):] + scenarios[:rnd % len(scenarios)]
+            for name, with_baseline, env, extra in order:
                 dest = os.path.join(work, "sweep-%d-%d" % (n, rnd))
-                argv = [sys.executable, WORKER, current] + \
+                argv = [sys.executable, WORKER] + extra + [current] + \
                     ([baseline] if with_baseline else []) + [dest]
                 t0 = time.perf_counter()
                 done = subprocess.run(argv, env=dict(base_env, **env), stdout=subprocess.PIPE, check=True)
@@ -201,6 +207,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json")
     parser.add_argument("--sweep", help="sizes, e.g. 100,1000,10000: each report in a process of its own")
+    parser.add_argument("--compare-with", metavar="PATH",
+                        help="with --sweep: another checkout of the collection (git archive of an older commit); its "
+                             "report with the baseline is a scenario of its own, rotated with the others")
     parser.add_argument("--realtime", action="store_true",
                         help="with --sweep: run the reports at real-time priority (SCHED_FIFO 10, root only), so that "
                              "other sessions' processes cannot take their CPU (the kernel still keeps 5 %% of each second)")
@@ -213,7 +222,8 @@ def main():
         work = tempfile.mkdtemp(prefix="bench-perf-report-")
         load_before = os.getloadavg()
         try:
-            table = sweep([int(n) for n in args.sweep.split(",")], args.rounds, work, not args.no_bytecode_cache)
+            table = sweep([int(n) for n in args.sweep.split(",")], args.rounds, work, not args.no_bytecode_cache,
+                          args.compare_with and os.path.abspath(args.compare_with))
         finally:
             shutil.rmtree(work, ignore_errors=True)
         out = {"rounds": args.rounds, "samples_per_record": 10, "python": platform.python_version(),

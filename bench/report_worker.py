@@ -3,13 +3,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """One perf_report in a process of its own, as a playbook's task makes it (``bench_perf_report.py --sweep``).
 
-    .venv/bin/python bench/report_worker.py CURRENT [BASELINE] DEST
+    .venv/bin/python bench/report_worker.py [--collection PATH] CURRENT [BASELINE] DEST
 
 The process imports what the report imports and nothing else (the sweep's own argparse, statistics,
 subprocess ... stay in the sweep's process), so that its wall time is the interpreter's start, the
 report's imports and the report. Prints one JSON line: ``generate_s`` (the wall time of
 ``_report.generate``), ``cpu_s`` (this process's CPU time in it) and ``children_cpu_s`` (that of the
-report's second processes, reaped children).
+report's second processes, reaped children). ``--collection`` runs the report of another checkout of the
+collection (an older commit unpacked with ``git archive``), for a side-by-side comparison in one sweep.
 """
 from __future__ import annotations
 
@@ -18,12 +19,20 @@ import os
 import sys
 import time
 
-# The collection importable as ansible_collections.o2edge.perf (this tree), as bench_perf_report makes it.
+# The collection importable as ansible_collections.o2edge.perf: this tree (as bench_perf_report makes it) or the
+# checkout given with --collection (a tree of its own under .build/bench).
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TREE = os.path.join(ROOT, ".build", "bench", "ansible_collections", "o2edge")
+COLLECTION = ROOT
+if len(sys.argv) > 2 and sys.argv[1] == "--collection":
+    COLLECTION = os.path.abspath(sys.argv[2])
+    del sys.argv[1:3]
+BASE = os.path.join(ROOT, ".build", "bench")
+if COLLECTION != ROOT:
+    BASE = os.path.join(BASE, "other" + COLLECTION.replace(os.sep, "_"))
+TREE = os.path.join(BASE, "ansible_collections", "o2edge")
 if not os.path.islink(os.path.join(TREE, "perf")):
     os.makedirs(TREE, exist_ok=True)
-    os.symlink(ROOT, os.path.join(TREE, "perf"))
+    os.symlink(COLLECTION, os.path.join(TREE, "perf"))
 sys.path.insert(0, os.path.dirname(os.path.dirname(TREE)))
 
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _report  # noqa: E402
