@@ -343,8 +343,8 @@ def main():
         select = not args.full and (not resume or args.select)
         map_path, map_took, reset = None, 0.0, 0
         sel_log = os.path.join(WORK, "selection-%s.jsonl" % name)
-        if os.path.exists(sel_log):
-            os.unlink(sel_log)
+        if os.path.exists(sel_log):  # the log of the pass before (kept for its figures)
+            os.replace(sel_log, sel_log[:-len(".jsonl")] + ".previous.jsonl")
         if select:
             map_path, map_took = record_map(python, src, tests, name)
             write_hook({"map": map_path, "target": src, "select_file": os.path.join(TREE, ".mutmut-select.txt"),
