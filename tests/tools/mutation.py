@@ -347,10 +347,13 @@ def main():
             os.replace(sel_log, sel_log[:-len(".jsonl")] + ".previous.jsonl")
         if select:
             map_path, map_took = record_map(python, src, tests, name)
-            write_hook({"map": map_path, "target": src, "select_file": os.path.join(TREE, ".mutmut-select.txt"),
-                        "log": sel_log, "prefix": "%s -m pytest -x -q -p no:cacheprovider -p no:randomly --rootdir=." % python})
-            with open(marker, "w") as f:
-                f.write("the survivors in this cache were judged on selected tests\n")
+            if map_path is None:
+                write_hook(None)
+            else:
+                write_hook({"map": map_path, "target": src, "select_file": os.path.join(TREE, ".mutmut-select.txt"), "log": sel_log,
+                            "prefix": "%s -m pytest -x -q -p no:cacheprovider -p no:randomly --rootdir=." % python})
+                with open(marker, "w") as f:
+                    f.write("the survivors in this cache were judged on selected tests\n")
         else:
             write_hook(None)
             if resume and os.path.exists(marker):

@@ -115,7 +115,7 @@ class Selector:
         try:
             with open(self.conf["map"]) as f:
                 self.fmap = json.load(f)
-        except (OSError, ValueError):
+        except (OSError, ValueError, TypeError):  # no map: every mutant takes the whole list
             self.fmap = None
 
     def command(self, context):
