@@ -48,6 +48,10 @@ def _value_text(keyword, value):
         raise SshdConfigError("%s: the value is empty" % keyword)
     if "\n" in text or "\r" in text or "#" in text:
         raise SshdConfigError("%s: the value %r holds a line break or a '#'" % (keyword, text))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a byte that is not UTF-8 (os.fsdecode of a file name): written as is, never read back
+        raise SshdConfigError("%s: the value is not UTF-8 text (sshd_config is read as UTF-8)" % keyword)
     return text
 
 
