@@ -28,6 +28,7 @@ import math
 import platform
 import re
 import socket
+import sys
 
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import is_secret_key
 from ansible_collections.o2edge.perf.plugins.module_utils._stats import STAT_KEYS, summarize
@@ -109,8 +110,16 @@ def make_record(name, component, unit, samples, warmup=0, failures=0, errors=Non
     }
 
 
+_FLOAT_MAX = sys.float_info.max
+
+
 def _finite(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A number a float holds: an int beyond the float range is not (math.isfinite would raise OverflowError)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return -_FLOAT_MAX <= value <= _FLOAT_MAX  # int and float compare exactly, without converting
+    return math.isfinite(value)
 
 
 def validate_record(record):

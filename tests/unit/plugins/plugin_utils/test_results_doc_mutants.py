@@ -270,14 +270,10 @@ def _huge_sample_file(tmp_path):
 
 
 def test_a_record_with_an_integer_beyond_the_float_range_is_not_accepted(tmp_path):
-    # OverflowError is the bug of the xfail test below; accepting the document would be worse
-    with pytest.raises((ResultsError, OverflowError)):
+    with pytest.raises(ResultsError):
         rd.load(_huge_sample_file(tmp_path))
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError,
-                   reason="real bug: _record._finite calls math.isfinite on an int beyond the float range, which raises "
-                          "OverflowError (a traceback) instead of the ResultsError naming the sample")
 def test_a_record_with_an_integer_beyond_the_float_range_is_refused_naming_the_sample(tmp_path):
     path = _huge_sample_file(tmp_path)
     assert_refused(path, "records[0].record samples[0] is not a finite number")
