@@ -49,7 +49,7 @@ MT = "tests/unit/plugins/modules/"
 # --only takes paths or bare file names (_stats.py).
 TARGETS = {
     "plugins/module_utils/_stats.py": [UT + "test_stats.py"],
-    "plugins/module_utils/_record.py": [UT + "test_record.py"],
+    "plugins/module_utils/_record.py": [UT + "test_record*.py"],
     "plugins/module_utils/_params.py": [UT + "test_params.py"],
     "plugins/module_utils/_services.py": [UT + "test_services.py"],
     "plugins/module_utils/_secrets.py": [UT + "test_secrets.py"],
@@ -58,14 +58,14 @@ TARGETS = {
     "plugins/module_utils/kpt/_render_cache.py": [UT + "test_kpt*.py"],
     "plugins/module_utils/probe/_probe.py": [UT + "test_probe*.py", MT + "test_service_probe.py"],
     "plugins/module_utils/probe/_connect.py": [UT + "test_probe*.py", UT + "test_edge_address.py"],
-    "plugins/module_utils/probe/_probe_ssh.py": [UT + "test_probe_ssh.py", UT + "test_probe.py", UT + "test_probe_mutants.py"],
+    "plugins/module_utils/probe/_probe_ssh.py": [UT + "test_probe_ssh.py", UT + "test_probe_ssh_mutants.py", UT + "test_probe.py"],
     "plugins/module_utils/probe/_ssh_kex.py": [UT + "test_probe_ssh_kex*.py", UT + "test_probe_ssh.py"],
-    "plugins/module_utils/probe/_probe_http.py": [UT + "test_probe_http.py", UT + "test_probe.py", UT + "test_probe_mutants.py"],
+    "plugins/module_utils/probe/_probe_http.py": [UT + "test_probe_http*.py", UT + "test_probe.py"],
     "plugins/module_utils/edge/_edge_sites.py": [UT + "test_edge_sites*.py", "tests/unit/plugins/inventory/test_*.py"],
-    "plugins/module_utils/edge/_edge_address.py": [UT + "test_edge_address.py", MT + "test_edge_address_module.py"],
+    "plugins/module_utils/edge/_edge_address.py": [UT + "test_edge_address*.py", MT + "test_edge_address_module.py"],
     "plugins/module_utils/edge/_yaml_edit.py": [UT + "test_yaml_edit*.py"],
     "plugins/module_utils/measure/_prometheus.py": [UT + "test_prometheus*.py", MT + "test_prometheus_query.py"],
-    "plugins/plugin_utils/_results_doc.py": [PU + "test_results_doc.py", PU + "test_callback_recap.py"],
+    "plugins/plugin_utils/_results_doc.py": [PU + "test_results_doc*.py", PU + "test_callback_recap.py"],
     "plugins/plugin_utils/_compare.py": [PU + "test_compare*.py"],
     "plugins/plugin_utils/_slo.py": [PU + "test_slo*.py"],
     "plugins/plugin_utils/_slo_schema.py": [PU + "test_slo*.py"],
@@ -74,8 +74,8 @@ TARGETS = {
     "plugins/plugin_utils/_callback_recap.py": [PU + "test_callback_recap*.py"],
     "plugins/module_utils/kpt/_fn_sandbox.py": [UT + "test_fn_sandbox*.py"],
     "plugins/module_utils/kpt/_kptfile.py": [UT + "test_kptfile.py", UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
-    "plugins/module_utils/kpt/_fn_images.py": [UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
-    "plugins/module_utils/edge/_sshd.py": [UT + "test_sshd.py", MT + "test_sshd_drop_in.py"],
+    "plugins/module_utils/kpt/_fn_images.py": [UT + "test_fn_images*.py", MT + "test_kpt_fn_images.py"],
+    "plugins/module_utils/edge/_sshd.py": [UT + "test_sshd*.py", MT + "test_sshd_drop_in.py"],
     "plugins/plugin_utils/_ssh_options.py": [PU + "test_ssh_options*.py"],
 }
 
