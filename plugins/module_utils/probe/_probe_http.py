@@ -347,12 +347,16 @@ def read_kubeconfig(path, context_name=None):
         out["token"] = user["token"]
     elif user.get("tokenFile"):
         out["token_file"] = rel(user["tokenFile"])
-    if user.get("client-certificate-data"):
+    if user.get("client-certificate-data"):  # kubectl too refuses a certificate without its key
+        if not user.get("client-key-data"):
+            raise ProbeError("auth", "kubeconfig %s: client-certificate-data without client-key-data" % path)
         out["cert_data"] = _b64(user["client-certificate-data"], path, "client-certificate-data")
-        out["key_data"] = _b64(user.get("client-key-data") or "", path, "client-key-data")
+        out["key_data"] = _b64(user["client-key-data"], path, "client-key-data")
     elif user.get("client-certificate"):
+        if not user.get("client-key"):
+            raise ProbeError("auth", "kubeconfig %s: client-certificate without client-key" % path)
         out["cert_file"] = rel(user["client-certificate"])
-        out["key_file"] = rel(user.get("client-key") or "")
+        out["key_file"] = rel(user["client-key"])
     return out
 
 

@@ -284,6 +284,8 @@ def test_broken_base64_in_a_kubeconfig_is_a_named_error(tmp_path, field):
            "users": [{"name": "u", "user": {}}]}
     where = doc["clusters"][0]["cluster"] if field.startswith("certificate") else doc["users"][0]["user"]
     where[field] = "not*base64"
+    if field == "client-certificate-data":
+        where["client-key-data"] = "a2V5"
     path = tmp_path / "config"
     path.write_text(json.dumps(doc))
     r = run(_kube_target(str(path)))
@@ -314,15 +316,17 @@ def test_ca_and_client_certificate_files_must_be_regular(tmp_path, pki, which):
         assert err.value.state == "auth" and "client key %s is a named pipe" % fifo in err.value.detail
 
 
-def test_an_encrypted_client_key_fails_instead_of_prompting(tmp_path, pki):
-    # Bug: OpenSSL's own password prompt waited on a terminal.
+@pytest.mark.parametrize("passphrase", ["pw", "XXXX"])
+def test_an_encrypted_client_key_fails_instead_of_prompting(tmp_path, pki, passphrase):
+    # Bugs: OpenSSL's own password prompt waited on a terminal; the probe supplying any passphrase at all (a short
+    # ASCII one such as "XXXX" is as good as any: the key must stay locked whatever it is).
     import subprocess
     key = tmp_path / "enc.key"
-    subprocess.run(["openssl", "genrsa", "-aes256", "-passout", "pass:pw", "-out", str(key), "2048"], check=True,
-                   capture_output=True)
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256",
+                    "-pass", "pass:" + passphrase, "-out", str(key)], check=True, capture_output=True)
     crt = tmp_path / "self.crt"
-    subprocess.run(["openssl", "req", "-x509", "-key", str(key), "-passin", "pass:pw", "-subj", "/CN=x", "-days", "1",
-                    "-out", str(crt)], check=True, capture_output=True)
+    subprocess.run(["openssl", "req", "-x509", "-key", str(key), "-passin", "pass:" + passphrase, "-subj", "/CN=x",
+                    "-days", "1", "-out", str(crt)], check=True, capture_output=True)
     with pytest.raises(conn.ProbeError) as err:
         ph.tls_context(ca_file=os.path.join(pki, "ca.crt"), cert_file=str(crt), key_file=str(key))
     assert err.value.state == "auth" and "cannot load client certificate" in err.value.detail

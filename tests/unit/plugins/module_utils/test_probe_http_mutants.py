@@ -672,9 +672,20 @@ def test_every_kubeconfig_field_read(tmp_path):
     out, path = _read_doc(tmp_path, _doc(clusters=[{"name": "k", "cluster": cluster}], users=[{"name": "u", "user": user}]))
     assert out == {"server": "https://api:6443", "ca_file": os.path.join(base, "pki/ca.crt"), "token_file": "/abs/tok",
                    "cert_file": os.path.join(base, "c.crt"), "key_file": "/abs/c.key"}
-    user = {"client-certificate-data": "Y2VydA=="}
-    assert _read_doc(tmp_path, _doc(users=[{"name": "u", "user": user}]))[0] == {
-        "server": "https://127.0.0.1:1", "cert_data": b"cert", "key_data": b""}
+
+
+@pytest.mark.parametrize("user, detail", [
+    ({"client-certificate-data": "Y2VydA=="}, "kubeconfig P: client-certificate-data without client-key-data"),
+    ({"client-certificate-data": "Y2VydA==", "client-key-data": ""}, "kubeconfig P: client-certificate-data without client-key-data"),
+    ({"client-certificate-data": "Y2VydA==", "client-key": "c.key"}, "kubeconfig P: client-certificate-data without client-key-data"),
+    ({"client-certificate": "c.crt"}, "kubeconfig P: client-certificate without client-key"),
+    ({"client-certificate": "c.crt", "client-key": ""}, "kubeconfig P: client-certificate without client-key"),
+    ({"client-certificate": "c.crt", "client-key-data": "a2V5"}, "kubeconfig P: client-certificate without client-key"),
+])
+def test_a_client_certificate_without_its_key_is_refused_naming_the_missing_field(tmp_path, user, detail):
+    """Bugs: a certificate without its key read with a made-up key (empty data, or the kubeconfig's folder as the key
+    file, refused later as "is a directory"), or the key taken from the other form (kubectl refuses all of these)."""
+    assert _kc_error(tmp_path, _doc(users=[{"name": "u", "user": user}])) == ("auth", detail)
 
 
 def test_ca_data_that_is_not_ascii_is_read_with_replacement_characters(tmp_path):
@@ -687,8 +698,8 @@ def test_ca_data_that_is_not_ascii_is_read_with_replacement_characters(tmp_path)
 @pytest.mark.parametrize("user, detail", [
     ({"token": 5}, "kubeconfig P: the user's token is not a string"),
     ({"tokenFile": 5}, "kubeconfig P: a file path is not a string"),
-    ({"client-certificate": ["c"]}, "kubeconfig P: a file path is not a string"),
-    ({"client-certificate-data": "Y2Vy*dA=="}, "kubeconfig P: client-certificate-data is not base64"),
+    ({"client-certificate": ["c"], "client-key": "k"}, "kubeconfig P: a file path is not a string"),
+    ({"client-certificate-data": "Y2Vy*dA==", "client-key-data": "a2V5"}, "kubeconfig P: client-certificate-data is not base64"),
     ({"client-certificate-data": "Y2VydA==", "client-key-data": "a2V5*"}, "kubeconfig P: client-key-data is not base64"),
 ])
 def test_each_credential_refusal_in_full(tmp_path, user, detail):
