@@ -73,7 +73,7 @@ TARGETS = {
     "plugins/plugin_utils/_slo_eval.py": [PU + "test_slo*.py"],
     "plugins/plugin_utils/_callback_recap.py": [PU + "test_callback_recap*.py"],
     "plugins/module_utils/kpt/_fn_sandbox.py": [UT + "test_fn_sandbox*.py"],
-    "plugins/module_utils/kpt/_kptfile.py": [UT + "test_kptfile.py", UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
+    "plugins/module_utils/kpt/_kptfile.py": [UT + "test_kptfile*.py", UT + "test_fn_images.py", MT + "test_kpt_fn_images.py"],
     "plugins/module_utils/kpt/_fn_images.py": [UT + "test_fn_images*.py", MT + "test_kpt_fn_images.py"],
     "plugins/module_utils/edge/_sshd.py": [UT + "test_sshd*.py", MT + "test_sshd_drop_in.py"],
     "plugins/plugin_utils/_ssh_options.py": [PU + "test_ssh_options*.py"],
