@@ -60,8 +60,8 @@ def judge_probe(figures):
     rows = [r for r in figures["runs"] if r["variant"] == "new"]
     lines = ["| targets | wall (s) | wall / T | peak RSS (MiB) | false failures |", "|---:|---:|---:|---:|---:|"]
     for r in sorted(rows, key=lambda r: (r["n"], r.get("round", 0))):
-        lines.append("| %d | %.2f | %.2f | %.1f | %d |" % (r["n"], r["wall_s"], r["wall_s"] / timeout,
-                                                          r["maxrss_kib"] / 1024.0, sum(r["false_failures"].values())))
+        row = (r["n"], r["wall_s"], r["wall_s"] / timeout, r["maxrss_kib"] / 1024.0, sum(r["false_failures"].values()))
+        lines.append("| %d | %.2f | %.2f | %.1f | %d |" % row)
     top = [r for r in rows if r["n"] == 10000]
     met = bool(top) and all(r["wall_s"] <= PROBE_BOUND_T * timeout for r in top) and \
         not any(sum(r["false_failures"].values()) for r in rows)  # no false failure at any size
@@ -73,8 +73,8 @@ def judge_job(figures):
     lines = ["| round | one job, wall (s) | merged perf_report (s) | CPU (s) | peak RSS, ansible-playbook (MiB) | probes |",
              "|---:|---:|---:|---:|---:|---:|"]
     for i, r in enumerate(rows):
-        lines.append("| %d | %.1f | %.1f | %.1f | %.0f | %d |" % (i, r["wall_s"], r["report_s"], r["cpu_s"],
-                                                                 r["playbook_rss_max_mb"], r["probes"]))
+        row = (i, r["wall_s"], r["report_s"], r["cpu_s"], r["playbook_rss_max_mb"], r["probes"])
+        lines.append("| %d | %.1f | %.1f | %.1f | %.0f | %d |" % row)
     met = bool(rows) and all(r["wall_s"] <= JOB_BOUND_S for r in rows)
     return met, lines, {"walls_s": [r["wall_s"] for r in rows], "reports_s": [r["report_s"] for r in rows]}
 
@@ -84,8 +84,8 @@ def judge_report(figures):
     lines = ["| measurements | scenario | process, median (s) | runs (s) |", "|---:|---|---:|---|"]
     for n in sorted(sweep, key=int):
         for name, r in sweep[n].items():
-            lines.append("| %s | %s | %.3f | %s |" % (n, name, r["process_median_s"],
-                                                     ", ".join("%.2f" % x for x in r["process_runs_s"])))
+            runs = ", ".join("%.2f" % x for x in r["process_runs_s"])
+            lines.append("| %s | %s | %.3f | %s |" % (n, name, r["process_median_s"], runs))
     top = sweep.get("10000", {}).get("baseline")
     met = top is not None and top["process_median_s"] < REPORT_BOUND_S
     return met, lines, {"median_10000_baseline_s": top and top["process_median_s"]}
@@ -120,8 +120,8 @@ def main():
             print("")
             print("\n".join(lines))
             print("")
-        print("One run, started %s, %d CPUs: %d of 3 goals met." % (started, os.cpu_count(),
-                                                                   sum(g["met"] for g in out["goals"])))
+        met = sum(g["met"] for g in out["goals"])
+        print("One run, started %s, %d CPUs: %d of 3 goals met." % (started, os.cpu_count(), met))
         if a.json:
             with open(a.json, "w") as handle:
                 json.dump(out, handle, indent=1)
