@@ -271,6 +271,24 @@ def test_no_banner_is_protocol_showing_what_came(wire, chunks, got):
     assert wire.fetched == []
 
 
+def test_a_banner_behind_8193_bytes_of_lines_is_not_waited_for(wire):
+    """Bugs caught: the 8192-byte bound on the lines before the banner moved up (8193 bytes allowed), or
+    reading going on past it until the 20th read; the server's lines stop being read right there."""
+    wire.chunks = [(b"x" * 63 + b"\n") * 128, b"\n", b"SSH-2.0-OpenSSH_9.2p1 late\r\n"]
+    r = run(pinned())
+    assert judged(r) == ("protocol", "no SSH banner (got %r)" % ("x" * 63 + "\n" + "x" * 16))
+    assert wire.fetched == [] and wire.sock.reads == 17  # 16 reads of 512 bytes, then the 8193rd byte
+
+
+def test_the_end_of_the_connection_ends_the_reading(wire):
+    """Bug caught: reading on after the server closed the connection (a closed socket answers b"" to
+    every read at once: the probe would go round its read loop to its bound instead of stopping)."""
+    wire.chunks = [b"hello\n"]
+    r = run(pinned())
+    assert judged(r) == ("protocol", "no SSH banner (got 'hello')")
+    assert wire.sock.reads == 2
+
+
 def test_a_reset_while_reading_the_banner_says_so(wire):
     wire.chunks = [ConnectionResetError(errno.ECONNRESET, "Connection reset by peer")]
     assert judged(run(pinned())) == ("protocol", "reading the SSH banner: connection reset by peer")
