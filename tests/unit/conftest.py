@@ -19,8 +19,13 @@ if os.path.basename(os.path.dirname(os.path.dirname(_ROOT))) == "ansible_collect
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(_ROOT))))
 else:
     os.makedirs(_TREE, exist_ok=True)
-    if not os.path.islink(_LINK):
-        os.symlink(_ROOT, _LINK)
+    if os.path.realpath(_LINK) != os.path.realpath(_ROOT):  # missing, or left by a copy of the tree made elsewhere
+        if os.path.islink(_LINK):
+            os.unlink(_LINK)
+        try:
+            os.symlink(_ROOT, _LINK)
+        except FileExistsError:  # another test process made it at the same moment
+            pass
     sys.path.insert(0, os.path.dirname(os.path.dirname(_TREE)))
 
 # Loopback servers and PKI shared by the probe tests (fixtures: http_server, https_server, pki, line_server).

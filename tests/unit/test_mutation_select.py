@@ -221,3 +221,25 @@ def test_the_deselector_runs_the_listed_tests_or_the_whole_files(tmp_path):
     wanted.write_text("test_sel_demo.py::test_three\ntest_sel_demo.py::test_gone\n")
     res = _pytest(tmp_path, "--o2-select=%s" % wanted, "test_sel_demo.py")
     assert res.returncode == 0 and "8 passed" in res.stdout, res.stdout
+
+
+_MSPEC = importlib.util.spec_from_file_location("o2edge_mutation_tool_test", os.path.join(_ROOT, "tests", "tools", "mutation.py"))
+mt = importlib.util.module_from_spec(_MSPEC)
+_MSPEC.loader.exec_module(mt)
+
+
+def test_a_work_folder_copied_from_elsewhere_does_not_test_the_old_tree(tmp_path):
+    """Bug: a work folder copied from another checkout kept conftest's import link to that checkout's tree, so every
+    test imported the old, unmutated code and every mutant survived. The link goes; what it named stays."""
+    old_tree = tmp_path / "elsewhere" / "tree"
+    (old_tree / "plugins").mkdir(parents=True)
+    (old_tree / "plugins" / "x.py").write_text("old code\n")
+    tree = tmp_path / "work" / "tree"
+    link_dir = tree / ".build" / "unit" / "ansible_collections" / "o2edge"
+    link_dir.mkdir(parents=True)
+    os.symlink(str(old_tree), str(link_dir / "perf"))
+    (tree / ".build" / "keep").write_text("other build output\n")
+    mt.drop_collection_link(str(tree))
+    assert not os.path.lexists(str(link_dir / "perf"))
+    assert (old_tree / "plugins" / "x.py").read_text() == "old code\n"
+    assert (tree / ".build" / "keep").read_text() == "other build output\n"
