@@ -440,3 +440,97 @@ def test_a_service_of_no_known_name_needs_its_kind():
     assert errors(config(services={"web": {"port": 8080}})) == [
         "%s.services.web.kind: is required for a service not named kubernetes, o2ims, prometheus "
         "(one of tcp, http, prometheus, kubernetes)" % SITE]
+
+
+SERVICES_ACCEPTED = [
+    ("kubernetes-default-port", {"kubernetes": {"ca_file": "/pki/ca.crt", "token_file": "/pki/token"}},
+     {"kubernetes": {"kind": "kubernetes", "port": 6443, "ca_file": "/pki/ca.crt", "token_file": "/pki/token"}}),
+    ("prometheus-default-port", {"prometheus": None}, {"prometheus": {"kind": "prometheus", "port": 9090}}),
+    ("prometheus-port", {"prometheus": {"port": 19090}}, {"prometheus": {"kind": "prometheus", "port": 19090}}),
+    ("prometheus-url-no-port", {"prometheus": {"url": "http://198.18.1.10:9091/"}},
+     {"prometheus": {"kind": "prometheus", "url": "http://198.18.1.10:9091/"}}),
+    ("kubernetes-url-no-port", {"kubernetes": {"url": "https://198.18.1.10/", "token_file": "/pki/token"}},
+     {"kubernetes": {"kind": "kubernetes", "url": "https://198.18.1.10/", "token_file": "/pki/token"}}),
+    ("tcp-no-default", {"db": {"kind": "tcp", "port": 5432}}, {"db": {"kind": "tcp", "port": 5432}}),
+    ("http-200-by-default", {"web": {"kind": "http", "url": "http://198.18.1.10:8080/"}},
+     {"web": {"kind": "http", "url": "http://198.18.1.10:8080/", "expect_status": [200]}}),
+    ("http-one-status", {"web": {"kind": "http", "url": "http://198.18.1.10:8080/", "expect_status": 204}},
+     {"web": {"kind": "http", "url": "http://198.18.1.10:8080/", "expect_status": [204]}}),
+    ("http-status-bounds", {"web": {"kind": "http", "url": "http://198.18.1.10:8080/", "expect_status": [100, 599]}},
+     {"web": {"kind": "http", "url": "http://198.18.1.10:8080/", "expect_status": [100, 599]}}),
+    ("kubernetes-kubeconfig-context",
+     {"kubernetes": {"kubeconfig": "/pki/kubeconfig", "context": "edge-ro", "tls_server_name": "k8s.lab"}},
+     {"kubernetes": {"kind": "kubernetes", "port": 6443, "kubeconfig": "/pki/kubeconfig", "context": "edge-ro",
+                     "tls_server_name": "k8s.lab"}}),
+    ("prometheus-query-on-lines", {"prometheus": {"query": "sum(\n\tup\n)"}},
+     {"prometheus": {"kind": "prometheus", "port": 9090, "query": "sum(\n\tup\n)"}}),
+]
+
+
+@pytest.mark.parametrize("services, normalized", [c[1:] for c in SERVICES_ACCEPTED], ids=[c[0] for c in SERVICES_ACCEPTED])
+def test_a_service_is_normalized_with_its_defaults(services, normalized):
+    """Bugs: a default port given to a service with a url or a port of its own, or to a kind without one, or
+    under another key; the context or the status list dropped; a status range that leaves out 100 or 599."""
+    site = accepted(config(services=services))
+    assert site["services"] == normalized
+    assert site["secrets"] == {}
+
+
+HTTP_NO_URL = "%s.services.web.url: is required for kind http (e.g. http://%s:8080/...)"
+
+
+def test_an_http_service_without_url_suggests_one_on_the_site_address():
+    """Bug: the site's address not suggested (the placeholder in its place)."""
+    assert errors(config(services={"web": {"kind": "http"}})) == [HTTP_NO_URL % (SITE, "198.18.1.10")]
+
+
+def test_an_http_service_without_url_on_a_bad_address_suggests_a_placeholder():
+    """Bugs: the invalid address suggested, or the placeholder's wording."""
+    assert errors(config(address="edge_1", services={"web": {"kind": "http"}})) == [
+        "%s.address: is neither an IP address nor a valid DNS name: 'edge_1'" % SITE, HTTP_NO_URL % (SITE, "ADDRESS")]
+
+
+@pytest.mark.parametrize("status, shown", [
+    (99, "99"), (600, "600"), ([200, 600], "a list (2 items)"), ([], "a list (0 items)"), ("200", "'200'"), (True, "True"),
+])
+def test_an_expect_status_outside_100_to_599_is_refused(status, shown):
+    """Bugs: 600 (or a status that is no integer) let through."""
+    services = {"web": {"kind": "http", "url": "http://198.18.1.10:8080/", "expect_status": status}}
+    assert errors(config(services=services)) == [
+        "%s.services.web.expect_status: must be an HTTP status 100-599 or a list of them, got %s" % (SITE, shown)]
+
+
+@pytest.mark.parametrize("key", ["tls_server_name", "context"])
+def test_a_line_break_is_taken_only_in_a_query(key):
+    """Bug: the tab and newline a PromQL query may hold allowed in the other string fields."""
+    services = {"kubernetes": {"kubeconfig": "/pki/kubeconfig", key: "edge\tro"}}
+    assert errors(config(services=services)) == ["%s.services.kubernetes.%s: must be a string, got 'edge\\tro'" % (SITE, key)]
+
+
+@pytest.mark.parametrize("given", [("token", "token_file"), ("token", "kubeconfig"), ("token", "token_file", "kubeconfig")])
+def test_a_vaulted_kubernetes_token_is_the_one_credential(given):
+    """Bug: a vaulted token not counted among the credentials given (another one taken beside it)."""
+    values = {"token": Vaulted("$ANSIBLE_VAULT;1.1;AES256"), "token_file": "/pki/token", "kubeconfig": "/pki/kubeconfig"}
+    services = {"kubernetes": dict((k, values[k]) for k in given)}
+    assert errors(config(services=services)) == [
+        "%s.services.kubernetes: give only one of token (vaulted), token_file, kubeconfig; got %s" % (SITE, ", ".join(given))]
+
+
+def test_a_vaulted_kubernetes_token_alone_is_kept_as_a_secret():
+    token = Vaulted("$ANSIBLE_VAULT;1.1;AES256")
+    site = accepted(config(services={"kubernetes": {"token": token}}))
+    assert site["services"] == {"kubernetes": {"kind": "kubernetes", "port": 6443}}
+    assert site["secrets"] == {"edge_kubernetes_token": token}
+
+
+def test_a_plaintext_kubernetes_token_is_refused_not_kept():
+    assert errors(config(services={"kubernetes": {"token": "abc"}})) == ["%s.services.kubernetes.token: %s" % (SITE, TOKEN_HINT)]
+
+
+@pytest.mark.parametrize("services", [
+    {"kubernetes": {"context": "edge-ro"}},
+    {"kubernetes": {"context": "edge-ro", "token_file": "/pki/token"}},
+])
+def test_a_kubernetes_context_needs_a_kubeconfig(services):
+    """Bug: a context taken without the kubeconfig it names a part of."""
+    assert errors(config(services=services)) == ["%s.services.kubernetes.context: needs kubeconfig" % SITE]
