@@ -148,6 +148,12 @@ class TestTopLevelFields(object):
             "sites: must be a non-empty list of sites, got a mapping (0 entries)",
         ]
 
+    @pytest.mark.parametrize("sites, got", [([], "a list (0 items)"), ("edge1", "'edge1'"), (None, "None")])
+    def test_sites_must_be_a_non_empty_list(self, sites, got):
+        data = doc()
+        data["sites"] = sites
+        assert errors(data) == ["sites: must be a non-empty list of sites, got " + got]
+
     @pytest.mark.parametrize("version", [1.0, "1", None, 0, 2])
     def test_only_the_integer_1_is_a_version(self, version):
         data = doc()
@@ -463,6 +469,20 @@ class TestProbeTargets(object):
              "ca_file": "/pki/ca", "tls_server_name": "k8s", "token": "tok"},
             {"site": "edge1", "service": "db", "kind": "tcp", "address": "198.18.1.10", "port": 5432},
         ]
+
+    def test_a_url_decides_the_endpoint_and_a_stray_port_is_not_copied(self):
+        """A hand-made edge_site with both url and port (validate_config refuses it): the URL's host and port win."""
+        targets = es.site_targets(copy.deepcopy(self.SITE), services=["web"])
+        assert (targets[0]["address"], targets[0]["port"]) == ("198.18.1.20", 8080)
+
+    def test_a_none_field_is_not_copied_into_the_target(self):
+        targets = es.site_targets(copy.deepcopy(self.SITE), services=["prometheus"])
+        assert targets == [{"site": "edge1", "service": "prometheus", "kind": "prometheus", "address": "198.18.1.10",
+                            "port": 9091}]
+
+    def test_services_not_asked_for_are_skipped_not_the_rest(self):
+        targets = es.site_targets(copy.deepcopy(self.SITE), services=["web"])
+        assert [t["service"] for t in targets] == ["web"]
 
     def test_ssh_only_and_login(self):
         assert es.site_targets(copy.deepcopy(self.SITE), services=["ssh"], ssh_login=1) == [dict(self.SSH, login=True)]
