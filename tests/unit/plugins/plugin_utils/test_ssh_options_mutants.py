@@ -257,3 +257,38 @@ def test_the_nesting_bound_is_three_levels_and_deeper_text_is_refused_as_too_dee
     # text past the bound that names no host-key option is nothing to refuse
     harmless = deep(4).replace(SHKC, "ForwardAgent")
     assert so.weakening({"ProxyCommand": harmless[len("ProxyCommand="):]}) == []
+
+
+# --- survivors of the whole run of this session (docs/mutation.md) ----------------------------------------
+
+@pytest.mark.parametrize("keyword", ["VerifyHost" + "KeyDNS", "NoHost" + "AuthenticationForLocalhost"])
+@pytest.mark.parametrize("value", ["no", "false", "FALSE", "No"])
+def test_every_spelling_of_off_keeps_the_dns_and_localhost_checks(keyword, value):
+    """Bug: 'false' (in any case) no longer read as off, so a harmless setting is refused."""
+    assert so.weakening({keyword: value}) == []
+    assert so.weakening(ssh_args=["-o", "%s=%s" % (keyword, value)]) == []
+    assert so.weakening({keyword: "yes"}) == ["%s=yes" % keyword]
+
+
+def test_a_flag_without_an_argument_does_not_swallow_the_next_option():
+    """Bug: a flag that takes no argument (-X, X11 forwarding) read as taking one, so the '-o' after it is
+    taken as its argument and the option that follows is never read."""
+    assert so.weakening(ssh_args=["-X", "-o", UKHF, NULL]) == ["%s %s" % (UKHF, NULL)]
+    assert so.weakening(ssh_args=["-Xo" + STRICT_NO]) == [STRICT_NO]
+
+
+def test_a_hash_inside_a_nested_command_is_not_a_comment():
+    """Bug: the words of a ProxyCommand split with '#' as a comment, so a weakening after a '#x' word is
+    never read."""
+    assert so.weakening({"ProxyCommand": "ssh #x -o %s %%h" % STRICT_NO}) == [STRICT_NO]
+    assert so.weakening(ssh_args=["-o", "ProxyCommand=ssh #x -o %s %%h" % STRICT_NO]) == [STRICT_NO]
+
+
+def test_groups_that_are_not_a_list_are_refused_even_when_their_keys_are_known():
+    """Bug: only strings and bytes refused as ssh_tuning_groups, so a mapping whose keys are known groups passes."""
+    good = dict(control_dir="/run/o2", known_groups=["edge"], connect_timeout=5, server_alive_interval=5,
+                server_alive_count_max=3, forks=5)
+    assert so.controller_problems(groups=["edge"], **good) == []
+    assert so.controller_problems(groups={"edge": 1}, **good) == ["ssh_tuning_groups"]
+    assert so.controller_problems(groups=("edge",), **good) == []
+    assert so.controller_problems(groups="edge", **good) == ["ssh_tuning_groups"]
