@@ -362,3 +362,25 @@ def test_a_new_content_that_cannot_be_written_is_named(tmp_path, monkeypatch):
     with pytest.raises(FileChangedError) as exc:
         commit([(snap, "a: 3\n")])
     assert str(exc.value) == "file %s: cannot write the new content next to it: No space left on device" % path
+
+
+# --- survivors of the whole run of this session (docs/mutation.md) ----------------------------------------
+
+def test_without_ruamel_or_pyyaml_load_and_edit_fail_with_a_yaml_edit_error(without_ruamel, monkeypatch):
+    """Bug: YAMLError (caught by the event walk used without PyYAML) set to something that is no exception
+    class: without either library, load and edit then ended in a TypeError from the except clause itself."""
+    monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
+    with pytest.raises(without_ruamel.YamlEditError):
+        without_ruamel.load("a: 1\n", "config x")
+    with pytest.raises(without_ruamel.YamlEditError):
+        without_ruamel.edit("a: 1\n", [(("a",), "2")], "config x")
+
+
+@pytest.mark.xfail(strict=True, reason="real bug: without PyYAML, _check_bounds calls _yaml() inside its `try ... except "
+                                       "YAMLError`, and without ruamel YAMLError is Exception, so the 'ruamel.yaml is "
+                                       "missing' error is caught and reported as 'config x is not valid YAML: YamlEditError'")
+def test_without_ruamel_or_pyyaml_load_says_the_library_is_missing_not_that_the_yaml_is_invalid(without_ruamel, monkeypatch):
+    """Bug: a valid document, read where neither ruamel.yaml nor PyYAML is installed, is reported as invalid YAML."""
+    monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
+    with pytest.raises(without_ruamel.YamlEditError, match="ruamel.yaml is missing"):
+        without_ruamel.load("a: 1\n", "config x")
