@@ -146,6 +146,12 @@ def _descendants(pid):
     return found
 
 
+def fatal(returncode):
+    """mutmut 2's exit status is a bit field: 1 a fatal error (the baseline test run failing included), 2 survivors,
+    4 timeouts, 8 suspicious. A fatal run leaves the cache as it was, which must not be reported as a count."""
+    return returncode > 0 and bool(returncode & 1)
+
+
 def run_mutmut(argv, src, restarts_max=10, deadline=None):
     """Run ``mutmut run``; returns how often it was restarted and whether ``deadline`` (a ``time.time()``)
     stopped it. Stopped, the pristine source is put back in the tree; mutmut's cache keeps what it ran.
@@ -185,6 +191,10 @@ def run_mutmut(argv, src, restarts_max=10, deadline=None):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+            elif fatal(proc.returncode):
+                where = os.path.join(WORK, "mutmut-stderr.log")
+                sys.exit("%s: mutmut ended with a fatal error (exit %d), most often the tests failing on the unmutated "
+                         "code; its stderr: %s. No counts are reported." % (src, proc.returncode, where))
             return restarts, False
         proc.kill()
         proc.wait()
@@ -324,11 +334,14 @@ def main():
     if resume:
         if len(targets) != 1:
             sys.exit("--resume takes one target (--only)")
-        shutil.rmtree(os.path.join(TREE, "tests"), ignore_errors=True)
-        shutil.copytree(os.path.join(ROOT, "tests"), os.path.join(TREE, "tests"), symlinks=True,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        for fname in targets:
-            shutil.copy2(os.path.join(ROOT, fname), os.path.join(TREE, fname))
+        # The whole tree as it is now, not only the tests and the target: a fix elsewhere since the first pass
+        # (a module the target imports) would otherwise leave the tests failing on the unmutated code, and mutmut
+        # would end at its baseline run with the old counts. The cache keeps the verdicts (mutmut re-tests the
+        # mutants of changed lines and the survivors when the tests changed).
+        kept = os.path.join(WORK, ".mutmut-cache.resume")
+        shutil.copy2(os.path.join(TREE, ".mutmut-cache"), kept)
+        copy_tree()
+        os.replace(kept, os.path.join(TREE, ".mutmut-cache"))
     else:
         copy_tree()
     drop_collection_link(TREE)

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _SPEC = importlib.util.spec_from_file_location("o2edge_mutation_select_test", os.path.join(_ROOT, "tests", "tools", "mutation_select.py"))
 ms = importlib.util.module_from_spec(_SPEC)
@@ -243,3 +245,11 @@ def test_a_work_folder_copied_from_elsewhere_does_not_test_the_old_tree(tmp_path
     assert not os.path.lexists(str(link_dir / "perf"))
     assert (old_tree / "plugins" / "x.py").read_text() == "old code\n"
     assert (tree / ".build" / "keep").read_text() == "other build output\n"
+
+
+@pytest.mark.parametrize("code, is_fatal", [(0, False), (1, True), (2, False), (3, True), (4, False), (6, False),
+                                            (9, True), (15, True), (-9, False)])
+def test_a_fatal_mutmut_run_is_told_from_one_with_survivors(code, is_fatal):
+    """Bug: a run whose baseline failed (mutmut's exit bit 1) reported the cache's old counts as this run's; or a run
+    with survivors (2), timeouts (4) or suspicious mutants (8) taken as fatal; or one killed by a signal."""
+    assert mt.fatal(code) is is_fatal
