@@ -21,7 +21,7 @@ stale. `-x`, mutmut's timeout (10 times the whole list's baseline) and the exit-
 <work>/selection-<file>.jsonl logs each mutant's choice.
 
     --full     the whole list for every mutant (the behaviour before selection)
-    --resume   the whole list by default: the survivors of a selected pass are run again against it, so
+    --resume   every survivor of the pass before is judged again, against the whole list by default, so
                the counts after a recount are those of the whole suite
     --resume --select   go on with selection (a new map is recorded against the tests as they are now)
 """
@@ -286,7 +286,7 @@ def selection_summary(log_path):
 
 
 def reset_survivors():
-    """Mark the survivors in mutmut's cache as not run (the recount after a selected pass)."""
+    """Mark the survivors in mutmut's cache as not run (every --resume: a recount judges each one again)."""
     con = sqlite3.connect(os.path.join(TREE, ".mutmut-cache"))
     try:
         with con:
@@ -379,9 +379,13 @@ def main():
                     f.write("the survivors in this cache were judged on selected tests\n")
         else:
             write_hook(None)
-            if resume and os.path.exists(marker):
-                reset = reset_survivors()
+            if os.path.exists(marker):
                 os.unlink(marker)
+        if resume:
+            # Every survivor is judged again against the tests as they are now: mutmut's own rule (re-test when
+            # the tests' hash changed) skipped survivors whose line's text occurs elsewhere in the file (six
+            # `continue` -> `break` mutants of one recount kept their first pass's verdict).
+            reset = reset_survivors()
         t0 = time.monotonic()
         restarts, stopped = run_mutmut([mutmut, "run", "--paths-to-mutate", src, "--tests-dir", "tests/unit",
                                         "--runner", runner, "--simple-output", "--no-progress"], src, deadline=deadline)
@@ -397,6 +401,8 @@ def main():
         report += ["## %s (%d mutants, %d killed, %d timed out, %d survived, %d not run; %.0f s)" % (
             fname, total, killed, timeouts, len(survivors), not_run, took), "",
             "tests: " + " ".join(tests), ""]
+        if reset:
+            report += ["--resume: %d survivor(s) of the pass before judged again." % reset, ""]
         if select:
             picked, mean, whole = selection_summary(sel_log)
             report += ["Per-mutant selection (map: %s, recorded in %.0f s): %d mutant(s) ran %.1f selected tests on average, "
@@ -404,8 +410,7 @@ def main():
                            os.path.relpath(map_path, ROOT) if map_path else "none, the mapping run failed", map_took, picked,
                            mean, sum(whole.values()), ", ".join("%s: %d" % kv for kv in sorted(whole.items())) or "none"), ""]
         else:
-            report += ["Whole test list for every mutant%s." % (
-                "; %d survivor(s) of a selected pass run again against it" % reset if reset else ""), ""]
+            report += ["Whole test list for every mutant.", ""]
         if stopped:
             report += ["Stopped at the --stop-at time: %d mutants not run (--resume runs them)." % not_run, ""]
         if restarts:

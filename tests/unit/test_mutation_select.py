@@ -253,3 +253,22 @@ def test_a_fatal_mutmut_run_is_told_from_one_with_survivors(code, is_fatal):
     """Bug: a run whose baseline failed (mutmut's exit bit 1) reported the cache's old counts as this run's; or a run
     with survivors (2), timeouts (4) or suspicious mutants (8) taken as fatal; or one killed by a signal."""
     assert mt.fatal(code) is is_fatal
+
+
+def test_a_recount_judges_every_survivor_again_and_keeps_every_other_verdict(tmp_path, monkeypatch):
+    """Bug: a recount left survivors with their first verdict (mutmut skipped those whose line text occurs twice),
+    or reset kills, timeouts or mutants not run yet."""
+    import sqlite3
+    con = sqlite3.connect(str(tmp_path / ".mutmut-cache"))
+    con.execute('CREATE TABLE Mutant (id INTEGER PRIMARY KEY, status TEXT NOT NULL)')
+    rows = [(1, "bad_survived"), (2, "ok_killed"), (3, "bad_survived"), (4, "bad_timeout"), (5, "ok_suspicious"),
+            (6, "untested")]
+    con.executemany("INSERT INTO Mutant VALUES (?, ?)", rows)
+    con.commit()
+    con.close()
+    monkeypatch.setattr(mt, "TREE", str(tmp_path))
+    assert mt.reset_survivors() == 2
+    con = sqlite3.connect(str(tmp_path / ".mutmut-cache"))
+    assert con.execute("SELECT id, status FROM Mutant ORDER BY id").fetchall() == [
+        (1, "untested"), (2, "ok_killed"), (3, "untested"), (4, "bad_timeout"), (5, "ok_suspicious"), (6, "untested")]
+    con.close()
