@@ -384,3 +384,204 @@ def test_without_ruamel_or_pyyaml_load_says_the_library_is_missing_not_that_the_
     monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
     with pytest.raises(without_ruamel.YamlEditError, match="ruamel.yaml is missing"):
         without_ruamel.load("a: 1\n", "config x")
+
+
+def test_a_null_value_on_a_line_past_the_last_is_refused_with_its_position():
+    """Bugs: the position check's bound moved (the value then handed to the scalar check, which gives another
+    refusal) or its message changed. ruamel places an empty value at the end of a text on the line after the
+    last one, so the check is reached, not only defensive."""
+    assert _refusal("a: b\nc:\n", [(("c",), "d")]) == "the document: c: position 3:1 is outside the text"
+    assert _refusal("a:\n", [(("a",), "d")]) == "the document: a: position 2:1 is outside the text"
+
+
+def test_a_quoted_value_folded_over_two_lines_in_a_flow_sequence_is_refused():
+    """Bug: the quoted value accepted when only its closing quote is where the loaded value ends: 'foo' and
+    'bar' on two lines load as 'foo bar', as long as the text between the quotes, and the edit then replaced
+    two lines of the file with one."""
+    assert _refusal("['foo\nbar']\n", [((0,), "baz")]) == (
+        "the document: [0]: the value on disk is not the one loaded (an alias or a multi-line scalar?); not edited")
+
+
+def test_a_symlinked_file_whose_target_is_too_big_names_the_link_and_the_target(tmp_path):
+    """Bug: the words naming the link in front of the target's read refusal changed."""
+    target = tmp_path / "real.yml"
+    target.write_text("a: 1\n")
+    link = tmp_path / "link.yml"
+    link.symlink_to(target)
+    with pytest.raises(FileChangedError) as exc:
+        read_snapshot(str(link), "config", max_bytes=4)
+    assert str(exc.value) == "config %s, a link to %s is 5 bytes, over the limit of 4; not read" % (link, target)
+    assert exc.value.reason == "size"
+
+
+def test_a_file_removed_right_after_it_was_read_is_named(tmp_path, monkeypatch):
+    """Bugs: the message of a file that cannot be looked at once read (another process removed it between the
+    read and the stat) changed, or showed the whole OSError instead of its reason."""
+    path = tmp_path / "c.yml"
+    path.write_text("a: 1\n")
+    real_read = _yaml_edit.read_bytes
+
+    def read_then_removed(*args, **kwargs):
+        data = real_read(*args, **kwargs)
+        os.unlink(str(path))
+        return data
+    monkeypatch.setattr(_yaml_edit, "read_bytes", read_then_removed)
+    with pytest.raises(FileChangedError) as exc:
+        read_snapshot(str(path), "config")
+    assert str(exc.value) == "config %s cannot be read: No such file or directory" % path and exc.value.reason is None
+
+
+def _as_nobody(func):
+    """func() run as uid/gid 65534 (a forked child drops root), its result or its exception's text."""
+    if os.geteuid() != 0:
+        return func()
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            result = repr(func())
+        except BaseException as exc:  # pylint: disable=broad-except
+            result = "raised %r" % (exc,)
+        os.write(writer, result.encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as handle:
+        text = handle.read().decode()
+    os.waitpid(pid, 0)
+    return None if text == "None" else text.strip("'\"")
+
+
+@pytest.fixture
+def shared_folder():
+    """A folder others can enter but not write to (tmp_path's folders are private to root)."""
+    import shutil
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="yaml-edit-")
+    os.chmod(folder, 0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_not_as_root_a_file_the_user_cannot_write_is_read_only(shared_folder):
+    """Bug: outside root, os.access's answer dropped, so a file the user cannot write was taken as writable
+    (and the refusal named its folder instead)."""
+    path = os.path.join(shared_folder, "c.yml")
+    with open(path, "w") as handle:
+        handle.write("a: 1\n")
+    os.chmod(path, 0o644)
+    snap = read_snapshot(path)
+    assert _as_nobody(lambda: _yaml_edit.writable_error(snap)) == (
+        "file %s is read-only (mode 0644); make it writable to let the fix write it" % path)
+
+
+def test_not_as_root_a_writable_file_in_a_folder_the_user_cannot_write_is_refused(shared_folder):
+    """Bugs: the folder checked for existence only (W_OK & X_OK is 0), so the new file could not be written
+    next to it; or the refusal's words changed."""
+    path = os.path.join(shared_folder, "c.yml")
+    with open(path, "w") as handle:
+        handle.write("a: 1\n")
+    os.chmod(path, 0o666)
+    snap = read_snapshot(path)
+    assert _as_nobody(lambda: _yaml_edit.writable_error(snap, "config")) == (
+        "config %s: its folder %s is not writable (the new file is written next to it, then moved in place)"
+        % (path, shared_folder))
+    os.chmod(shared_folder, 0o777)
+    assert _as_nobody(lambda: _yaml_edit.writable_error(snap, "config")) is None
+
+
+def test_changed_error_names_a_file_by_default(tmp_path):
+    """Bug: changed_error's default field name (its callers outside commit rely on it)."""
+    path, snap = _snap(tmp_path)
+    path.write_text("a: 2\n")
+    assert _yaml_edit.changed_error(snap) == (
+        "file %s changed on disk since it was read (sha256 %s..., now %s...); not written, run again"
+        % (path, snap.sha256[:12], _yaml_edit.sha256_of(str(path))[:12]))
+
+
+def test_commit_refusals_name_a_file_by_default(tmp_path):
+    """Bugs: commit's default field name in the read-only refusal and in the re-read that fails (a folder now
+    stands where the file was), or the re-read's message changed or showed the whole OSError."""
+    path, snap = _snap(tmp_path)
+    os.chmod(str(path), 0o444)
+    with pytest.raises(FileChangedError) as exc:
+        commit([(snap, "a: 3\n")])
+    assert str(exc.value) == "file %s is read-only (mode 0444); make it writable to let the fix write it" % path
+    path, snap = _snap(tmp_path, "d.yml")
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(FileChangedError) as exc:
+        commit([(snap, "a: 3\n")])
+    assert str(exc.value) == "file %s cannot be read again: Is a directory" % path
+
+
+def test_the_last_check_before_the_replace_names_a_file_by_default(tmp_path):
+    """Bug: the default field name of the sha256 re-check made right before the replace."""
+    path, snap = _snap(tmp_path)
+    with pytest.raises(FileChangedError) as exc:
+        commit([(snap, "a: 3\n")], before_replace=lambda: path.write_text("a: 9\n"))
+    # the report then adds what is on disk: the file's content is not the one read (another writer changed it)
+    assert str(exc.value) == ("file %s changed on disk since it was read (sha256 %s..., now %s...); not written, "
+                              "run again; file %s changed on disk; no backup kept"
+                              % (path, snap.sha256[:12], _yaml_edit.sha256_of(str(path))[:12], path))
+    assert sorted(os.listdir(str(tmp_path))) == ["c.yml"] and path.read_text() == "a: 9\n"
+
+
+def test_a_backup_that_cannot_be_written_is_named_with_the_default_field(tmp_path, monkeypatch):
+    """Bugs: the backup's temp file failing (a full disk) reported with other words, the whole OSError, or a
+    default field name other than "file"; the new content's temp file left behind."""
+    path, snap = _snap(tmp_path)
+    real_write = _yaml_edit._write_temp  # pylint: disable=protected-access
+
+    def full_for_the_backup(snap_, data):
+        if data == snap_.data:
+            raise OSError(28, "No space left on device")
+        return real_write(snap_, data)
+    monkeypatch.setattr(_yaml_edit, "_write_temp", full_for_the_backup)
+    with pytest.raises(FileChangedError) as exc:
+        commit([(snap, "a: 3\n")])
+    assert re.fullmatch(r"file %s: cannot write the backup %s\.\d{8}T\d{6}Z\.bak: No space left on device"
+                        % (re.escape(str(path)), re.escape(str(path))), str(exc.value))
+    assert sorted(os.listdir(str(tmp_path))) == ["c.yml"] and path.read_text() == "a: 1\n"
+
+
+def _fail_after_replacing(monkeypatch, paths, calls):
+    """fsync_dir fails (an I/O error) on its ``calls``-th call, after a folder was put where each of ``paths``
+    was: the put-back cannot replace them and they cannot be read."""
+    seen = []
+
+    def failing_fsync_dir(_folder):
+        seen.append(1)
+        if len(seen) == calls:
+            for path in paths:
+                path.unlink()
+                path.mkdir()
+            raise OSError(5, "Input/output error")
+    monkeypatch.setattr(_yaml_edit, "fsync_dir", failing_fsync_dir)
+
+
+def test_a_double_failure_reports_every_file_changed_with_its_backup(tmp_path, monkeypatch):
+    """Bugs: a file that cannot be read after a failed put-back taken as unchanged (the bare I/O error raised
+    instead), and the report's words, its default field name or its separator changed."""
+    a, snap_a = _snap(tmp_path, "a.yml")
+    b, snap_b = _snap(tmp_path, "b.yml")
+    _fail_after_replacing(monkeypatch, [a, b], 2)
+    with pytest.raises(FileChangedError) as exc:
+        commit([(snap_a, "a: 3\n"), (snap_b, "a: 4\n")])
+    stamp = r"\.\d{8}T\d{6}Z\.bak"
+    assert re.fullmatch(r"\[Errno 5\] Input/output error; file {a} changed on disk; backup at {a}{s}; "
+                        r"file {b} changed on disk; backup at {b}{s}".format(a=re.escape(str(a)), b=re.escape(str(b)), s=stamp),
+                        str(exc.value))
+    assert exc.value.changed == [str(a), str(b)]
+
+
+def test_a_double_failure_without_backups_says_none_was_kept(tmp_path, monkeypatch):
+    """Bugs: a backup looked up for a file that has none (a KeyError instead of the report), or the words
+    for no backup changed."""
+    path, snap = _snap(tmp_path)
+    _fail_after_replacing(monkeypatch, [path], 1)
+    with pytest.raises(FileChangedError) as exc:
+        commit([(snap, "a: 3\n")], backup=False, field_of={str(path): "config"})
+    assert str(exc.value) == "[Errno 5] Input/output error; config %s changed on disk; no backup kept" % path
+    assert exc.value.changed == [str(path)]
