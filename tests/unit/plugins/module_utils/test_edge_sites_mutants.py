@@ -227,7 +227,7 @@ def test_a_document_nested_too_deep_names_the_path_from_its_first_key():
     """Bugs: letters stripped from the start of the path along with its dot; the wording of the depth bound."""
     doc = config()
     deep = 0
-    for _ in range(40):
+    for _level in range(40):
         deep = [deep]
     doc["Xdeep"] = deep
     assert errors(doc) == ["Xdeep%s: nests deeper than 32 levels (or refers to itself)" % ("[0]" * 31)]
@@ -248,7 +248,7 @@ ADDRESS_REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("address, message", ADDRESS_REFUSED, ids=[a for a, _ in ADDRESS_REFUSED])
+@pytest.mark.parametrize("address, message", ADDRESS_REFUSED, ids=[case[0] for case in ADDRESS_REFUSED])
 def test_an_address_is_refused_with_its_reason(address, message):
     """Bugs: a zone index reaching netaddr; the trailing dot cutting more than itself; the legacy-form wording."""
     assert errors(config(address=address)) == ["%s.address: %s" % (SITE, message)]
