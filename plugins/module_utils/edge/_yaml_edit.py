@@ -93,8 +93,9 @@ def _check_bounds(text, source):
             raise YamlEditError("%s %s" % (source, exc))
         return
     depth = count = 0  # without PyYAML: ruamel's event parser keeps explicit stacks too
+    yaml = _yaml()  # outside the try: without ruamel, YAMLError is Exception and would swallow its error
     try:
-        for event in _yaml().parse(text):
+        for event in yaml.parse(text):
             name = type(event).__name__
             count += 1
             if name in ("MappingStartEvent", "SequenceStartEvent"):
@@ -105,6 +106,8 @@ def _check_bounds(text, source):
                 depth -= 1
             if count > MAX_VALUES * 2:
                 raise YamlEditError("%s holds more than %d values" % (source, MAX_VALUES))
+    except YamlEditError:
+        raise
     except YAMLError as exc:
         raise YamlEditError("%s is not valid YAML: %s" % (source, _yaml_bounds.yaml_problem(exc)))
 

@@ -376,11 +376,9 @@ def test_without_ruamel_or_pyyaml_load_and_edit_fail_with_a_yaml_edit_error(with
         without_ruamel.edit("a: 1\n", [(("a",), "2")], "config x")
 
 
-@pytest.mark.xfail(strict=True, reason="real bug: without PyYAML, _check_bounds calls _yaml() inside its `try ... except "
-                                       "YAMLError`, and without ruamel YAMLError is Exception, so the 'ruamel.yaml is "
-                                       "missing' error is caught and reported as 'config x is not valid YAML: YamlEditError'")
 def test_without_ruamel_or_pyyaml_load_says_the_library_is_missing_not_that_the_yaml_is_invalid(without_ruamel, monkeypatch):
-    """Bug: a valid document, read where neither ruamel.yaml nor PyYAML is installed, is reported as invalid YAML."""
+    """Bug (fixed): a valid document, read where neither ruamel.yaml nor PyYAML is installed, was reported as invalid
+    YAML: _check_bounds called _yaml() inside its `try ... except YAMLError`, which is Exception without ruamel."""
     monkeypatch.setattr(_yaml_bounds, "HAS_YAML", False)
     with pytest.raises(without_ruamel.YamlEditError, match="ruamel.yaml is missing"):
         without_ruamel.load("a: 1\n", "config x")
