@@ -77,7 +77,6 @@ _DNS_LABEL_RE = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 _NUMERIC_LABEL_RE = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 _DOTTED_RE = re.compile(r"[0-9.]+")
 _USER_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}")
-_SEGMENT_RE = re.compile(r"[A-Za-z0-9_-]{1,63}")
 # ansible_python_interpreter is run by a shell on the target: a strict class, no white space, no metacharacters.
 _INTERPRETER_RE = re.compile(r"/[A-Za-z0-9_.+/-]{0,254}")
 # White space and control characters (NUL, newline, ...): never part of an address, name or path.
