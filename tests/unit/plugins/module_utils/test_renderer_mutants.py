@@ -1,0 +1,283 @@
+# Copyright (c) 2026 o2edge.perf contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Tests written for the survivors of mutation testing of kpt/_renderer.py (docs/mutation.md).
+
+Each test is named for the bug it catches. Renders use the fake kpt of kpt_fixtures (a shell
+script) or a fake render job; nothing goes to the network.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _renderer as k
+from tests.unit.plugins.module_utils.kpt_fixtures import FakeResolver, make_executable, make_fake_kpt, make_plain_pkg
+
+KPTFILE_FN = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: p\npipeline:\n  mutators:\n%s"
+
+
+def pkg_with(tmp_path, name, fns):
+    pkg = tmp_path / name
+    pkg.mkdir(parents=True)
+    (pkg / "Kptfile").write_text(KPTFILE_FN % "".join("    - %s\n" % fn for fn in fns) if fns else
+                                 "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: p\n")
+    return str(pkg)
+
+
+def render(tmp_path, packages, kpt=None, **kw):
+    """Run a Renderer with the fake kpt; (renderer, result). The caller's tmp_path holds the scratch."""
+    kw.setdefault("kpt_ver", "1.0.0-beta.56")
+    kw.setdefault("resolver", FakeResolver({}))
+    r = k.Renderer(kpt or make_fake_kpt(tmp_path), packages, scratch_dir=str(tmp_path), **kw)
+    return r, r.run()
+
+
+# --------------------------------------------------------------------- scheduling
+
+def test_static_cost_units_an_image_function_is_two_exec_functions_a_kptfile_a_quarter(tmp_path):
+    """The documented cost model: exec function 1, image function 2 (a container start), Kptfile 0.25.
+    Bug: another weight, so the longest-first order puts the wrong package first."""
+    assert k.static_cost(pkg_with(tmp_path, "none", [])) == 0.25
+    assert k.static_cost(pkg_with(tmp_path, "exec", ["exec: ./fn.sh"])) == 1.25
+    assert k.static_cost(pkg_with(tmp_path, "image", ["image: example.invalid/fn:v1"])) == 2.25
+    # one image function and two exec functions cost the same: the tie keeps the given order
+    costs = [k.static_cost(pkg_with(tmp_path, "two", ["exec: ./a.sh", "exec: ./b.sh"])),
+             k.static_cost(pkg_with(tmp_path, "img", ["image: example.invalid/fn:v1"]))]
+    assert k.lpt_order(costs) == [0, 1] and k.lpt_order(costs[::-1]) == [0, 1]
+
+
+def test_estimate_costs_scales_by_a_small_static_sum_and_survives_a_zero_one():
+    """A known package of static cost 0.25 measured at 1 s makes the others' static costs 4x as many
+    seconds; static costs summing to 0 leave the others unscaled (no division by zero)."""
+    assert k.estimate_costs([0.25, 0.5], [1.0, None]) == [1.0, 2.0]
+    assert k.estimate_costs([0.0, 1.0], [3.0, None]) == [3.0, 1.0]
+
+
+# --------------------------------------------------------------------- labels and copy errors
+
+def test_package_labels_root_itself_and_clashing_names():
+    """The root as a package is labelled with the root's name; equal labels fall back to the slug of
+    the whole path (a stable, readable id); distinct ones stay short."""
+    assert [p.label for p in k.package_labels(["/r/top"], root="/r/top")] == ["top"]
+    assert [p.label for p in k.package_labels(["/r/top/"], root="/r/top/")] == ["top"]
+    pkgs = k.package_labels(["/x/a/edge1", "/y/b/edge1/", "/z/edge2"])
+    assert [p.label for p in pkgs] == ["x/a/edge1", "y/b/edge1", "edge2"]
+    assert [p.path for p in pkgs] == ["/x/a/edge1", "/y/b/edge1/", "/z/edge2"]
+    pkgs = k.package_labels(["/r/a/p", "/r/b/p"], root="/r")
+    assert [p.label for p in pkgs] == ["a/p", "b/p"]
+
+
+def test_copy_error_names_the_first_file_and_its_reason_only():
+    assert k._copy_error(shutil.Error([("/p/a", "/w/a", "[Errno 13] Permission denied"), ("/p/b", "/w/b", "x")])) == \
+        "/p/a: [Errno 13] Permission denied"
+    assert k._copy_error(shutil.Error([("/p/a", "odd")])) == "('/p/a', 'odd')"
+    assert k._copy_error(shutil.Error([])) == "[]"
+    assert k._copy_error(shutil.Error("plain words")) == "plain words"
+    assert k._copy_error(OSError(2, "No such file or directory")) == "[Errno 2] No such file or directory"
+
+
+# --------------------------------------------------------------------- the Renderer's settings
+
+def test_renderer_refuses_an_unknown_sandbox_and_bwrap_without_its_executable():
+    with pytest.raises(k.KptError) as exc:
+        k.Renderer("kpt", [], function_sandbox="docker")
+    assert str(exc.value) == "function_sandbox must be none or bwrap, not 'docker'"
+    with pytest.raises(k.KptError) as exc:
+        k.Renderer("kpt", [], function_sandbox="bwrap")
+    assert str(exc.value) == "function_sandbox=bwrap needs the bwrap executable (Debian package bubblewrap)"
+
+
+def test_renderer_fallbacks_for_unset_options_and_its_cache_flags():
+    """kpt_render passes None for options the operator left out: the sandbox is then off, the unpack
+    directory the default one; the cache key's flags hold allow_exec as a boolean."""
+    r = k.Renderer("kpt", [], function_sandbox=None, sandbox_unpack_dir=None, allow_exec=1, image_pull_policy="never")
+    assert r.function_sandbox == "none" and r.sandbox_unpack_dir == k.DEFAULT_UNPACK_DIR
+    assert r.flags == {"allow_exec": True, "image_pull_policy": "never", "function_sandbox": "none"}
+    r = k.Renderer("kpt", [], function_sandbox="bwrap", bwrap="/usr/bin/bwrap", sandbox_unpack_dir="/srv/unpacked")
+    assert r.flags["function_sandbox"] == "bwrap" and r.sandbox_unpack_dir == "/srv/unpacked"
+
+
+def test_kpt_command_line():
+    r = k.Renderer("/bin/kpt", [], allow_exec=False, image_pull_policy=None)
+    assert r.argv("/w/p") == ["/bin/kpt", "fn", "render", "/w/p"]
+    assert r.argv("/w/p", sandboxed=True) == ["/bin/kpt", "fn", "render", "/w/p", "--allow-exec"]
+    r = k.Renderer("/bin/kpt", [], allow_exec=True, image_pull_policy="ifNotPresent")
+    assert r.argv("/w/p") == ["/bin/kpt", "fn", "render", "/w/p", "--allow-exec", "--image-pull-policy", "ifNotPresent"]
+
+
+def test_resolve_ref_applies_kpts_short_name_prefix_and_refuses_a_bad_reference():
+    r = k.Renderer("kpt", [], kpt_ver="1.0.0-beta.56")
+    assert r.resolve_ref("set-labels:v0.2") == "gcr.io/kpt-fn/set-labels:v0.2"
+    with pytest.raises(ValueError) as exc:
+        r.resolve_ref("UPPER/Case:v1")
+    assert not isinstance(exc.value, k.RefError) and str(exc.value)
+
+
+def test_sandbox_context_off_and_on():
+    off = k.Renderer("kpt", [], function_sandbox="none")
+    assert off.sandbox_context({"function_paths": [{"path": "sandbox"}]}) == {"function_sandbox": "none"}
+    on = k.Renderer("kpt", [], allow_exec=False, function_sandbox="bwrap", bwrap="/usr/bin/bwrap", sandbox_unpack_dir="/u")
+    assert on.sandbox_context({}) == {"function_sandbox": "bwrap", "sandbox_unpack_dir": "/u", "function_paths": [],
+                                      "allow_exec_added": False}
+    paths = [{"path": "container"}, {"path": "sandbox"}]
+    assert on.sandbox_context({"function_paths": paths, "sandbox_error": "bad Kptfile"}) == {
+        "function_sandbox": "bwrap", "sandbox_unpack_dir": "/u", "function_paths": paths, "allow_exec_added": True,
+        "sandbox_error": "bad Kptfile"}
+    on.allow_exec = True
+    assert on.sandbox_context({"function_paths": paths})["allow_exec_added"] is False
+
+
+# --------------------------------------------------------------------- a failed render's message
+
+SILENT_FAIL = "#!/bin/sh\nexit 3\n"
+LOUD_FAIL = "#!/bin/sh\nprintf 'x%.0s' $(seq 1 1500) >&2\necho \" in $3\" >&2\nexit 1\n"
+
+
+def test_a_failed_render_names_the_package_the_status_and_kpts_words(tmp_path):
+    pkg = make_plain_pkg(tmp_path / "pkgs", "bad", "x")
+    (pkg / "FAIL").write_text("")
+    r, result = render(tmp_path, k.package_labels([str(pkg)]), runs=1, cold=False)
+    err = result["per_pkg"][0]["errors"][0]
+    assert err["error"] == "kpt fn render %s failed (exit status 1): render of %s failed on purpose" % (pkg, pkg)
+    assert err["stderr"] == "render of %s failed on purpose" % pkg     # the scratch copy's path replaced
+    assert (err["phase"], err["run"], err["path"], err["rc"]) == ("run", 0, str(pkg), 1)
+
+
+def test_a_silent_failed_render_says_no_message_and_a_long_one_keeps_its_end(tmp_path):
+    pkg = make_plain_pkg(tmp_path / "pkgs", "p", "x")
+    kpt = str(make_executable(tmp_path / "silent-kpt", SILENT_FAIL))
+    _r, result = render(tmp_path, k.package_labels([str(pkg)]), kpt=kpt, runs=1, cold=False)
+    assert result["per_pkg"][0]["errors"][0]["error"] == "kpt fn render %s failed (exit status 3): no message" % pkg
+    kpt = str(make_executable(tmp_path / "loud-kpt", LOUD_FAIL))
+    _r, result = render(tmp_path, k.package_labels([str(pkg)]), kpt=kpt, runs=1, cold=False)
+    error = result["per_pkg"][0]["errors"][0]["error"]
+    tail = ("x" * 1500 + " in %s" % pkg)[-1000:]
+    assert re.fullmatch(re.escape("kpt fn render %s failed (exit status 1): ...%s" % (pkg, tail)), error)
+
+
+# --------------------------------------------------------------------- the render cache inside the timed job
+
+def cached_render(tmp_path, pkg, **kw):
+    """One counted render of ``pkg`` with the cache at tmp_path/cache; (result, summaries)."""
+    kw.setdefault("cold", False)
+    r, result = render(tmp_path, k.package_labels([str(pkg)]), runs=1, cache_dir=str(tmp_path / "cache"), **kw)
+    return result, k.package_summaries(r, result)
+
+
+def test_verify_tells_match_reordered_and_mismatch_and_replaces_only_a_mismatching_entry(tmp_path):
+    pkg = make_plain_pkg(tmp_path / "pkgs", "p", "x")
+    (pkg / "cm.yaml").write_text("a: 1\nb: 2\n")
+    _res, (first,) = cached_render(tmp_path, pkg)
+    assert (first["cache"], first["verify"]) == ("miss", None)
+    entry = k.RenderCache(str(tmp_path / "cache")).tree(first["cache_key"])
+    fresh = (tmp_path / "cache").joinpath(entry).joinpath("rendered.txt").read_text()
+    res, (s,) = cached_render(tmp_path, pkg, verify=True)
+    assert (s["cache"], s["verify"], s["cache_key"]) == ("hit", "match", first["cache_key"])
+    assert "verify_mismatch" not in s and res["per_pkg"][0]["verify"] == ["match"]
+    # only the key order differs: reordered, the entry is kept as it is
+    with open(entry + "/cm.yaml", "w") as f:
+        f.write("b: 2\na: 1\n")
+    res, (s,) = cached_render(tmp_path, pkg, verify=True)
+    assert (s["verify"], s["verify_mismatch"]) == ("reordered", ["cm.yaml"])
+    assert open(entry + "/cm.yaml").read() == "b: 2\na: 1\n"
+    # a real difference: mismatch, and the fresh render replaces the entry (write_cache off: kept)
+    with open(entry + "/rendered.txt", "w") as f:
+        f.write("stale\n")
+    _res, (s,) = cached_render(tmp_path, pkg, verify=True, write_cache=False)
+    assert (s["verify"], s["verify_mismatch"]) == ("mismatch", ["rendered.txt"])
+    assert open(entry + "/rendered.txt").read() == "stale\n"
+    res, (s,) = cached_render(tmp_path, pkg, verify=True)
+    assert (s["verify"], s["verify_mismatch"], s["ok"]) == ("mismatch", ["rendered.txt"], True)
+    assert open(entry + "/rendered.txt").read() == fresh and open(entry + "/cm.yaml").read() == "a: 1\nb: 2\n"
+    _res, (s,) = cached_render(tmp_path, pkg, verify=True)
+    assert s["verify"] == "match"
+
+
+def test_the_worst_verdict_of_the_runs_is_the_packages(tmp_path, monkeypatch):
+    r = k.Renderer("kpt", k.package_labels(["/p"]))
+    result = {"per_pkg": [{"errors": [], "last": {}, "verify": ["match", "reordered", "match"]}], "outputs": [None]}
+    assert k.package_summaries(r, result)[0]["verify"] == "reordered"
+    result["per_pkg"][0]["verify"] = ["reordered", "mismatch", "match"]
+    assert k.package_summaries(r, result)[0]["verify"] == "mismatch"
+    result["per_pkg"][0]["verify"] = ["error"]
+    assert k.package_summaries(r, result)[0]["verify"] is None
+
+
+def test_a_cache_entry_that_cannot_be_read_is_a_verify_error_not_a_failed_render(tmp_path):
+    pkg = make_plain_pkg(tmp_path / "pkgs", "p", "x")
+    _res, (first,) = cached_render(tmp_path, pkg)
+    entry = k.RenderCache(str(tmp_path / "cache")).tree(first["cache_key"])
+    os.mkfifo(entry + "/pipe")
+    res, (s,) = cached_render(tmp_path, pkg, verify=True)
+    last = res["per_pkg"][0]["last"]
+    assert s["ok"] is True and s["verify"] is None and last["verify"] == "error"
+    assert "pipe" in last["verify_error"] and "verify_mismatch" not in last
+
+
+def test_a_cache_lookup_error_is_reported_and_the_package_still_renders(tmp_path, monkeypatch):
+    pkg = make_plain_pkg(tmp_path / "pkgs", "p", "x")
+
+    def broken(work):
+        raise k.KptError("Kptfile of the copy cannot be read")
+
+    monkeypatch.setattr(k, "render_input", broken)
+    res, (s,) = cached_render(tmp_path, pkg)
+    assert (s["ok"], s["cache"], s["cache_key"], s["cache_error"]) == (True, "error", None, "Kptfile of the copy cannot be read")
+    assert s["rendered"] is True and not (tmp_path / "cache").exists()
+
+
+def test_a_failed_restore_is_reported_and_the_package_is_rendered_instead(tmp_path, monkeypatch):
+    pkg = make_plain_pkg(tmp_path / "pkgs", "p", "x")
+    cached_render(tmp_path, pkg)
+
+    def failing_restore(self, key, dest):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(k.RenderCache, "restore", failing_restore)
+    res, (s,) = cached_render(tmp_path, pkg)
+    assert (s["ok"], s["cache"], s["cache_error"]) == (True, "error", "restore failed: [Errno 5] Input/output error")
+    assert b"input.data" in open(res["outputs"][0] + "/rendered.txt", "rb").read()   # rendered by kpt
+
+
+def test_a_failed_store_after_a_mismatch_is_reported_by_its_reason(tmp_path, monkeypatch):
+    pkg = make_plain_pkg(tmp_path / "pkgs", "p", "x")
+    _res, (first,) = cached_render(tmp_path, pkg)
+    entry = k.RenderCache(str(tmp_path / "cache")).tree(first["cache_key"])
+    with open(entry + "/rendered.txt", "w") as f:
+        f.write("stale\n")
+
+    def failing_store(self, key, src, meta=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(k.RenderCache, "store", failing_store)
+    _res, (s,) = cached_render(tmp_path, pkg, verify=True)
+    assert (s["verify"], s["cache_error"]) == ("mismatch", "store failed: [Errno 28] No space left on device")
+    (tmp_path / "other").mkdir()
+    _res, (s,) = cached_render(tmp_path / "other", pkg)   # an empty cache: a miss whose store fails
+    assert (s["cache"], s["cache_key"], s["cache_error"]) == ("miss", first["cache_key"], "store failed: [Errno 28] No space left on device")
+
+
+class LateResolver(object):
+    """An image unknown before the first render (kpt pulls it) and known after."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def identity(self, image):
+        self.calls += 1
+        return None if self.calls == 1 else "sha256:" + "1" * 64
+
+
+def test_an_image_found_only_after_the_render_still_gets_the_entry_stored(tmp_path):
+    pkg = tmp_path / "pkgs" / "p"
+    pkg.mkdir(parents=True)
+    (pkg / "Kptfile").write_text(KPTFILE_FN % "    - image: example.invalid/fn:v1\n")
+    res, (s,) = cached_render(tmp_path, pkg, resolver=FakeResolver({}))
+    assert (s["cache"], s["cache_key"]) == ("miss", None) and not (tmp_path / "cache").exists()
+    res, (s,) = cached_render(tmp_path, pkg, resolver=LateResolver())
+    assert s["cache"] == "miss" and re.fullmatch("[0-9a-f]{64}", s["cache_key"])
+    assert k.RenderCache(str(tmp_path / "cache")).has(s["cache_key"])
