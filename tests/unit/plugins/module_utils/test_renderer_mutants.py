@@ -281,3 +281,163 @@ def test_an_image_found_only_after_the_render_still_gets_the_entry_stored(tmp_pa
     res, (s,) = cached_render(tmp_path, pkg, resolver=LateResolver())
     assert s["cache"] == "miss" and re.fullmatch("[0-9a-f]{64}", s["cache_key"])
     assert k.RenderCache(str(tmp_path / "cache")).has(s["cache_key"])
+
+
+# --------------------------------------------------------------------- what kpt runs with
+
+ENV_KPT = "#!/bin/sh\nprintf '%s|%s|%s' \"$RENDER_MARK\" \"$OUTER_MARK\" \"$(pwd)\" > \"$3/env.txt\"\n"
+
+
+def test_kpt_runs_with_the_given_environment_and_the_packages_directory(tmp_path, monkeypatch):
+    """Bug: the given environment replaced by the default child environment (or the process's own), or
+    kpt run from another directory than the package's (``exec:`` paths resolve against it)."""
+    monkeypatch.setenv("OUTER_MARK", "outer")
+    pkg = make_plain_pkg(tmp_path / "pkgs", "p", "x")
+    kpt = str(make_executable(tmp_path / "env-kpt", ENV_KPT))
+    env = {"PATH": "/usr/bin:/bin", "RENDER_MARK": "given"}
+    _r, result = render(tmp_path, k.package_labels([str(pkg)]), kpt=kpt, runs=1, cold=False, env=env)
+    assert open(result["outputs"][0] + "/env.txt").read() == "given||%s" % pkg
+    _r, result = render(tmp_path, k.package_labels([str(pkg)]), kpt=kpt, runs=1, cold=False, env=None, chdir=str(tmp_path))
+    assert open(result["outputs"][0] + "/env.txt").read() == "|outer|%s" % tmp_path
+
+
+# --------------------------------------------------------------------- function_sandbox=bwrap, with a stand-in sandbox
+
+WRAPPER = "/nonexistent/fn-sandbox/w1"
+ARGV_KPT = """#!/bin/sh
+echo "$@" > "$3/argv.txt"
+if [ -e "$3/FAIL" ]; then echo "exec %s: exit status 1 in $3/Kptfile" >&2; exit 1; fi
+""" % WRAPPER
+
+
+class StandInSandbox(object):
+    """Records how the renderer made it and what it asked; rewrites one function per package unless
+    the package has NOSANDBOX (a container function, nothing rewritten), BADKPTFILE (prepare fails) or
+    BADRESTORE (the put-back fails)."""
+    made = []
+
+    def __init__(self, bwrap, unpack_dir, resolve, wrapper_dir, setpriv=None):
+        StandInSandbox.made.append((bwrap, unpack_dir, resolve, wrapper_dir, setpriv))
+        self.restored = []
+
+    def prepare(self, work, label):
+        if os.path.exists(os.path.join(work, "BADKPTFILE")):
+            raise k.KptError("Kptfile of %s cannot be read" % label)
+        plan = k_plan()
+        if os.path.exists(os.path.join(work, "NOSANDBOX")):
+            plan.paths = [{"path": "container", "image": "registry.example/fn:v1"}]
+            return plan
+        plan.paths = [{"path": "sandbox", "image": "registry.example/fn:v1"}, {"path": "exec", "exec": "./x.sh"}]
+        plan.rewrites = {"Kptfile": {WRAPPER: "image: registry.example/fn:v1"}}
+        plan.wrappers = {WRAPPER: "registry.example/fn:v1"}
+        return plan
+
+    def restore(self, work, plan):
+        if os.path.exists(os.path.join(work, "BADRESTORE")):
+            raise k.SandboxError("the rendered Kptfile lost its pipeline")
+        self.restored.append(work)
+
+    def identity(self, image):
+        return "sha256:" + "2" * 64 if image == "registry.example/fn:v1" else None
+
+
+def k_plan():
+    from ansible_collections.o2edge.perf.plugins.module_utils.kpt._fn_sandbox import Plan
+    return Plan()
+
+
+def sandboxed_render(tmp_path, monkeypatch, marks, allow_exec=False, resolver=None):
+    StandInSandbox.made = []
+    monkeypatch.setattr(k, "Sandbox", StandInSandbox)
+    pkgs = []
+    for name, mark in marks:
+        pkg = make_plain_pkg(tmp_path / "pkgs", name, "x")
+        if mark:
+            (pkg / mark).write_text("")
+        pkgs.append(str(pkg))
+    kpt = str(make_executable(tmp_path / "argv-kpt", ARGV_KPT))
+    r, result = render(tmp_path, k.package_labels(pkgs), kpt=kpt, runs=1, cold=False, allow_exec=allow_exec,
+                       function_sandbox="bwrap", bwrap="/usr/bin/bwrap", sandbox_unpack_dir="/srv/unpacked",
+                       resolver=resolver, max_workers=1)
+    return r, result, pkgs
+
+
+def test_the_sandbox_is_made_in_the_scratch_directory_and_wraps_the_cache_identity(tmp_path, monkeypatch):
+    inner = FakeResolver({"registry.example/other:v1": "sha256:" + "3" * 64})
+    r, result, _pkgs = sandboxed_render(tmp_path, monkeypatch, [("p", "")], resolver=inner)
+    ((bwrap, unpack_dir, resolve, wrapper_dir, setpriv),) = StandInSandbox.made
+    assert (bwrap, unpack_dir, resolve, wrapper_dir) == ("/usr/bin/bwrap", "/srv/unpacked", r.resolve_ref,
+                                                         os.path.join(result["base"], "fn-sandbox"))
+    assert setpriv == shutil.which("setpriv")   # util-linux's setpriv, when installed, drops the capabilities
+    assert isinstance(r.resolver, k.SandboxIdentity) and r.resolver.inner is inner and r.resolver.sandbox is r.sandbox
+    assert r.resolver.identity("registry.example/fn:v1") == "unpacked sha256:" + "2" * 64
+    assert r.resolver.identity("registry.example/other:v1") == "sha256:" + "3" * 64
+    r, _result, _pkgs = sandboxed_render(tmp_path / "again", monkeypatch, [("p", "")], resolver=None)
+    assert r.resolver is None
+    off = k.Renderer("kpt", [], function_sandbox="none")
+    assert off.start_sandbox(str(tmp_path)) is None and off.sandbox is None
+
+
+def test_sandboxed_packages_get_allow_exec_their_kptfiles_restored_and_their_paths_recorded(tmp_path, monkeypatch):
+    marks = [("a", ""), ("b", "NOSANDBOX"), ("c", "BADKPTFILE"), ("d", "BADRESTORE"), ("e", "FAIL")]
+    r, result, pkgs = sandboxed_render(tmp_path, monkeypatch, marks)
+    argv = [open(o + "/argv.txt").read().split() if o else None for o in result["outputs"]]
+    assert argv[0][-1] == "--allow-exec" and argv[1][-1] != "--allow-exec" and argv[2][-1] != "--allow-exec"
+    assert r.sandbox.restored == [os.path.join(result["base"], "iter-0", "0", "a")]
+    slots = result["per_pkg"]
+    assert slots[0]["function_paths"][0]["path"] == "sandbox" and "sandbox_error" not in slots[0]
+    assert slots[1]["function_paths"] == [{"path": "container", "image": "registry.example/fn:v1"}]
+    assert slots[2]["sandbox_error"] == "Kptfile of c cannot be read" and "function_paths" not in slots[2]
+    assert slots[3]["errors"][0]["error"] == "kpt fn render %s: the rendered Kptfile lost its pipeline" % pkgs[3]
+    # kpt's words name the operator's package and image, not the scratch copy and the wrapper
+    assert slots[4]["errors"][0]["error"] == (
+        "kpt fn render %s failed (exit status 1): exec registry.example/fn:v1 (bwrap sandbox): exit status 1 in "
+        "%s/Kptfile" % (pkgs[4], pkgs[4]))
+    summaries = k.package_summaries(r, result)
+    assert [s["ok"] for s in summaries] == [True, True, True, False, False]
+    assert summaries[2]["sandbox_error"] == "Kptfile of c cannot be read" and summaries[2]["function_paths"] == []
+    assert summaries[0]["function_paths"] == slots[0]["function_paths"] and "sandbox_error" not in summaries[0]
+    records, total = r.records(result, {})
+    by = dict((rec["name"], rec) for rec in records)
+    assert by["kpt_render/a"]["context"]["allow_exec_added"] is True
+    assert by["kpt_render/a"]["context"]["command"].endswith(" --allow-exec")
+    assert by["kpt_render/b"]["context"]["allow_exec_added"] is False
+    assert by["kpt_render/c"]["context"]["sandbox_error"] == "Kptfile of c cannot be read"
+    assert total["context"]["function_sandbox"] == "bwrap"
+    assert total["context"]["function_path_counts"] == {"sandbox": 3, "container": 1, "exec": 3}
+
+
+def test_without_the_sandbox_the_total_has_no_function_path_counts(tmp_path):
+    r, result = render(tmp_path, k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", "p", "x"))]),
+                       runs=1, cold=False, function_sandbox="none")
+    _records, total = r.records(result, {})
+    assert total["context"]["function_sandbox"] == "none" and "function_path_counts" not in total["context"]
+    assert "function_paths" not in k.package_summaries(r, result)[0]
+
+
+def test_a_render_past_the_timeout_is_ended_and_the_scratch_is_in_the_given_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_KPT_SLEEP", "2")
+    pkg = make_plain_pkg(tmp_path / "pkgs", "p", "x")
+    (tmp_path / "scratch").mkdir()
+    r = k.Renderer(make_fake_kpt(tmp_path), k.package_labels([str(pkg)]), runs=1, cold=False, timeout=0.3,
+                   scratch_dir=str(tmp_path / "scratch"))
+    result = r.run()
+    assert os.path.dirname(result["base"]) == str(tmp_path / "scratch")
+    assert os.path.basename(result["base"]).startswith("o2edge-kpt-render-")
+    assert result["per_pkg"][0]["errors"][0]["error"] == (
+        "kpt fn render %s failed (timed out after 0.3s (process group killed)): no message" % pkg)
+
+
+def test_a_cache_hit_is_timed_stored_entries_say_what_they_hold_and_check_mode_stores_nothing(tmp_path):
+    pkg = make_plain_pkg(tmp_path / "pkgs", "p", "x")
+    r, result = render(tmp_path, k.package_labels([str(pkg)]), runs=1, cold=False)
+    assert k.package_summaries(r, result)[0]["cache"] == "off" and result["per_pkg"][0]["cache_states"] == {"run": ["off"]}
+    _res, (s,) = cached_render(tmp_path, pkg, write_cache=False)
+    assert s["cache"] == "miss" and not (tmp_path / "cache").exists()
+    _res, (s,) = cached_render(tmp_path, pkg)
+    meta = k.RenderCache(str(tmp_path / "cache")).path(s["cache_key"]) + "/meta.json"
+    assert open(meta).read() == '{"kpt": "1.0.0-beta.56", "package": "%s"}' % pkg
+    r, result = render(tmp_path, k.package_labels([str(pkg)]), runs=2, cold=False, cache_dir=str(tmp_path / "cache"))
+    records, _total = r.records(result, {})
+    assert records[0]["context"]["cache"] == "hit" and len(records[0]["samples"]) == 2
+    assert all(0 < x < 5 for x in records[0]["samples"]), records[0]["samples"]
