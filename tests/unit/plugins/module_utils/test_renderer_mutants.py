@@ -441,3 +441,81 @@ def test_a_cache_hit_is_timed_stored_entries_say_what_they_hold_and_check_mode_s
     records, _total = r.records(result, {})
     assert records[0]["context"]["cache"] == "hit" and len(records[0]["samples"]) == 2
     assert all(0 < x < 5 for x in records[0]["samples"]), records[0]["samples"]
+
+
+# --------------------------------------------------------------------- iterations: copies, failures, scratch clean-up
+
+def test_a_package_that_cannot_be_copied_fails_by_name_and_the_others_render(tmp_path):
+    good = make_plain_pkg(tmp_path / "pkgs", "good", "x")
+    bad = make_plain_pkg(tmp_path / "pkgs", "bad", "x")
+    os.mkfifo(str(bad / "pipe.yaml"))
+    r, result = render(tmp_path, k.package_labels([str(good), str(bad)]), runs=1, cold=False)
+    (entry,) = result["per_pkg"][1]["errors"]
+    assert re.fullmatch(re.escape("cannot copy the package for rendering: %s/pipe.yaml: package file %s/pipe.yaml " % (bad, bad))
+                        + r"is a named pipe \(FIFO\), not a regular file; not read", entry["error"])
+    assert (entry["rc"], entry["seconds"], entry["stderr"], entry["path"]) == (None, None, "", str(bad))
+    assert result["per_pkg"][0]["errors"] == [] and result["outputs"][0] == os.path.join(
+        result["base"], "iter-0", "0", "good")
+    assert result["outputs"][1] is None
+
+
+def test_an_exception_in_one_render_job_is_that_packages_internal_error(tmp_path, monkeypatch):
+    real_job = k.Renderer._job
+
+    def job(self, pkg, work):
+        if pkg.label == "b":
+            raise RuntimeError("boom")
+        return real_job(self, pkg, work)
+
+    monkeypatch.setattr(k.Renderer, "_job", job)
+    pkgs = [str(make_plain_pkg(tmp_path / "pkgs", n, n)) for n in ("a", "b")]
+    r, result = render(tmp_path, k.package_labels(pkgs), runs=1, cold=False)
+    (entry,) = result["per_pkg"][1]["errors"]
+    assert (entry["error"], entry["rc"], entry["seconds"], entry["stderr"]) == ("internal error: boom", None, None, "")
+    assert result["per_pkg"][0]["run"] and result["per_pkg"][0]["errors"] == []
+
+
+def test_the_scratch_directory_is_removed_when_the_start_or_a_render_iteration_fails(tmp_path, monkeypatch):
+    (tmp_path / "scratch").mkdir()
+    pkgs = k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", "p", "x"))])
+
+    def no_sandbox(*args, **kw):
+        raise OSError(13, "Permission denied")
+
+    monkeypatch.setattr(k, "Sandbox", no_sandbox)
+    r = k.Renderer(make_fake_kpt(tmp_path), pkgs, runs=1, function_sandbox="bwrap", bwrap="/usr/bin/bwrap",
+                   scratch_dir=str(tmp_path / "scratch"))
+    with pytest.raises(OSError):
+        r.run()
+    assert os.listdir(str(tmp_path / "scratch")) == []
+
+    def broken_iteration(self, base, index, pool, order):
+        raise KeyboardInterrupt()
+
+    monkeypatch.setattr(k.Renderer, "_iteration", broken_iteration)
+    r = k.Renderer(make_fake_kpt(tmp_path), pkgs, runs=1, scratch_dir=str(tmp_path / "scratch"))
+    with pytest.raises(KeyboardInterrupt):
+        r.run()
+    assert os.listdir(str(tmp_path / "scratch")) == []
+
+
+def test_only_the_newest_successful_output_of_each_package_is_kept(tmp_path, monkeypatch):
+    """Older iterations are removed as the renders go; an iteration still holding a package's newest
+    successful output (the package failed since) is kept."""
+    a = make_plain_pkg(tmp_path / "pkgs", "a", "x")
+    b = make_plain_pkg(tmp_path / "pkgs", "b", "x")
+    calls = {"n": 0}
+    real_job = k.Renderer._job
+
+    def job(self, pkg, work):
+        if pkg.label == "b":
+            calls["n"] += 1
+            if calls["n"] > 1:
+                open(os.path.join(work, "FAIL"), "w").close()
+        return real_job(self, pkg, work)
+
+    monkeypatch.setattr(k.Renderer, "_job", job)
+    _r, result = render(tmp_path, k.package_labels([str(a), str(b)]), runs=3, cold=True)
+    assert sorted(os.listdir(result["base"])) == ["iter-0", "iter-3"]
+    assert result["outputs"] == [os.path.join(result["base"], "iter-3", "0", "a"),
+                                 os.path.join(result["base"], "iter-0", "1", "b")]
