@@ -171,8 +171,8 @@ def cached_render(tmp_path, pkg, **kw):
 def test_verify_tells_match_reordered_and_mismatch_and_replaces_only_a_mismatching_entry(tmp_path):
     pkg = make_plain_pkg(tmp_path / "pkgs", "p", "x")
     (pkg / "cm.yaml").write_text("a: 1\nb: 2\n")
-    _res, (first,) = cached_render(tmp_path, pkg)
-    assert (first["cache"], first["verify"]) == ("miss", None)
+    _res, (first,) = cached_render(tmp_path, pkg, verify=True)    # nothing to verify against: a miss, stored
+    assert (first["cache"], first["verify"]) == ("miss", None) and "verify_mismatch" not in first
     entry = k.RenderCache(str(tmp_path / "cache")).tree(first["cache_key"])
     fresh = (tmp_path / "cache").joinpath(entry).joinpath("rendered.txt").read_text()
     res, (s,) = cached_render(tmp_path, pkg, verify=True)
