@@ -438,9 +438,12 @@ def test_a_cache_hit_is_timed_stored_entries_say_what_they_hold_and_check_mode_s
     _res, (s,) = cached_render(tmp_path, pkg)
     meta = k.RenderCache(str(tmp_path / "cache")).path(s["cache_key"]) + "/meta.json"
     assert open(meta).read() == '{"kpt": "1.0.0-beta.56", "package": "%s"}' % pkg
-    r, result = render(tmp_path, k.package_labels([str(pkg)]), runs=2, cold=False, cache_dir=str(tmp_path / "cache"))
+    # a hit restores the stored output without running kpt (this kpt would fail every render)
+    failing = str(make_executable(tmp_path / "failing-kpt", SILENT_FAIL))
+    r, result = render(tmp_path, k.package_labels([str(pkg)]), kpt=failing, runs=2, cold=False,
+                       cache_dir=str(tmp_path / "cache"))
     records, _total = r.records(result, {})
-    assert records[0]["context"]["cache"] == "hit" and len(records[0]["samples"]) == 2
+    assert records[0]["context"]["cache"] == "hit" and len(records[0]["samples"]) == 2 and records[0]["failures"] == 0
     assert all(0 < x < 5 for x in records[0]["samples"]), records[0]["samples"]
 
 
@@ -540,3 +543,75 @@ def test_a_render_is_timed_as_a_whole_with_its_cache_lookup(tmp_path):
                        cache_dir=str(tmp_path / "cache"))
     (seconds,) = result["per_pkg"][0]["run"]
     assert 0.15 <= seconds < 5
+
+
+# --------------------------------------------------------------------- an iteration's bookkeeping
+
+class Clock(object):
+    """A monotonic clock for _renderer only: each reading is 0.12345678 s after the one before."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def monotonic(self):
+        self.now += 0.12345678
+        return self.now
+
+
+def fake_jobs(monkeypatch, outcomes):
+    """Replace the render job: ``outcomes[label]`` is a list of (ok, seconds), one per call."""
+    calls = []
+
+    def job(self, pkg, work):
+        ok, seconds = outcomes[pkg.label].pop(0)
+        calls.append(pkg.label)
+        return {"ok": ok, "seconds": seconds, "rc": 0 if ok else 2, "error": "" if ok else "failed on purpose",
+                "stderr": "" if ok else "why", "cache": "off"}
+
+    monkeypatch.setattr(k.Renderer, "_job", job)
+    return calls
+
+
+def test_a_failed_renders_entry_and_the_totals_entry_keep_their_seconds_to_the_microsecond(tmp_path, monkeypatch):
+    fake_jobs(monkeypatch, {"a": [(True, 0.5)], "b": [(False, 0.12345678)]})
+    monkeypatch.setattr(k, "time", Clock())
+    pkgs = [str(make_plain_pkg(tmp_path / "pkgs", n, n)) for n in ("a", "b")]
+    r, result = render(tmp_path, k.package_labels(pkgs), runs=1, cold=False, max_workers=1)
+    assert result["per_pkg"][1]["errors"] == [{"phase": "run", "run": 0, "path": pkgs[1], "rc": 2, "seconds": 0.123457,
+                                               "error": "failed on purpose", "stderr": "why"}]
+    assert result["total"]["errors"] == [{"phase": "run", "run": 0, "seconds": 0.123457, "error": "failed packages: b"}]
+    assert (result["total"]["failures"], result["total"]["cold_failures"], result["total"]["run"]) == (1, 0, [])
+
+
+def test_a_failed_render_does_not_count_as_a_measured_duration_for_the_schedule(tmp_path, monkeypatch):
+    """Bug: a failed render's (short) seconds taken as the package's cost, so the slow package that
+    failed once is handed out last."""
+    calls = fake_jobs(monkeypatch, {"heavy": [(False, 0.01), (True, 1.0)], "light": [(True, 1.0), (True, 1.0)]})
+    heavy = pkg_with(tmp_path, "heavy", ["image: example.invalid/a:v1", "image: example.invalid/b:v1"])
+    light = pkg_with(tmp_path, "light", [])
+    _r, result = render(tmp_path, k.package_labels([light, heavy]), runs=2, cold=False, max_workers=1)
+    assert calls == ["heavy", "light", "heavy", "light"]
+    assert result["orders"] == [[1, 0], [1, 0]]
+
+
+def test_a_plain_run_keeps_the_round_of_each_sample_and_its_start_time(tmp_path, monkeypatch):
+    fake_jobs(monkeypatch, {"a": [(True, 0.1), (True, 0.2), (True, 0.3)]})
+    pkgs = [str(make_plain_pkg(tmp_path / "pkgs", "a", "a"))]
+    r, result = render(tmp_path, k.package_labels(pkgs), runs=2, cold=True)
+    slot, total = result["per_pkg"][0], result["total"]
+    assert (slot["cold"], slot["run"], slot["rounds"]) == ([0.1], [0.2, 0.3], [0, 1])
+    assert total["rounds"] == [0, 1] and (total["failures"], total["cold_failures"]) == (0, 0)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", result["started_at"]), result["started_at"]
+    records, _total = r.records(result, {})
+    assert set(rec["context"]["started_at"] for rec in records) == {result["started_at"]}
+    assert [rec["failures"] for rec in records] == [0, 0, 0, 0]
+
+
+def test_a_package_that_could_not_be_copied_has_the_cache_state_off(tmp_path):
+    good = make_plain_pkg(tmp_path / "pkgs", "good", "x")
+    bad = make_plain_pkg(tmp_path / "pkgs", "bad", "x")
+    os.mkfifo(str(bad / "pipe.yaml"))
+    r, result = render(tmp_path, k.package_labels([str(good), str(bad)]), runs=1, cold=False)
+    assert result["per_pkg"][1]["cache_states"] == {"run": ["off"]}
+    records, _total = r.records(result, {})
+    assert records[1]["context"]["cache"] == "off"
