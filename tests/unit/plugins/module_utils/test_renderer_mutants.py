@@ -194,6 +194,8 @@ def test_verify_tells_match_reordered_and_mismatch_and_replaces_only_a_mismatchi
     res, (s,) = cached_render(tmp_path, pkg, verify=True)
     assert (s["verify"], s["verify_mismatch"], s["ok"]) == ("mismatch", ["rendered.txt"], True)
     assert open(entry + "/rendered.txt").read() == fresh and open(entry + "/cm.yaml").read() == "a: 1\nb: 2\n"
+    with open(os.path.join(os.path.dirname(entry), "meta.json")) as f:     # the replaced entry's own record
+        assert f.read() == '{"kpt": "1.0.0-beta.56", "package": "%s"}' % pkg
     _res, (s,) = cached_render(tmp_path, pkg, verify=True)
     assert s["verify"] == "match"
 
