@@ -149,6 +149,19 @@ def _descendants(pid):
     return found
 
 
+def stop_deadline(text, now):
+    """The ``time.time()`` of ``--stop-at HH:MM`` (UTC) today, or None for a malformed value. A time that has
+    passed today stays in the past (the caller stops at once): a chain of runs started before the stop time must
+    not run its later files until the same time tomorrow."""
+    try:
+        hours, minutes = (int(x) for x in text.split(":"))
+    except ValueError:
+        return None
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        return None
+    return now - now % 86400 + hours * 3600 + minutes * 60
+
+
 def fatal(returncode):
     """mutmut 2's exit status is a bit field: 1 a fatal error (the baseline test run failing included), 2 survivors,
     4 timeouts, 8 suspicious. A fatal run leaves the cache as it was, which must not be reported as a count."""
@@ -307,7 +320,7 @@ def main():
                     help="keep the work folder's tree and mutmut cache (one target): the tests are copied in again, "
                          "killed mutants stay killed, every other one is run again against the tests as they are now")
     ap.add_argument("--stop-at", metavar="HH:MM",
-                    help="UTC time at which to stop (the next such time); mutants not reached are counted as not run")
+                    help="UTC time today at which to stop (a time already past: nothing is run); mutants not reached are counted as not run")
     ap.add_argument("--full", action="store_true",
                     help="run the whole test list for every mutant (no per-mutant selection)")
     ap.add_argument("--select", action="store_true",
@@ -317,11 +330,11 @@ def main():
         sys.exit("--full and --select exclude each other")
     deadline = None
     if args.stop_at:
-        hours, minutes = (int(x) for x in args.stop_at.split(":"))
-        now = time.time()
-        deadline = now - now % 86400 + hours * 3600 + minutes * 60
-        if deadline <= now:
-            deadline += 86400
+        deadline = stop_deadline(args.stop_at, time.time())
+        if deadline is None:
+            sys.exit("--stop-at %s: give HH:MM (UTC)" % args.stop_at)
+        if deadline <= time.time():
+            sys.exit("--stop-at %s: that time has passed today (UTC); nothing run" % args.stop_at)
     global WORK, TREE
     if args.work:
         WORK = os.path.abspath(args.work)

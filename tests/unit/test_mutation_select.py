@@ -272,3 +272,14 @@ def test_a_recount_judges_every_survivor_again_and_keeps_every_other_verdict(tmp
     assert con.execute("SELECT id, status FROM Mutant ORDER BY id").fetchall() == [
         (1, "untested"), (2, "ok_killed"), (3, "untested"), (4, "bad_timeout"), (5, "ok_suspicious"), (6, "untested")]
     con.close()
+
+
+def test_a_stop_time_already_past_stops_at_once_instead_of_tomorrow():
+    """Bugs: a chain of runs whose stop time had passed ran its next file until the same time the next day (so
+    through a quiet window kept for timing); a malformed time taken as some other time."""
+    day = 1796601600.0  # 2026-12-07 00:00 UTC
+    assert mt.stop_deadline("13:00", day + 12 * 3600) == day + 13 * 3600
+    assert mt.stop_deadline("13:00", day + 13 * 3600 + 26) == day + 13 * 3600  # past: the caller stops at once
+    assert mt.stop_deadline("00:05", day + 60) == day + 300
+    for bad in ("13", "25:00", "12:60", "x:y", "-1:10", "1:2:3"):
+        assert mt.stop_deadline(bad, day) is None, bad
