@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import select
 import signal
 import tempfile
 import time
@@ -202,8 +203,28 @@ class Worker:
         raise ReportError("%s: the worker process of the report failed (%s)" % (self.field, answer[1]))
 
     def _wait(self, wait_s):
-        """The child's exit status, or None when it has not ended within ``wait_s`` seconds."""
+        """The child's exit status, or None when it has not ended within ``wait_s`` seconds.
+
+        Woken when the child ends (a pidfd, Linux 5.3 and later), not at the next tick of a polling loop: the
+        report waits on its second process at the end, where each millisecond of a tick is a millisecond of the
+        report. Without pidfd_open, a poll with a back-off from 1 to 50 ms."""
         end = time.monotonic() + wait_s
+        try:
+            pidfd = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):
+            pidfd = None
+        if pidfd is not None:
+            try:
+                while True:
+                    pid, status = os.waitpid(self.pid, os.WNOHANG)
+                    if pid:
+                        return status
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        return None
+                    select.select([pidfd], [], [], left)
+            finally:
+                os.close(pidfd)
         pause = 0.001
         while True:
             pid, status = os.waitpid(self.pid, os.WNOHANG)

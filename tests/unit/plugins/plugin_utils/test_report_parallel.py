@@ -118,6 +118,38 @@ def test_a_child_ending_in_time_is_not_redone_here():
     assert worker.result(wait_s=30) == "child"
 
 
+@pytest.mark.parametrize("pidfd", ["pidfd", "no pidfd_open", "pidfd_open failing"])
+def test_the_wait_ends_with_the_child_or_at_its_bound_and_leaves_no_descriptor(monkeypatch, pidfd):
+    """Bugs: the wait woken by the child's pidfd returning before the child ended (its part then done twice) or
+    never giving up on a stuck child; the pidfd left open; no wait at all where pidfd_open is missing or refused
+    (an older kernel, a seccomp filter)."""
+    if pidfd == "no pidfd_open":
+        monkeypatch.delattr(os, "pidfd_open", raising=False)
+    elif pidfd == "pidfd_open failing":
+        def refused(pid, flags=0):
+            raise OSError(38, "Function not implemented")
+        monkeypatch.setattr(os, "pidfd_open", refused)
+    parent = os.getpid()
+    before = sorted(os.listdir("/proc/self/fd"))
+
+    def slow_part():
+        if os.getpid() != parent:
+            time.sleep(0.3)  # the child ends, later than the first wake-up of a polling loop
+            return "child"
+        return "parent"
+    assert _report_parallel.Worker(slow_part, "comparisons").result(wait_s=30) == "child"
+
+    def stuck_part():
+        if os.getpid() != parent:
+            time.sleep(60)
+        return "parent"
+    worker = _report_parallel.Worker(stuck_part, "comparisons")
+    pid = worker.pid
+    assert worker.result(wait_s=0.3) == "parent"
+    assert pid not in _children()
+    assert sorted(os.listdir("/proc/self/fd")) == before
+
+
 def test_close_kills_and_reaps_a_child_whose_result_is_not_taken():
     started = time.monotonic()
     worker = _report_parallel.Worker(lambda: time.sleep(60), "baseline")
