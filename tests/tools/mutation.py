@@ -48,13 +48,13 @@ MT = "tests/unit/plugins/modules/"
 # plugin file (relative to the root) -> the unit tests that guard it (globs, relative to the root).
 # --only takes paths or bare file names (_stats.py).
 TARGETS = {
-    "plugins/module_utils/_stats.py": [UT + "test_stats.py"],
+    "plugins/module_utils/_stats.py": [UT + "test_stats*.py"],
     "plugins/module_utils/_record.py": [UT + "test_record*.py"],
-    "plugins/module_utils/_params.py": [UT + "test_params.py"],
-    "plugins/module_utils/_services.py": [UT + "test_services.py"],
-    "plugins/module_utils/_secrets.py": [UT + "test_secrets.py"],
-    "plugins/module_utils/measure/_cmd_timer.py": [UT + "test_cmd_timer.py", MT + "test_command_bench.py", MT + "test_system_baseline.py"],
-    "plugins/module_utils/measure/_iobench.py": [UT + "test_iobench.py", MT + "test_io_bench.py"],
+    "plugins/module_utils/_params.py": [UT + "test_params*.py"],
+    "plugins/module_utils/_services.py": [UT + "test_services*.py"],
+    "plugins/module_utils/_secrets.py": [UT + "test_secrets*.py"],
+    "plugins/module_utils/measure/_cmd_timer.py": [UT + "test_cmd_timer*.py", MT + "test_command_bench.py", MT + "test_system_baseline.py"],
+    "plugins/module_utils/measure/_iobench.py": [UT + "test_iobench*.py", MT + "test_io_bench.py"],
     "plugins/module_utils/kpt/_render_cache.py": [UT + "test_kpt*.py"],
     "plugins/module_utils/probe/_probe.py": [UT + "test_probe*.py", MT + "test_service_probe.py"],
     "plugins/module_utils/probe/_connect.py": [UT + "test_probe*.py", UT + "test_edge_address.py"],
