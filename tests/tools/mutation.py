@@ -162,6 +162,52 @@ def stop_deadline(text, now):
     return now - now % 86400 + hours * 3600 + minutes * 60
 
 
+def set_status(mid, status):
+    con = sqlite3.connect(os.path.join(TREE, ".mutmut-cache"))
+    try:
+        with con:
+            con.execute("UPDATE Mutant SET status = ? WHERE id = ?", (status, mid))
+    finally:
+        con.close()
+
+
+def run_untested(mutmut, src, runner, timeout=600):
+    """Judge the mutants that a finished ``mutmut run`` left "untested": {id: status}.
+
+    mutmut 2 never runs some mutants of a line whose text occurs more than once in the file (six
+    `continue` -> `break` of _edge_address.py, 17 of _services.py in one round), and a finished run would count them
+    as survivors. Each is applied with ``mutmut apply`` and judged by the same test command as mutmut's (any failure
+    a kill; over ``timeout`` seconds a timeout); the pristine file is put back after each."""
+    con = sqlite3.connect(os.path.join(TREE, ".mutmut-cache"))
+    try:
+        ids = [r[0] for r in con.execute("SELECT id FROM Mutant WHERE status = 'untested' ORDER BY id")]
+    finally:
+        con.close()
+    pristine = os.path.join(ROOT, src)
+    target = os.path.join(TREE, src)
+    with open(pristine, "rb") as f:
+        original = f.read()
+    out = {}
+    for mid in ids:
+        try:
+            sh([mutmut, "apply", str(mid)], cwd=TREE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            with open(target, "rb") as f:
+                applied = f.read() != original
+            if not applied:
+                out[mid] = "skipped"
+            else:
+                try:
+                    done = subprocess.run(runner.split(), cwd=TREE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                          timeout=timeout, check=False)
+                    out[mid] = "ok_killed" if done.returncode != 0 else "bad_survived"
+                except subprocess.TimeoutExpired:
+                    out[mid] = "bad_timeout"
+        finally:
+            shutil.copy2(pristine, target)
+        set_status(mid, out[mid])
+    return out
+
+
 def fatal(returncode):
     """mutmut 2's exit status is a bit field: 1 a fatal error (the baseline test run failing included), 2 survivors,
     4 timeouts, 8 suspicious. A fatal run leaves the cache as it was, which must not be reported as a count."""
@@ -405,6 +451,9 @@ def main():
         t0 = time.monotonic()
         restarts, stopped = run_mutmut([mutmut, "run", "--paths-to-mutate", src, "--tests-dir", "tests/unit",
                                         "--runner", runner, "--simple-output", "--no-progress"], src, deadline=deadline)
+        lone = {}
+        if not stopped:  # mutants a finished mutmut never ran (see run_untested)
+            lone = run_untested(mutmut, src, runner)
         took = time.monotonic() - t0
         found = results()
         # Not reached by a run that was stopped: "not run", not survivors (a finished run leaves none).
@@ -419,6 +468,12 @@ def main():
             "tests: " + " ".join(tests), ""]
         if reset:
             report += ["--resume: %d survivor(s) of the pass before judged again." % reset, ""]
+        if lone:
+            counts = {}
+            for status in lone.values():
+                counts[status] = counts.get(status, 0) + 1
+            report += ["%d mutant(s) that mutmut left untested judged here (`mutmut apply` and the same test command): %s." % (
+                len(lone), ", ".join("%s %d" % kv for kv in sorted(counts.items()))), ""]
         if select:
             picked, mean, whole = selection_summary(sel_log)
             report += ["Per-mutant selection (map: %s, recorded in %.0f s): %d mutant(s) ran %.1f selected tests on average, "

@@ -283,3 +283,34 @@ def test_a_stop_time_already_past_stops_at_once_instead_of_tomorrow():
     assert mt.stop_deadline("00:05", day + 60) == day + 300
     for bad in ("13", "25:00", "12:60", "x:y", "-1:10", "1:2:3"):
         assert mt.stop_deadline(bad, day) is None, bad
+
+
+def test_the_mutants_mutmut_left_untested_are_judged_one_by_one(tmp_path, monkeypatch):
+    """Bugs: a finished run counting the mutants mutmut never ran as survivors (or as killed), a mutant judged on the
+    pristine file, the pristine file not put back, or a mutant that applies nothing counted as a survivor."""
+    import sqlite3
+    root = tmp_path / "root"
+    tree = tmp_path / "tree"
+    for base in (root, tree):
+        (base / "pkg").mkdir(parents=True)
+        (base / "pkg" / "m.py").write_text("X = 1\n")
+    con = sqlite3.connect(str(tree / ".mutmut-cache"))
+    con.execute("CREATE TABLE Mutant (id INTEGER PRIMARY KEY, status TEXT NOT NULL)")
+    con.executemany("INSERT INTO Mutant VALUES (?, ?)", [(1, "untested"), (2, "ok_killed"), (3, "untested"), (4, "untested")])
+    con.commit()
+    con.close()
+    # a stand-in for `mutmut apply N`: mutant 1 makes X = 2, mutant 3 makes X = 1 again (the test passes), 4 changes nothing
+    fake = tmp_path / "mutmut"
+    fake.write_text("#!/bin/sh\ncase $2 in 1) echo 'X = 2' > pkg/m.py;; 3) echo 'X = 1 ' > pkg/m.py;; esac\n")
+    fake.chmod(0o755)
+    test = tmp_path / "t.sh"
+    test.write_text("#!/bin/sh\ngrep -q 'X = 2' pkg/m.py && exit 1; exit 0\n")
+    test.chmod(0o755)
+    monkeypatch.setattr(mt, "ROOT", str(root))
+    monkeypatch.setattr(mt, "TREE", str(tree))
+    assert mt.run_untested(str(fake), "pkg/m.py", "sh %s" % test) == {1: "ok_killed", 3: "bad_survived", 4: "skipped"}
+    assert (tree / "pkg" / "m.py").read_text() == "X = 1\n"
+    con = sqlite3.connect(str(tree / ".mutmut-cache"))
+    assert con.execute("SELECT id, status FROM Mutant ORDER BY id").fetchall() == [
+        (1, "ok_killed"), (2, "ok_killed"), (3, "bad_survived"), (4, "skipped")]
+    con.close()
