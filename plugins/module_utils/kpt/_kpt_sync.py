@@ -139,7 +139,9 @@ def sync_tree(src, dst, paths=None):
         new = after.get(rel)
         if new and new[0] == "d":
             target = os.path.join(dst, rel)
-            if os.path.lexists(target) and not os.path.isdir(target):
+            # a link is replaced, never followed: a symlink to a directory is a directory to isdir and to
+            # makedirs, and the files would be written through it, wherever it points
+            if os.path.lexists(target) and (os.path.islink(target) or not os.path.isdir(target)):
                 os.unlink(target)
             os.makedirs(target, exist_ok=True)
     for rel in paths:

@@ -197,8 +197,6 @@ def test_a_directory_that_became_a_file_is_replaced_by_the_file(tmp_path):
     assert ks.snapshot(str(dst)) == ks.snapshot(str(src))
 
 
-@pytest.mark.xfail(strict=True, reason="real bug: sync_tree keeps a symlink to a directory where the render has a "
-                   "directory (os.makedirs(exist_ok=True) accepts it), then writes the files through the link")
 def test_a_symlink_to_a_directory_that_became_a_directory_is_replaced_not_written_through(tmp_path):
     """The package has ``l`` -> a directory outside it; the render has a real directory ``l`` with a file.
     The write-back must replace the link by the directory; it must never write into the link's target."""
