@@ -10,6 +10,7 @@ the network.
 from __future__ import annotations
 
 import os
+import time
 import shutil
 
 import pytest
@@ -47,15 +48,21 @@ def test_package_labels_unique():
 # --------------------------------------------------------------------- rendering with a fake kpt
 
 def test_samples_are_the_real_render_time(tmp_path, monkeypatch):
-    """A render that takes 0.2 s is reported as taking 0.2 s (not a constant, not the lookup only)."""
+    """A render that takes 0.2 s is reported as taking at least 0.2 s and no more than the whole call took
+    around it (not a constant, not the lookup only). The upper bound is the wall time measured here, not a fixed
+    figure: a loaded machine stretches both alike (a fixed 2 s bound failed under load)."""
     monkeypatch.setenv("FAKE_KPT_SLEEP", "0.2")
     packages = k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", n, n)) for n in ("a", "b")])
+    started = time.monotonic()
     _r, _result, records, total, summaries, _out = render_with(
         make_fake_kpt(tmp_path), packages, tmp_path, runs=2, cold=True, max_workers=2)
+    whole = time.monotonic() - started
     assert all(s["ok"] for s in summaries)
     assert [len(rec["samples"]) for rec in records] == [2, 1, 2, 1, 2, 1]  # a, a@cold, b, b@cold, totals
     for rec in records:
-        assert all(0.2 <= x < 2.0 for x in rec["samples"]), (rec["name"], rec["samples"])
+        assert all(0.2 <= x <= whole for x in rec["samples"]), (rec["name"], rec["samples"], whole)
+    # the six renders, three at a time at most (two packages, two workers), cannot fit in less than 3 x 0.2 s
+    assert whole >= 0.6
 
 
 def test_total_reports_the_pool_size_used(tmp_path):
