@@ -213,28 +213,23 @@ class Worker:
             pidfd = os.pidfd_open(self.pid)
         except (AttributeError, OSError):
             pidfd = None
-        if pidfd is not None:
-            try:
-                while True:
-                    pid, status = os.waitpid(self.pid, os.WNOHANG)
-                    if pid:
-                        return status
-                    left = end - time.monotonic()
-                    if left <= 0:
-                        return None
-                    select.select([pidfd], [], [], left)
-            finally:
-                os.close(pidfd)
         pause = 0.001
-        while True:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                return status
-            left = end - time.monotonic()
-            if left <= 0:
-                return None
-            time.sleep(min(pause, left))
-            pause = min(pause * 2, 0.05)
+        try:
+            while True:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    return status
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
+                if pidfd is not None:
+                    select.select([pidfd], [], [], left)
+                else:
+                    time.sleep(min(pause, left))
+                    pause = min(pause * 2, 0.05)
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
 
     def close(self):
         """Kill and reap the child when its result was not taken; close (and so remove) the file."""
