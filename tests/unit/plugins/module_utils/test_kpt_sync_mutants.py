@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 
-import pytest
-
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt import _kpt_sync as ks
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt._renderer import package_labels
 from tests.unit.plugins.module_utils.kpt_fixtures import CM, make_pkg
