@@ -617,3 +617,153 @@ def test_a_package_that_could_not_be_copied_has_the_cache_state_off(tmp_path):
     assert result["per_pkg"][1]["cache_states"] == {"run": ["off"]}
     records, _total = r.records(result, {})
     assert records[1]["context"]["cache"] == "off"
+
+
+# --------------------------------------------------------------------- records, pairs and summaries (lines 409-611)
+
+def test_each_record_has_its_phase_component_unit_warmup_and_only_its_phases_errors(tmp_path, monkeypatch):
+    """One render with a failure in each phase. Bugs caught: the phases' run indices wrong (cold from 1,
+    warm-up from 1, a run index that stops counting), the failed labels joined wrongly, a record's
+    component, unit, phase or warm-up wrong, a cold error in a warm record or the reverse."""
+    fake_jobs(monkeypatch, {"a": [(False, 0.1), (False, 0.1), (True, 0.1), (True, 0.1), (False, 0.1), (True, 0.1)],
+                            "b": [(True, 0.2), (False, 0.2), (True, 0.2), (True, 0.2), (True, 0.2), (True, 0.2)]})
+    pkgs = [str(make_plain_pkg(tmp_path / "pkgs", n, n)) for n in ("a", "b")]
+    r, result = render(tmp_path, k.package_labels(pkgs), runs=3, warmup=2, cold=True, max_workers=1, name="t")
+    assert [(e["phase"], e["run"]) for e in result["timeline"]] == [
+        ("cold", 0), ("warmup", 0), ("warmup", 1), ("run", 0), ("run", 1), ("run", 2)]
+    assert [(e["phase"], e["run"], e["error"]) for e in result["total"]["errors"]] == [
+        ("cold", 0, "failed packages: a"), ("warmup", 0, "failed packages: a, b"), ("run", 1, "failed packages: a")]
+    records, warm_total = r.records(result, {})
+    assert [rec["name"] for rec in records] == ["t/a", "t/a@cold", "t/b", "t/b@cold", "t/total", "t/total@cold"]
+    assert warm_total is records[4]
+    assert set((rec["component"], rec["unit"]) for rec in records) == {("kpt_render", "s")}
+    assert [rec["context"]["phase"] for rec in records] == ["warm", "cold", "warm", "cold", "warm", "cold"]
+    assert [rec["warmup"] for rec in records] == [2, 0, 2, 0, 2, 0]
+    assert [[(e["phase"], e["run"]) for e in rec["errors"]] for rec in records] == [
+        [("warmup", 0), ("run", 1)], [("cold", 0)], [("warmup", 0)], [], [("warmup", 0), ("run", 1)], [("cold", 0)]]
+    assert [(rec["failures"], len(rec["samples"])) for rec in records] == [(1, 2), (1, 0), (0, 3), (0, 1), (1, 2), (1, 0)]
+    assert records[4]["context"]["command"] == "kpt fn render (2 packages, 1 workers)"
+
+
+def test_a_package_summary_names_the_last_error_and_its_stderr(tmp_path, monkeypatch):
+    fake_jobs(monkeypatch, {"a": [(True, 0.1), (False, 0.1)], "b": [(True, 0.1), (True, 0.1)]})
+    pkgs = [str(make_plain_pkg(tmp_path / "pkgs", n, n)) for n in ("a", "b")]
+    r, result = render(tmp_path, k.package_labels(pkgs), runs=2, cold=False, max_workers=1)
+    summaries = k.package_summaries(r, result)
+    assert summaries[0] == {"name": "a", "path": pkgs[0], "ok": False, "cache": "off", "cache_key": None, "verify": None,
+                            "rendered": True, "error": "failed on purpose", "stderr": "why"}
+    assert summaries[1] == {"name": "b", "path": pkgs[1], "ok": True, "cache": "off", "cache_key": None, "verify": None,
+                            "rendered": True}
+
+
+def test_a_package_whose_job_raised_has_the_cache_state_off_in_its_summary(tmp_path, monkeypatch):
+    """The internal-error result has no cache field: the summary says off, not a made-up state."""
+    def job(self, pkg, work):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(k.Renderer, "_job", job)
+    r, result = render(tmp_path, k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", "a", "a"))]), runs=1, cold=False)
+    (summary,) = k.package_summaries(r, result)
+    assert (summary["cache"], summary["error"], summary["rendered"]) == ("off", "internal error: boom", False)
+
+
+def test_a_phases_cache_state_is_the_common_one_off_when_none_and_mixed_otherwise():
+    assert k._cache_state(None) == "off" and k._cache_state([]) == "off"
+    assert k._cache_state(["hit", "hit"]) == "hit"
+    assert k._cache_state(["hit", "miss", "hit"]) == "mixed"
+
+
+def test_a_pairs_cold_records_have_round_zero_and_the_timeline_starts_at_zero(tmp_path, monkeypatch):
+    fake_jobs(monkeypatch, {"a": [(True, 0.1)] * 6})
+    pkgs = k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", "a", "a"))])
+    a = k.Renderer(make_fake_kpt(tmp_path), pkgs, runs=2, cold=True, scratch_dir=str(tmp_path), name="x")
+    b = k.Renderer(make_fake_kpt(tmp_path), pkgs, runs=2, cold=True, scratch_dir=str(tmp_path), name="x")
+    result_a, result_b, schedule = k.run_pair(a, b)
+    records, _total = a.records(result_a, {}, pair={"label": "A", "side": "a", "session": "s1"})
+    assert [(rec["name"], rec["context"]["pair"]["rounds"]) for rec in records] == [
+        ("x/a (A)", [0, 1]), ("x/a@cold (A)", [0]), ("x/total (A)", [0, 1]), ("x/total@cold (A)", [0])]
+    timeline = k.pair_timeline(result_a, result_b)
+    assert [(e["side"], e["phase"], e["run"]) for e in timeline] == [(s, p, i) for p, i, s in schedule]
+    assert timeline[0]["start"] == 0.0
+    assert all(0 <= e["start"] <= e["end"] < 60 for e in timeline)
+
+
+def test_pair_timeline_times_are_from_the_first_start_to_the_microsecond():
+    result_a = {"timeline": [{"phase": "run", "run": 0, "start": 100.0, "end": 100.12345678}]}
+    result_b = {"timeline": [{"phase": "run", "run": 0, "start": 100.2345678, "end": 100.3}]}
+    assert k.pair_timeline(result_a, result_b) == [
+        {"phase": "run", "run": 0, "start": 0.0, "end": 0.123457, "side": "a"},
+        {"phase": "run", "run": 0, "start": 0.234568, "end": 0.3, "side": "b"}]
+    assert k.pair_timeline(result_b, result_a)[0] == {"phase": "run", "run": 0, "start": 0.0, "end": 0.123457, "side": "b"}
+    assert k.pair_timeline({"timeline": []}, {"timeline": []}) == []
+
+
+def test_a_pair_of_different_settings_is_refused_with_the_whole_message():
+    a = k.Renderer("kpt", [], runs=2)
+    b = k.Renderer("kpt", [], runs=3)
+    with pytest.raises(k.KptError) as exc:
+        k.run_pair(a, b)
+    assert str(exc.value) == ("the two sides of a comparison must render the same packages with the same runs, "
+                              "warmup and cold settings")
+
+
+def test_a_failed_pair_removes_both_scratch_directories(tmp_path, monkeypatch):
+    (tmp_path / "scratch").mkdir()
+    pkgs = k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", "p", "x"))])
+
+    def broken_iteration(self, base, index, pool, order):
+        raise KeyboardInterrupt()
+
+    monkeypatch.setattr(k.Renderer, "_iteration", broken_iteration)
+    a, b = (k.Renderer(make_fake_kpt(tmp_path), pkgs, runs=1, scratch_dir=str(tmp_path / "scratch")) for _side in "ab")
+    with pytest.raises(KeyboardInterrupt):
+        k.run_pair(a, b)
+    assert os.listdir(str(tmp_path / "scratch")) == []
+
+
+def test_an_interrupted_render_waits_for_the_running_jobs_before_removing_the_scratch(tmp_path, monkeypatch):
+    """Bug: the pool not waited for, so a job still running writes into a scratch being removed."""
+    events = []
+
+    def job(self, pkg, work):
+        if pkg.label == "a":
+            raise KeyboardInterrupt()
+        time.sleep(0.2)
+        events.append("b done")
+        return {"ok": True, "seconds": 0.2, "rc": 0, "error": "", "stderr": "", "cache": "off"}
+
+    monkeypatch.setattr(k.Renderer, "_job", job)
+    pkgs = [str(make_plain_pkg(tmp_path / "pkgs", n, n)) for n in ("a", "b")]
+    with pytest.raises(KeyboardInterrupt):
+        render(tmp_path, k.package_labels(pkgs), runs=1, cold=False, max_workers=2)
+    assert events == ["b done"]
+
+
+def failing_rmdir(monkeypatch, prefix):
+    """os.rmdir refuses directories whose name starts with ``prefix`` (a busy mount, a vanished permission)."""
+    real = os.rmdir
+
+    def rmdir(path, *args, **kw):
+        if os.path.basename(os.fspath(path)).startswith(prefix):
+            raise OSError(16, "Device or resource busy")
+        return real(path, *args, **kw)
+
+    monkeypatch.setattr(os, "rmdir", rmdir)
+
+
+def test_an_old_iteration_that_cannot_be_removed_does_not_fail_the_render(tmp_path, monkeypatch):
+    failing_rmdir(monkeypatch, "iter-")
+    pkgs = [str(make_plain_pkg(tmp_path / "pkgs", "a", "a"))]
+    _r, result = render(tmp_path, k.package_labels(pkgs), runs=2, cold=False)
+    assert len(result["per_pkg"][0]["run"]) == 2 and result["per_pkg"][0]["errors"] == []
+
+
+def test_a_scratch_that_cannot_be_removed_after_a_failure_keeps_the_original_error(tmp_path, monkeypatch):
+    failing_rmdir(monkeypatch, "o2edge-kpt-render-")
+
+    def broken_iteration(self, base, index, pool, order):
+        raise KeyboardInterrupt()
+
+    monkeypatch.setattr(k.Renderer, "_iteration", broken_iteration)
+    with pytest.raises(KeyboardInterrupt):
+        render(tmp_path, k.package_labels([str(make_plain_pkg(tmp_path / "pkgs", "a", "a"))]), runs=1)
