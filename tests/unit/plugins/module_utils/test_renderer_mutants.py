@@ -689,12 +689,12 @@ def test_a_pairs_cold_records_have_round_zero_and_the_timeline_starts_at_zero(tm
 
 
 def test_pair_timeline_times_are_from_the_first_start_to_the_microsecond():
-    result_a = {"timeline": [{"phase": "run", "run": 0, "start": 100.0, "end": 100.12345678}]}
-    result_b = {"timeline": [{"phase": "run", "run": 0, "start": 100.2345678, "end": 100.3}]}
-    assert k.pair_timeline(result_a, result_b) == [
+    early = {"timeline": [{"phase": "run", "run": 0, "start": 100.0, "end": 100.12345678}]}
+    late = {"timeline": [{"phase": "run", "run": 0, "start": 100.2345678, "end": 100.3}]}
+    assert k.pair_timeline(early, late) == [
         {"phase": "run", "run": 0, "start": 0.0, "end": 0.123457, "side": "a"},
         {"phase": "run", "run": 0, "start": 0.234568, "end": 0.3, "side": "b"}]
-    assert k.pair_timeline(result_b, result_a)[0] == {"phase": "run", "run": 0, "start": 0.0, "end": 0.123457, "side": "b"}
+    assert k.pair_timeline(late, early)[0] == {"phase": "run", "run": 0, "start": 0.0, "end": 0.123457, "side": "b"}
     assert k.pair_timeline({"timeline": []}, {"timeline": []}) == []
 
 
