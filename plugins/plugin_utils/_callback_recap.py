@@ -15,6 +15,7 @@ Nothing marked ``no_log`` is written, and values that look secret (``_secrets``)
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import threading
@@ -23,7 +24,7 @@ from collections.abc import Mapping
 
 from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now, validate_record
-from ansible_collections.o2edge.perf.plugins.plugin_utils._results_doc import PROBE_KEYS, SCHEMA, fold, hosts_from_tasks
+from ansible_collections.o2edge.perf.plugins.plugin_utils._results_doc import PROBE_KEYS, SCHEMA, _iso, fold, hosts_from_tasks
 from ansible_collections.o2edge.perf.plugins.plugin_utils._mask import mask_value
 
 # Bound the walk of a task result (depth of nested values we scrub) and of loop nesting.
@@ -183,16 +184,22 @@ class Recap(object):
 
     ``run`` is the document's ``run`` mapping minus what Recap fills (id, started_at, status,
     finished_at, playbooks). ``clock`` is a monotonic clock in seconds, ``now`` an ISO UTC clock.
+
+    ``now`` is read once, when the run starts: every later stamp (a play's or a task's start, the
+    run's end) is that start plus the monotonic time since, so the document is one timeline. A
+    task then always ends inside its run, even when the wall clock steps mid-run or the thread
+    is descheduled between two clock reads (a task's start stamp read after its monotonic start
+    once ended 15 ms after the run on a loaded machine).
     """
 
     def __init__(self, run, sink=None, clock=time.monotonic, now=utc_now):
         self._sink = sink
         self._clock = clock
-        self._now = now
         self._lock = threading.RLock()
         self.events = []
-        self.started_at = now()
         self._t0 = clock()
+        self.started_at = now()
+        self._anchor = _iso(self.started_at) or datetime.datetime.now(datetime.timezone.utc)
         self.run = dict(run)
         self.run.setdefault("id", new_run_id(self.started_at))
         self.run.update(started_at=self.started_at, finished_at=None, status="running")
@@ -205,6 +212,11 @@ class Recap(object):
         self._play_keys = {}
         self.finished = False
         self._emit({"event": "run", "schema": SCHEMA, "run": dict(self.run)})
+
+    def _now(self, at):
+        """The ISO stamp (milliseconds, truncated) of the monotonic time ``at`` on the run's timeline."""
+        stamp = self._anchor + datetime.timedelta(seconds=max(0.0, at - self._t0))
+        return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (stamp.microsecond // 1000)
 
     def _emit(self, event):
         self.events.append(event)
@@ -230,7 +242,7 @@ class Recap(object):
             if key not in self._play_keys:
                 self._play_keys[key] = len(self._play_keys)
             self._play, self._play_index, self._play_t0 = name, self._play_keys[key], self._clock()
-            self._emit({"event": "play", "play": name, "index": self._play_index, "started_at": self._now()})
+            self._emit({"event": "play", "play": name, "index": self._play_index, "started_at": self._now(self._play_t0)})
 
     def task(self, key, name, action, role=None, loop=False):
         """A task (or handler) starts: ``key`` identifies it (Ansible's task uuid)."""
@@ -240,7 +252,8 @@ class Recap(object):
 
     def host_start(self, key, host):
         with self._lock:
-            self._pending[(key, host)] = (self._clock(), self._now())
+            t0 = self._clock()
+            self._pending[(key, host)] = (t0, self._now(t0))
 
     def host_end(self, key, host, status, result):
         """The task ``key`` ended on ``host`` with ``status`` and ``result`` (the callback's copy)."""
@@ -252,7 +265,7 @@ class Recap(object):
             t0, started_at = self._pending.pop((key, host), (meta["t0"], None))
             records, probes, problems, items, withheld = extract(result, meta["loop"])
             entry = {"play": meta["play"], "role": meta["role"], "task": meta["task"], "action": meta["action"], "host": host,
-                     "status": status, "seconds": round(max(0.0, end - t0), 6), "started_at": started_at or self._now()}
+                     "status": status, "seconds": round(max(0.0, end - t0), 6), "started_at": started_at or self._now(t0)}
             if items is not None:
                 entry["items"] = items
             self._emit(dict(event="task", **entry))
@@ -282,10 +295,11 @@ class Recap(object):
                     self._emit({"event": "missing", "what": "end of task %r on %s" % (meta.get("task"), host),
                                 "why": "the task started but no result arrived before the run ended"})
                 self._pending.clear()
-                self.run.update(finished_at=self._now(), status=status)
+                end = self._clock()
+                self.run.update(finished_at=self._now(end), status=status)
                 self._emit({"event": "end", "run": {"finished_at": self.run["finished_at"], "status": status,
                                                     "playbooks": list(self.run["playbooks"])},
-                            "hosts": hosts, "wall_seconds": round(self._clock() - self._t0, 6),
+                            "hosts": hosts, "wall_seconds": round(end - self._t0, 6),
                             "outcomes": scrub(plain(outcomes)) if isinstance(outcomes, Mapping) else {}})
             return fold(self.events)
 

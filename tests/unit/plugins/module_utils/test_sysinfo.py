@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 
 import pytest
 
@@ -46,13 +47,29 @@ def test_host_facts(tmp_path):
     assert set(facts["load"]) == {"1m", "5m", "15m"}
 
 
-def test_sample_utilization_until_stopped():
+def test_sample_utilization_until_stopped(monkeypatch):
+    """Bugs: sampling that ends before the stop event, seconds that are not the sampling's wall time.
+
+    The bounds come from clock reads around the sampler's own CPU reads, not from the timer's 0.3 s:
+    the timer starts before the sampler's clock does, so on a loaded machine the sampling itself can
+    last less than 0.3 s (0.289 s once)."""
+    reads = []
+    real = si.read_cpu_times
+
+    def read_cpu_times():
+        reads.append(time.monotonic())
+        return real()
+    monkeypatch.setattr(si, "read_cpu_times", read_cpu_times)
     stop = threading.Event()
-    threading.Timer(0.3, stop.set).start()
+    set_at = []
+    threading.Timer(0.3, lambda: (set_at.append(time.monotonic()), stop.set())).start()
+    before = time.monotonic()
     res = si.sample_utilization(0.05, stop=stop)
+    after = time.monotonic()
     assert res["cpu"] and len(res["cpu"]) == len(res["mem"])
     assert all(0.0 <= v <= 100.0 for v in res["cpu"] + res["mem"])
-    assert res["seconds"] >= 0.3
+    assert reads[-1] >= set_at[0]  # the last sample was read after the stop was set
+    assert reads[-1] - reads[0] <= res["seconds"] <= after - before
 
 
 def test_sample_utilization_for_a_duration():

@@ -71,15 +71,41 @@ def test_seconds_per_host_from_start_to_end(recap, clock):
     tasks = kinds(recap, "task")
     assert [(t["host"], t["seconds"], t["status"]) for t in tasks] == [("h1", 0.75, "ok"), ("h2", 1.25, "changed")]
     assert tasks[0] == {"event": "task", "play": "P", "role": "r1", "task": "Sleep", "action": "ansible.builtin.command",
-                        "host": "h1", "status": "ok", "seconds": 0.75, "started_at": "2026-11-28T14:00:03.000Z"}
+                        "host": "h1", "status": "ok", "seconds": 0.75, "started_at": "2026-11-28T14:00:01.000Z"}
+    assert tasks[1]["started_at"] == "2026-11-28T14:00:01.500Z"  # the run's start plus 0.5 s of the monotonic clock
     clock.t += 2.0
     doc = recap.finish({"h1": dict.fromkeys(_results_doc.HOST_COUNTERS, 0), "h2": dict.fromkeys(_results_doc.HOST_COUNTERS, 0)}, "ok")
+    assert doc["run"]["started_at"] == "2026-11-28T14:00:01.000Z" and doc["run"]["finished_at"] == "2026-11-28T14:00:04.750Z"
     assert doc["totals"]["roles"] == [{"role": "r1", "seconds": 2.0}]
     assert doc["totals"]["plays"] == [{"play": "P", "seconds": 3.75}]
     assert doc["totals"]["wall_seconds"] == 3.75
     assert doc["run"]["status"] == "ok" and doc["run"]["finished_at"]
     assert recap.sink_events == recap.events  # every event went to the sink, in order
     _results_doc.validate(doc)
+
+
+def test_stamps_are_one_timeline_whatever_the_wall_clock_does(clock):
+    """Bugs: a task's start stamp read from the wall clock after its monotonic start (a descheduled thread, a
+    wall-clock step) lets the task end after its run; stamps rounded up instead of truncated to the millisecond."""
+    walls = iter(["2026-11-28T14:00:00.000Z", "2026-11-28T13:00:00.000Z", "2026-11-28T15:00:00.000Z"])
+    r = _callback_recap.Recap({}, clock=clock, now=lambda: next(walls))  # a wall clock stepping back and forth
+    clock.t += 0.0019
+    r.play("P")
+    r.task("t", "T", "a")
+    r.host_start("t", "h1")
+    clock.t += 1.0
+    r.host_end("t", "h1", "ok", {})
+    clock.t += 0.0004
+    r.task("u", "U", "a")
+    r.host_end("u", "h1", "ok", {})  # no start seen: timed, and stamped, from the task's start
+    doc = r.finish(None, "ok")
+    assert kinds(r, "play")[0]["started_at"] == "2026-11-28T14:00:00.001Z"
+    assert [t["started_at"] for t in doc["tasks"]] == ["2026-11-28T14:00:00.001Z", "2026-11-28T14:00:01.002Z"]
+    assert doc["run"]["finished_at"] == "2026-11-28T14:00:01.002Z"
+    start, end = _results_doc._iso(doc["run"]["started_at"]), _results_doc._iso(doc["run"]["finished_at"])
+    for t in doc["tasks"]:
+        begun = _results_doc._iso(t["started_at"])
+        assert start <= begun and (begun - start).total_seconds() + t["seconds"] <= (end - start).total_seconds() + 0.001
 
 
 def test_end_without_start_times_from_task_start(recap, clock):

@@ -148,15 +148,16 @@ def test_times_are_rounded_to_the_microsecond(recap, clock):
     assert kinds(recap, "end")[0]["wall_seconds"] == 1.234568
 
 
-def test_the_trail_events_carry_their_documented_fields(recap):
+def test_the_trail_events_carry_their_documented_fields(recap, clock):
     """Bugs: a field of the play, record, probe or end event lost or renamed (docs/results.md, results.jsonl
     events); the record and probe entries of the document keep the play they came from."""
     recap.playbook("site.yml")
+    clock.t += 1.25
     recap.play("P")
     recap.task("t", "T", "x")
     recap.host_end("t", "h1", "ok", {"records": [rec("a")], "results": [probe_item()]})
     doc = recap.finish({}, "ok")
-    assert kinds(recap, "play") == [{"event": "play", "play": "P", "index": 0, "started_at": "2026-11-28T14:00:02.000Z"}]
+    assert kinds(recap, "play") == [{"event": "play", "play": "P", "index": 0, "started_at": "2026-11-28T14:00:02.250Z"}]
     assert [sorted(r) for r in doc["records"]] == [["host", "play", "record", "task"]]
     assert (doc["records"][0]["play"], doc["probes"][0]["play"]) == ("P", "P")
     end = kinds(recap, "end")[0]["run"]
