@@ -22,10 +22,21 @@ Methods (stated once, here and in docs/statistics.md):
 * A slow first run is flagged when the first counted sample is itself a high outlier
   (``M > 3.5``), as hyperfine's "first run was significantly slower" warning does.
 
-A figure that cannot be computed (no samples at all) is ``None``: never made up. Huge finite
-samples (up to the largest float) never make a figure infinite or NaN: sums and squares are
-taken on the samples scaled by a power of two (exact), and a figure that the float range cannot
-hold once scaled back (the standard deviation of ``-1e308`` and ``1e308``) is ``None`` as well.
+A figure that cannot be computed (no samples at all) is ``None``: never made up. Samples of any
+finite size (up to the largest float, down to the smallest subnormal) never make a figure
+infinite, NaN or wrongly zero, and no threshold decides how they are taken:
+
+* order statistics (min, median, percentiles, max) are taken on the samples as they are;
+* the mean is ``fsum`` of the samples divided by their count; only when a sum overflows is it
+  taken on the samples scaled down by the power of two the count needs
+  (``2 ** count.bit_length()``), and the sum is scaled back before the division when it fits;
+* the deviations of ``mad`` and of the z-scores are the samples' differences from the median;
+  only when one overflows are they taken on halved samples;
+* the standard deviation squares the deviations from the mean scaled so the largest is about 1
+  (a power of two: exact), so squares neither overflow (``1e200``) nor underflow (``1e-200``).
+
+A figure that the float range cannot hold once scaled back (the standard deviation of
+``-1e308`` and ``1e308``) is ``None`` as well.
 """
 
 from __future__ import annotations
@@ -49,33 +60,32 @@ def _check(samples):
     return values
 
 
-# Above this magnitude sums and squares of samples may overflow: they are taken on scaled samples.
-_BIG = 2.0 ** 400
-
-
 def _midpoint(a, b):
     """``(a + b) / 2`` without overflowing (the same float whenever ``a + b`` is finite)."""
     mid = (a + b) / 2.0
     return mid if math.isfinite(mid) else a / 2.0 + b / 2.0
 
 
-def _scale(values):
-    """``(exponent, scaled values)``: the values times ``2 ** -exponent`` (exact), largest about 1 when big."""
-    top = max(abs(v) for v in values) if values else 0.0
-    if top <= _BIG:
-        return 0, values
-    exponent = math.frexp(top)[1]
-    return exponent, [math.ldexp(v, -exponent) for v in values]
-
-
 def _unscale(value, exponent):
     """``value * 2 ** exponent``, or None when the float range cannot hold it."""
-    if value is None or not exponent:
+    if not exponent:
         return value
     try:
         return math.ldexp(value, exponent)
     except OverflowError:
         return None
+
+
+def _diffs(values):
+    """``(exponent, differences)``: each value minus the median, times ``2 ** -exponent``.
+
+    The exponent is 0 unless a difference overflows (values of both signs near the float limit);
+    then it is 1 and the differences are those of the halved values, which cannot overflow."""
+    med = median(values)
+    diffs = [v - med for v in values]
+    if all(math.isfinite(d) for d in diffs):
+        return 0, diffs
+    return 1, [v / 2.0 - med / 2.0 for v in values]
 
 
 def median(samples):
@@ -113,10 +123,16 @@ def percentile(samples, q):
 def mean(samples):
     """Arithmetic mean (``math.fsum``), None when there are no samples."""
     values = _check(samples)
-    if not values:
+    n = len(values)
+    if not n:
         return None
-    exponent, scaled = _scale(values)
-    return _unscale(math.fsum(scaled) / len(scaled), exponent)
+    try:
+        return math.fsum(values) / n
+    except OverflowError:  # a partial sum overflowed; scaled by 2 ** -bits (> 1 / n) no sum can
+        bits = n.bit_length()
+        total = math.fsum(math.ldexp(v, -bits) for v in values)
+        whole = _unscale(total, bits)  # the sum itself, when only a partial sum overflowed
+        return whole / n if whole is not None else _unscale(total / n, bits)
 
 
 def stdev(samples):
@@ -125,9 +141,17 @@ def stdev(samples):
     n = len(values)
     if n < 2:
         return None
-    exponent, scaled = _scale(values)
-    m = math.fsum(scaled) / n
-    return _unscale(math.sqrt(math.fsum((v - m) ** 2 for v in scaled) / (n - 1)), exponent)
+    m = mean(values)
+    deviations = [v - m for v in values]
+    halved = 0
+    if not all(math.isfinite(d) for d in deviations):  # a sample and the mean of both signs near the limit
+        halved, deviations = 1, [v / 2.0 - m / 2.0 for v in values]
+    top = max(abs(d) for d in deviations)
+    if not top:
+        return 0.0
+    exponent = math.frexp(top)[1]  # the largest scaled deviation is in [0.5, 1): its square cannot overflow
+    squares = math.fsum(math.ldexp(d, -exponent) ** 2 for d in deviations)
+    return _unscale(math.sqrt(squares / (n - 1)), exponent + halved)
 
 
 def mad(samples):
@@ -135,9 +159,8 @@ def mad(samples):
     values = _check(samples)
     if not values:
         return None
-    exponent, scaled = _scale(values)
-    med = median(scaled)
-    return _unscale(median([abs(v - med) for v in scaled]), exponent)
+    exponent, diffs = _diffs(values)
+    return _unscale(median([abs(d) for d in diffs]), exponent)
 
 
 def modified_zscores(samples):
@@ -145,12 +168,10 @@ def modified_zscores(samples):
     values = _check(samples)
     if not values:
         return []
-    values = _scale(values)[1]  # the scores do not change with the scale; the differences stay finite
-    med = median(values)
-    dev = mad(values)
+    diffs = _diffs(values)[1]  # the scores do not change with the scale of the differences
+    dev = median([abs(d) for d in diffs])
     scores = []
-    for v in values:
-        diff = v - med
+    for diff in diffs:
         if dev > 0:
             scores.append(MODIFIED_Z_FACTOR * diff / dev)
         elif diff == 0:
