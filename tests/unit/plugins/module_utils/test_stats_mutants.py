@@ -66,8 +66,8 @@ class TestNoThreshold:
 
     def test_ordinary_samples_give_the_textbook_figures_bit_for_bit(self):
         rng = random.Random(15)
-        for _ in range(500):
-            values = [rng.choice((1e-4, 1e-2, 1.0, 1e3)) * rng.random() for _ in range(rng.randint(2, 30))]
+        for dummy in range(500):
+            values = [rng.choice((1e-4, 1e-2, 1.0, 1e3)) * rng.random() for dummy in range(rng.randint(2, 30))]
             assert (st.mean(values), st.stdev(values), st.mad(values)) == _textbook(values), values
 
     def test_tiny_samples_beside_a_huge_one_keep_their_deviations(self):
