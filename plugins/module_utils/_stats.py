@@ -24,7 +24,8 @@ Methods (stated once, here and in docs/statistics.md):
 
 A figure that cannot be computed (no samples at all) is ``None``: never made up. Samples of any
 finite size (up to the largest float, down to the smallest subnormal) never make a figure
-infinite, NaN or wrongly zero, and no threshold decides how they are taken:
+infinite or NaN, tiny samples beside a huge one keep their deviations, and no size threshold
+decides how samples are taken:
 
 * order statistics (min, median, percentiles, max) are taken on the samples as they are;
 * the mean is ``fsum`` of the samples divided by their count; only when a sum overflows is it
