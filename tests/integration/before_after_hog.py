@@ -17,8 +17,14 @@ takes half of the CPU the measurements run on, not every CPU of the machine). Th
 (b) in the hog run the drift says the machine was not steady, and every comparable sequential
     entry is held as "environment changed" (the only exception allowed: "not enough samples",
     which has no verdict to hold; such entries are named);
-(c) every interleaved entry named .../total has the same verdict in both runs, and each run's
-    median paired ratio lies inside the other run's interval;
+(c) every interleaved entry named .../total has the same verdict in both runs, and that verdict is a
+    judgement (faster or slower): the levers' effect is seen in both, not "no clear change" twice.
+    The size of the paired ratio is not compared across the runs: the two sides of a pair do not
+    use the CPU in the same share (the levers cut waiting and CPU unequally), so the ratio's size
+    moves with the load of the machine around the run (the plays of the other lane), even though
+    both sides of each pair see the same load; across fresh clones it was 0.33 to 0.59 for the same
+    levers, and two runs' intervals failed to overlap twice (0.401 [0.341, 0.428] against 0.327
+    [0.314, 0.347]; 0.503 [0.493, 0.526] against 0.588 [0.582, 0.621]), with the same verdict each time;
 (d) no comparable per-package entry compares records of different concurrency.
 
 Prints a table of both runs' verdicts. Run by tests/integration/run.py (check "before_after
@@ -284,12 +290,9 @@ def check_totals(quiet, hog):
         if eq["verdict"] != eh["verdict"]:
             problems.append("(c) %s: %s quiet (%s), %s under the hog (%s)" % (
                 key[0], eq["verdict"], _fmt_ratio(eq), eh["verdict"], _fmt_ratio(eh)))
-        # Consistent within their intervals: the two 95% intervals overlap. (Requiring each ratio inside the
-        # other's interval fails far more often than 5% of the time for two runs of the same effect.)
-        cq, ch = eq.get("ci"), eh.get("ci")
-        if not (cq and ch and None not in cq and None not in ch and cq[0] <= ch[1] and ch[0] <= cq[1]):
-            problems.append("(c) %s: the intervals do not overlap: quiet %s, hog %s" % (
-                key[0], _fmt_ratio(eq), _fmt_ratio(eh)))
+        elif eq["verdict"] not in JUDGED:
+            problems.append("(c) %s: %s in both runs (quiet %s, hog %s): the levers' effect is seen in neither" % (
+                key[0], eq["verdict"], _fmt_ratio(eq), _fmt_ratio(eh)))
     return problems
 
 
