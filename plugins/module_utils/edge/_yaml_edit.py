@@ -32,7 +32,7 @@ import stat
 import time
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
-from ansible_collections.o2edge.perf.plugins.module_utils._atomic import fsync_dir, temp_beside
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write, fsync_dir, temp_beside
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes, real_target
 
 try:
@@ -364,6 +364,12 @@ def _write_temp(snap, data):
     return temp_beside(snap.target, data, snap.mode, (snap.uid, snap.gid))
 
 
+def _write_whole(snap, path, data):
+    """``data`` written to ``path`` atomically (``_atomic.atomic_write``) with ``snap``'s mode and owner: a backup,
+    or the original put back."""
+    atomic_write(path, data, snap.mode, (snap.uid, snap.gid))
+
+
 def _unlink(path):
     try:
         os.unlink(path)
@@ -405,14 +411,8 @@ def commit(writes, backup=True, field_of=None, before_replace=None):
                 field = field_of.get(snap.path, "file")
                 name = backup_name(snap.target)
                 try:
-                    tmp = _write_temp(snap, snap.data)
+                    _write_whole(snap, name, snap.data)
                 except OSError as exc:
-                    raise FileChangedError("%s %s: cannot write the backup %s: %s"
-                                           % (field, snap.path, name, exc.strerror or exc))
-                try:
-                    os.replace(tmp, name)
-                except OSError as exc:
-                    _unlink(tmp)
                     raise FileChangedError("%s %s: cannot write the backup %s: %s"
                                            % (field, snap.path, name, exc.strerror or exc))
                 backups[snap.path] = name
@@ -433,13 +433,9 @@ def commit(writes, backup=True, field_of=None, before_replace=None):
     except BaseException as exc:
         kept = set()
         for snap in replaced:  # put back what was already replaced
-            tmp = None
             try:
-                tmp = _write_temp(snap, snap.data)
-                os.replace(tmp, snap.target)
+                _write_whole(snap, snap.target, snap.data)
             except OSError:
-                if tmp is not None:
-                    _unlink(tmp)
                 kept.add(snap.path)  # its backup is the only copy of the original now: keep it
         for tmp in temps:
             _unlink(tmp)

@@ -530,13 +530,11 @@ def test_a_backup_that_cannot_be_written_is_named_with_the_default_field(tmp_pat
     """Bugs: the backup's temp file failing (a full disk) reported with other words, the whole OSError, or a
     default field name other than "file"; the new content's temp file left behind."""
     path, snap = _snap(tmp_path)
-    real_write = _yaml_edit._write_temp  # pylint: disable=protected-access
 
-    def full_for_the_backup(snap_, data):
-        if data == snap_.data:
-            raise OSError(28, "No space left on device")
-        return real_write(snap_, data)
-    monkeypatch.setattr(_yaml_edit, "_write_temp", full_for_the_backup)
+    def full_for_the_backup(snap_, path_, data):
+        assert data == snap_.data  # only the backup (and a put-back original) is written whole
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(_yaml_edit, "_write_whole", full_for_the_backup)
     with pytest.raises(FileChangedError) as exc:
         commit([(snap, "a: 3\n")])
     assert re.fullmatch(r"file %s: cannot write the backup %s\.\d{8}T\d{6}Z\.bak: No space left on device"
