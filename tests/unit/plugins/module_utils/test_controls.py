@@ -9,7 +9,8 @@ first pass. A control must measure real work (not a constant), and the steal sha
 delta of the right /proc/stat columns.
 """
 from __future__ import annotations
-
+import inspect
+import time
 
 import pytest
 
@@ -54,17 +55,34 @@ def test_steal_record_comes_from_proc_stat(tmp_path, monkeypatch):
     assert steal["unit"] == "%" and steal["component"] == "host_state"
 
 
-def test_calibration_time_is_the_work_not_a_constant():
+def test_calibration_time_is_the_work_not_a_constant(monkeypatch):
     """Bug this guards: a timer around nothing (or a cached value) gives the same figure whatever the
     work; 8 times the loop must take clearly longer."""
-    # The fastest sample of each: a busy machine can only make a sample slower, so the small loop's
-    # fastest of 5 stays near its true time while the big loop's fastest cannot drop below its own
-    # (medians failed under a niced `make test` next to the integration lane).
+    # The control times the wall clock on purpose (a loaded machine must show in it). This test asks a
+    # different question, whether the timer wraps the loop, so it reads the process's CPU clock through
+    # the same ``timed``: CPU time does not grow while the process waits for a core, which made wall-clock
+    # bounds fail on a loaded CI machine (fastest of 3 big loops only 2.8 times the fastest small one).
+    real_timed, calls = c.timed, []
+
+    def cpu_timed(fn, **kwargs):
+        calls.append(kwargs)
+        return real_timed(fn, clock=time.process_time)
+
+    monkeypatch.setattr(c, "timed", cpu_timed)
     small = c.Controls(["cpu_calibration"], calibration_iterations=20000, host_state=False).measure(5, 1)[0]
     big = c.Controls(["cpu_calibration"], calibration_iterations=160000, host_state=False).measure(3, 1)[0]
     assert len(small["samples"]) == 5 and len(big["samples"]) == 3
-    assert min(big["samples"]) > 3 * min(small["samples"])
+    assert calls == [{}] * 10                  # each run (warm-up included) went through timed, default clock
+    assert min(big["samples"]) > 3 * min(small["samples"]) > 0
     assert small["context"]["checksum"] == c.calibration_loop(20000) != c.calibration_loop(20001)
+
+
+def test_calibration_is_timed_by_the_wall_clock():
+    """Bug this guards: a CPU clock (or a clock that can step) in the control would hide exactly the load
+    change the control is there to show."""
+    assert inspect.signature(c.timed).parameters["clock"].default is time.monotonic
+    ticks = iter([10.0, 12.5])
+    assert c.timed(lambda: 7, clock=lambda: next(ticks)) == {"ok": True, "seconds": 2.5, "value": 7}
 
 
 def test_file_read_reads_the_whole_file_and_cleans_up(tmp_path):
