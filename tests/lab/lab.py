@@ -29,7 +29,7 @@ from .edges import (keygen, make_edge_files, make_pki, mgmt_jobs, start_edge_ser
                     start_prometheus, start_sshd)
 from .images import check_fn_container, make_containers_conf, push_fn_images, start_registry
 from .net import guard_route_present, lab_mounts, lab_namespaces, make_network
-from .procs import _alive, _cmdline, lab_processes, recorded, stop, wait_port
+from .procs import _alive, _cmdline, lab_processes, recorded, stop, wait_port, wait_scraped
 from .pipeline import make_pipeline
 from .repo import make_repo
 
@@ -137,6 +137,11 @@ def up():
     wait_port(CTL, MGMT_IP, 9090)
     wait_port(CTL, MGMT_IP, 9100)
     push_fn_images()
+    # after the images (seconds of work): each Prometheus has had its first scrape by then, or soon after
+    for site, v in SITES.items():
+        if v["full"]:
+            wait_scraped(CTL, edge_ip(v["idx"]))
+    wait_scraped(CTL, MGMT_IP)
     fn_seconds = check_fn_container()
     write(path("run", "up.json"), json.dumps({"up_at": time.time(), "seconds": time.monotonic() - t0,
                                               "fn_container_seconds": fn_seconds}))

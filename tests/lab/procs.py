@@ -113,3 +113,21 @@ def wait_port(ns, ip, port, timeout=20.0):
             "sys.exit(1)\n") % (timeout, ip, port)
     if ns_exec(ns, ["/usr/bin/python3", "-c", code], check=False).returncode != 0:
         raise LabError("nothing answers on %s:%d in %s after %.0fs" % (ip, port, ns, timeout))
+
+
+def wait_scraped(ns, ip, timeout=30.0):
+    """Wait until the Prometheus on ``ip``:9090 has scraped a target up once (its first scrape comes up to one
+    scrape interval after its start): a probe of it right after ``lab up`` then finds ``targets_up`` >= 1, as it
+    does later in the suite, instead of 0 while the first scrape is still to come."""
+    code = ("import json,sys,time,urllib.request\n"
+            "end=time.monotonic()+%f\n"
+            "while time.monotonic()<end:\n"
+            "    try:\n"
+            "        with urllib.request.urlopen('http://%s:9090/api/v1/targets?state=active', timeout=2) as r:\n"
+            "            t=json.load(r)['data']['activeTargets']\n"
+            "        if any(x.get('health')=='up' for x in t): sys.exit(0)\n"
+            "    except (OSError, ValueError, KeyError, TypeError): pass\n"
+            "    time.sleep(0.2)\n"
+            "sys.exit(1)\n") % (timeout, ip)
+    if ns_exec(ns, ["/usr/bin/python3", "-c", code], check=False).returncode != 0:
+        raise LabError("the Prometheus on %s:9090 in %s scraped no target up within %.0fs" % (ip, ns, timeout))
