@@ -35,6 +35,9 @@ untimed report first), even when the environment sets PYTHONDONTWRITEBYTECODE; `
 makes every process compile the report's modules again (about 0.04 s more a process on this machine).
 ``--compare-with PATH`` adds the report of another checkout (an older commit: ``git archive REV | tar -x -C
 PATH``) with the baseline as one more scenario of the rotation, for a ratio measured side by side.
+Every size's rotation also runs the control (``CONTROL``): the collection's CPU calibration loop, in a process of
+the same shape, which no change to the report touches. Figures of two days are compared through it: a report that
+got 20 % slower while the control got 20 % slower too did not change.
 ``--realtime`` (root) runs the sweep and its reports at real-time priority (SCHED_FIFO): on a machine
 shared with other sessions, their processes then wait for the reports instead of sharing the cores
 with them (the kernel still keeps 50 ms of each second for them, so figures run a little high).
@@ -141,6 +144,11 @@ def _children_cpu():
 
 SWEEP_SCENARIOS = (("no baseline", False, {}), ("baseline", True, {}),
                    ("baseline, pure path", True, {"O2EDGE_PERF_STATS": "pure"}))
+# The sweep's control, rotated with the reports: the collection's CPU calibration loop in a process of the same shape.
+# No change to the report touches it, so its time moves only with the machine (another day's CPU, a busy neighbour):
+# a report figure compared with another day's is read against the control's figures of both days.
+CONTROL_STEPS = 2000000
+CONTROL = "control: calibration loop (%d steps)" % CONTROL_STEPS
 
 
 def worker_env(bytecode_cache):
@@ -165,6 +173,7 @@ def sweep(sizes, rounds, work, bytecode_cache=True, compare_with=None):
     scenarios = [(name, with_baseline, env, []) for name, with_baseline, env in SWEEP_SCENARIOS]
     if compare_with:  # the other checkout's report with the baseline, rotated with the others
         scenarios.append(("baseline, %s" % compare_with, True, {}, ["--collection", compare_with]))
+    scenarios.append((CONTROL, None, {}, ["--control", str(CONTROL_STEPS)]))
     warm = True
     for n in sizes:
         current = os.path.join(work, "current-%d.json" % n)
@@ -175,15 +184,17 @@ def sweep(sizes, rounds, work, bytecode_cache=True, compare_with=None):
         runs = dict((scenario[0], {"generate": [], "cpu": [], "children": [], "process": []}) for scenario in scenarios)
         if warm:
             for scenario in scenarios:
-                subprocess.run([sys.executable, WORKER] + scenario[3] + [current, baseline, os.path.join(work, "warm-up")],
-                               env=base_env, stdout=subprocess.PIPE, check=True)
+                if scenario[1] is not None:
+                    subprocess.run([sys.executable, WORKER] + scenario[3] + [current, baseline, os.path.join(work, "warm-up")],
+                                   env=base_env, stdout=subprocess.PIPE, check=True)
             warm = False
         for rnd in range(rounds):
             order = scenarios[rnd % len(scenarios):] + scenarios[:rnd % len(scenarios)]
             for name, with_baseline, env, extra in order:
                 dest = os.path.join(work, "sweep-%d-%d" % (n, rnd))
-                argv = [sys.executable, WORKER] + extra + [current] + \
-                    ([baseline] if with_baseline else []) + [dest]
+                argv = [sys.executable, WORKER] + extra
+                if with_baseline is not None:  # else the control
+                    argv += [current] + ([baseline] if with_baseline else []) + [dest]
                 t0 = time.perf_counter()
                 done = subprocess.run(argv, env=dict(base_env, **env), stdout=subprocess.PIPE, check=True)
                 runs[name]["process"].append(time.perf_counter() - t0)

@@ -4,6 +4,7 @@
 """One perf_report in a process of its own, as a playbook's task makes it (``bench_perf_report.py --sweep``).
 
     .venv/bin/python bench/report_worker.py [--collection PATH] CURRENT [BASELINE] DEST
+    .venv/bin/python bench/report_worker.py --control STEPS
 
 The process imports what the report imports and nothing else (the sweep's own argparse, statistics,
 subprocess ... stay in the sweep's process), so that its wall time is the interpreter's start, the
@@ -11,6 +12,8 @@ report's imports and the report. Prints one JSON line: ``generate_s`` (the wall 
 ``_report.generate``), ``cpu_s`` (this process's CPU time in it) and ``children_cpu_s`` (that of the
 report's second processes, reaped children). ``--collection`` runs the report of another checkout of the
 collection (an older commit unpacked with ``git archive``), for a side-by-side comparison in one sweep.
+``--control STEPS`` times the collection's CPU calibration loop instead (``_controls.calibration_loop``), the
+sweep's control: work no change to the report touches, whose time moves only with the machine.
 """
 from __future__ import annotations
 
@@ -43,7 +46,20 @@ def _children_cpu():
     return times.children_user + times.children_system
 
 
+def control(steps):
+    """The sweep's control: the collection's CPU calibration loop (fixed pure-Python work, nothing of the report),
+    timed as a report is, in a process of the same shape (interpreter, one import of the collection, the work)."""
+    from ansible_collections.o2edge.perf.plugins.module_utils.measure._controls import calibration_loop  # noqa: E402  # pylint: disable=import-outside-toplevel
+    c0, t0 = time.process_time(), time.perf_counter()
+    calibration_loop(steps)
+    sys.stdout.write(json.dumps({"generate_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                                 "children_cpu_s": 0.0}) + "\n")
+
+
 def main(paths):
+    if len(paths) == 2 and paths[0] == "--control":
+        control(int(paths[1]))
+        return
     if len(paths) not in (2, 3):
         sys.exit("usage: report_worker.py CURRENT [BASELINE] DEST")
     params = {"results": [paths[0]], "dest": paths[-1], "title": "bench"}
