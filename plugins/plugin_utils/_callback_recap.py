@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Mapping
 
-from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_symlink, atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._record import utc_now, validate_record
 from ansible_collections.o2edge.perf.plugins.plugin_utils._results_doc import PROBE_KEYS, SCHEMA, _iso, fold, hosts_from_tasks
 from ansible_collections.o2edge.perf.plugins.plugin_utils._mask import mask_value
@@ -166,12 +166,8 @@ def point_latest(results_dir, run_id):
     """Make ``<results_dir>/latest`` a symlink to ``run_id`` (replaced atomically); ``latest.json`` when
     symlinks cannot be made. Returns the pointer's path."""
     link = os.path.join(results_dir, "latest")
-    tmp = os.path.join(results_dir, ".latest.%d.tmp" % os.getpid())
     try:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        os.symlink(run_id, tmp)
-        os.replace(tmp, link)
+        atomic_symlink(link, run_id)
         return link
     except OSError:
         path = os.path.join(results_dir, "latest.json")

@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Rendered output against the package: tree snapshots, semantic changes, diffs, write-back.
 
-Write-back replaces one file at a time atomically (a temporary ``.NAME.o2edge-tmp`` beside it,
-then ``os.replace``); a failed replace leaves the original file as it was and no temporary
+Write-back replaces one file at a time atomically (``_atomic``: a temporary ``.NAME.o2edge-tmp``
+beside it, then a rename); a failed replace leaves the original file as it was and no temporary
 file behind.
 """
 
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt._kptfile import KPTFILE
 from ansible_collections.o2edge.perf.plugins.module_utils.kpt._render_cache import tree_entries
 
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_symlink, atomic_write
 from ansible_collections.o2edge.perf.plugins.module_utils._yaml_bounds import HAS_YAML, YamlBoundsError, load_yaml
 
 MAX_DIFF_BYTES = 65536
@@ -100,23 +102,16 @@ def _remove(path):
 
 
 def _replace_file(src, rel, new, target):
-    """Put ``new`` (a file of ``src`` or a symlink) at ``target`` atomically; no temporary file survives."""
-    tmp = os.path.join(os.path.dirname(target), ".%s%s" % (os.path.basename(target), TMP_SUFFIX))
-    _remove(tmp)  # a leftover of an interrupted run
-    try:
-        if new[0] == "l":
-            os.symlink(new[2].decode("utf-8", "surrogateescape"), tmp)
-        else:
-            shutil.copy(os.path.join(src, rel), tmp)
-        if os.path.isdir(target) and not os.path.islink(target):
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            _remove(tmp)
-        except OSError:
-            pass
-        raise
+    """Put ``new`` (a file of ``src``, its bytes as snapshotted, or a symlink) at ``target`` atomically
+    (``_atomic``, with the fixed temporary name ``.NAME`` + TMP_SUFFIX, so a leftover of an interrupted
+    run is removed by the next write); no temporary file survives."""
+    tmp_name = ".%s%s" % (os.path.basename(target), TMP_SUFFIX)
+    if os.path.isdir(target) and not os.path.islink(target):
+        shutil.rmtree(target)
+    if new[0] == "l":
+        atomic_symlink(target, new[2].decode("utf-8", "surrogateescape"), tmp_name)
+    else:  # with the file's permission bits, as a copy of it would have them
+        atomic_write(target, new[2], stat.S_IMODE(os.stat(os.path.join(src, rel)).st_mode), tmp_name=tmp_name)
 
 
 def sync_tree(src, dst, paths=None):

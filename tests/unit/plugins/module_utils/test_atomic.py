@@ -86,3 +86,38 @@ def test_atomic_write_leaves_no_temp_file(tmp_path):
     _atomic.atomic_write(str(target), b"{}")
     assert target.read_bytes() == b"{}" and os.listdir(str(tmp_path)) == ["index.json"]
     assert (os.stat(str(target)).st_mode & 0o777) == 0o644
+
+
+@pytest.mark.parametrize("leftover", ["file", "symlink"])
+def test_fixed_temp_name_replaces_a_leftover_and_is_fsynced(tmp_path, synced, leftover):
+    """Bug caught: a leftover of a killed run under the fixed temporary name (kpt write-back's
+    ``.NAME.o2edge-tmp``) blocking the next write, surviving it, or written through when it is a symlink."""
+    outside = tmp_path / "outside"
+    outside.write_bytes(b"not ours")
+    tmp = tmp_path / ".f.o2-tmp"
+    if leftover == "file":
+        tmp.write_bytes(b"half written")
+    else:
+        os.symlink(str(outside), str(tmp))
+    _atomic.atomic_write(str(tmp_path / "f"), b"new", mode=0o640, tmp_name=".f.o2-tmp")
+    assert (tmp_path / "f").read_bytes() == b"new" and (os.stat(str(tmp_path / "f")).st_mode & 0o777) == 0o640
+    assert sorted(os.listdir(str(tmp_path))) == ["f", "outside"] and outside.read_bytes() == b"not ours"
+    assert str(tmp) in synced
+
+
+def test_atomic_symlink_replaces_in_one_rename_and_cleans_up(tmp_path, monkeypatch):
+    """Bug caught: the link removed before the new one exists (a reader finds none), or a temporary link left
+    behind, after a success or a failed rename."""
+    link = tmp_path / "latest"
+    _atomic.atomic_symlink(str(link), "run1")
+    (tmp_path / ".latest.x").symlink_to("stale")
+    _atomic.atomic_symlink(str(link), "run2", tmp_name=".latest.x")
+    assert os.readlink(str(link)) == "run2" and sorted(os.listdir(str(tmp_path))) == ["latest"]
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_atomic.os, "replace", refuse)
+    with pytest.raises(OSError):
+        _atomic.atomic_symlink(str(link), "run3")
+    assert os.readlink(str(link)) == "run2" and sorted(os.listdir(str(tmp_path))) == ["latest"]
