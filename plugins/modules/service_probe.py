@@ -23,7 +23,9 @@ description:
     checking to run C(true); V(kubernetes) calls C(/readyz?verbose), C(/livez) and C(/version) over
     verified TLS with a bearer token and reports the version and failing checks; V(prometheus) calls
     C(/-/ready) and the instant query C(up) and reports targets up and down; V(http) checks a URL's
-    status (for O2IMS and the like).
+    status (for O2IMS and the like). A probe's later GETs reuse its first GET's connection (and TLS
+    handshake) while the server keeps it open (HTTP/1.1 keep-alive), so a V(kubernetes) probe costs
+    an API server one TLS handshake, not three; a server that closes it gets a new connection for each.
   - Targets can be given directly (O(targets)) or built from edge sites as the
     M(o2edge.perf.edge_sites) inventory plugin sets them in the C(edge_site) host variable (O(sites)).
   - Tokens are never returned; give them through O(tokens) or a target's O(targets[].token) (both no_log),

@@ -40,7 +40,12 @@ def _status(code, reason, message):
 
 
 class KubeHandler(BaseHTTPRequestHandler):
+    """A Kubernetes API server as a client sees it. HTTP/1.1 with keep-alive, as kube-apiserver answers
+    (every answer has a Content-Length): a client's next request may come on the same connection. A
+    connection idle for ``timeout`` seconds is closed, so kept connections do not hold threads."""
     server_version = "o2lab-kube-standin/1"
+    protocol_version = "HTTP/1.1"
+    timeout = 30
     token = b""
     site = "edge"
 

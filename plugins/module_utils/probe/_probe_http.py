@@ -3,8 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The HTTP probe kinds: ``http``, ``prometheus``, ``kubernetes`` (standard library; PyYAML for YAML kubeconfigs).
 
-Each request is one GET on a fresh connection within the probe's deadline; HTTPS always
-verifies the certificate and the name (``tls_context``). ``http`` checks a URL's status;
+Each request is a GET within the probe's deadline; a probe's later GETs reuse its first one's
+connection while the server keeps it open (``KeptConnection``, HTTP/1.1 keep-alive), else each
+has a fresh connection. HTTPS always verifies the certificate and the name (``tls_context``). ``http`` checks a URL's status;
 ``prometheus`` calls ``/-/ready`` and an instant query (``up``) and counts scrape targets up
 and down; ``kubernetes`` calls ``/readyz?verbose`` (a failing ``[-]`` check is never up, even
 under a 200), ``/livez`` and ``/version`` with a bearer token or a client certificate, taken
@@ -181,36 +182,116 @@ def _regular(path, what, state):
         raise ProbeError(state, "cannot use %s" % exc)
 
 
-def http_get(scheme, address, port, path, deadline, resolver, tls=None, server_name=None, headers=None, sessions=None):
-    """One GET on a fresh connection; return (status, reason, headers dict, body bytes, connect_ms).
+class KeptConnection(object):
+    """The connection the GETs of one probe share (HTTP/1.1 keep-alive).
 
+    A kubernetes probe's three GETs and a prometheus probe's two go to the same server: the later
+    ones reuse the first one's connection, and so its TCP and TLS handshakes, while the server keeps
+    it open. A server that closes it (HTTP/1.0, ``Connection: close``, an answer not read to its
+    end, a connection that ended while idle) makes the next GET open its own connection, as each did
+    before. A socket is only reused for the same scheme, address, port, TLS context and server
+    name it was opened for. ``close()`` ends a kept connection (the probe calls it when done).
+    """
+
+    def __init__(self):
+        self._sock = None
+        self._key = None
+
+    def take(self, key):
+        """The kept socket when it was opened for ``key`` (it is then no longer kept), else None."""
+        sock, self._sock = self._sock, None
+        if sock is not None and self._key != key:
+            _close_quietly(sock)
+            return None
+        return sock
+
+    def put(self, key, sock):
+        """Keep ``sock`` (opened for ``key``) for the next GET; a socket kept before is closed."""
+        self.close()
+        self._sock, self._key = sock, key
+
+    def close(self):
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            _close_quietly(sock)
+
+
+def _close_quietly(sock):
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+class _Stale(Exception):
+    """A kept connection ended before the server answered the GET sent on it: the GET is sent once
+    more on a new connection (a GET changes nothing on the server)."""
+
+
+# What a kept connection the server has closed meanwhile gives before any answer (http.client's
+# RemoteDisconnected is a ConnectionResetError: the connection ended before the status line).
+_STALE_ERRORS = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, ssl.SSLEOFError,
+                 ssl.SSLZeroReturnError)
+
+
+def http_get(scheme, address, port, path, deadline, resolver, tls=None, server_name=None, headers=None, sessions=None,
+             keep=None, last=True):
+    """One GET; return (status, reason, headers dict, body bytes, connect_ms).
+
+    Without ``keep`` the GET has a connection of its own and says ``Connection: close``. With
+    ``keep`` (a ``KeptConnection``) it uses the connection kept there by an earlier GET of the same
+    probe when there is one (``connect_ms`` is then None: nothing was connected), and, unless
+    ``last``, leaves its own connection kept there when the server lets it be reused; the ``last``
+    GET says ``Connection: close``. A kept connection the server closed before answering is not a
+    failure: the GET is sent once more on a new connection, within the same deadline.
     With ``sessions`` (a TlsCache), the TLS session of an earlier GET on the same context, address,
     port and server name is offered for resumption, and this one's is kept."""
-    sock, connect_ms = tcp_connect(address, port, deadline, resolver)
     name = server_name or address
-    try:
-        if scheme == "https":
+    key = (scheme, address, port, tls, name)
+    sock = keep.take(key) if keep is not None else None
+    if sock is not None:
+        try:
+            return _exchange(sock, None, key, path, deadline, headers, sessions, keep, last)
+        except _Stale:
+            pass
+    sock, connect_ms = tcp_connect(address, port, deadline, resolver)
+    if scheme == "https":
+        try:
             sock.settimeout(deadline.left("the TLS handshake"))
-            try:
-                session = sessions.session(tls, address, port, name) if sessions is not None else None
-                sock = tls.wrap_socket(sock, server_hostname=name, session=session)
-            except Exception as exc:  # noqa: BLE001
-                err = classify_error(exc, "TLS handshake with %s:%s" % (address, port))
-                if err.state == "protocol":
-                    err = ProbeError("tls", err.detail)
-                raise err
-        conn = http.client.HTTPConnection(address, port)
-        conn.sock = sock
+            session = sessions.session(tls, address, port, name) if sessions is not None else None
+            sock = tls.wrap_socket(sock, server_hostname=name, session=session)
+        except Exception as exc:  # noqa: BLE001
+            _close_quietly(sock)
+            err = classify_error(exc, "TLS handshake with %s:%s" % (address, port))
+            if err.state == "protocol":
+                err = ProbeError("tls", err.detail)
+            raise err
+    return _exchange(sock, connect_ms, key, path, deadline, headers, sessions, keep, last)
+
+
+def _exchange(sock, connect_ms, key, path, deadline, headers, sessions, keep, last):
+    """The GET of ``http_get`` on the connected ``sock`` (``connect_ms`` None: a kept connection, on which
+    an end before the answer raises ``_Stale``); ``sock`` is closed or kept in ``keep`` when it returns."""
+    scheme, address, port, tls, name = key
+    reused = connect_ms is None
+    kept = False
+    conn = http.client.HTTPConnection(address, port)
+    conn.auto_open = 0  # never a connection of http.client's own (no TLS, no deadline): only ``sock``
+    conn.sock = sock
+    try:
+        answered = False
         try:
             sock.settimeout(deadline.left("sending GET %s" % path))
             conn.putrequest("GET", path, skip_accept_encoding=True)
             for k, v in (headers or {}).items():
                 conn.putheader(k, v)
-            conn.putheader("Connection", "close")
+            if keep is None or last:
+                conn.putheader("Connection", "close")
             conn.endheaders()
             sock.settimeout(deadline.left("the response to GET %s" % path))
             resp = conn.getresponse()
-            if sessions is not None and scheme == "https" and not sock.session_reused:
+            answered = True
+            if sessions is not None and scheme == "https" and not reused and not sock.session_reused:
                 # Here, not after the body: TLS 1.3's ticket comes after the handshake (read by now), and
                 # reading a "Connection: close" body to its end closes the TLS socket.
                 session = sock.session
@@ -218,16 +299,21 @@ def http_get(scheme, address, port, path, deadline, resolver, tls=None, server_n
                     sessions.keep(tls, address, port, name, session)
             sock.settimeout(deadline.left("reading the body of GET %s" % path))
             body = resp.read(MAX_BODY)
+            if keep is not None and not last and resp.isclosed() and not resp.will_close:
+                keep.put(key, sock)
+                kept = True
             return resp.status, resp.reason, dict((k.lower(), v) for k, v in resp.getheaders()), body, connect_ms
         except Exception as exc:  # noqa: BLE001 - ProbeErrors pass through classify_error unchanged
+            if reused and not answered and isinstance(exc, _STALE_ERRORS):
+                raise _Stale()
             raise classify_error(exc, "GET %s" % path)
         finally:
+            if kept:
+                conn.sock = None  # kept open for the next GET, not closed with this request
             conn.close()
     finally:
-        try:
-            sock.close()
-        except OSError:
-            pass
+        if not kept:
+            _close_quietly(sock)
 
 
 def _http_state(status, reason, what, body=b"", info=None):
@@ -402,15 +488,26 @@ def probe_prometheus(target, deadline, ctx):
     scheme, address, port, prefix, _q = _endpoint(target, ctx)
     tls = _tls(ctx, target.get("ca_file")) if scheme == "https" else None
     sn = target.get("tls_server_name")
-    status, reason, _h, body, connect_ms = http_get(scheme, address, port, _join(prefix, "/-/ready"),
-                                                    deadline, ctx["resolver"], tls, sn, sessions=ctx.get("tls"))
+    keep = KeptConnection()
+
+    def get(path, headers=None, last=False):
+        return http_get(scheme, address, port, path, deadline, ctx["resolver"], tls, sn, headers=headers,
+                        sessions=ctx.get("tls"), keep=keep, last=last)
+    try:
+        return _prometheus(get, prefix, target.get("query") or "up")
+    finally:
+        keep.close()
+
+
+def _prometheus(get, prefix, query):
+    """``probe_prometheus`` once its endpoint is known: ``get(path, headers, last)`` makes each GET (on one kept
+    connection)."""
+    status, reason, _h, body, connect_ms = get(_join(prefix, "/-/ready"))
     info = {"connect_ms": connect_ms}
     if status != 200:
         raise _http_state(status, reason, "GET /-/ready", body, info)
-    query = target.get("query") or "up"
     qpath = _join(prefix, "/api/v1/query") + "?" + urlencode({"query": query})
-    status, reason, _h, body, _c = http_get(scheme, address, port, qpath, deadline, ctx["resolver"], tls, sn,
-                                            headers={"Accept": "application/json"}, sessions=ctx.get("tls"))
+    status, reason, _h, body, _c = get(qpath, {"Accept": "application/json"}, last=True)
     if status != 200:
         raise _http_state(status, reason, "instant query %s" % query, body, info)
     try:
@@ -479,10 +576,19 @@ def probe_kubernetes(target, deadline, ctx):
     if token:
         headers["Authorization"] = "Bearer " + token
 
-    def get(path):
-        return http_get(scheme, address, port, _join(prefix, path), deadline, ctx["resolver"], tls, sn, headers,
-                        sessions=ctx.get("tls"))
+    keep = KeptConnection()
 
+    def get(path, last=False):
+        return http_get(scheme, address, port, _join(prefix, path), deadline, ctx["resolver"], tls, sn, headers,
+                        sessions=ctx.get("tls"), keep=keep, last=last)
+    try:
+        return _kubernetes(get)
+    finally:
+        keep.close()
+
+
+def _kubernetes(get):
+    """``probe_kubernetes`` once its access is known: ``get(path, last)`` makes each GET (on one kept connection)."""
     status, reason, _h, body, connect_ms = get("/readyz?verbose")
     info = {"connect_ms": connect_ms}
     if status in (401, 403):
@@ -500,7 +606,7 @@ def probe_kubernetes(target, deadline, ctx):
     info["livez"] = status
     if status != 200:
         raise _http_state(status, reason, "GET /livez", body, info)
-    status, reason, _h, body, _c = get("/version")
+    status, reason, _h, body, _c = get("/version", last=True)
     if status != 200:
         raise _http_state(status, reason, "GET /version", body, info)
     try:

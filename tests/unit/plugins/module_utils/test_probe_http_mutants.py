@@ -41,11 +41,16 @@ NOT_FOUND = answer(404, b"not found", "Not Found")
 class Scripted(object):
     """A loopback HTTP(S) server: each request's answer is ``routes[path]`` (raw bytes, see ``answer``), or
     a 404. ``requests`` records (path, {lowercased header: value}) of every request in arrival order, and
-    ``reused`` whether each TLS handshake resumed a session."""
+    ``reused`` whether each TLS handshake resumed a session. ``keep_alive``: answer further requests on
+    a connection until one says ``Connection: close`` (as an HTTP/1.1 server does); ``hang``: paths
+    never answered (the connection stays open, silent). ``accepted`` counts the connections."""
 
-    def __init__(self, routes, tls=None):
+    def __init__(self, routes, tls=None, keep_alive=False, hang=()):
         self.routes = routes
         self.tls = tls
+        self.keep_alive = keep_alive
+        self.hang = hang
+        self.accepted = 0
         self.requests = []
         self.reused = []
         self.conns = []
@@ -63,6 +68,7 @@ class Scripted(object):
             except OSError:
                 return
             self.conns.append(c)
+            self.accepted += 1
             threading.Thread(target=self._serve, args=(c,), daemon=True).start()
 
     def _serve(self, c):
@@ -73,16 +79,23 @@ class Scripted(object):
                 self.conns.append(c)
                 self.reused.append(c.session_reused)
             data = b""
-            while b"\r\n\r\n" not in data and len(data) < 65536:
-                chunk = c.recv(4096)
-                if not chunk:
+            while True:
+                while b"\r\n\r\n" not in data and len(data) < 65536:
+                    chunk = c.recv(4096)
+                    if not chunk:
+                        return
+                    data += chunk
+                head, _sep, data = data.partition(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                path = lines[0].split(" ")[1]
+                headers = dict((k.strip().lower(), v.strip()) for k, _s, v in (ln.partition(":") for ln in lines[1:]))
+                self.requests.append((path, headers))
+                if path in self.hang:
+                    threading.Event().wait(10)
                     return
-                data += chunk
-            lines = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
-            path = lines[0].split(" ")[1]
-            headers = dict((k.strip().lower(), v.strip()) for k, _s, v in (ln.partition(":") for ln in lines[1:]))
-            self.requests.append((path, headers))
-            c.sendall(self.routes.get(path, NOT_FOUND))  # b"": closed without an answer
+                c.sendall(self.routes.get(path, NOT_FOUND))  # b"": closed without an answer
+                if not self.keep_alive or headers.get("connection") == "close":
+                    return
         except (OSError, ssl.SSLError, IndexError):
             pass
         finally:
@@ -109,8 +122,8 @@ class Scripted(object):
 def scripted():
     made = []
 
-    def make(routes, tls=None):
-        s = Scripted(routes, tls)
+    def make(routes, tls=None, **kw):
+        s = Scripted(routes, tls, **kw)
         made.append(s)
         return s
     yield make
@@ -811,7 +824,9 @@ def test_a_prometheus_probe_in_full(scripted):
     assert r["info"] == {"query": "up", "targets_up": 2, "targets_down": 1, "down": ["node/b:9100"]}
     assert r["connect_ms"] is not None
     host = "127.0.0.1:%d" % srv.port
-    assert srv.requests == [("/-/ready", {"host": host, "connection": "close"}),
+    # the first GET keeps its connection for the second (which says close); this server closes each after
+    # one answer, so the second, finding it closed, is sent again on a new connection
+    assert srv.requests == [("/-/ready", {"host": host}),
                             ("/api/v1/query?query=up", {"host": host, "accept": "application/json",
                                                         "connection": "close"})]
 
@@ -931,17 +946,83 @@ def test_a_kubernetes_probe_in_full(kube_srv, pki):
     assert (r["state"], r["detail"]) == ("up", "ready (2 checks ok), live, version v1.30.1"), r
     assert r["info"] == {"checks_ok": 2, "failing_checks": [], "livez": 200, "version": "v1.30.1"}
     assert r["connect_ms"] is not None
-    headers = {"host": "127.0.0.1:%d" % srv.port, "accept": "application/json, */*", "authorization": "Bearer tok",
-               "connection": "close"}
-    assert srv.requests == [("/readyz?verbose", headers), ("/livez", headers), ("/version", headers)]
-    assert srv.reused == [False, True, True]
+    headers = {"host": "127.0.0.1:%d" % srv.port, "accept": "application/json, */*", "authorization": "Bearer tok"}
+    closing = dict(headers, connection="close")
+    # this server closes each connection after one answer: each GET after the first finds the kept one closed
+    # and is sent again on a new connection, which resumes the first one's TLS session
+    assert srv.requests == [("/readyz?verbose", headers), ("/livez", headers), ("/version", closing)]
+    assert srv.reused == [False, True, True] and srv.accepted == 3
+
+
+def test_a_kubernetes_probe_makes_its_three_gets_on_one_connection(scripted, tls_server_ctx, pki):
+    """Bugs: each GET on a connection of its own (three TLS handshakes where one does), the connection kept
+    after the last GET, or the last GET not saying close."""
+    srv = scripted(_kube(), tls=tls_server_ctx, keep_alive=True)
+    r = run(_kt(srv, pki))
+    assert (r["state"], r["detail"]) == ("up", "ready (2 checks ok), live, version v1.30.1"), r
+    assert r["connect_ms"] is not None
+    assert srv.accepted == 1 and srv.reused == [False]
+    assert [(p, h.get("connection")) for p, h in srv.requests] == [
+        ("/readyz?verbose", None), ("/livez", None), ("/version", "close")]
+
+
+def test_a_prometheus_probe_makes_both_gets_on_one_connection_when_the_server_keeps_it(scripted):
+    """Bug: the query sent on a second connection although the server kept the first one open."""
+    srv = scripted(_prom(), keep_alive=True)
+    r = run({"site": "e", "kind": "prometheus", "address": "127.0.0.1", "port": srv.port})
+    assert r["state"] == "up", r
+    assert srv.accepted == 1
+    assert [(p, h.get("connection")) for p, h in srv.requests] == [
+        ("/-/ready", None), ("/api/v1/query?query=up", "close")]
+
+
+def test_a_get_that_times_out_on_a_kept_connection_is_a_timeout_not_sent_again(scripted, tls_server_ctx, pki):
+    """Bug: a silent server's timeout on a kept connection taken for a closed connection and the GET sent
+    once more (twice the work, and a deadline overrun hidden)."""
+    srv = scripted(_kube(), tls=tls_server_ctx, keep_alive=True, hang=("/livez",))
+    r = run(_kt(srv, pki), timeout=1.0)
+    assert r["state"] == "timeout", r
+    assert "/livez" in r["detail"]
+    assert srv.accepted == 1 and [p for p, _h in srv.requests] == ["/readyz?verbose", "/livez"]
+
+
+def test_an_answer_not_read_to_its_end_leaves_no_connection_kept(scripted):
+    """Bug: a connection kept after an answer larger than the body bound (its rest still unread), so the next
+    GET read the rest of the first answer as its own."""
+    big = answer(200, b"x" * (ph.MAX_BODY + 10), headers=TEXT)
+    srv = scripted(dict(_prom(), **{"/-/ready": big}), keep_alive=True)
+    r = run({"site": "e", "kind": "prometheus", "address": "127.0.0.1", "port": srv.port})
+    assert r["state"] == "up", r
+    assert srv.accepted == 2
+
+
+def test_a_kept_connection_is_taken_only_for_what_it_was_opened_for():
+    """Bugs: a socket of another address, port, TLS context or server name reused (a session verified for
+    one name or CA would carry a GET meant for another), or a kept socket left open when another is kept."""
+    class Sock(object):
+        closed = False
+
+        def close(self):
+            self.closed = True
+    keep = ph.KeptConnection()
+    first, second = Sock(), Sock()
+    keep.put(("https", "a", 1, "ctx", "n"), first)
+    assert keep.take(("https", "a", 1, "ctx", "other")) is None and first.closed
+    assert keep.take(("https", "a", 1, "ctx", "n")) is None
+    keep.put(("https", "a", 1, "ctx", "n"), first)
+    keep.put(("https", "a", 1, "ctx", "n"), second)
+    assert keep.take(("https", "a", 1, "ctx", "n")) is second and not second.closed
+    assert keep.take(("https", "a", 1, "ctx", "n")) is None
+    keep.put(("http", "a", 1, None, "a"), second)
+    keep.close()
+    assert second.closed and keep.take(("http", "a", 1, None, "a")) is None
 
 
 def test_a_kubernetes_probe_without_a_token_sends_no_authorization(kube_srv, pki):
     """Bug: an Authorization header sent without a token."""
     srv = kube_srv()
     assert run(_kt(srv, pki, token=None))["state"] == "up"
-    assert [sorted(h) for _p, h in srv.requests] == [["accept", "connection", "host"]] * 3
+    assert [sorted(h) for _p, h in srv.requests] == [["accept", "host"]] * 2 + [["accept", "connection", "host"]]
 
 
 @pytest.mark.parametrize("status, reason", [(401, "Unauthorized"), (403, "Forbidden")])
