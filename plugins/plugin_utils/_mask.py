@@ -74,7 +74,12 @@ def mask_text(text):
 # Decisions kept per key name and per short string (a results document repeats its few key names
 # and many of its strings: hosts, plays, components): the same answers, computed once. Bounded.
 _KEY_ACTIONS = {}
+# The str keys whose action is _KEEP (a subset of _KEY_ACTIONS' keys): a dict whose keys are all in it is
+# walked without an action looked up per key.
+_KEEP_KEYS = set()
 _TEXTS = {}
+# The short strings ``mask_text`` gave back unchanged (a subset of _TEXTS' keys): one set lookup skips them.
+_CLEAN = set()
 _CACHE_MAX = 65536
 _TEXT_CACHE_LEN = 256
 _KEEP, _MASK_IT, _DROP = 0, 1, 2
@@ -86,12 +91,15 @@ def _key_action(key):
     if key.__class__ is str:
         if len(_KEY_ACTIONS) >= _CACHE_MAX:
             _KEY_ACTIONS.clear()
+            _KEEP_KEYS.clear()
         _KEY_ACTIONS[key] = action
+        if action == _KEEP:
+            _KEEP_KEYS.add(key)
     return action
 
 
 def _masked_text(text):
-    """``mask_text`` of a str, remembered for short strings."""
+    """``mask_text`` of a str, remembered for short strings (those it leaves unchanged also in ``_CLEAN``)."""
     if len(text) > _TEXT_CACHE_LEN:
         return mask_text(text)
     found = _TEXTS.get(text)
@@ -99,7 +107,10 @@ def _masked_text(text):
         found = mask_text(text)
         if len(_TEXTS) >= _CACHE_MAX:
             _TEXTS.clear()
+            _CLEAN.clear()
         _TEXTS[text] = found
+        if found is text:
+            _CLEAN.add(text)
     return found
 
 
@@ -236,55 +247,66 @@ def mask_in_place_checked(value, max_depth=64):
 
 
 def _checked(value, max_depth, depth):
-    """``_in_place`` of a container at level ``depth + 1``, refusing one beyond ``max_depth`` and a non-finite float."""
+    """``_in_place`` of a container at level ``depth + 1``, refusing one beyond ``max_depth`` and a non-finite float.
+
+    The members are handled here rather than by a call each (a results document holds hundreds of thousands):
+    a string already seen unchanged by ``mask_text`` (``_CLEAN``) is left as it is, any other string is
+    replaced by its ``_masked_text``, a float is checked finite, a container is walked one level deeper, and
+    an int, a bool or None is kept. A dict with a key not known to be a plain keep (``_KEEP_KEYS``) has those
+    keys' members handled first (``_checked_special``)."""
     if depth >= max_depth:
         raise _Refused()
     below = depth + 1
+    special = dropped = None
     if value.__class__ is dict:
-        dropped = []
-        for key, item in value.items():
-            action = _KEY_ACTIONS.get(key)
-            if action is None:
-                action = _key_action(key)
-            if action == _DROP:
-                dropped.append(key)
-                if item.__class__ is dict or item.__class__ is list:
-                    _checked(item, max_depth, below)  # left out, but the bounded parse would have refused it
-                elif item.__class__ is float and not math.isfinite(item):
-                    raise _Refused()
-                continue
-            if action == _MASK_IT and item is not None and not isinstance(item, bool):
-                if item.__class__ is dict or item.__class__ is list:
-                    _checked(item, max_depth, below)
-                elif item.__class__ is float and not math.isfinite(item):
-                    raise _Refused()
-                value[key] = MASK
-                continue
-            replaced = _checked_member(item, max_depth, below)
-            if replaced is not item:
-                value[key] = replaced
-        for key in dropped:
-            del value[key]
-        return
-    if value and _FLOATS.issuperset(map(type, value)):
+        pairs = value.items()
+        if not _KEEP_KEYS.issuperset(value):
+            special, dropped = _checked_special(value, max_depth, below)
+    elif value and _FLOATS.issuperset(map(type, value)):
         if all(map(math.isfinite, value)):
             return
         raise _Refused()
-    for index, item in enumerate(value):
-        replaced = _checked_member(item, max_depth, below)
-        if replaced is not item:
-            value[index] = replaced
+    else:
+        pairs = enumerate(value)
+    clean = _CLEAN
+    for key, item in pairs:
+        cls = item.__class__
+        if cls is str:
+            if item not in clean and (special is None or key not in special):
+                found = _masked_text(item)
+                if found is not item:
+                    value[key] = found
+        elif cls is float:
+            if not math.isfinite(item):
+                raise _Refused()
+        elif cls is dict or cls is list:
+            if special is None or key not in special:
+                _checked(item, max_depth, below)
+    if dropped:
+        for key in dropped:
+            del value[key]
 
 
-def _checked_member(item, max_depth, depth):
-    """``_member`` for the checked walk (``json.loads`` gives only these types)."""
-    cls = item.__class__
-    if cls is str:
-        return _masked_text(item)
-    if cls is float:
-        if math.isfinite(item):
-            return item
-        raise _Refused()
-    if cls is dict or cls is list:
-        _checked(item, max_depth, depth)
-    return item
+def _checked_special(value, max_depth, below):
+    """``(keys, dropped)`` of a dict in the checked walk: the keys that are not a plain keep, their members
+    handled here, and those of them to delete once the walk of the dict is over. A secret-named key's value
+    (``_MASK_IT``) becomes ``********`` unless it is None or a bool; a key that looks secret itself
+    (``_DROP``) is left out. Either way the value is checked first: the bounded parse would have refused it.
+    Each key's action is looked up, or decided (``_key_action``, which adds a plain keep to ``_KEEP_KEYS``)."""
+    keys, dropped = set(), []
+    for key, item in value.items():
+        action = _KEY_ACTIONS.get(key)
+        if action is None:
+            action = _key_action(key)
+        if not action:  # _KEEP
+            continue
+        keys.add(key)
+        if item.__class__ is dict or item.__class__ is list:
+            _checked(item, max_depth, below)
+        elif item.__class__ is float and not math.isfinite(item):
+            raise _Refused()
+        if action == _DROP:
+            dropped.append(key)
+        elif item is not None and not isinstance(item, bool):
+            value[key] = MASK
+    return keys, dropped
