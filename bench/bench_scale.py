@@ -81,6 +81,16 @@ def judge_job(figures):
     return met, lines, {"walls_s": [r["wall_s"] for r in rows], "reports_s": [r["report_s"] for r in rows]}
 
 
+def processor():
+    """The processor's model name (/proc/cpuinfo), or ``unknown``: goal 3's ratio to the control compares runs on
+    the same processor only (the control and the report do not slow down alike from one processor to another)."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            return next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "unknown")
+    except OSError:
+        return "unknown"
+
+
 def judge_report(figures):
     sweep = figures["sweep"]
     lines = ["| measurements | scenario | process, median (s) | runs (s) |", "|---:|---|---:|---|"]
@@ -126,7 +136,7 @@ def main():
              ["bench/bench_perf_report.py", "--sweep", "100,1000,10000", "--rounds", str(a.report_rounds)]),
         ]
         started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        out = {"started": started, "cpus": os.cpu_count(), "goals": []}
+        out = {"started": started, "cpus": os.cpu_count(), "processor": processor(), "goals": []}
         for i, (name, judge, argv) in enumerate(parts):
             figures, meta = part(name, argv, os.path.join(work, "part%d.json" % i))
             met, lines, key = judge(figures)
@@ -137,7 +147,7 @@ def main():
             print("\n".join(lines))
             print("")
         met = sum(g["met"] for g in out["goals"])
-        print("One run, started %s, %d CPUs: %d of 3 goals met." % (started, os.cpu_count(), met))
+        print("One run, started %s, %d CPUs (%s): %d of 3 goals met." % (started, os.cpu_count(), out["processor"], met))
         if a.json:
             with open(a.json, "w") as handle:
                 json.dump(out, handle, indent=1)
