@@ -7,11 +7,14 @@ what it is sent, and the shared Kubernetes stand-in of tests/unit/probe_servers.
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import os
 import socket
 import ssl
+import struct
 import threading
+import warnings
 
 import pytest
 
@@ -43,13 +46,15 @@ class Scripted(object):
     a 404. ``requests`` records (path, {lowercased header: value}) of every request in arrival order, and
     ``reused`` whether each TLS handshake resumed a session. ``keep_alive``: answer further requests on
     a connection until one says ``Connection: close`` (as an HTTP/1.1 server does); ``hang``: paths
-    never answered (the connection stays open, silent). ``accepted`` counts the connections."""
+    never answered (the connection stays open, silent); ``reset``: paths whose answer is sent, then,
+    1.5 s later (the client has read it by then, even on a loaded machine), the connection reset (RST). ``accepted`` counts the connections."""
 
-    def __init__(self, routes, tls=None, keep_alive=False, hang=()):
+    def __init__(self, routes, tls=None, keep_alive=False, hang=(), reset=()):
         self.routes = routes
         self.tls = tls
         self.keep_alive = keep_alive
         self.hang = hang
+        self.reset = reset
         self.accepted = 0
         self.requests = []
         self.reused = []
@@ -94,6 +99,10 @@ class Scripted(object):
                     threading.Event().wait(10)
                     return
                 c.sendall(self.routes.get(path, NOT_FOUND))  # b"": closed without an answer
+                if path in self.reset:
+                    threading.Event().wait(1.5)
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    return
                 if not self.keep_alive or headers.get("connection") == "close":
                     return
         except (OSError, ssl.SSLError, IndexError):
@@ -984,6 +993,33 @@ def test_a_get_that_times_out_on_a_kept_connection_is_a_timeout_not_sent_again(s
     assert r["state"] == "timeout", r
     assert "/livez" in r["detail"]
     assert srv.accepted == 1 and [p for p, _h in srv.requests] == ["/readyz?verbose", "/livez"]
+
+
+def test_a_reset_in_the_body_on_a_kept_connection_is_reported_not_sent_again(scripted):
+    """Bug: a connection reset after the server answered (in the body) taken for a kept connection found closed,
+    and the GET sent once more on a new connection (a failure hidden, the server asked twice)."""
+    partial = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b'{"status": "succ'
+    srv = scripted(dict(_prom(), **{"/api/v1/query?query=up": partial}), keep_alive=True,
+                   reset=("/api/v1/query?query=up",))
+    r = run({"site": "e", "kind": "prometheus", "address": "127.0.0.1", "port": srv.port}, timeout=6.0)
+    assert r["state"] == "protocol" and "reset" in r["detail"], r
+    assert srv.accepted == 1 and [p for p, _h in srv.requests] == ["/-/ready", "/api/v1/query?query=up"]
+
+
+def test_every_socket_of_a_probe_is_closed_by_it_not_left_to_the_garbage_collector(scripted, tls_server_ctx, pki):
+    """Bug: a socket neither kept nor closed (its connection open until the garbage collector finds it: on a
+    probe of thousands of targets, thousands of open connections to the servers)."""
+    for srv, target in ((scripted(_prom(), keep_alive=True), None), (scripted(_prom()), None),
+                        (scripted(_kube(), tls=tls_server_ctx, keep_alive=True), "kube")):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            if target == "kube":
+                r = run(_kt(srv, pki))
+            else:
+                r = run({"site": "e", "kind": "prometheus", "address": "127.0.0.1", "port": srv.port})
+            gc.collect()
+        assert r["state"] == "up", r
+        assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_an_answer_not_read_to_its_end_leaves_no_connection_kept(scripted):
