@@ -5,8 +5,8 @@
 
 The one home of the temp + fsync + replace step. ``atomic_write`` replaces a whole file and
 ``atomic_symlink`` a symlink; ``temp_beside`` is the first half for callers that must do something
-between writing and replacing (validate the candidate, take a backup, re-check the original): they
-replace it themselves and may ``fsync_dir`` afterwards. ``tmp_name`` gives the temporary file a fixed
+between writing and replacing (validate the candidate, take a backup, re-check the original):
+they finish with ``replace_temp``, the second half, which may fsync the folder too. ``tmp_name`` gives the temporary file a fixed
 name in the folder instead of a random one: a leftover of an interrupted run under that name (a
 file or a symlink) is removed first, so the next write cleans up after a killed one.
 """
@@ -69,7 +69,7 @@ def atomic_write(path, data, mode=0o644, owner=None, sync_dir=False, tmp_name=No
     """Write ``data`` (bytes) to ``path``: readers see the old file or the new one, never a part;
     on any failure the temporary file is removed and the old file is left as it was.
     ``sync_dir`` also fsyncs the folder after the rename; ``tmp_name``: see the module's docstring."""
-    _replace(temp_beside(path, data, mode, owner, tmp_name), path, sync_dir)
+    replace_temp(temp_beside(path, data, mode, owner, tmp_name), path, sync_dir)
 
 
 def atomic_symlink(path, target, tmp_name=None):
@@ -79,10 +79,12 @@ def atomic_symlink(path, target, tmp_name=None):
         tmp_name = ".%s.%d.tmp" % (os.path.basename(path), os.getpid())
     tmp = _temp_path(path, tmp_name)
     os.symlink(target, tmp)
-    _replace(tmp, path, False)
+    replace_temp(tmp, path)
 
 
-def _replace(tmp, path, sync_dir):
+def replace_temp(tmp, path, sync_dir=False):
+    """Rename the temporary file ``tmp`` (``temp_beside``'s) over ``path`` in one step, then, with ``sync_dir``,
+    fsync the folder; on failure ``tmp`` is removed and the error raised, ``path`` left as it was."""
     try:
         os.replace(tmp, path)
     except BaseException:

@@ -28,7 +28,7 @@ description:
     Only the changed values' text changes - the YAML is parsed with ruamel.yaml's round-trip loader and each
     value is replaced where it stands, so comments, key order, quoting and formatting are kept; the result is
     loaded again and must differ from the original in exactly those values.
-  - Each file is replaced atomically (a temporary file in the same folder, fsync, C(os.replace)) with its
+  - Each file is replaced atomically (a temporary file in the same folder, fsync, a rename over the original) with its
     original mode, after a backup C(<file>.<UTC time>.bak) when O(backup=true). A read-only file, or a file whose
     content changed on disk since it was read (its sha256 is compared right before the replace), is refused with
     the file left untouched. A symlinked config or known_hosts is written at the link's final target (the link

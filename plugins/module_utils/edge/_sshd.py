@@ -16,7 +16,7 @@ import re
 import shlex
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _safe_read
-from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write, temp_beside
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write, replace_temp, temp_beside
 
 SSHDIR = "/etc/ssh"
 KEYWORD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -257,7 +257,7 @@ def _temp_beside(path, text, mode):
     return temp_beside(path, text.encode("utf-8", "surrogateescape"), mode)
 
 
-def write_validated(target, new_text, main_config, validate, backup_dir, validate_candidate, move=os.replace):
+def write_validated(target, new_text, main_config, validate, backup_dir, validate_candidate, move=replace_temp):
     """Put ``new_text`` at ``target`` so that sshd never sees a configuration it refuses.
 
     ``validate(path)`` returns (ok, message) for ``sshd -t -f path``.

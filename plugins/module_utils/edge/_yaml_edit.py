@@ -15,7 +15,7 @@ Writing: ``read_snapshot`` keeps the bytes, their sha256, the mode and owner of 
 also as root) and a file whose content changed on disk since it was read (sha256 compared right
 before the replace), writes each new content to a temporary file in the same folder, fsyncs it,
 gives it the original mode (and owner, where permitted), keeps a backup ``<file>.<UTC time>.bak``
-when asked, and moves it in place with ``os.replace`` (then fsyncs the folder). On any failure no
+when asked, and moves it in place (``_atomic.replace_temp``, then fsyncs the folder). On any failure no
 temporary file is left behind, the files already replaced are put back, and the error names the
 file. ruamel.yaml is imported defensively (``HAS_RUAMEL``); the file helpers need only the
 standard library. Python 3.9+.
@@ -32,7 +32,7 @@ import stat
 import time
 
 from ansible_collections.o2edge.perf.plugins.module_utils import _yaml_bounds
-from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write, fsync_dir, temp_beside
+from ansible_collections.o2edge.perf.plugins.module_utils._atomic import atomic_write, fsync_dir, replace_temp, temp_beside
 from ansible_collections.o2edge.perf.plugins.module_utils._safe_read import FileReadError, read_bytes, real_target
 
 try:
@@ -424,7 +424,7 @@ def commit(writes, backup=True, field_of=None, before_replace=None):
                 raise FileChangedError(error)
         for (snap, _text), tmp in zip(writes, temps):
             try:
-                os.replace(tmp, snap.target)
+                replace_temp(tmp, snap.target)
             except OSError as exc:
                 raise FileChangedError("%s %s cannot be replaced: %s"
                                        % (field_of.get(snap.path, "file"), snap.path, exc.strerror or exc))

@@ -121,3 +121,22 @@ def test_atomic_symlink_replaces_in_one_rename_and_cleans_up(tmp_path, monkeypat
     with pytest.raises(OSError):
         _atomic.atomic_symlink(str(link), "run3")
     assert os.readlink(str(link)) == "run2" and sorted(os.listdir(str(tmp_path))) == ["latest"]
+
+
+def test_replace_temp_is_the_second_half_of_temp_beside(tmp_path, synced, monkeypatch):
+    """Bugs: the folder not fsynced when asked (or fsynced when not), or a temporary file left behind when the
+    rename fails (the callers that validate or back up between the halves rely on it)."""
+    path = tmp_path / "f"
+    path.write_bytes(b"old")
+    _atomic.replace_temp(_atomic.temp_beside(str(path), b"one"), str(path))
+    assert path.read_bytes() == b"one" and str(tmp_path) not in synced
+    _atomic.replace_temp(_atomic.temp_beside(str(path), b"two"), str(path), sync_dir=True)
+    assert path.read_bytes() == b"two" and str(tmp_path) in synced
+    tmp = _atomic.temp_beside(str(path), b"three")
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(_atomic.os, "replace", refuse)
+    with pytest.raises(OSError):
+        _atomic.replace_temp(tmp, str(path))
+    assert path.read_bytes() == b"two" and os.listdir(str(tmp_path)) == ["f"]
