@@ -82,13 +82,10 @@ def judge_job(figures):
 
 
 def processor():
-    """The processor's model name (/proc/cpuinfo), or ``unknown``: goal 3's ratio to the control compares runs on
-    the same processor only (the control and the report do not slow down alike from one processor to another)."""
-    try:
-        with open("/proc/cpuinfo") as handle:
-            return next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "unknown")
-    except OSError:
-        return "unknown"
+    """The processor's model name, or ``unknown``: goal 3's ratio to the control compares runs on the same
+    processor only (the control and the report do not slow down alike from one processor to another)."""
+    from bench_slices import cpu_model  # pylint: disable=import-outside-toplevel,import-error  # bench/, beside this file
+    return cpu_model() or "unknown"
 
 
 def judge_report(figures):

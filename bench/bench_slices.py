@@ -133,13 +133,17 @@ def timeline(job_dir, ident, seconds):
     return sorted(((k, round(v, 2)) for k, v in out.items()), key=lambda kv: -kv[1])
 
 
-def machine():
-    cpu = ""
+def cpu_model():
+    """The processor's model name (/proc/cpuinfo), or "" when it cannot be read."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "")
+            return next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "")
     except OSError:
-        pass
+        return ""
+
+
+def machine():
+    cpu = cpu_model()
     mem = 0
     with open("/proc/meminfo", encoding="utf-8") as handle:
         for line in handle:
