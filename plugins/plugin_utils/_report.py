@@ -15,6 +15,7 @@ their format and nothing here evaluates it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import math
 import os
@@ -198,7 +199,8 @@ def build(doc, baseline=None, objectives=None, title="o2edge.perf report", thres
 
     ``in_progress``: ``doc`` is the run this report is a task of (``results: callback``), so its
     status ``running`` is expected and noted, not listed as missing. ``slo``: the objectives' outcome
-    on ``doc`` when already evaluated (``_slo.evaluate``).
+    on ``doc`` when already evaluated (``_slo.evaluate``), or a function giving it (called once the comparisons
+    are done: ``_report_parallel.DocumentWorker.outcome``).
     """
     notes = []
     if in_progress and (doc.get("run") or {}).get("status") == "running":
@@ -213,6 +215,8 @@ def build(doc, baseline=None, objectives=None, title="o2edge.perf report", thres
     verdicts = dict((v, 0) for v in VERDICTS)
     for entry in comparisons:
         verdicts[entry["verdict"]] = verdicts.get(entry["verdict"], 0) + 1
+    if callable(slo):
+        slo = slo()
     if slo is None:
         slo = _slo.evaluate(objectives if objectives is not None else _slo.default_objectives(), doc)
     missing = _run_missing(doc, current, slo, in_progress)
@@ -352,28 +356,43 @@ def generate(params, environ, generated_at, check_mode=False):
 
 def _load_inputs(params, paths, workers):
     """``(results, baseline files, baseline or None, early, document worker or None)``: ``_report_parallel.read_both``,
-    errors in the order of one process (the results, the baseline's files, the baseline); ``early``: (objectives,
-    outcome) or None. Once the results are read, their ``_report_parallel.document_worker`` is started and entered
-    in ``workers`` (an ExitStack; None in check mode: no worker)."""
+    errors in the order of one process (the results, the baseline's files, the baseline, the objectives); ``early``:
+    (objectives, outcome or None) or None. Once the results are read, their ``_report_parallel.document_worker`` is
+    started and entered in ``workers`` (an ExitStack; None in check mode: no worker); it evaluates the objectives
+    (its ``outcome()``), so ``early``'s outcome is then None."""
     try:
         baseline_files, unresolved = baseline_paths(params), None
     except ReportError as exc:  # named after the results' own errors, as ever
         baseline_files, unresolved = None, exc
-    started = []
+    started, loaded, refused = [], [], []
 
     def results():
         doc = filter_plays(load_documents(paths, "results"), params.get("play_filter"))
         if unresolved is not None:
             raise unresolved
         if workers is not None and doc and "report" not in doc:
-            started.append(workers.enter_context(_report_parallel.document_worker(doc, dumps_results)
-                                                 or contextlib.nullcontext()))
+            evaluate = None
+            try:
+                loaded.append(load_objectives(params.get("slo_file")))
+                evaluate = functools.partial(_slo.evaluate, loaded[0], doc)
+            except ReportError as exc:  # raised in its turn, after the baseline's errors
+                refused.append(exc)
+            worker = _report_parallel.document_worker(doc, dumps_results, evaluate)
+            if worker is not None:
+                started.append(workers.enter_context(worker))
         return doc
 
     def objectives(doc):
-        found = load_objectives(params.get("slo_file"))
-        return found, _slo.evaluate(found, doc)
+        if refused:
+            raise refused[0]
+        found = loaded[0] if loaded else load_objectives(params.get("slo_file"))
+        return found, None if started else _slo.evaluate(found, doc)
     doc, baseline, early = _report_parallel.read_both(results, baseline_files, load_documents, objectives)
+    if early is None and (loaded or refused):  # no second process for the baseline: in turn, after it
+        try:
+            early = objectives(doc)
+        except ReportError as exc:
+            early = exc
     return doc, baseline_files, baseline, early, (started or [None])[0]
 
 
@@ -392,7 +411,8 @@ def _generate(params, environ, generated_at, check_mode):
                       inputs={"results": paths, "baseline": baseline_files, "slo_file": params.get("slo_file"),
                               "play_filter": params.get("play_filter")},
                       untouched=_comparisons.check_untouched(params.get("untouched")),
-                      thresholds=_comparisons.check_thresholds(params.get("regression_threshold")), slo=slo)
+                      thresholds=_comparisons.check_thresholds(params.get("regression_threshold")),
+                      slo=doc_worker.outcome if slo is None and doc_worker is not None else slo)
         dest = params["dest"]
         name = run_dir_name((doc.get("run") or {}).get("id"))
         section = report_section(model)

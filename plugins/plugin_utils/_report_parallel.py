@@ -5,8 +5,8 @@
 
 The report runs on the controller, one process per report task, with most of its work in pure
 Python. A second core is used for three parts: reading the baseline while the results are read
-(``read_both``), the serialising of the results document for results.json while the objectives are
-evaluated (``document_worker``), half of the sequential comparisons (``_comparisons.sequential_split``)
+(``read_both``), the objectives' evaluation and the serialising of the results document for results.json
+while the baseline is taken and compared (``document_worker``), half of the sequential comparisons (``_comparisons.sequential_split``)
 and two of the six formats (``render_worker``, ``rendered``). ``Worker(func, field)`` forks (POSIX ``os.fork``: the
 child has the parent's memory, so nothing is sent to it) and runs ``func()`` in the child, which
 writes its value (``marshal``: the plain values of a JSON document, or strings) to an unnamed
@@ -110,15 +110,73 @@ def read_both(read_results, baseline_files, read_files, meanwhile):
             worker.close()
 
 
-def document_worker(doc, dumps):
-    """A Worker giving ``dumps(doc)`` for a large results document (``MIN_RECORDS`` measurement records), else None.
+def document_worker(doc, dumps, evaluate=None):
+    """A DocumentWorker giving ``dumps(doc)`` (and ``evaluate()``) for a large results document (``MIN_RECORDS``
+    measurement records), else None.
 
-    Started as soon as the results are read: the child serialises the document as it was then, while this
-    process evaluates the objectives and builds the model (which only read it)."""
+    Started as soon as the results are read: the child evaluates the objectives (``evaluate``, the first value
+    this process needs, once its comparisons are done) and then serialises the document as it was then, while this
+    process takes the baseline and compares (which only read the document)."""
     records = doc.get("records") if isinstance(doc, dict) else None
     if not isinstance(records, list) or not worth_rendering(len(records)):
         return None
-    return start(lambda: dumps(doc), "results")
+
+    def work():
+        outcome = None
+        if evaluate is not None:
+            try:
+                outcome = evaluate()
+                marshal.dumps(outcome)  # anything marshal cannot carry: evaluated again in the parent
+            except Exception:  # pylint: disable=broad-except  # raised again by the parent's own evaluation
+                outcome = None
+        try:
+            return dumps(doc), None, outcome
+        except ReportError as exc:  # raised when results.json is written, as in one process
+            return None, str(exc), outcome
+    worker = start(work, "results")
+    return None if worker is None else DocumentWorker(worker, evaluate)
+
+
+class DocumentWorker:
+    """The two values of ``document_worker``'s child: ``outcome()``, the objectives' outcome (evaluated here by
+    ``evaluate`` when the child could not give it: no ``evaluate``, an exception in it, or the child failed), and
+    ``result()``, the text of the document (a ReportError when the child failed or the document could not be
+    serialised: raised only where results.json is written, as in one process)."""
+
+    def __init__(self, worker, evaluate):
+        self.worker = worker
+        self.evaluate = evaluate
+        self.value = None
+
+    def _take(self):
+        if self.value is None:
+            try:
+                self.value = self.worker.result()
+            except ReportError as exc:
+                self.value = (None, str(exc), None)
+        return self.value
+
+    def outcome(self):
+        """The objectives' outcome on the document."""
+        outcome = self._take()[2]
+        return self.evaluate() if outcome is None else outcome
+
+    def result(self):
+        """The document as ``dumps`` gives it."""
+        text, error, dummy = self._take()
+        if text is None:
+            raise ReportError(error)
+        return text
+
+    def close(self):
+        """``Worker.close``."""
+        self.worker.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
 
 def render_worker(model, render, names=IN_WORKER):

@@ -389,3 +389,78 @@ def test_a_report_failing_before_the_document_is_taken_leaves_no_child(forking, 
     with pytest.raises(ReportError, match="^slo: broken$"):
         _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(tmp_path / "d")}, {}, T0)
     assert forking == ["results"] and _children() == []
+
+
+def _evaluations(monkeypatch, tmp_path, change=None):
+    """_slo.evaluate counted per process (a file line per call: 'child' or 'parent'); ``change(outcome, in_child)``
+    may replace an outcome or raise."""
+    log = tmp_path / "evaluations"
+    parent = os.getpid()
+    real = _report._slo.evaluate
+
+    def counted(objectives, doc, *args):
+        in_child = os.getpid() != parent
+        with open(str(log), "a") as handle:
+            handle.write("child\n" if in_child else "parent\n")
+        outcome = real(objectives, doc, *args)
+        return change(outcome, in_child) if change else outcome
+    monkeypatch.setattr(_report._slo, "evaluate", counted)
+    return lambda: log.read_text().split() if log.exists() else []
+
+
+@pytest.mark.parametrize("with_baseline", [True, False])
+def test_the_objectives_are_evaluated_once_in_the_document_child(forking, monkeypatch, tmp_path, with_baseline):
+    baseline, current = standard_pair()
+    params = {"results": [write_json(tmp_path / "r.json", current)], "title": "t"}
+    if with_baseline:
+        params["baseline"] = [write_json(tmp_path / "b.json", baseline)]
+    calls = _evaluations(monkeypatch, tmp_path)
+    two = _report.generate(dict(params, dest=str(tmp_path / "two")), {}, T0)
+    assert calls() == ["child"] and "results" in forking
+    monkeypatch.setenv(_report_parallel.ENV_PROCESSES, "1")
+    one = _report.generate(dict(params, dest=str(tmp_path / "one")), {}, T0)
+    assert calls() == ["child", "parent"]
+    assert two["slo"] == one["slo"] and len(one["slo"]) >= 1 and two["slo_failed"] == one["slo_failed"]
+    for rel in _tree(str(tmp_path / "one")):
+        assert filecmp.cmp(str(tmp_path / "one" / rel), str(tmp_path / "two" / rel), shallow=False), rel
+
+
+@pytest.mark.parametrize("trouble", ["raises", "unmarshallable"])
+def test_objectives_the_child_cannot_give_are_evaluated_here(forking, monkeypatch, tmp_path, trouble):
+    baseline, current = standard_pair()
+
+    def change(outcome, in_child):
+        if not in_child:
+            return outcome
+        if trouble == "raises":
+            raise RuntimeError("an evaluation bug")
+        return [dict(o, selected=object()) for o in outcome]  # marshal cannot carry it back
+    calls = _evaluations(monkeypatch, tmp_path, change)
+    result = _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(tmp_path / "d")},
+                              {}, T0)
+    assert calls() == ["child", "parent"] and not result["failed"]
+    assert all(isinstance(o["selected"], int) for o in result["slo"]) and result["slo"]
+
+
+def test_an_evaluation_failing_here_too_fails_as_in_one_process(forking, monkeypatch, tmp_path):
+    baseline, current = standard_pair()
+
+    def broken(outcome, in_child):
+        raise ReportError("slo: broken everywhere")
+    calls = _evaluations(monkeypatch, tmp_path, broken)
+    with pytest.raises(ReportError, match="^slo: broken everywhere$"):
+        _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(tmp_path / "d")}, {}, T0)
+    assert calls() == ["child", "parent"] and _children() == []
+    assert not (tmp_path / "d").exists() or os.listdir(str(tmp_path / "d")) == []
+
+
+def test_a_dead_document_child_leaves_the_objectives_here_and_fails_naming_results(forking, monkeypatch, tmp_path):
+    baseline, current = standard_pair()
+    parent = os.getpid()
+
+    def dying(outcome, in_child):
+        os.kill(os.getpid(), signal.SIGKILL)
+    calls = _evaluations(monkeypatch, tmp_path, lambda outcome, in_child: dying(outcome, in_child) if in_child else outcome)
+    with pytest.raises(ReportError, match=r"^results: the worker process of the report failed \(killed by signal 9\)$"):
+        _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(tmp_path / "d")}, {}, T0)
+    assert os.getpid() == parent and calls() == ["child", "parent"] and _children() == []
