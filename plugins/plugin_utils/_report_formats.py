@@ -72,13 +72,43 @@ def objective_target(obj):
 STAT_COLUMNS = ("median", "p95", "min", "max", "stdev", "mad")
 
 
+_FLOATS = {float}
+
+
+def _finite_floats(values):
+    """True when every value is a float (not a subclass) and all are finite: ``"%.4g" % v`` is then ``number(v)``.
+
+    The sum of floats is finite only if each of them is (a NaN or an infinity stays in the sum); a sum that
+    overflows is not finite either, which only sends its values the slow way."""
+    return set(map(type, values)) == _FLOATS and math.isfinite(sum(values))
+
+
 def stat_cells(m):
-    """The measurement's STAT_COLUMNS figures as text (computed once, shared by the Markdown and HTML tables)."""
+    """The measurement's STAT_COLUMNS figures as text, a tuple (computed once, shared by the Markdown and HTML
+    tables). Six finite floats, the usual case, are written by one format instead of six ``number`` calls."""
     cells = m.get("_cells")
     if cells is None:
-        st = m["stats"]
-        cells = m["_cells"] = [number(st.get(k)) for k in STAT_COLUMNS]
+        values = tuple(map(m["stats"].get, STAT_COLUMNS))
+        if _finite_floats(values):
+            cells = tuple(("%.4g\0%.4g\0%.4g\0%.4g\0%.4g\0%.4g" % values).split("\0"))
+        else:
+            cells = tuple(map(number, values))
+        m["_cells"] = cells
     return cells
+
+
+def comparison_cells(c):
+    """A comparison's figures as text: ``number`` of the medians before and after, ``percent`` of the change,
+    ``ci_percent`` of the interval and ``number(p, 3)``, shared by the Markdown and HTML tables. Finite floats,
+    the usual case, are written by one format (the interval's bounds as ``ci_percent`` computes them)."""
+    figures = (c.get("median_before"), c.get("median_after"), c.get("change_pct"), c.get("p_value"))
+    ci = c.get("ci")
+    if ci.__class__ in (list, tuple) and len(ci) == 2 and set(map(type, ci)) == _FLOATS:
+        low, high = (ci[0] - 1.0) * 100.0, (ci[1] - 1.0) * 100.0
+        if _finite_floats(figures + (low, high)):
+            return tuple(("%.4g\0%.4g\0%+.1f%%\0[%+.1f%%, %+.1f%%]\0%.3g" % (
+                figures[0], figures[1], figures[2], low, high, figures[3])).split("\0"))
+    return (number(figures[0]), number(figures[1]), percent(figures[2]), ci_percent(ci), number(figures[3], 3))
 
 
 def objective_value(obj):
@@ -161,20 +191,41 @@ _MD_ESCAPES = dict((ord(c), "\\" + c) for c in "\\`*_[]|#!~")
 _MD_ESCAPES.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("\n"): " ", ord("\r"): " ", ord("\t"): " "})
 
 
-# str.translate with a mapping looks every character up in Python: one regular expression finds the
-# few characters to replace (same result, several times faster on the comparisons' reasons).
+# str.translate with a mapping looks every character up in Python: one regular expression tells whether
+# there is anything to replace, then one str.replace per character present does it (same result, several
+# times faster on the comparisons' reasons). The order makes the replacements independent of each other:
+# the backslash first (the other escapes add backslashes), then "&" (the entities of < and > add "&"), as
+# _MD_ESCAPES lists them; no replacement adds a character that a later one replaces.
 _MD_CHARS = dict((chr(code), repl) for code, repl in _MD_ESCAPES.items())
+_MD_REPLACE = tuple(_MD_CHARS.items())
 _MD_RE = re.compile("[%s]" % re.escape("".join(_MD_CHARS)))
-
-
-def _md_char(match):
-    return _MD_CHARS[match.group()]
+_md_search = _MD_RE.search
 
 
 def md(value):
     """Markdown-safe text for a table cell or a line: HTML entities, escaped punctuation, one line."""
     value = value if value.__class__ is str else text(value)
-    return _MD_RE.sub(_md_char, value) if _MD_RE.search(value) else value
+    if _md_search(value) is None:
+        return value
+    for char, repl in _MD_REPLACE:
+        if char in value:
+            value = value.replace(char, repl)
+    return value
+
+
+def remembered(func):
+    """``func`` of one argument remembering its result per str (a report repeats its hosts, components, units,
+    designs and verdicts on every row); other values are passed through each time."""
+    memo = {}
+
+    def cached(value):
+        if value.__class__ is not str:
+            return func(value)
+        found = memo.get(value)
+        if found is None:
+            found = memo[value] = func(value)
+        return found
+    return cached
 
 
 def _md_table(header, rows):
@@ -184,6 +235,7 @@ def _md_table(header, rows):
 
 
 def markdown(model):
+    repeated = remembered(md)  # md() of the columns whose values recur: component, host, unit, design, verdict
     out = ["# " + md(model["title"]), ""]
     if model["missing"]:
         out.append("> **Incomplete: %d thing(s) missing from this report**" % len(model["missing"]))
@@ -211,19 +263,21 @@ def markdown(model):
             out += ["Machine: " + md(drift) + ".", ""]
         out += _md_table(["measurement", "design", "host", "unit", "median before", "median after", "change",
                           "interval", "p", "verdict", "reason"], ())
-        # numbers and percentages hold nothing Markdown escapes (only the interval's brackets): used as they are
+        # numbers and percentages hold nothing Markdown escapes: of comparison_cells, only the interval's
+        # brackets are escaped (what md() does to them)
         out.extend(["| %s | %s | %s | %s | %s | %s | %s | %s | %s | **%s** | %s |" % (
-            md(c["name"]), md(c.get("design") or "sequential"), md(c["host"]), md(c["unit"]),
-            number(c.get("median_before")), number(c.get("median_after")),
-            percent(c.get("change_pct")), md(ci_percent(c.get("ci"))), number(c.get("p_value"), 3), md(c["verdict"]),
-            md(c.get("reason"))) for c in model["comparisons"]])
+            md(c["name"]), repeated(c.get("design") or "sequential"), repeated(c["host"]), repeated(c["unit"]),
+            before, after, change, interval.replace("[", "\\[").replace("]", "\\]"), p_value, repeated(c["verdict"]),
+            md(c.get("reason"))) for c in model["comparisons"]
+            for before, after, change, interval, p_value in (comparison_cells(c),)])
     else:
         out.append(md(comparison_summary(model)))
     out += ["", "## Measurements", ""]
     out += _md_table(["measurement", "component", "host", "unit", "n", "failures", "median", "p95", "min", "max",
                       "stdev", "MAD"], ())
     out.extend(["| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
-        (md(m["name"]), md(m["component"]), md(m["host"]), md(m["unit"]), m["n"], md(m["failures"])) + tuple(stat_cells(m)))
+        (md(m["name"]), repeated(m["component"]), repeated(m["host"]), repeated(m["unit"]), m["n"],
+         repeated(m["failures"])) + stat_cells(m))
         for m in model["measurements"]])
     out += pipeline_markdown(model)
     out += ["", "## Sites and services", ""]
@@ -330,44 +384,65 @@ def _csv_number(value):
     return str(value) if cls is float or cls is int else ""
 
 
+_NUMBER_TYPES = frozenset((int, float))
+# The row's ten figures (samples, warmup, failures, STAT_COLUMNS) and the comparison's six, each as
+# ``_csv_number`` writes an int or a float (``str``, which is ``repr`` for both), in one format.
+_CSV_FIGURES = ",".join(["%r"] * 10)
+_CSV_COMPARED = ",".join(["%r"] * 6) + ",%s,%s"
+
+
 def measurements_csv(model):
     """One row per record (CSV_COLUMNS); figures as Python writes them, an empty cell for a missing one.
 
-    Each row is one join of its fields; a text field is ``_csv_field(_cell(value))``, remembered per
-    string (hosts, plays, units, verdicts and reasons repeat), a number is its text as it is.
+    Each row is one format of its fields; a text field is ``_csv_field(_cell(value))``, remembered per
+    string (hosts, plays, units, verdicts and reasons repeat), a number is its text as it is. When every
+    figure of a row (or of its comparison) is an int or a float (not a bool or a subclass), the usual case,
+    they are written by one ``%r`` format; otherwise each goes through ``_csv_number`` (``_csv_field`` for
+    the samples count).
     """
-    memo = {}
-
-    def cell(value):
-        if value.__class__ is not str:
-            return _csv_field(_cell(value))
-        found = memo.get(value)
-        if found is None:
-            found = memo[value] = _csv_field(_cell(value))
-        return found
-
+    text_cell = _csv_text
+    cell = remembered(text_cell)
     run_id = cell(model["run"].get("id"))
     num = _csv_number
+    numbers = _NUMBER_TYPES
     lines = [",".join(map(_csv_field, CSV_COLUMNS))]
     append = lines.append
     for m in model["measurements"]:
         st = m["stats"]
+        figures = (m["n"], m["warmup"], m["failures"]) + tuple(map(st.get, _STAT_COLUMNS))
+        if set(map(type, figures)) <= numbers:
+            figures = _CSV_FIGURES % figures
+        else:
+            figures = "%s,%s" % (_csv_field(figures[0]), ",".join(map(num, figures[1:])))
         c = m["comparison"]
         if c:
             ci = c.get("ci") or (None, None)
-            compared = ",".join((num(c.get("median_before")), num(c.get("change_pct")), num(c.get("ratio")),
-                                 num(ci[0]), num(ci[1]), num(c.get("p_value")), cell(c.get("verdict")),
-                                 cell(c.get("reason"))))
+            compared = (c.get("median_before"), c.get("change_pct"), c.get("ratio"), ci[0], ci[1], c.get("p_value"),
+                        cell(c.get("verdict")), text_cell(c.get("reason")))
+            if set(map(type, compared[:6])) <= numbers:
+                compared = _CSV_COMPARED % compared
+            else:
+                compared = ",".join(tuple(map(num, compared[:6])) + compared[6:])
         else:
             compared = _CSV_NO_COMPARISON
-        append(",".join((run_id, cell(m["host"]), cell(m["play"]), cell(m["task"]), cell(m["name"]),
-                         cell(m["component"]), cell(m["unit"]), _csv_field(m["n"]), num(m["warmup"]),
-                         num(m["failures"]), ",".join(map(num, map(st.get, _STAT_COLUMNS))),
-                         str(len(st.get("outliers") or ())), "true" if st.get("slow_first_run") else "false",
-                         cell(m["started_at"]), compared)))
+        append("%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s,%s" % (  # task and name are unique: not remembered
+            run_id, cell(m["host"]), cell(m["play"]), text_cell(m["task"]), text_cell(m["name"]), cell(m["component"]),
+            cell(m["unit"]), figures, len(st.get("outliers") or ()), "true" if st.get("slow_first_run") else "false",
+            cell(m["started_at"]), compared))
     # Not the csv module: it leaves a bare CR unquoted when the line terminator is LF.
     lines.append("")
     return "\n".join(lines)
+
+
+# A text that _cell and _csv_field leave as it is: empty, or no formula start and nothing to quote.
+_CSV_CLEAN = re.compile(r'(?:[^=+\-@\t\r,"\n][^,"\r\n]*)?').fullmatch
+
+
+def _csv_text(value):
+    """A text field of measurements.csv: ``_cell`` (no formula), then ``_csv_field`` (quoted when needed)."""
+    if value.__class__ is str and _CSV_CLEAN(value) is not None:
+        return value
+    return _csv_field(_cell(value))
 
 
 # --------------------------------------------------------------------------- JUnit
@@ -375,8 +450,11 @@ def measurements_csv(model):
 _XML_BAD = re.compile(u"[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+_xml_bad_sub = _XML_BAD.sub
+
+
 def xml_text(value):
-    return _XML_BAD.sub(u"\ufffd", text(value))
+    return _xml_bad_sub(u"\ufffd", value if value.__class__ is str else text(value))
 
 
 def junit(model):
@@ -424,17 +502,25 @@ def _junit_comparisons(suites, model):
     out = [_xml_open("testsuite", (("name", xml_text("o2edge.perf comparisons: %s" % model["title"])),
                                    ("tests", str(len(comparisons))), ("failures", str(slower)), ("errors", "0"),
                                    ("skipped", str(skipped)), ("timestamp", xml_text(model["generated_at"]))))]
+    # The elements of one case written out as _xml_open/_xml_element write them (``said`` is never empty, so
+    # the failure and the system-out always have a text); the classname is remembered per design.
+    classname = remembered(lambda design: _escape_attrib("o2edge.perf.comparison.%s" % xml_text(design)))
+    decided = ("faster", "slower", "no clear change")
+    append = out.append
     for c in comparisons:
-        said = xml_text("%s: %s" % (c["verdict"], c.get("reason")))
-        if c.get("comparable") and c["verdict"] == "slower":
-            inner = _xml_element("failure", (("message", xml_text(c.get("reason"))), ("type", "regression")), said)
-        elif c["verdict"] not in ("faster", "slower", "no clear change"):
-            inner = _xml_element("skipped", (("message", said),))
+        verdict = c["verdict"]
+        reason = c.get("reason")
+        said = xml_text("%s: %s" % (verdict, reason))
+        if c.get("comparable") and verdict == "slower":
+            inner = '<failure message="%s" type="regression">%s</failure>' % (_escape_attrib(xml_text(reason)),
+                                                                              _escape_cdata(said))
+        elif verdict not in decided:
+            inner = '<skipped message="%s" />' % _escape_attrib(said)
         else:
-            inner = _xml_element("system-out", (), said)
-        out.append(_xml_open("testcase", (("classname", "o2edge.perf.comparison.%s" % xml_text(
-            c.get("design") or "sequential")), ("name", xml_text("%s on %s" % (c["name"], c["host"]))),
-            ("time", "0"))) + inner + "</testcase>")
+            inner = "<system-out>%s</system-out>" % _escape_cdata(said)
+        append('<testcase classname="%s" name="%s" time="0">%s</testcase>' % (
+            classname(c.get("design") or "sequential"), _escape_attrib(xml_text("%s on %s" % (c["name"], c["host"]))),
+            inner))
     out.append("</testsuite>")
     total = int(suites.get("tests")) + len(comparisons)
     suites.set("tests", str(total))
@@ -523,7 +609,8 @@ class _Families(object):
                 continue
             out.append("# HELP %s %s" % (name, _help(help_text)))
             out.append("# TYPE %s gauge" % name)
-            out.extend("%s{%s} %r" % (name, key, value) for key, value in series.items())
+            # "name{labels} value" of every (labels, value) item, one C-level format each
+            out.extend(map((name.replace("%", "%%") + "{%s} %r").__mod__, series.items()))
         return "\n".join(out) + "\n"
 
 
@@ -563,24 +650,46 @@ def prometheus(model):
                                             ("title", model["title"]))), 1)
     fam.add("o2edge_perf_run_missing", labels((("run_id", run.get("id")),)), len(model["missing"]))
     add = fam.add
+    samples = fam.samples
+    # The series of the measurements, the bulk of the file, straight into their families: a figure that is a
+    # finite float or an int (not a bool), the usual case, is set as add() would set it; any other goes
+    # through add() (and _finite), which leaves out what is missing or not finite.
+    median_seconds, p95_seconds = samples["o2edge_perf_median_seconds"], samples["o2edge_perf_p95_seconds"]
+    counts, failures = samples["o2edge_perf_samples"], samples["o2edge_perf_failures"]
+    ratios, regressions = samples["o2edge_perf_change_ratio"], samples["o2edge_perf_regression"]
+    label = remembered(label_value)  # components and hosts repeat
     for m in model["measurements"]:
-        lab = 'name="%s",component="%s",host="%s"' % (label_value(m["name"]), label_value(m["component"]),
-                                                      label_value(m["host"]))  # labels() of the three, inline
+        lab = 'name="%s",component="%s",host="%s"' % (label_value(m["name"]), label(m["component"]),
+                                                      label(m["host"]))  # labels() of the three, inline
         scale = _TO_SECONDS.get(m["unit"])
         st = m["stats"]
         if scale is not None:
-            if _finite(st.get("median")):
-                add("o2edge_perf_median_seconds", lab, st["median"] * scale)
-            if _finite(st.get("p95")):
-                add("o2edge_perf_p95_seconds", lab, st["p95"] * scale)
+            median, p95 = st.get("median"), st.get("p95")
+            if median.__class__ is float and p95.__class__ is float and math.isfinite(median + p95):
+                median_seconds[lab] = median * scale
+                p95_seconds[lab] = p95 * scale
+            else:
+                if _finite(median):
+                    add("o2edge_perf_median_seconds", lab, median * scale)
+                if _finite(p95):
+                    add("o2edge_perf_p95_seconds", lab, p95 * scale)
         else:
-            add("o2edge_perf_median", lab + ',unit="%s"' % label_value(m["unit"]), st.get("median"))
-        add("o2edge_perf_samples", lab, m["n"])
-        add("o2edge_perf_failures", lab, m["failures"])
+            add("o2edge_perf_median", lab + ',unit="%s"' % label(m["unit"]), st.get("median"))
+        n, failed = m["n"], m["failures"]
+        if n.__class__ is int and failed.__class__ is int:
+            counts[lab] = n
+            failures[lab] = failed
+        else:
+            add("o2edge_perf_samples", lab, n)
+            add("o2edge_perf_failures", lab, failed)
         c = m["comparison"]
         if c and c.get("comparable"):
-            add("o2edge_perf_change_ratio", lab, c.get("ratio"))
-            add("o2edge_perf_regression", lab, 1 if c.get("verdict") == "slower" else 0)
+            ratio = c.get("ratio")
+            if ratio.__class__ is float and math.isfinite(ratio):
+                ratios[lab] = ratio
+            else:
+                add("o2edge_perf_change_ratio", lab, ratio)
+            regressions[lab] = 1 if c.get("verdict") == "slower" else 0
     for obj in model["slo"]:
         lab = labels((("objective", obj.get("name")),))
         unit = lab + ',unit="%s"' % label_value(obj.get("unit"))

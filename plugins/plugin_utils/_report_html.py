@@ -17,10 +17,12 @@ the state word); the SLO table and the slowest tasks follow.
 from __future__ import annotations
 
 import math
+import re
 from html import escape
 
 from ansible_collections.o2edge.perf.plugins.plugin_utils._report_formats import (
-    ci_percent, comparison_summary, matrix_summary, number, objective_target, objective_value, percent, run_line, slo_summary, stat_cells, text)
+    ci_percent, comparison_cells, comparison_summary, matrix_summary, number, objective_target, objective_value, percent, remembered,
+    run_line, slo_summary, stat_cells, text)
 
 MAX_ROWS = 40
 ROW = 26
@@ -53,9 +55,16 @@ tr.slo-fail td:first-child{border-left:4px solid #b3261e}tr.slo-pass td:first-ch
 """
 
 
+# The characters html.escape(quote=True) replaces: a text without any is returned as it is (most names,
+# hosts and reasons of a report), without html.escape's five str.replace calls.
+_HTML_SPECIAL = re.compile("[&<>\"']")
+_html_special = _HTML_SPECIAL.search
+
+
 def e(value):
     """HTML-escaped text (numbers formatted by ``number``, ``percent``, ``ci_percent`` hold nothing to escape)."""
-    return escape(value if value.__class__ is str else text(value), quote=True)
+    value = value if value.__class__ is str else text(value)
+    return value if _html_special(value) is None else escape(value, quote=True)
 
 
 def _table(header, rows, cls):
@@ -203,6 +212,7 @@ def _page(title, body):
 
 
 def report_html(model):
+    repeated = remembered(e)  # e() of the columns whose values recur: component, host, unit, verdict
     parts = ['<h1>%s</h1><p class="run">%s</p>' % (e(model["title"]), e(run_line(model)))]
     if model["missing"]:
         parts.append('<section class="missing" id="missing"><h2>Incomplete: %d thing(s) missing from this report</h2><ul>%s'
@@ -233,9 +243,8 @@ def report_html(model):
             '<tr class="cmp" data-verdict="%s"><td>%s</td><td>%s</td><td>%s</td><td class="num">%s</td>'
             '<td class="num">%s</td><td class="num">%s</td><td class="num">%s</td><td class="num">%s</td><td>%s</td>'
             '<td>%s</td></tr>' % (
-                e(c["verdict"]), e(c["name"]), e(c["host"]), e(c["unit"]), number(c.get("median_before")),
-                number(c.get("median_after")), percent(c.get("change_pct")), ci_percent(c.get("ci")),
-                number(c.get("p_value"), 3), e(c["verdict"]), e(c.get("reason"))) for c in model["comparisons"]],
+                (repeated(c["verdict"]), e(c["name"]), repeated(c["host"]), repeated(c["unit"])) + comparison_cells(c)
+                + (repeated(c["verdict"]), e(c.get("reason")))) for c in model["comparisons"]],
             "comparisons"))
     mx = model["matrix"]
     parts.append('<h2>Sites and services</h2><p>%s</p>' % e(matrix_summary(model)))
@@ -270,8 +279,8 @@ def report_html(model):
                          "stdev", "MAD"], [
         '<tr class="measurement"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class="num">%d</td><td class="num">%s</td>'
         '<td class="num">%s</td><td class="num">%s</td><td class="num">%s</td><td class="num">%s</td><td class="num">%s</td>'
-        '<td class="num">%s</td></tr>' % ((e(m["name"]), e(m["component"]), e(m["host"]), e(m["unit"]), m["n"], e(m["failures"]))
-                                          + tuple(stat_cells(m)))
+        '<td class="num">%s</td></tr>' % ((e(m["name"]), repeated(m["component"]), repeated(m["host"]), repeated(m["unit"]), m["n"],
+                                           repeated(m["failures"])) + stat_cells(m))
         for m in model["measurements"]], "measurements"))
     if model["notes"]:
         parts.append('<h2>Notes</h2><ul>%s</ul>' % "".join("<li>%s</li>" % e(n) for n in model["notes"]))
