@@ -98,6 +98,20 @@ def _values(samples, side):
     return values
 
 
+_FLOAT_ONLY = frozenset((float,))
+
+
+def _sorted_values(samples, side):
+    """``sorted(_values(samples, side))`` (the same floats, the same errors), in one list when every sample is a
+    finite float already (the usual case)."""
+    # pylint: disable=unidiomatic-typecheck
+    if type(samples) is list and _FLOAT_ONLY.issuperset(map(type, samples)) and all(map(math.isfinite, samples)):
+        return sorted(samples)
+    values = _values(samples, side)
+    values.sort()
+    return values
+
+
 # --------------------------------------------------------------------------- Mann-Whitney U
 
 def u_counts(m, n, upto):
@@ -144,7 +158,13 @@ def _u_cumulative(n1, n2):
 
 
 def _u_test(x, y, method="auto", continuity=True, ranked=None):
-    """``mann_whitney_u`` on lists of floats already checked by ``_values``.
+    """``mann_whitney_u`` on lists of floats already checked by ``_values`` (``_u_figures`` as a dict)."""
+    u, p, method = _u_figures(x, y, method, continuity, ranked)
+    return {"u": u, "p_value": p, "method": method}
+
+
+def _u_figures(x, y, method="auto", continuity=True, ranked=None):
+    """``(u, p_value, method)`` of the U test on lists of floats already checked by ``_values``, in any order.
 
     The rank sum of ``x`` is taken with bisect on the sorted pooled values: the average rank of
     a value is ``(lo + hi + 1) / 2`` (``lo``, ``hi``: its bisect_left and bisect_right), the same
@@ -188,7 +208,7 @@ def _u_test(x, y, method="auto", continuity=True, ranked=None):
             p = 2 * _normal_sf(numerator / math.sqrt(variance))
     else:
         raise CompareError("method must be auto, exact or asymptotic, got %r" % (method,))
-    return {"u": u1, "p_value": min(max(p, 0.0), 1.0), "method": method}
+    return u1, min(max(p, 0.0), 1.0), method
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -321,6 +341,14 @@ def _pruned_plan(n_after, n_before, seed, resamples, confidence):
     if plan[1] is None:
         plan[1] = _pruned_cells(plan[3], plan[4], resamples, confidence)
     return plan[1]
+
+
+def prepare_plans(size_pairs, confidence=0.95, resamples=2000, seed=0):
+    """Build (and prune) the resample plans of the ``(n after, n before)`` pairs now, e.g. before a fork, so that
+    both processes use them rather than each building its own; the figures are the same with or without."""
+    if resamples <= PRUNE_MAX_RESAMPLES:
+        for n_after, n_before in size_pairs:
+            _pruned_plan(n_after, n_before, seed, resamples, confidence)
 
 
 def _pairs_of(cells):
@@ -468,124 +496,175 @@ def compare_many(jobs, min_samples=6, confidence=0.95, resamples=2000, seed=0):
     Each item of the list returned is the result dict ``compare`` gives, or the CompareError it
     raises. The bootstrap intervals of the comparisons that share their sample sizes are computed
     together with NumPy when it is installed (``_fast_stats``: the same floats); else, and for
-    small groups or unusual values, one by one as ``compare`` does.
+    small groups or unusual values, one by one as ``compare`` does. The parameters shared by every
+    job are checked once: a job whose threshold is a plain number in [0, 1) is then known to pass
+    ``_check_params``, any other is checked in full (the same error, the threshold's first).
     """
+    try:
+        _check_params(0.0, min_samples, confidence, resamples)
+        shared_ok = True
+    except CompareError:
+        shared_ok = False
     prepared = []
-    groups = {}
+    by_sizes = {}  # {(n before, n after): ([job numbers], [whether each can take the NumPy bootstrap])}
     for number, (before, after, higher, threshold) in enumerate(jobs):
         try:
-            _check_params(threshold, min_samples, confidence, resamples)
-            b = _values(before, "before")
-            a = _values(after, "after")
+            if not (shared_ok and type(threshold) in _NUMBER_TYPES and 0 <= threshold < 1):
+                _check_params(threshold, min_samples, confidence, resamples)
+            sb = _sorted_values(before, "before")
+            sa = _sorted_values(after, "after")
         except CompareError as exc:
             prepared.append(exc)
             continue
-        sb, sa = sorted(b), sorted(a)
-        prepared.append((b, a, sb, sa, higher, threshold))
-        if sb and sa and sb[0] > 0 and sa[0] >= 0 and sa[-1] <= _FLOAT_SUM_MAX and sb[-1] <= _FLOAT_SUM_MAX:
-            groups.setdefault((len(sa), len(sb)), []).append(number)
-    intervals, ranked = {}, {}
-    by_sizes = [numbers for numbers in _by_sizes(prepared).values() if len(numbers) >= _fast_stats.MIN_GROUP]
-    if _fast_stats.available(sum(map(len, by_sizes))):
-        for numbers in by_sizes:
-            ranked.update(zip(numbers, _fast_stats.rank_sums([prepared[i][2] for i in numbers],
-                                                             [prepared[i][3] for i in numbers])))
-    big = [(sizes, numbers) for sizes, numbers in groups.items() if len(numbers) >= _fast_stats.MIN_GROUP]
-    if big and resamples <= PRUNE_MAX_RESAMPLES and _fast_stats.available(sum(len(n) for dummy, n in big)):
-        # (groups: at least one job passed _check_params, so the shared parameters are valid)
-        tail = (1.0 - confidence) / 2.0
-        ranks = (_quantile_ranks(resamples, tail), _quantile_ranks(resamples, 1.0 - tail), resamples)
-        for (n_after, n_before), numbers in big:
-            pruned = _pruned_plan(n_after, n_before, seed, resamples, confidence)
-            found = _fast_stats.bootstrap_many([prepared[i][2] for i in numbers], [prepared[i][3] for i in numbers],
-                                               pruned, ranks)
-            intervals.update(zip(numbers, found))
+        prepared.append((sb, sa, higher, threshold))
+        if sb and sa:
+            group = by_sizes.get((len(sb), len(sa)))
+            if group is None:
+                group = by_sizes[len(sb), len(sa)] = ([], [])
+            group[0].append(number)
+            group[1].append(sb[0] > 0 and sa[0] >= 0 and sa[-1] <= _FLOAT_SUM_MAX and sb[-1] <= _FLOAT_SUM_MAX)
+    _numpy_groups(prepared, by_sizes, confidence, resamples, seed)
     out = []
     for number, item in enumerate(prepared):
+        prepared[number] = None  # (each job's samples let go once compared: fewer objects alive for the collector)
         if isinstance(item, CompareError):
             out.append(item)
             continue
-        b, a, sb, sa, higher, threshold = item
-        out.append(_compare_values(b, a, sb, sa, higher, threshold, min_samples, confidence, resamples, seed,
-                                   intervals.get(number), ranked.get(number)))
+        # the sorted samples stand for the samples: the U test and the smallest value do not depend on the order
+        if len(item) == 4:
+            sb, sa, higher, threshold = item
+            out.append(_compare_values(sb, sa, sb, sa, higher, threshold, min_samples, confidence, resamples, seed))
+            continue
+        sb, sa, higher, threshold, ci, rank_sum, tie_term, median_before, median_after = item
+        out.append(_compare_values(sb, sa, sb, sa, higher, threshold, min_samples, confidence, resamples, seed, ci,
+                                   None if rank_sum is None else (rank_sum, tie_term), (median_before, median_after)))
     return out
 
 
-def _by_sizes(prepared):
-    """{(n before, n after): job numbers} of the checked jobs whose pooled samples are few enough to rank at once."""
-    out = {}
-    for number, item in enumerate(prepared):
-        if not isinstance(item, CompareError) and item[2] and item[3] and \
-                len(item[2]) + len(item[3]) <= _fast_stats.MAX_POOLED:
-            out.setdefault((len(item[2]), len(item[3])), []).append(number)
-    return out
+def _numpy_groups(prepared, by_sizes, confidence, resamples, seed):
+    """The figures NumPy computes for whole groups of jobs of the same sizes (``_fast_stats``), added to the jobs'
+    items in ``prepared``: ``(sb, sa, higher, threshold)`` becomes ``(sb, sa, higher, threshold, bootstrap
+    interval, rank sum, tie term, median before, median after)`` (None for what NumPy did not compute).
+
+    Rank sums for groups of ``MIN_GROUP`` jobs or more with at most ``MAX_POOLED`` samples together, intervals for
+    the jobs of a group whose values allow it (before > 0, after >= 0, sums of two finite) when ``MIN_GROUP`` or
+    more do, each when there are ``MIN_TOTAL`` such jobs in all; the medians of every group whose samples were
+    made into arrays for either. One flat tuple per job: fewer objects than a tuple of tuples."""
+    big = [(sizes, group) for sizes, group in by_sizes.items() if len(group[0]) >= _fast_stats.MIN_GROUP]
+    use_ranks = _fast_stats.available(sum(len(group[0]) for (n_before, n_after), group in big
+                                          if n_before + n_after <= _fast_stats.MAX_POOLED))
+    booted = [sum(group[1]) for dummy, group in big]
+    use_boot = any(count >= _fast_stats.MIN_GROUP for count in booted) and resamples <= PRUNE_MAX_RESAMPLES and \
+        _fast_stats.available(sum(count for count in booted if count >= _fast_stats.MIN_GROUP))
+    if not use_ranks and not use_boot:
+        return
+    # (a job passed _check_params, so the shared parameters are valid)
+    tail = (1.0 - confidence) / 2.0
+    ranks = (_quantile_ranks(resamples, tail), _quantile_ranks(resamples, 1.0 - tail), resamples)
+    for ((n_before, n_after), (numbers, bootable)), count in zip(big, booted):
+        ranking = use_ranks and n_before + n_after <= _fast_stats.MAX_POOLED
+        booting = use_boot and count >= _fast_stats.MIN_GROUP
+        if not ranking and not booting:
+            continue
+        befores, afters = _fast_stats.arrays([prepared[i][0] for i in numbers], [prepared[i][1] for i in numbers])
+        rank_sums, tie_terms = _fast_stats.rank_sum_lists(befores, afters) if ranking else (_NONES, _NONES)
+        intervals = _NONES
+        if booting:
+            pruned = _pruned_plan(n_after, n_before, seed, resamples, confidence)
+            some = iter(_fast_stats.bootstrap_many(*_fast_stats.rows(befores, afters, bootable), pruned, ranks))
+            intervals = (next(some) if ok else None for ok in bootable)
+        for number, ci, rank_sum, tie_term, median_before, median_after in zip(
+                numbers, intervals, rank_sums, tie_terms, _fast_stats.medians(befores), _fast_stats.medians(afters)):
+            prepared[number] += (ci, rank_sum, tie_term, median_before, median_after)
+
+
+_NONES = itertools.repeat(None)
+
+
+# The texts of a confidence level in the reasons: {confidence: (alpha, "%.4g" of alpha, "%.4g" of the level in %)}.
+_LEVELS = {}
+_LEVELS_MAX = 16
+
+
+def _level(confidence):
+    """``(alpha, "%.4g" of alpha, "%.4g" of the level in %)`` of a confidence level (kept per float level)."""
+    # pylint: disable=unidiomatic-typecheck
+    found = _LEVELS.get(confidence) if type(confidence) is float else None
+    if found is None:
+        alpha = round(1.0 - confidence, 12)  # 1 - 0.95 is 0.050000000000000044 in floating point
+        found = (alpha, _num(alpha), _num(confidence * 100))
+        if type(confidence) is float:
+            if len(_LEVELS) >= _LEVELS_MAX:
+                _LEVELS.pop(next(iter(_LEVELS)))
+            _LEVELS[confidence] = found
+    return found
+
+
+def _short_reason(n_before, n_after, min_samples):
+    short = [(side, n) for side, n in (("before", n_before), ("after", n_after)) if n < min_samples]
+    return "%s: at least %d samples per side are needed to call a change." % (
+        " and ".join("%s has %d sample%s" % (side, n, "" if n == 1 else "s") for side, n in short), min_samples)
 
 
 def _compare_values(b, a, sb, sa, higher_is_better, threshold, min_samples, confidence, resamples, seed, ci=None,
-                    ranked=None):
+                    ranked=None, medians=None):
     """``compare`` on checked lists of floats ``b``, ``a`` and their sorted copies; ``ci``: the bootstrap
-    interval, ``ranked``: the U test's rank sum and tie term, when already computed (``compare_many``)."""
-    result = {
-        "n_before": len(b), "n_after": len(a),
-        "median_before": _sorted_median(sb), "median_after": _sorted_median(sa),
-        "ratio": None, "ci": None, "change_pct": None, "u": None, "p_value": None, "method": None,
-        "verdict": "not enough samples", "reason": "",
-    }
-    overflow = None
+    interval, ``ranked``: the U test's rank sum and tie term, ``medians``: the medians of the before and after
+    samples, when already computed (``compare_many``)."""
+    n_before, n_after = len(b), len(a)
+    median_before, median_after = medians if medians is not None else (_sorted_median(sb), _sorted_median(sa))
+    ratio = interval = change_pct = u = p = method = overflow = None
     if b and a:
-        test = _u_test(b, a) if ranked is None else _u_test(b, a, ranked=ranked)
-        result.update(u=test["u"], p_value=test["p_value"], method=test["method"])
-        if result["median_before"] > 0:
-            ratio = _ratio(result["median_after"], result["median_before"])
+        u, p, method = _u_figures(b, a, "auto", True, ranked)
+        if median_before > 0:
+            ratio = _ratio(median_after, median_before)
             if ratio is None:
-                overflow = "the ratio of medians (%s / %s) is beyond the float range" % (
-                    _num(result["median_after"]), _num(result["median_before"]))
+                overflow = "the ratio of medians (%.4g / %.4g) is beyond the float range" % (median_after, median_before)
             else:
-                result["ratio"] = ratio
-                result["change_pct"] = (ratio - 1.0) * 100.0
+                change_pct = (ratio - 1.0) * 100.0
         if sb[0] > 0 and overflow is None:
             try:
-                result["ci"] = ci if ci is not None else _bootstrap(sb, sa, confidence, resamples, seed)
+                interval = ci if ci is not None else _bootstrap(sb, sa, confidence, resamples, seed)
             except CompareError as exc:
                 overflow = str(exc)
-    short = [(side, n) for side, n in (("before", len(b)), ("after", len(a))) if n < min_samples]
-    if short:
-        result["reason"] = "%s: at least %d samples per side are needed to call a change." % (
-            " and ".join("%s has %d sample%s" % (side, n, "" if n == 1 else "s") for side, n in short), min_samples)
-        return result
-    result["verdict"] = "no clear change"
-    if overflow is not None:
-        result.update(ratio=None, change_pct=None, ci=None)
-        result["reason"] = "No change can be called: %s." % overflow
-        return result
-    if result["ratio"] is None or result["ci"] is None:
-        result["reason"] = ("The ratio of medians needs positive before samples (smallest %s), so no change "
-                            "can be called." % _num(min(b)))
-        return result
-    ratio, (lo, hi), p = result["ratio"], result["ci"], result["p_value"]
-    alpha = round(1.0 - confidence, 12)  # 1 - 0.95 is 0.050000000000000044 in floating point
-    better = (ratio > 1.0) if higher_is_better else (ratio < 1.0)
-    direction = "faster" if better else "slower"
+    if n_before < min_samples or n_after < min_samples:
+        verdict, reason = "not enough samples", _short_reason(n_before, n_after, min_samples)
+    elif overflow is not None:
+        ratio = change_pct = interval = None
+        verdict, reason = "no clear change", "No change can be called: %s." % overflow
+    elif ratio is None or interval is None:
+        verdict, reason = "no clear change", ("The ratio of medians needs positive before samples (smallest %.4g), "
+                                              "so no change can be called." % min(b))
+    else:
+        verdict, reason = _verdict(ratio, change_pct, interval, p, median_before, median_after, higher_is_better,
+                                   threshold, confidence)
+    return {
+        "n_before": n_before, "n_after": n_after, "median_before": median_before, "median_after": median_after,
+        "ratio": ratio, "ci": interval, "change_pct": change_pct, "u": u, "p_value": p, "method": method,
+        "verdict": verdict, "reason": reason,
+    }
+
+
+def _verdict(ratio, change_pct, interval, p, median_before, median_after, higher_is_better, threshold, confidence):
+    """``(verdict, reason)`` of a comparison with enough samples, a ratio and an interval."""
+    lo, hi = interval
+    alpha, alpha_text, level_text = _level(confidence)
     up = ratio > 1.0
-    change_pct = (ratio - 1.0) * 100.0
     failed = []
     if not p < alpha:
-        failed.append("the U test is not significant (p = %s, needs < %s)" % (_num(p), _num(alpha)))
+        failed.append("the U test is not significant (p = %.4g, needs < %s)" % (p, alpha_text))
     if not ((lo > 1.0) if up else (hi < 1.0)):
-        failed.append("the %s%% interval of the ratio [%s, %s] does not exclude 1 on the side of the change" % (
-            _num(confidence * 100), _num(lo), _num(hi)))
+        failed.append("the %s%% interval of the ratio [%.4g, %.4g] does not exclude 1 on the side of the change" % (
+            level_text, lo, hi))
     if not abs(ratio - 1.0) >= threshold - THRESHOLD_EPSILON:
-        failed.append("the change of %+.2f%% is below the %s%% threshold" % (change_pct, _num(threshold * 100)))
+        failed.append("the change of %+.2f%% is below the %.4g%% threshold" % (change_pct, threshold * 100))
     if ratio == 1.0:
         failed = failed or ["the medians are equal"]
     if failed:
-        result["reason"] = "No clear change: %s." % "; ".join(failed)
-        return result
-    result["verdict"] = direction
-    result["reason"] = "%s: median %s -> %s (%+.2f%%), %s%% interval of the ratio [%s, %s], p = %s." % (
-        direction.capitalize(), _num(result["median_before"]), _num(result["median_after"]), change_pct,
-        _num(confidence * 100), _num(lo), _num(hi), _num(p))
-    return result
+        return "no clear change", "No clear change: %s." % "; ".join(failed)
+    direction = "Faster" if ((ratio > 1.0) if higher_is_better else (ratio < 1.0)) else "Slower"
+    return direction.lower(), "%s: median %.4g -> %.4g (%+.2f%%), %s%% interval of the ratio [%.4g, %.4g], p = %.4g." % (
+        direction, median_before, median_after, change_pct, level_text, lo, hi, p)
 
 
 def _ratio(top, bottom):
@@ -628,3 +707,27 @@ def comparable(before_ctx, after_ctx):
         return False, "versions differ: %s" % ", ".join(changed)
     return True, "same host %s and same versions of %s" % (
         before_ctx["host"], ", ".join(common) or "no tool stated on both sides")
+
+
+_STR_ONLY = frozenset((str,))
+
+
+def context_key(before_ctx, after_ctx):
+    """A hashable key that decides ``comparable(before_ctx, after_ctx)``, or None when there is none.
+
+    The key is the two hosts and the two ``versions`` mappings' items when both contexts are dicts
+    whose host, version names and versions are all strings (what a results file holds): two pairs
+    of contexts with equal keys get the same ``comparable`` answer, so a report's many records with
+    the same contexts can share it. Anything else (no mapping, no or another kind of host or
+    versions, a version that is not a string) has no key and is checked on its own.
+    """
+    # pylint: disable=unidiomatic-typecheck
+    if type(before_ctx) is not dict or type(after_ctx) is not dict:
+        return None
+    before_host, after_host = before_ctx.get("host"), after_ctx.get("host")
+    before_versions, after_versions = before_ctx.get("versions"), after_ctx.get("versions")
+    if type(before_host) is not str or type(after_host) is not str or type(before_versions) is not dict or \
+            type(after_versions) is not dict or not _STR_ONLY.issuperset(map(type, itertools.chain(
+                before_versions, before_versions.values(), after_versions, after_versions.values()))):
+        return None
+    return before_host, after_host, tuple(before_versions.items()), tuple(after_versions.items())

@@ -100,27 +100,44 @@ def sequential_many(jobs, min_samples):
     """``sequential`` of each job ``(before_item, after_item, threshold, role)``, in order.
 
     The comparisons go to ``_compare.compare_many`` together (the bootstrap intervals of records of
-    the same sizes are computed at once: the same figures as one by one).
+    the same sizes are computed at once: the same figures as one by one). Records share their contexts
+    (one host, the same versions): ``_compare.comparable`` is asked once per distinct pair of contexts
+    (``_compare.context_key``).
     """
-    entries, pending = [], []
+    # pylint: disable=unidiomatic-typecheck
+    entries, pending, work = [], [], []
+    contexts = {}
     for before_item, after_item, threshold, role in jobs:
         before, after = before_item["record"], after_item["record"]
-        entry = dict(_base_entry(after_item, after), design="sequential", role=role, comparable=True)
+        name, host, component, unit = after.get("name"), after_item.get("host"), after.get("component"), after.get("unit")
+        unit = unit if type(unit) is str else _text(unit)  # (_text of each, without a call for the usual strings)
+        entry = {"name": name if type(name) is str else _text(name), "host": host if type(host) is str else _text(host),
+                 "component": component if type(component) is str else _text(component), "unit": unit,
+                 "design": "sequential", "role": role, "comparable": True}
         entries.append(entry)
-        ok, reason = _compare.comparable(before.get("context"), after.get("context"))
-        if ok and _text(before.get("unit")) != entry["unit"]:
-            ok, reason = False, "unit %s before, %s after" % (_text(before.get("unit")), entry["unit"])
+        before_ctx, after_ctx = before.get("context"), after.get("context")
+        key = _compare.context_key(before_ctx, after_ctx)
+        if key is None:
+            ok, reason = _compare.comparable(before_ctx, after_ctx)
+        else:
+            found = contexts.get(key)
+            if found is None:
+                found = contexts[key] = _compare.comparable(before_ctx, after_ctx)
+            ok, reason = found
+        if ok and _text(before.get("unit")) != unit:
+            ok, reason = False, "unit %s before, %s after" % (_text(before.get("unit")), unit)
         if ok and role == "sequential":
-            problem = _verdicts.concurrency_problem(before.get("context"), after.get("context"))
+            problem = _verdicts.concurrency_problem(before_ctx, after_ctx)
             if problem:
                 ok, reason = False, problem
         if not ok:
             entry.update(comparable=False, verdict="not comparable", reason="not comparable: %s" % _text(reason))
             continue
-        pending.append((entry, (before.get("samples") or [], after.get("samples") or [],
-                                _compare.higher_is_better(entry["unit"]), threshold)))
-    results = _compare.compare_many([job for dummy, job in pending], min_samples=min_samples)
-    for (entry, dummy), result in zip(pending, results):
+        pending.append(entry)
+        work.append((before.get("samples") or [], after.get("samples") or [], _compare.higher_is_better(unit),
+                     threshold))
+    results = _compare.compare_many(work, min_samples=min_samples)
+    for entry, result in zip(pending, results):
         if isinstance(result, _compare.CompareError):
             entry.update(comparable=False, verdict="not comparable", reason="not comparable: %s" % result)
             continue
@@ -147,12 +164,26 @@ def sequential_split(jobs, min_samples):
         return sequential_many(jobs, min_samples)
     half = len(jobs) // 2
     _fast_stats.numpy_module()
+    _compare.prepare_plans(_common_sizes(jobs))
     worker = _report_parallel.start(lambda: sequential_many(jobs[half:], min_samples), "comparisons")
     if worker is None:
         return sequential_many(jobs, min_samples)
     with worker:
         first = sequential_many(jobs[:half], min_samples)
         return first + worker.result()
+
+
+def _common_sizes(jobs):
+    """The ``(n after, n before)`` sample counts of at least ``2 * MIN_GROUP`` jobs (enough for a NumPy group in
+    each half of a split): the resample plans worth building before the fork."""
+    # pylint: disable=unidiomatic-typecheck
+    counts = {}
+    for before_item, after_item, dummy, dummy in jobs:
+        after, before = after_item["record"].get("samples"), before_item["record"].get("samples")
+        if type(after) is list and type(before) is list:  # (anything else is refused by the comparison)
+            sizes = (len(after), len(before))
+            counts[sizes] = counts.get(sizes, 0) + 1
+    return [sizes for sizes, count in counts.items() if count >= 2 * _fast_stats.MIN_GROUP and min(sizes) > 0]
 
 
 def _num(value):

@@ -19,9 +19,12 @@ a whole group as arrays, one row per comparison:
 
 The U test's rank sums come out of ``rank_sums`` the same way: per value of ``before``, how many
 pooled values are below it and how many are not above (``bisect_left`` and ``bisect_right`` of the
-pure path), as integers; twice the rank sum is their exact sum, halved once; the tie term
-``sum(t^3 - t)`` over tied groups is the sum over the pooled values of ``c^2 - 1`` (``c``: how many
-pooled values equal it), an integer. The p-value is then computed by ``_compare._u_test`` as ever.
+pure path), as integers (the before values' own share of them is ``n1 ** 2``, so only the after values
+are compared); twice the rank sum is their exact sum, halved once; the tie term ``sum(t^3 - t)`` over
+tied groups is the sum over the pooled values of ``c^2 - 1`` (``c``: how many pooled values equal it),
+an integer, counted only in the rows whose sorted pooled values repeat. The p-value is then computed by
+``_compare._u_figures`` as ever. ``medians`` takes the medians of a group's sorted rows (the same IEEE
+additions and halvings as ``_stats._midpoint``).
 
 So the intervals and the U statistics are the very floats the pure path gives (tests/unit/plugins/plugin_utils/
 test_compare_fast.py checks both paths agree on many fixtures, and bench/check_report_bytes.py that
@@ -86,12 +89,53 @@ def available(count=None):
 
 def _at_ranks(np, ratios, weights, first, second, descending):
     """Per row, the values at 0-based ranks ``first <= second`` of the row's ratios each standing
-    ``weights[i]`` times, in ascending (or descending) order: ``_compare._at_ranks`` row by row."""
-    order = np.argsort(-ratios if descending else ratios, axis=1, kind="stable")
+    ``weights[i]`` times, in ascending (or descending) order: ``_compare._at_ranks`` row by row.
+
+    NumPy's default sort is not stable: equal ratios may come in another order than the pure path's
+    stable sort, which changes which of them is read, not the value. Equal ratios are the same bits
+    but for ``-0.0`` and ``0.0`` (an after value ``-0.0``), and the sign of a zero read here never
+    reaches the interval: ``v0 + f * (v1 - v0)`` with ``f >= 0`` and zeros ``v0``, ``v1`` is ``0.0``
+    whatever their signs (``-0.0 + 0.0``, ``0.0 + -0.0`` and ``0.0 + 0.0`` are all ``0.0``; the one way
+    to ``-0.0``, ``-0.0 + -0.0``, needs ``v1 - v0 = -0.0``, that is ``v0 = 0.0``)."""
+    order = np.argsort(-ratios if descending else ratios, axis=1)
     ordered = np.take_along_axis(ratios, order, axis=1)
     cumulated = np.cumsum(weights[order], axis=1)
     rows = np.arange(ratios.shape[0])
     return ordered[rows, (cumulated > first).argmax(axis=1)], ordered[rows, (cumulated > second).argmax(axis=1)]
+
+
+def arrays(befores, afters):
+    """The before and after samples of one group (lists of lists of floats, each side of one length) as two
+    arrays, one row per comparison: what ``medians``, ``rank_sums`` and ``bootstrap_many`` take."""
+    np = numpy_module()
+    return np.array(befores, dtype=np.float64), np.array(afters, dtype=np.float64)
+
+
+def rows(befores, afters, chosen):
+    """The rows of the two arrays of a group (``arrays``) where ``chosen`` (a list of booleans) is true."""
+    if all(chosen):
+        return befores, afters
+    np = numpy_module()
+    mask = np.array(chosen, dtype=bool)
+    return befores[mask], afters[mask]
+
+
+def medians(values):
+    """The median of each row of ``values`` (an array of sorted rows), as ``_compare._sorted_median`` takes it:
+    the middle value, or for an even length ``(lo + hi) / 2``, ``lo / 2 + hi / 2`` when the sum overflows
+    (``_stats._midpoint``; the same IEEE operations, so the same floats)."""
+    np = numpy_module()
+    n = values.shape[1]
+    mid = n // 2
+    if n % 2:
+        return values[:, mid].tolist()
+    lo, hi = values[:, mid - 1], values[:, mid]
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = (lo + hi) / 2.0
+        overflow = ~np.isfinite(out)
+        if overflow.any():
+            out[overflow] = lo[overflow] / 2.0 + hi[overflow] / 2.0
+    return out.tolist()
 
 
 def bootstrap_many(befores, afters, pruned, ranks):
@@ -107,8 +151,8 @@ def bootstrap_many(befores, afters, pruned, ranks):
     np = numpy_module()
     (a_lower, a_upper, b_lower, b_upper), low, high = pruned
     (h_low, lo_low, hi_low), (h_high, lo_high, hi_high), resamples = ranks
-    a = np.array(afters, dtype=np.float64)
-    b = np.array(befores, dtype=np.float64)
+    a = np.asarray(afters, dtype=np.float64)
+    b = np.asarray(befores, dtype=np.float64)
     tops = a[:, np.asarray(a_lower, dtype=np.intp)] + a[:, np.asarray(a_upper, dtype=np.intp)]
     bottoms = b[:, np.asarray(b_lower, dtype=np.intp)] + b[:, np.asarray(b_upper, dtype=np.intp)]
 
@@ -130,15 +174,34 @@ def bootstrap_many(befores, afters, pruned, ranks):
 def rank_sums(befores, afters):
     """``(rank sum of before, sum of t^3 - t over the tied groups)`` of each comparison of one group
     (every before of one length, every after of another, ``MAX_POOLED`` at most together)."""
+    return list(zip(*rank_sum_lists(befores, afters)))
+
+
+def rank_sum_lists(befores, afters):
+    """``rank_sums`` as two lists: the rank sums of before, the tie terms.
+
+    Twice the rank sum of ``before`` is the sum over its values ``x_i`` of ``below_i + not_above_i + 1``
+    (pooled values below it, pooled values not above it). The before values' own part of it is
+    ``n1 ** 2`` whatever they are: two before values ``x_i < x_j`` add 0 to ``x_i``'s counts and 2
+    to ``x_j``'s, two equal ones 1 to each, and each value counts itself once in ``not_above``; so
+    only the after values are compared with the before values. The tie term is 0 for a row whose
+    sorted pooled values never repeat; the rows where some do count every value's equals."""
     np = numpy_module()
-    x = np.array(befores, dtype=np.float64)
-    pooled = np.concatenate((x, np.array(afters, dtype=np.float64)), axis=1)
-    below = (pooled[:, None, :] < x[:, :, None]).sum(axis=2, dtype=np.int64)
-    not_above = (pooled[:, None, :] <= x[:, :, None]).sum(axis=2, dtype=np.int64)
-    twice = (below + not_above + 1).sum(axis=1)
-    equal = (pooled[:, :, None] == pooled[:, None, :]).sum(axis=2, dtype=np.int64)
-    ties = (equal * equal - 1).sum(axis=1)
-    return [(t / 2.0, tie) for t, tie in zip(twice.tolist(), ties.tolist())]
+    x = np.asarray(befores, dtype=np.float64)
+    y = np.asarray(afters, dtype=np.float64)
+    n1 = x.shape[1]
+    below = (y[:, None, :] < x[:, :, None]).sum(axis=(1, 2), dtype=np.int64)
+    not_above = (y[:, None, :] <= x[:, :, None]).sum(axis=(1, 2), dtype=np.int64)
+    twice = below + not_above + (n1 * n1 + n1)
+    pooled = np.concatenate((x, y), axis=1)
+    ordered = np.sort(pooled, axis=1)
+    tied = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
+    ties = np.zeros(pooled.shape[0], dtype=np.int64)
+    if tied.size:
+        some = pooled[tied]
+        equal = (some[:, :, None] == some[:, None, :]).sum(axis=2, dtype=np.int64)
+        ties[tied] = (equal * equal - 1).sum(axis=1)
+    return [t / 2.0 for t in twice.tolist()], ties.tolist()
 
 
 def median_resamples(rng, values, resamples):

@@ -269,13 +269,13 @@ def test_threshold_boundary_counts_an_exact_five_percent():
 def test_each_criterion_is_required(monkeypatch):
     before, after = _noisy(1.0, 30, 9), _noisy(0.7, 30, 10)
     assert cmp.compare(before, after)["verdict"] == "faster"
-    real_u = cmp._u_test
-    monkeypatch.setattr(cmp, "_u_test", lambda x, y: dict(real_u(x, y), p_value=0.2))
+    real_u = cmp._u_figures
+    monkeypatch.setattr(cmp, "_u_figures", lambda *args: real_u(*args)[:1] + (0.2,) + real_u(*args)[2:])
     res = cmp.compare(before, after)
     assert res["verdict"] == "no clear change" and "p = 0.2" in res["reason"]
-    monkeypatch.setattr(cmp, "_u_test", lambda x, y: dict(real_u(x, y), p_value=0.05))
+    monkeypatch.setattr(cmp, "_u_figures", lambda *args: real_u(*args)[:1] + (0.05,) + real_u(*args)[2:])
     assert cmp.compare(before, after)["verdict"] == "no clear change"  # p must be strictly below 0.05
-    monkeypatch.setattr(cmp, "_u_test", real_u)
+    monkeypatch.setattr(cmp, "_u_figures", real_u)
     monkeypatch.setattr(cmp, "_bootstrap", lambda *a: [0.6, 1.01])
     res = cmp.compare(before, after)
     assert res["verdict"] == "no clear change" and "does not exclude 1" in res["reason"]

@@ -30,7 +30,7 @@ def numpy_groups(monkeypatch):
     monkeypatch.setattr(cmp, "_PLAN_CACHE", {})
     monkeypatch.setattr(cmp, "_INDEX_CACHE", {})
     seen = {"boot": [], "ranks": []}
-    real_boot, real_ranks = _fast_stats.bootstrap_many, _fast_stats.rank_sums
+    real_boot, real_ranks = _fast_stats.bootstrap_many, _fast_stats.rank_sum_lists
 
     def boot(befores, afters, pruned, ranks):
         seen["boot"].append(len(befores))
@@ -40,7 +40,7 @@ def numpy_groups(monkeypatch):
         seen["ranks"].append((len(befores[0]), len(afters[0]), len(befores)))
         return real_ranks(befores, afters)
     monkeypatch.setattr(_fast_stats, "bootstrap_many", boot)
-    monkeypatch.setattr(_fast_stats, "rank_sums", ranks)
+    monkeypatch.setattr(_fast_stats, "rank_sum_lists", ranks)
     return seen
 
 

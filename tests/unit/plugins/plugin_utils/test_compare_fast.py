@@ -20,7 +20,7 @@ def numpy_path(monkeypatch):
     monkeypatch.delenv(_fast_stats.ENV_STATS, raising=False)
     monkeypatch.setattr(_fast_stats, "MIN_TOTAL", 0)  # these fixtures are smaller than a report worth NumPy
     calls = _Calls()
-    real, real_ranks = _fast_stats.bootstrap_many, _fast_stats.rank_sums
+    real, real_ranks = _fast_stats.bootstrap_many, _fast_stats.rank_sum_lists
 
     def counted(befores, afters, pruned, ranks):
         calls.append(len(befores))
@@ -30,7 +30,7 @@ def numpy_path(monkeypatch):
         calls.ranks.append(len(befores))
         return real_ranks(befores, afters)
     monkeypatch.setattr(_fast_stats, "bootstrap_many", counted)
-    monkeypatch.setattr(_fast_stats, "rank_sums", counted_ranks)
+    monkeypatch.setattr(_fast_stats, "rank_sum_lists", counted_ranks)
     return calls
 
 
