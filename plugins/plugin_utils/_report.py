@@ -25,7 +25,7 @@ from ansible_collections.o2edge.perf.plugins.plugin_utils import _report_formats
 from ansible_collections.o2edge.perf.plugins.module_utils.probe._matrix import service_columns, site_state
 from ansible_collections.o2edge.perf.plugins.plugin_utils._report_write import (
     ReportError, dumps_results, push, push_url, read_index, results_json, run_dir_name, update_index, write_run)
-from ansible_collections.o2edge.perf.plugins.plugin_utils import _comparisons, _report_parallel
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _comparisons, _fast_stats, _report_parallel
 
 ENV_RESULTS = "O2EDGE_PERF_RESULTS"
 VERDICTS = _comparisons.VERDICTS
@@ -382,12 +382,20 @@ def _load_inputs(params, paths, workers):
                 started.append(workers.enter_context(worker))
         return doc
 
+    def meanwhile(doc):
+        records = doc.get("records") if isinstance(doc, dict) else None
+        if isinstance(records, list) and len(records) >= _fast_stats.MIN_TOTAL:
+            # a baseline large enough for a second process, results this large: the comparisons will use NumPy
+            # (_fast_stats.available); imported here while the baseline is read, not after it
+            _fast_stats.numpy_module()
+        return objectives(doc)
+
     def objectives(doc):
         if refused:
             raise refused[0]
         found = loaded[0] if loaded else load_objectives(params.get("slo_file"))
         return found, None if started else _slo.evaluate(found, doc)
-    doc, baseline, early = _report_parallel.read_both(results, baseline_files, load_documents, objectives)
+    doc, baseline, early = _report_parallel.read_both(results, baseline_files, load_documents, meanwhile)
     if early is None and (loaded or refused):  # no second process for the baseline: in turn, after it
         try:
             early = objectives(doc)

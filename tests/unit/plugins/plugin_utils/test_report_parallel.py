@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ansible_collections.o2edge.perf.plugins.plugin_utils import _report, _report_formats, _report_parallel, _results_doc
+from ansible_collections.o2edge.perf.plugins.plugin_utils import _fast_stats, _report, _report_formats, _report_parallel, _results_doc
 from ansible_collections.o2edge.perf.plugins.plugin_utils._report_write import ReportError
 
 from tests.unit.plugins.plugin_utils.test_report import T0, standard_pair, write_json
@@ -464,3 +464,25 @@ def test_a_dead_document_child_leaves_the_objectives_here_and_fails_naming_resul
     with pytest.raises(ReportError, match=r"^results: the worker process of the report failed \(killed by signal 9\)$"):
         _report.generate({"results": [write_json(tmp_path / "r.json", current)], "dest": str(tmp_path / "d")}, {}, T0)
     assert os.getpid() == parent and calls() == ["child", "parent"] and _children() == []
+
+
+@pytest.mark.parametrize("records_above", [0, 1])
+def test_numpy_is_imported_while_the_baseline_is_read_for_large_results(forking, monkeypatch, tmp_path, records_above):
+    baseline, current = standard_pair()
+    events = []
+    real_numpy, real_result = _fast_stats.numpy_module, _report_parallel.Worker.result
+
+    def numpy_module(load=True):
+        events.append("numpy")
+        return real_numpy(load)
+
+    def result(self, wait_s=None):
+        events.append("result:" + self.field)
+        return real_result(self, wait_s)
+    monkeypatch.setattr(_fast_stats, "numpy_module", numpy_module)
+    monkeypatch.setattr(_report_parallel.Worker, "result", result)
+    monkeypatch.setattr(_fast_stats, "MIN_TOTAL", len(current["records"]) + records_above)
+    _report.generate({"results": [write_json(tmp_path / "r.json", current)], "baseline": [write_json(tmp_path / "b.json", baseline)],
+                      "dest": str(tmp_path / "d")}, {}, T0)
+    before = events[:events.index("result:baseline")]
+    assert before == (["numpy"] if records_above == 0 else [])
