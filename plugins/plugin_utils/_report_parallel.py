@@ -88,14 +88,15 @@ def worth_splitting(jobs, half_at_least):
     return enabled() and jobs >= 2 * max(MIN_RECORDS, half_at_least)
 
 
-def read_both(read_results, baseline_files, read_files, meanwhile):
+def read_both(read_results, baseline_files, read_files, meanwhile, sent_back=None):
     """``(results, baseline or None, early)``: ``read_results()`` in this process, ``read_files(baseline_files,
-    "baseline")`` (None without files) after it here, or meanwhile in a second process when the files are large;
-    then, while this process waits for it, ``early``: ``meanwhile(results)`` or the exception it raised (the
-    caller raises it in its turn, after the baseline's own errors); None without a second process."""
+    "baseline")`` (None without files) after it here, or meanwhile in a second process when the files are large
+    (which sends back ``sent_back(baseline)``, the part of it the caller reads, when given); then, while this
+    process waits for it, ``early``: ``meanwhile(results)`` or the exception it raised (the caller raises it in
+    its turn, after the baseline's own errors); None without a second process."""
     worker = None
     if baseline_files and worth_reading(baseline_files):
-        worker = start(lambda: read_files(baseline_files, "baseline"), "baseline")
+        worker = start(lambda: (sent_back or _same)(read_files(baseline_files, "baseline")), "baseline")
     try:
         results = read_results()
         if worker is None:
@@ -108,6 +109,10 @@ def read_both(read_results, baseline_files, read_files, meanwhile):
     finally:
         if worker is not None:
             worker.close()
+
+
+def _same(value):
+    return value
 
 
 def document_worker(doc, dumps, evaluate=None):

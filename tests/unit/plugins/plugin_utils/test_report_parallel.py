@@ -486,3 +486,59 @@ def test_numpy_is_imported_while_the_baseline_is_read_for_large_results(forking,
                       "dest": str(tmp_path / "d")}, {}, T0)
     before = events[:events.index("result:baseline")]
     assert before == (["numpy"] if records_above == 0 else [])
+
+
+def _variety(bare=True):
+    """(baseline, current) with controls, host state, a unit change, a concurrency change, duplicates, a record on
+    another host and (``bare``: a model only, a results file refuses it) a baseline record without unit, samples
+    and context."""
+    from tests.unit.plugins.plugin_utils.test_report import make_doc, record
+    baseline, current = standard_pair()
+    extra_before, extra_after = [], []
+    for side, out in (("before", extra_before), ("after", extra_after)):
+        out.append(record("ctl/loop", "control", [0.5 + (0.01 if side == "after" else 0)] * 8))
+        out.append(record("host/load", "host_state", [1.0, 1.2, 1.1]))
+        out.append(record("io/read", "file_io", [100.0, 101.0, 99.0] * 3, unit="MB/s" if side == "after" else "ms"))
+        conc = record("kpt_render/pkg", "kpt_render", [0.2] * 8)
+        conc["context"]["concurrency"] = 4 if side == "after" else 1
+        out.append(conc)
+        if bare:
+            stripped = record("git/bare", "git", [0.3] * 8)
+            for key in (("unit", "samples", "context") if side == "before" else ()):
+                del stripped[key]
+            out.append(stripped)
+        out.append(("edge9", record("git/status", "git", [0.2] * 8, host="edge9")))
+    extra_before.append(record("git/status", "git", [0.15] * 10))  # a duplicate key: the last one wins
+    before = make_doc(list(r["record"] for r in baseline["records"]) + extra_before, run_id="base-run")
+    after = make_doc(list(r["record"] for r in current["records"]) + extra_after)
+    return before, after
+
+
+def test_the_baseline_sent_back_gives_the_model_of_the_whole_baseline():
+    baseline, current = _variety()
+    whole = _report.build(current, baseline, title="T", generated_at=T0)
+    part = _report.build(current, _report.comparison_baseline(baseline), title="T", generated_at=T0)
+    assert whole["comparisons"] and len(whole["comparisons"]) >= 8 and whole["notes"]
+    assert part == whole
+    sent = _report.comparison_baseline(baseline)
+    assert set(sent) == {"run", "records"} and sent["run"] == baseline["run"]
+    assert set(sent["records"][0]["record"]) == {"name", "unit", "samples", "context"}
+
+
+def test_a_large_baseline_comes_back_as_the_part_the_report_reads(forking, monkeypatch, tmp_path):
+    baseline, current = _variety(bare=False)
+    seen = []
+    real = _report.build
+
+    def build(doc, base=None, *args, **kwargs):
+        seen.append(base)
+        return real(doc, base, *args, **kwargs)
+    monkeypatch.setattr(_report, "build", build)
+    params = {"results": [write_json(tmp_path / "r.json", current)], "baseline": [write_json(tmp_path / "b.json", baseline)]}
+    _report.generate(dict(params, dest=str(tmp_path / "two")), {}, T0)
+    monkeypatch.setenv(_report_parallel.ENV_PROCESSES, "1")
+    _report.generate(dict(params, dest=str(tmp_path / "one")), {}, T0)
+    assert set(seen[0]) == {"run", "records"} and "stats" not in seen[0]["records"][0]["record"]
+    assert "stats" in seen[1]["records"][0]["record"]  # one process: the whole document, as read
+    for rel in _tree(str(tmp_path / "one")):
+        assert filecmp.cmp(str(tmp_path / "one" / rel), str(tmp_path / "two" / rel), shallow=False), rel
