@@ -157,13 +157,13 @@ def _u_cumulative(n1, n2):
     return found
 
 
-def _u_test(x, y, method="auto", continuity=True, ranked=None):
+def _u_test(x, y, method, continuity, ranked=None):
     """``mann_whitney_u`` on lists of floats already checked by ``_values`` (``_u_figures`` as a dict)."""
     u, p, method = _u_figures(x, y, method, continuity, ranked)
     return {"u": u, "p_value": p, "method": method}
 
 
-def _u_figures(x, y, method="auto", continuity=True, ranked=None):
+def _u_figures(x, y, method, continuity, ranked=None):
     """``(u, p_value, method)`` of the U test on lists of floats already checked by ``_values``, in any order.
 
     The rank sum of ``x`` is taken with bisect on the sorted pooled values: the average rank of

@@ -151,8 +151,8 @@ def test_rank_sums_with_ties_in_some_rows_only():
         afters.append([2.0] * n_after)
         got = _fast_stats.rank_sums(np.array(befores), np.array(afters))
         assert got == [_pure_rank_sum(x, y) for x, y in zip(befores, afters)]
-        ranked = [cmp._u_figures(x, y, ranked=r) for x, y, r in zip(befores, afters, got)]
-        assert _exact(ranked) == _exact([cmp._u_figures(x, y) for x, y in zip(befores, afters)])
+        ranked = [cmp._u_figures(x, y, "auto", True, ranked=r) for x, y, r in zip(befores, afters, got)]
+        assert _exact(ranked) == _exact([cmp._u_figures(x, y, "auto", True) for x, y in zip(befores, afters)])
 
 
 def test_an_after_sample_of_negative_zero_gives_the_stable_sort_interval(numpy_path):
