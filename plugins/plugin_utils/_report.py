@@ -10,6 +10,10 @@ slowest tasks and the list of what is missing. ``generate`` renders every format
 and writes them with ``_report_write`` (a new run directory renamed into place, the index of
 past runs, the Pushgateway). Text read from results files is data: the writers escape it for
 their format and nothing here evaluates it.
+
+Size: over 450 lines because it is the one place where a report's steps meet in their order: the parameters,
+reading the inputs with their second processes (``_report_parallel``: the baseline, the document worker that
+also evaluates the objectives), the model, and the files; each step's own work lives in its module.
 """
 
 from __future__ import annotations
