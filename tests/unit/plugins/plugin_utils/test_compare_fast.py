@@ -73,14 +73,19 @@ KINDS = ("noisy", "ties", "huge", "tiny", "zeros", "beyond")
 SIZES = ((1, 1), (1, 3), (2, 2), (3, 2), (3, 3), (8, 9), (9, 8), (8, 8), (9, 9), (10, 10), (6, 40), (31, 30))
 
 
-def _one_by_one(jobs, **kwargs):
+def one_by_one(jobs, **kwargs):
+    """``compare`` of each job ``(before, after, higher, threshold)``: its result dict or the CompareError raised."""
     out = []
     for before, after, higher, threshold in jobs:
         try:
             out.append(cmp.compare(before, after, higher_is_better=higher, threshold=threshold, **kwargs))
         except cmp.CompareError as exc:
-            out.append(str(exc))
+            out.append(exc)
     return out
+
+
+def _one_by_one(jobs, **kwargs):
+    return [str(item) if isinstance(item, cmp.CompareError) else item for item in one_by_one(jobs, **kwargs)]
 
 
 def _shown(results):

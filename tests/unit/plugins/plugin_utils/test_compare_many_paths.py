@@ -20,6 +20,8 @@ import pytest
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _compare as cmp
 from ansible_collections.o2edge.perf.plugins.plugin_utils import _comparisons, _fast_stats, _report_parallel
 
+from tests.unit.plugins.plugin_utils.test_compare_fast import one_by_one
+
 
 def _exact(value):
     """A structure with every float replaced by its repr (``-0.0`` and ``0.0`` differ)."""
@@ -32,16 +34,6 @@ def _exact(value):
     if isinstance(value, Exception):
         return (type(value).__name__, str(value))
     return value
-
-
-def _one_by_one(jobs, **kwargs):
-    out = []
-    for before, after, higher, threshold in jobs:
-        try:
-            out.append(cmp.compare(before, after, higher_is_better=higher, threshold=threshold, **kwargs))
-        except cmp.CompareError as exc:
-            out.append(exc)
-    return out
 
 
 @pytest.fixture
@@ -106,7 +98,7 @@ def test_numpy_groups_give_the_one_by_one_figures_bit_for_bit(numpy_path, monkey
     # others (negative, huge) the pure path
     assert numpy_path == [102] * 2 * len(SIZES)
     assert len(booted) == len(SIZES) and all(68 <= n < 102 for n in booted), booted
-    assert _exact(got) == _exact(_one_by_one(jobs))
+    assert _exact(got) == _exact(one_by_one(jobs))
 
 
 def test_the_pure_path_gives_the_numpy_figures(numpy_path, monkeypatch):
@@ -163,7 +155,7 @@ def test_an_after_sample_of_negative_zero_gives_the_stable_sort_interval(numpy_p
         after = [rng.choice([0.0, -0.0]) for dummy in range(8)] + [rng.choice([-0.0, 0.0, 1.0]) for dummy in range(2)]
         jobs.append(([rng.uniform(0.5, 2.0) for dummy in range(10)], after, False, 0.05))
     got = cmp.compare_many(jobs)
-    assert _exact(got) == _exact(_one_by_one(jobs))
+    assert _exact(got) == _exact(one_by_one(jobs))
     assert all(repr(value) == "0.0" for r in got for value in r["ci"][:1])
 
 
@@ -197,7 +189,7 @@ def test_shared_parameters_checked_once_give_each_jobs_error(params):
     before, after = [1.0, 1.1, 1.2, 0.9, 1.0, 1.05], [1.3, 1.2, 1.4, 1.25, 1.35, 1.3]
     thresholds = [0.05, 0, 0.999, 1, -0.1, 1.0, True, False, math.nan, "0.1", None, _Share(0.05), _Share(2.0)]
     jobs = [(before, after, False, threshold) for threshold in thresholds]
-    assert _exact(cmp.compare_many(jobs, **params)) == _exact(_one_by_one(jobs, **params))
+    assert _exact(cmp.compare_many(jobs, **params)) == _exact(one_by_one(jobs, **params))
 
 
 def test_confidence_texts_follow_each_level():
