@@ -8,7 +8,9 @@
 
 The process imports what the report imports and nothing else (the sweep's own argparse, statistics,
 subprocess ... stay in the sweep's process), so that its wall time is the interpreter's start, the
-report's imports and the report. Prints one JSON line: ``generate_s`` (the wall time of
+report's imports and the report; it then ends with ``os._exit``, as the Ansible worker process that runs a playbook's
+task does (multiprocessing's fork start method), so the objects the report keeps (``_report._KEPT``) are not freed
+one by one by the interpreter's finalisation. Prints one JSON line: ``generate_s`` (the wall time of
 ``_report.generate``), ``cpu_s`` (this process's CPU time in it) and ``children_cpu_s`` (that of the
 report's second processes, reaped children). ``--collection`` runs the report of another checkout of the
 collection (an older commit unpacked with ``git archive``), for a side-by-side comparison in one sweep.
@@ -69,6 +71,8 @@ def main(paths):
     _report.generate(params, {}, "2026-11-28T15:00:00.000Z")
     sys.stdout.write(json.dumps({"generate_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
                                  "children_cpu_s": _children_cpu() - k0}) + "\n")
+    sys.stdout.flush()
+    os._exit(0)  # pylint: disable=protected-access  # as an Ansible worker process ends (multiprocessing's fork)
 
 
 if __name__ == "__main__":
