@@ -13,6 +13,7 @@ by the data selected.
 from __future__ import annotations
 
 import math
+import operator
 
 from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_schema import (
     LATENCY_STATISTICS, OPS, TIME_UNITS, _kind, _number, _short)
@@ -22,6 +23,7 @@ from ansible_collections.o2edge.perf.plugins.plugin_utils._slo_select import (
 # A deciding occurrence count of ceil(target * n) tolerates float noise (0.995 * 200 = 199.00000000000003).
 _COUNT_EPSILON = 1e-9
 _FLOATS = frozenset((float,))
+_ORDERS = {"lt": operator.lt, "lte": operator.le, "gt": operator.gt, "gte": operator.ge}
 
 
 def _label(*parts):
@@ -41,6 +43,25 @@ def _item(entry):
         if "ok" in entry and "service" in entry:
             return "probe", entry, entry
     return None, None, "%s, neither a record nor a probe result" % _kind(entry)
+
+
+def _items(found):
+    """``[_item(entry) for entry in found]`` and the index of the first item that is neither (or None); a record
+    of the usual ``{"record": {...}}`` form without a call per record."""
+    items = []
+    append = items.append
+    bad = None
+    for entry in found:
+        if type(entry) is dict:  # pylint: disable=unidiomatic-typecheck
+            payload = entry.get("record")
+            if type(payload) is dict:  # pylint: disable=unidiomatic-typecheck
+                append(("record", payload, entry))
+                continue
+        item = _item(entry)
+        if item[0] is None and bad is None:
+            bad = len(items)
+        append(item)
+    return items, bad
 
 
 def _label_of(entry):
@@ -88,7 +109,7 @@ def _latency(objective, items):
             return None, "%s is a probe result; statistic %s needs records" % (_label_of(entry), statistic)
         stats = payload.get("stats")
         figure = stats.get(statistic) if isinstance(stats, dict) else None
-        if not _number(figure):
+        if not (type(figure) is float and math.isfinite(figure)) and not _number(figure):  # pylint: disable=unidiomatic-typecheck
             return None, "%s has no %s (stats.%s is %s: no successful run to measure)" % (
                 _label_of(entry), statistic, statistic, _short(figure))
         rec_unit = payload.get("unit")
@@ -99,9 +120,14 @@ def _latency(objective, items):
                 return None, "%s is in %s, the objective in %s" % (_label_of(entry), _short(rec_unit), unit)
         figures.append((figure, entry))
     # best first: ascending for an upper bound (lt, lte), descending for a lower bound (gt, gte)
-    figures.sort(key=lambda pair: pair[0], reverse=op in ("gt", "gte"))
+    figures.sort(key=operator.itemgetter(0), reverse=op in ("gt", "gte"))
     needed = max(1, int(math.ceil(objective["target"] * len(figures) - _COUNT_EPSILON)))
-    good = sum(1 for figure, dummy in figures if _compares(figure, op, threshold))
+    # a number against a number never raises: one comparison each, not _compares' four
+    order = _ORDERS.get(op) if type(op) is str and type(threshold) in (int, float) else None  # pylint: disable=unidiomatic-typecheck
+    if order is None:
+        good = sum(1 for figure, dummy in figures if _compares(figure, op, threshold))
+    else:
+        good = sum(1 for figure, dummy in figures if order(figure, threshold))
     figure, deciding = figures[needed - 1]
     worst_figure, worst = figures[-1]
     status = "pass" if _compares(figure, op, threshold) else "fail"
@@ -136,6 +162,14 @@ def _success(objective, items):
             elif payload.get("ok") is not False:
                 unknown += 1  # no boolean ok: a bad occurrence, never a good one
             continue
+        samples, failures = payload.get("samples"), payload.get("failures")
+        # the usual record (floats only, a finite sum: then every sample is finite, an inf or a nan makes the
+        # sum one) counted as _counts counts it, without the call; any other is _counts' to judge
+        if type(samples) is list and type(failures) is int and failures >= 0 \
+                and _FLOATS.issuperset(map(type, samples)) and math.isfinite(sum(samples)):  # pylint: disable=unidiomatic-typecheck
+            good += len(samples)
+            total += len(samples) + failures
+            continue
         counts = _counts(payload)
         if counts is None:
             return None, "%s has no samples list of numbers and failures count" % _label_of(entry)
@@ -167,10 +201,9 @@ def evaluate_one(objective, results_doc, compiled=True):
         return _outcome(objective, None, "fail", "no measurement matched the selection %s" % excerpt(select), 0)
     if not isinstance(found, list):
         found = [found]
-    items = [_item(entry) for entry in found]
-    for index, (kind, dummy, label) in enumerate(items):
-        if kind is None:
-            return _outcome(objective, None, "fail", "selected item %d is %s" % (index, label), len(items))
+    items, bad = _items(found)
+    if bad is not None:
+        return _outcome(objective, None, "fail", "selected item %d is %s" % (bad, items[bad][2]), len(items))
     if objective.get("statistic") == "success_ratio":
         outcome, reason = _success(objective, items)
     elif objective.get("statistic") in LATENCY_STATISTICS:

@@ -13,13 +13,22 @@
   compiled once per expression when the expression uses only what selections use (fields,
   filters, projections, flatten, comparisons, and/or/not, literals, starts_with / ends_with /
   contains); jmespath's own interpreter otherwise. bench/bench_slo.py measures why: over a
-  10,000-record results document, jmespath's interpreter is most of ``evaluate()``.
+  10,000-record results document, jmespath's interpreter is most of ``evaluate()``. A filter's
+  condition is compiled as a truth (``_jp_condition``): the ``&&`` chain of tests of field paths
+  against literals the shipped objectives use is one function per record, not a tree of them, and
+  their first field is read once (tests/unit/plugins/plugin_utils/test_slo_fast_paths.py holds them
+  to jmespath's interpreter on hostile documents).
 * ``describe_error(exc)``: an evaluation error as its type and a bounded description, never the
   data it was given (jmespath's type errors quote the whole value).
+
+Size: over 450 lines because the compiled selection and its checks stay together: the bounds, the
+compiler and the conditions reproduce one interpreter's rules, and a rule read in one place is kept
+the same in the others.
 """
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 from ansible_collections.o2edge.perf.plugins.module_utils._secrets import secret_value_reason
@@ -211,7 +220,7 @@ def _jp_compile(node):
             constant = literal["value"]
             if op == "eq":
                 return lambda value: left(value) == constant
-            return lambda value: left(value) != constant
+            return lambda value: not left(value) == constant  # jmespath's ne is not ==, whatever != gives
         if op == "eq":
             return lambda value: _jp_equals(left(value), right(value))
         if op == "ne":
@@ -273,9 +282,11 @@ def _jp_compile(node):
             return string_test
         first, second = children
         return lambda value: function([first(value), second(value)])
-    if kind in ("filter_projection", "projection"):
+    if kind == "filter_projection":
+        return _jp_filter(node, children)
+    if kind == "projection":
         base, project = children[0], children[1]
-        keep = children[2] if kind == "filter_projection" else None
+        keep = None
 
         def projection(value):
             items = base(value)
@@ -307,6 +318,170 @@ def _jp_compile(node):
     if kind == "multi_select_list":
         return lambda value: None if value is None else [child(value) for child in children]
     raise _NotFast()
+
+
+def _jp_filter(node, children):
+    """``base[?condition].project``: the condition tested as a truth (``_jp_condition``), an identity projection
+    (``records[?...]``, what selections are) kept as one list comprehension."""
+    base, project, keep = children[0], children[1], _jp_condition(node["children"][2])
+    if node["children"][1]["type"] in ("current", "identity"):
+        def filtered(value):
+            items = base(value)
+            if not isinstance(items, list):
+                return None
+            # keep() first, as jmespath tests every element (a null one too) before dropping nulls
+            return [element for element in items if keep(element) and element is not None]
+        return filtered
+
+    def projection(value):
+        items = base(value)
+        if not isinstance(items, list):
+            return None
+        out = []
+        for element in items:
+            if keep(element):
+                current = project(element)
+                if current is not None:
+                    out.append(current)
+        return out
+    return projection
+
+
+def _jp_field_names(node):
+    """The names of ``node`` when it is a field or a sub-expression of fields only (``record.name``), else None."""
+    if node["type"] == "field":
+        return (node["value"],)
+    if node["type"] == "subexpression" and all(child["type"] == "field" for child in node["children"]):
+        return tuple(child["value"] for child in node["children"])
+    return None
+
+
+def _jp_condition(node):
+    """A function of an element that is true exactly when ``_jp_compile(node)`` gives a JMESPath-true value.
+
+    A filter only asks whether its condition is true, so the usual conditions are one function each,
+    not a tree of functions whose values are then tested (the ``records[?...]`` of the shipped objectives
+    run once per record): an ``&&`` chain, and the tests of a field path against a literal that
+    ``_jp_path_test`` knows. Each evaluates what the value function evaluates, in the same order, stops
+    where it stops, and raises _NotFast where it raises it; anything else is the value function's result
+    tested with ``_jp_false``.
+    """
+    if node["type"] != "and_expression":
+        test = _jp_path_test(node)
+        return test[1](test[0]) if test is not None else _jp_truth(_jp_compile(node))
+    nodes = []
+    pending = [node]
+    while pending:  # a && b && c parses as nested pairs: one chain, as _jp_compile's every() takes it
+        current = pending.pop()
+        if current["type"] == "and_expression":
+            pending.extend(reversed(current["children"]))
+        else:
+            nodes.append(current)
+    operands = [_jp_condition(current) for current in nodes]
+
+    def every_true(value):
+        for operand in operands:
+            if not operand(value):
+                return False
+        return True
+    tests = [_jp_path_test(current) for current in nodes]
+    if any(test is None or test[0][0] != tests[0][0][0] for test in tests):
+        return every_true
+    # every operand tests a path under the same first field (record.unit, record.name, ...): of a dict,
+    # that field is read once (dict.get gives the same value every time), the tests walk the rest
+    head, tails = tests[0][0][0], [make(names[1:]) for names, make in tests]
+
+    def every_true_under(value):
+        if type(value) is not dict:  # pylint: disable=unidiomatic-typecheck
+            return every_true(value)
+        value = value.get(head)
+        for operand in tails:
+            if not operand(value):
+                return False
+        return True
+    return every_true_under
+
+
+def _jp_path_test(node):
+    """``(names, make)`` when ``node`` tests the field path ``names`` against a literal in a way kept as one
+    function (``make(names)`` gives it, true when jmespath's value is true), else None: ``path == 'text'``,
+    ``path != 'text'``, ``[!]starts_with(path, 'text')``, ``[!]ends_with(path, 'text')``,
+    ``[!]contains(path, literal)``."""
+    negated = node["type"] == "not_expression" and node["children"][0]["type"] == "function_expression"
+    test = node["children"][0] if negated else node
+    if test["type"] not in ("comparator", "function_expression") or len(test["children"]) != 2:
+        return None
+    names, literal = _jp_field_names(test["children"][0]), test["children"][1]
+    if names is None or literal["type"] != "literal":
+        return None
+    constant = literal["value"]
+    if test["type"] == "comparator" and test["value"] in ("eq", "ne") and isinstance(constant, str):
+        # a string never is a number nor a bool: jmespath's equality is Python's here (as in _jp_compile)
+        return names, functools.partial(_jp_path_equals if test["value"] == "eq" else _jp_path_differs, constant)
+    if test["type"] == "function_expression" and test["value"] in _JP_STRING_METHODS and type(constant) is str:  # pylint: disable=unidiomatic-typecheck
+        return names, functools.partial(_jp_path_string_test, _JP_STRING_METHODS[test["value"]], constant, negated)
+    if test["type"] == "function_expression" and test["value"] == "contains":
+        return names, functools.partial(_jp_path_contains, constant, negated)
+    return None
+
+
+# The functions of _jp_path_test. Each walks its field names as path() does (inlined: a call less per
+# record and test), then tests the value found.
+def _jp_path_equals(constant, names):
+    def path_equals(value):
+        for name in names:
+            try:
+                value = value.get(name)
+            except AttributeError:
+                value = None
+                break
+        found = value == constant
+        return found is True or (found is not False and not _jp_false(found))  # a bool for JSON values
+    return path_equals
+
+
+def _jp_path_differs(constant, names):
+    def path_differs(value):
+        for name in names:
+            try:
+                value = value.get(name)
+            except AttributeError:
+                value = None
+                break
+        return not value == constant  # jmespath's ne: not _equals (Python's not, whatever == gives)
+    return path_differs
+
+
+def _jp_path_string_test(method, constant, negated, names):
+    def string_test(value):
+        for name in names:
+            try:
+                value = value.get(name)
+            except AttributeError:
+                value = None
+                break
+        if type(value) is not str:  # pylint: disable=unidiomatic-typecheck
+            raise _NotFast()  # jmespath raises its type error with its own message
+        return method(value, constant) is not negated  # a bool, so ``!`` is its negation
+    return string_test
+
+
+def _jp_path_contains(constant, negated, names):
+    def contains_test(value):
+        for name in names:
+            try:
+                value = value.get(name)
+            except AttributeError:
+                value = None
+                break
+        if type(value) not in (list, str):  # jmespath checks the type name: list or str
+            raise _NotFast()
+        return (constant in value) is not negated  # ``in`` gives a bool (or raises as _jp_contains raises)
+    return contains_test
+
+
+def _jp_truth(function):
+    return lambda value: not _jp_false(function(value))
 
 
 _SELECT_CACHE = {}
