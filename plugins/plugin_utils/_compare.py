@@ -558,13 +558,19 @@ def compare_many(jobs, min_samples=6, confidence=0.95, resamples=2000, seed=0):
     return out
 
 
-def _plain_floats(rows):
-    """Whether every value of ``rows`` (lists) is a finite float: ``_sorted_values`` then sorts each row as it is.
-    A sum of floats with an infinity or a NaN among them is never finite, so a finite sum answers for every value;
-    an infinite one (a NaN, an infinity, or finite values whose sum overflows) is checked value by value."""
-    return _FLOAT_ONLY.issuperset(map(type, itertools.chain.from_iterable(rows))) and (
-        math.isfinite(sum(itertools.chain.from_iterable(rows))) or
-        all(map(math.isfinite, itertools.chain.from_iterable(rows))))
+def _flat(rows):
+    """The values of ``rows`` (lists) in one list, row after row."""
+    flat = []
+    for row in rows:
+        flat += row
+    return flat
+
+
+def _plain_floats(values):
+    """Whether every one of ``values`` (a list) is a finite float: ``_sorted_values`` then sorts each row of them as
+    it is. A sum of floats with an infinity or a NaN among them is never finite, so a finite sum answers for every
+    value; an infinite one (a NaN, an infinity, or finite values whose sum overflows) is checked value by value."""
+    return _FLOAT_ONLY.issuperset(map(type, values)) and (math.isfinite(sum(values)) or all(map(math.isfinite, values)))
 
 
 def _sort_rows(prepared, numbers):
@@ -591,12 +597,15 @@ def _checked_groups(prepared, lists, others):
     other group is checked row by row (the same errors). ``others``: the jobs with samples on both sides checked
     and sorted one by one already."""
     by_sizes = {}
-    plain = []
+    plain = {}  # {sizes: (before values, after values)} of the groups of finite floats, each side in one list
     for sizes, numbers in lists.items():
-        if _plain_floats([prepared[i][0] for i in numbers]) and _plain_floats([prepared[i][1] for i in numbers]):
-            by_sizes[sizes] = [numbers, None, None]
-            plain.append(sizes)
-            continue
+        befores = _flat([prepared[i][0] for i in numbers])
+        if _plain_floats(befores):
+            afters = _flat([prepared[i][1] for i in numbers])
+            if _plain_floats(afters):
+                by_sizes[sizes] = [numbers, None, None]
+                plain[sizes] = (befores, afters)
+                continue
         valid = []
         for number in numbers:
             before, after, higher, threshold = prepared[number]
@@ -616,17 +625,17 @@ def _checked_groups(prepared, lists, others):
             continue
         if (len(sb), len(sa)) in plain:  # a group of plain lists joined by another kind of samples: sorted row by row
             _sort_rows(prepared, group[0])
-            plain.remove((len(sb), len(sa)))
+            del plain[len(sb), len(sa)]
         group[0].append(number)
         group[0].sort()
     use_ranks = _fast_stats.available(sum(len(group[0]) for (n_before, n_after), group in by_sizes.items()
                                           if len(group[0]) >= _fast_stats.MIN_GROUP and
                                           n_before + n_after <= _fast_stats.MAX_POOLED))
-    for sizes in plain:
+    for sizes, (befores, afters) in plain.items():
         group = by_sizes[sizes]
         numbers = group[0]
         if use_ranks and len(numbers) >= _fast_stats.MIN_GROUP and sum(sizes) <= _fast_stats.MAX_POOLED:
-            group[2] = _fast_stats.sorted_arrays([prepared[i][0] for i in numbers], [prepared[i][1] for i in numbers])
+            group[2] = _fast_stats.sorted_arrays(befores, afters, len(numbers))
             group[1] = _fast_stats.bootable(*group[2], _FLOAT_SUM_MAX)
         else:
             _sort_rows(prepared, numbers)
@@ -669,49 +678,47 @@ def _numpy_groups(prepared, by_sizes, use_ranks, min_samples, confidence, resamp
             pruned = _pruned_plan(n_after, n_before, seed, resamples, confidence)
             some = iter(_fast_stats.bootstrap_many(*_fast_stats.rows(befores, afters, bootable), pruned, ranks))
             intervals = (next(some) if ok else None for ok in bootable)
-        figures = zip(numbers, intervals, rank_sums, tie_terms, _fast_stats.medians(befores), _fast_stats.medians(afters))
+        figures = (numbers, intervals, rank_sums, tie_terms, _fast_stats.medians(befores), _fast_stats.medians(afters))
         if made:
             _array_results(prepared, figures, made, (n_before, n_after), min_samples, confidence, resamples, seed)
             continue
-        for number, ci, rank_sum, tie_term, median_before, median_after in figures:
+        for number, ci, rank_sum, tie_term, median_before, median_after in zip(*figures):
             prepared[number] += (ci, rank_sum, tie_term, median_before, median_after)
 
 
 def _array_results(prepared, figures, made, sizes, min_samples, confidence, resamples, seed):
     """The result of each job of a group sorted into arrays (``made``: the before and after rows), in
-    ``prepared``: what ``_compare_values`` returns from the same figures (``figures``: per job, its number, its
-    interval or None, rank sum, tie term and medians).
+    ``prepared``: what ``_compare_values`` returns from the same figures (``figures``: the jobs' numbers, and per
+    job its interval or None, rank sum, tie term and medians).
 
     The U test's figures depend only on the sizes, the rank sum and the tie term: computed once per distinct pair
     of them (a group of thousands of jobs has a few hundred). The smallest before value is the first of its sorted
-    row. A job that needs its samples as lists (an interval NumPy did not give for before values > 0: the pure
-    bootstrap names its overflow) takes ``_compare_values`` itself."""
+    row; the ratios of medians and their changes come from ``_fast_stats.ratios`` (``_ratio``'s floats). A job
+    that needs its samples as lists (an interval NumPy did not give for before values > 0: the pure bootstrap
+    names its overflow) takes ``_compare_values`` itself."""
     n_before, n_after = sizes
     befores, afters = made
+    numbers, intervals, rank_sums, tie_terms, medians_before, medians_after = figures
     known = {}  # {(rank sum, tie term): (u, p, method)}
-    for row, ((number, ci, rank_sum, tie_term, median_before, median_after), first) in enumerate(zip(
-            figures, befores[:, 0].tolist())):
-        higher, threshold = prepared[number][2:4]
+    for row, (number, ci, rank_sum, tie_term, median_before, median_after, first, ratio, change_pct) in enumerate(zip(
+            numbers, intervals, rank_sums, tie_terms, medians_before, medians_after, befores[:, 0].tolist(),
+            *_fast_stats.ratios(medians_before, medians_after))):
+        item = prepared[number]
         if ci is None and first > 0:
             sb, sa = befores[row].tolist(), afters[row].tolist()
-            prepared[number] = _compare_values(sb, sa, sb, sa, higher, threshold, min_samples, confidence, resamples,
+            prepared[number] = _compare_values(sb, sa, sb, sa, item[2], item[3], min_samples, confidence, resamples,
                                                seed, None, (rank_sum, tie_term), (median_before, median_after))
             continue
         u_figures = known.get((rank_sum, tie_term))
         if u_figures is None:
             u_figures = known[rank_sum, tie_term] = _u_of_ranks(n_before, n_after, rank_sum, tie_term, tie_term > 0,
                                                                 "auto", True)
-        ratio = change_pct = overflow = interval = None
-        if median_before > 0:
-            ratio = _ratio(median_after, median_before)
-            if ratio is None:
-                overflow = "the ratio of medians (%.4g / %.4g) is beyond the float range" % (median_after, median_before)
-            else:
-                change_pct = (ratio - 1.0) * 100.0
-        if first > 0 and overflow is None:
-            interval = ci
-        prepared[number] = _result(n_before, n_after, median_before, median_after, ratio, interval, change_pct,
-                                   *u_figures, overflow, first, higher, threshold, min_samples, confidence)
+        overflow = None
+        if ratio is None and median_before > 0:
+            overflow = "the ratio of medians (%.4g / %.4g) is beyond the float range" % (median_after, median_before)
+        prepared[number] = _result(n_before, n_after, median_before, median_after, ratio,
+                                   ci if first > 0 and overflow is None else None, change_pct, *u_figures, overflow,
+                                   first, item[2], item[3], min_samples, confidence)
 
 
 _NONES = itertools.repeat(None)

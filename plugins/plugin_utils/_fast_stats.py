@@ -38,7 +38,6 @@ same sizes, ``MIN_TOTAL`` in all).
 
 from __future__ import annotations
 
-import itertools
 import os
 import sys
 
@@ -115,15 +114,13 @@ def arrays(befores, afters):
     return np.array(befores, dtype=np.float64), np.array(afters, dtype=np.float64)
 
 
-def sorted_arrays(befores, afters):
-    """``arrays`` of the unsorted samples of one group (lists of finite floats), each row sorted by NumPy's stable
-    sort: the floats ``sorted`` gives, in its order (equal values, ``-0.0`` and ``0.0``, kept as they come)."""
+def sorted_arrays(befores, afters, count):
+    """``arrays`` of the unsorted samples of one group, each side's finite floats in one list (``count`` rows one
+    after the other), each row sorted by NumPy's stable sort: the floats ``sorted`` gives, in its order (equal
+    values, ``-0.0`` and ``0.0``, kept as they come)."""
     np = numpy_module()
-    out = []
-    for side in (befores, afters):
-        flat = np.fromiter(itertools.chain.from_iterable(side), dtype=np.float64, count=len(side) * len(side[0]))
-        out.append(np.sort(flat.reshape(len(side), len(side[0])), axis=1, kind="stable"))
-    return tuple(out)
+    return (np.sort(np.array(befores, dtype=np.float64).reshape(count, -1), axis=1, kind="stable"),
+            np.sort(np.array(afters, dtype=np.float64).reshape(count, -1), axis=1, kind="stable"))
 
 
 def bootable(befores, afters, bound):
@@ -157,6 +154,22 @@ def medians(values):
         if overflow.any():
             out[overflow] = lo[overflow] / 2.0 + hi[overflow] / 2.0
     return out.tolist()
+
+
+def ratios(medians_before, medians_after):
+    """``(ratios, changes)``: per pair of medians (two lists of floats), ``_compare._ratio(after, before)`` and
+    ``(ratio - 1.0) * 100.0``, both None when the before median is not > 0 or either is not finite (the same IEEE
+    division, subtraction and multiplication as Python's)."""
+    np = numpy_module()
+    bottom = np.array(medians_before, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ratio = np.array(medians_after, dtype=np.float64) / bottom
+        change = (ratio - 1.0) * 100.0
+    ok = ((bottom > 0) & np.isfinite(ratio) & np.isfinite(change)).tolist()
+    if all(ok):
+        return ratio.tolist(), change.tolist()
+    return ([r if good else None for r, good in zip(ratio.tolist(), ok)],
+            [c if good else None for c, good in zip(change.tolist(), ok)])
 
 
 def bootstrap_many(befores, afters, pruned, ranks):
