@@ -511,6 +511,7 @@ def compare_many(jobs, min_samples=6, confidence=0.95, resamples=2000, seed=0):
     samples that are two non-empty lists are checked and sorted by groups of the same sizes
     (``_checked_groups``), any others one job at a time.
     """
+    # pylint: disable=unidiomatic-typecheck
     try:
         _check_params(0.0, min_samples, confidence, resamples)
         shared_ok = True
@@ -523,7 +524,7 @@ def compare_many(jobs, min_samples=6, confidence=0.95, resamples=2000, seed=0):
         try:
             if not (shared_ok and type(threshold) in _NUMBER_TYPES and 0 <= threshold < 1):
                 _check_params(threshold, min_samples, confidence, resamples)
-            if type(before) is list and type(after) is list and before and after:  # pylint: disable=unidiomatic-typecheck
+            if type(before) is list and type(after) is list and before and after:
                 prepared.append((before, after, higher, threshold))  # (not checked yet: _checked_groups)
                 group = lists.get((len(before), len(after)))
                 if group is None:
@@ -693,16 +694,16 @@ def _array_results(prepared, figures, made, sizes, min_samples, confidence, resa
 
     The U test's figures depend only on the sizes, the rank sum and the tie term: computed once per distinct pair
     of them (a group of thousands of jobs has a few hundred). The smallest before value is the first of its sorted
-    row; the ratios of medians and their changes come from ``_fast_stats.ratios`` (``_ratio``'s floats). A job
-    that needs its samples as lists (an interval NumPy did not give for before values > 0: the pure bootstrap
-    names its overflow) takes ``_compare_values`` itself."""
+    row; the ratios of medians and their changes come from ``_fast_stats.ratios_of_medians`` (``_ratio``'s
+    floats). A job that needs its samples as lists (an interval NumPy did not give for before values > 0: the
+    pure bootstrap names its overflow) takes ``_compare_values`` itself."""
     n_before, n_after = sizes
     befores, afters = made
     numbers, intervals, rank_sums, tie_terms, medians_before, medians_after = figures
     known = {}  # {(rank sum, tie term): (u, p, method)}
     for row, (number, ci, rank_sum, tie_term, median_before, median_after, first, ratio, change_pct) in enumerate(zip(
             numbers, intervals, rank_sums, tie_terms, medians_before, medians_after, befores[:, 0].tolist(),
-            *_fast_stats.ratios(medians_before, medians_after))):
+            *_fast_stats.ratios_of_medians(medians_before, medians_after))):
         item = prepared[number]
         if ci is None and first > 0:
             sb, sa = befores[row].tolist(), afters[row].tolist()
@@ -784,9 +785,10 @@ def _result(n_before, n_after, median_before, median_after, ratio, interval, cha
         ratio = change_pct = interval = None
         verdict, reason = "no clear change", "No change can be called: %s." % overflow
     elif ratio is None or interval is None:
+        if type(smallest) is list:  # pylint: disable=unidiomatic-typecheck
+            smallest = min(smallest)
         verdict, reason = "no clear change", ("The ratio of medians needs positive before samples (smallest %.4g), "
-                                              "so no change can be called." % (
-                                                  min(smallest) if type(smallest) is list else smallest))  # pylint: disable=unidiomatic-typecheck
+                                              "so no change can be called." % smallest)
     else:
         verdict, reason = _verdict(ratio, change_pct, interval, p, median_before, median_after, higher_is_better,
                                    threshold, confidence)

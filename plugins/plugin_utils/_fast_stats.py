@@ -156,7 +156,7 @@ def medians(values):
     return out.tolist()
 
 
-def ratios(medians_before, medians_after):
+def ratios_of_medians(medians_before, medians_after):
     """``(ratios, changes)``: per pair of medians (two lists of floats), ``_compare._ratio(after, before)`` and
     ``(ratio - 1.0) * 100.0``, both None when the before median is not > 0 or either is not finite (the same IEEE
     division, subtraction and multiplication as Python's)."""
