@@ -42,7 +42,9 @@ Methods (stated here and in docs/statistics.md, "Comparing before and after"):
   (throughput, MB/s) a ratio above 1 is ``faster``.
 
 Size: over 450 lines, one statistical test with its exact and asymptotic paths, ties and continuity
-correction, matched to SciPy (tests/unit/plugins/plugin_utils/fixtures_stats).
+correction, matched to SciPy (tests/unit/plugins/plugin_utils/fixtures_stats), and ``compare_many``'s group
+paths (checks, sorting and results of thousands of comparisons of the same sizes at once), which belong next to
+the one-by-one path they must match bit for bit.
 """
 
 from __future__ import annotations
@@ -188,6 +190,13 @@ def _u_figures(x, y, method, continuity, ranked=None):
             ties = [t for t in collections.Counter(pooled).values() if t > 1]
             r1 = math.fsum([(bisect.bisect_left(pooled, v) + bisect.bisect_right(pooled, v) + 1) / 2.0 for v in x])
         tie_term = sum(t ** 3 - t for t in ties)
+    return _u_of_ranks(n1, n2, r1, tie_term, ties, method, continuity)
+
+
+def _u_of_ranks(n1, n2, r1, tie_term, ties, method, continuity):
+    """``_u_figures`` from the sizes, the rank sum of x, the tie term and whether anything ties (``ties``, true or
+    false): they decide the figures, so the many comparisons of a group that share them share their figures."""
+    n = n1 + n2
     u1 = r1 - n1 * (n1 + 1) / 2.0
     u2 = n1 * n2 - u1
     big = max(u1, u2)
@@ -498,19 +507,31 @@ def compare_many(jobs, min_samples=6, confidence=0.95, resamples=2000, seed=0):
     together with NumPy when it is installed (``_fast_stats``: the same floats); else, and for
     small groups or unusual values, one by one as ``compare`` does. The parameters shared by every
     job are checked once: a job whose threshold is a plain number in [0, 1) is then known to pass
-    ``_check_params``, any other is checked in full (the same error, the threshold's first).
+    ``_check_params``, any other is checked in full (the same error, the threshold's first). The
+    samples that are two non-empty lists are checked and sorted by groups of the same sizes
+    (``_checked_groups``), any others one job at a time.
     """
+    # pylint: disable=unidiomatic-typecheck
     try:
         _check_params(0.0, min_samples, confidence, resamples)
         shared_ok = True
     except CompareError:
         shared_ok = False
     prepared = []
-    by_sizes = {}  # {(n before, n after): ([job numbers], [whether each can take the NumPy bootstrap])}
+    lists = {}  # {(n before, n after): [job numbers]} of the jobs whose samples are two non-empty lists
+    others = []  # the numbers of the other jobs with samples on both sides
     for number, (before, after, higher, threshold) in enumerate(jobs):
         try:
             if not (shared_ok and type(threshold) in _NUMBER_TYPES and 0 <= threshold < 1):
                 _check_params(threshold, min_samples, confidence, resamples)
+            if type(before) is list and type(after) is list and before and after:
+                prepared.append((before, after, higher, threshold))  # (not checked yet: _checked_groups)
+                group = lists.get((len(before), len(after)))
+                if group is None:
+                    lists[len(before), len(after)] = [number]
+                else:
+                    group.append(number)
+                continue
             sb = _sorted_values(before, "before")
             sa = _sorted_values(after, "after")
         except CompareError as exc:
@@ -518,17 +539,14 @@ def compare_many(jobs, min_samples=6, confidence=0.95, resamples=2000, seed=0):
             continue
         prepared.append((sb, sa, higher, threshold))
         if sb and sa:
-            group = by_sizes.get((len(sb), len(sa)))
-            if group is None:
-                group = by_sizes[len(sb), len(sa)] = ([], [])
-            group[0].append(number)
-            group[1].append(sb[0] > 0 and sa[0] >= 0 and sa[-1] <= _FLOAT_SUM_MAX and sb[-1] <= _FLOAT_SUM_MAX)
-    _numpy_groups(prepared, by_sizes, confidence, resamples, seed)
+            others.append(number)
+    by_sizes, use_ranks = _checked_groups(prepared, lists, others)
+    _numpy_groups(prepared, by_sizes, use_ranks, min_samples, confidence, resamples, seed)
     out = []
     for number, item in enumerate(prepared):
         prepared[number] = None  # (each job's samples let go once compared: fewer objects alive for the collector)
-        if isinstance(item, CompareError):
-            out.append(item)
+        if type(item) is dict or isinstance(item, CompareError):  # pylint: disable=unidiomatic-typecheck
+            out.append(item)  # (a result of _array_results, or the job's error)
             continue
         # the sorted samples stand for the samples: the U test and the smallest value do not depend on the order
         if len(item) == 4:
@@ -541,18 +559,105 @@ def compare_many(jobs, min_samples=6, confidence=0.95, resamples=2000, seed=0):
     return out
 
 
-def _numpy_groups(prepared, by_sizes, confidence, resamples, seed):
+def _flat(rows):
+    """The values of ``rows`` (lists) in one list, row after row."""
+    flat = []
+    for row in rows:
+        flat += row
+    return flat
+
+
+def _plain_floats(values):
+    """Whether every one of ``values`` (a list) is a finite float: ``_sorted_values`` then sorts each row of them as
+    it is. A sum of floats with an infinity or a NaN among them is never finite, so a finite sum answers for every
+    value; an infinite one (a NaN, an infinity, or finite values whose sum overflows) is checked value by value."""
+    return _FLOAT_ONLY.issuperset(map(type, values)) and (math.isfinite(sum(values)) or all(map(math.isfinite, values)))
+
+
+def _sort_rows(prepared, numbers):
+    """``_sorted_values`` of both sides of each job in ``numbers`` (checked already): their items sorted."""
+    for number in numbers:
+        before, after, higher, threshold = prepared[number]
+        prepared[number] = (sorted(before), sorted(after), higher, threshold)
+
+
+def _bootable(sb, sa):
+    """Whether the NumPy bootstrap can take a job's sorted samples: before > 0, after >= 0, sums of two finite."""
+    return sb[0] > 0 and sa[0] >= 0 and sa[-1] <= _FLOAT_SUM_MAX and sb[-1] <= _FLOAT_SUM_MAX
+
+
+def _checked_groups(prepared, lists, others):
+    """The jobs with samples on both sides by sizes, checked and sorted: ``({(n before, n after): [job numbers,
+    whether each can take the NumPy bootstrap, None or the group's samples as two arrays of sorted rows]}, whether
+    NumPy ranks the groups of MIN_GROUP jobs or more with at most MAX_POOLED samples)``.
+
+    ``lists``: the jobs whose samples are two non-empty lists, unchecked in ``prepared``. A group whose values are
+    all finite floats passes ``_sorted_values`` whole: each row is sorted as it is, by NumPy's stable sort into
+    arrays when NumPy ranks the group (the floats ``sorted`` gives, in its order: ``-0.0`` and ``0.0`` kept as they
+    come; ``prepared`` keeps the unsorted lists, which ``_array_results`` never reads), else by ``sorted``; any
+    other group is checked row by row (the same errors). ``others``: the jobs with samples on both sides checked
+    and sorted one by one already."""
+    by_sizes = {}
+    plain = {}  # {sizes: (before values, after values)} of the groups of finite floats, each side in one list
+    for sizes, numbers in lists.items():
+        befores = _flat([prepared[i][0] for i in numbers])
+        if _plain_floats(befores):
+            afters = _flat([prepared[i][1] for i in numbers])
+            if _plain_floats(afters):
+                by_sizes[sizes] = [numbers, None, None]
+                plain[sizes] = (befores, afters)
+                continue
+        valid = []
+        for number in numbers:
+            before, after, higher, threshold = prepared[number]
+            try:
+                prepared[number] = (_sorted_values(before, "before"), _sorted_values(after, "after"), higher, threshold)
+            except CompareError as exc:
+                prepared[number] = exc
+                continue
+            valid.append(number)
+        if valid:
+            by_sizes[sizes] = [valid, None, None]
+    for number in others:
+        sb, sa = prepared[number][:2]
+        group = by_sizes.get((len(sb), len(sa)))
+        if group is None:
+            by_sizes[len(sb), len(sa)] = [[number], None, None]
+            continue
+        if (len(sb), len(sa)) in plain:  # a group of plain lists joined by another kind of samples: sorted row by row
+            _sort_rows(prepared, group[0])
+            del plain[len(sb), len(sa)]
+        group[0].append(number)
+        group[0].sort()
+    use_ranks = _fast_stats.available(sum(len(group[0]) for (n_before, n_after), group in by_sizes.items()
+                                          if len(group[0]) >= _fast_stats.MIN_GROUP and
+                                          n_before + n_after <= _fast_stats.MAX_POOLED))
+    for sizes, (befores, afters) in plain.items():
+        group = by_sizes[sizes]
+        numbers = group[0]
+        if use_ranks and len(numbers) >= _fast_stats.MIN_GROUP and sum(sizes) <= _fast_stats.MAX_POOLED:
+            group[2] = _fast_stats.sorted_arrays(befores, afters, len(numbers))
+            group[1] = _fast_stats.bootable(*group[2], _FLOAT_SUM_MAX)
+        else:
+            _sort_rows(prepared, numbers)
+    for group in by_sizes.values():
+        if group[1] is None:
+            group[1] = [_bootable(prepared[i][0], prepared[i][1]) for i in group[0]]
+    return by_sizes, use_ranks
+
+
+def _numpy_groups(prepared, by_sizes, use_ranks, min_samples, confidence, resamples, seed):
     """The figures NumPy computes for whole groups of jobs of the same sizes (``_fast_stats``), added to the jobs'
     items in ``prepared``: ``(sb, sa, higher, threshold)`` becomes ``(sb, sa, higher, threshold, bootstrap
-    interval, rank sum, tie term, median before, median after)`` (None for what NumPy did not compute).
+    interval, rank sum, tie term, median before, median after)`` (None for what NumPy did not compute), and the
+    jobs of a group sorted into arrays (``_checked_groups``) get their results (``_array_results``).
 
-    Rank sums for groups of ``MIN_GROUP`` jobs or more with at most ``MAX_POOLED`` samples together, intervals for
-    the jobs of a group whose values allow it (before > 0, after >= 0, sums of two finite) when ``MIN_GROUP`` or
-    more do, each when there are ``MIN_TOTAL`` such jobs in all; the medians of every group whose samples were
-    made into arrays for either. One flat tuple per job: fewer objects than a tuple of tuples."""
+    Rank sums for groups of ``MIN_GROUP`` jobs or more with at most ``MAX_POOLED`` samples together (``use_ranks``:
+    when there are ``MIN_TOTAL`` such jobs in all), intervals for the jobs of a group whose values allow it (before
+    > 0, after >= 0, sums of two finite) when ``MIN_GROUP`` or more do and there are ``MIN_TOTAL`` such jobs in all;
+    the medians of every group whose samples were made into arrays for either. One flat tuple per job: fewer
+    objects than a tuple of tuples."""
     big = [(sizes, group) for sizes, group in by_sizes.items() if len(group[0]) >= _fast_stats.MIN_GROUP]
-    use_ranks = _fast_stats.available(sum(len(group[0]) for (n_before, n_after), group in big
-                                          if n_before + n_after <= _fast_stats.MAX_POOLED))
     booted = [sum(group[1]) for dummy, group in big]
     use_boot = any(count >= _fast_stats.MIN_GROUP for count in booted) and resamples <= PRUNE_MAX_RESAMPLES and \
         _fast_stats.available(sum(count for count in booted if count >= _fast_stats.MIN_GROUP))
@@ -561,21 +666,60 @@ def _numpy_groups(prepared, by_sizes, confidence, resamples, seed):
     # (a job passed _check_params, so the shared parameters are valid)
     tail = (1.0 - confidence) / 2.0
     ranks = (_quantile_ranks(resamples, tail), _quantile_ranks(resamples, 1.0 - tail), resamples)
-    for ((n_before, n_after), (numbers, bootable)), count in zip(big, booted):
+    for ((n_before, n_after), (numbers, bootable, made)), count in zip(big, booted):
         ranking = use_ranks and n_before + n_after <= _fast_stats.MAX_POOLED
         booting = use_boot and count >= _fast_stats.MIN_GROUP
         if not ranking and not booting:
             continue
-        befores, afters = _fast_stats.arrays([prepared[i][0] for i in numbers], [prepared[i][1] for i in numbers])
+        befores, afters = made or _fast_stats.arrays([prepared[i][0] for i in numbers],
+                                                     [prepared[i][1] for i in numbers])
         rank_sums, tie_terms = _fast_stats.rank_sum_lists(befores, afters) if ranking else (_NONES, _NONES)
         intervals = _NONES
         if booting:
             pruned = _pruned_plan(n_after, n_before, seed, resamples, confidence)
             some = iter(_fast_stats.bootstrap_many(*_fast_stats.rows(befores, afters, bootable), pruned, ranks))
             intervals = (next(some) if ok else None for ok in bootable)
-        for number, ci, rank_sum, tie_term, median_before, median_after in zip(
-                numbers, intervals, rank_sums, tie_terms, _fast_stats.medians(befores), _fast_stats.medians(afters)):
+        figures = (numbers, intervals, rank_sums, tie_terms, _fast_stats.medians(befores), _fast_stats.medians(afters))
+        if made:
+            _array_results(prepared, figures, made, (n_before, n_after), min_samples, confidence, resamples, seed)
+            continue
+        for number, ci, rank_sum, tie_term, median_before, median_after in zip(*figures):
             prepared[number] += (ci, rank_sum, tie_term, median_before, median_after)
+
+
+def _array_results(prepared, figures, made, sizes, min_samples, confidence, resamples, seed):
+    """The result of each job of a group sorted into arrays (``made``: the before and after rows), in
+    ``prepared``: what ``_compare_values`` returns from the same figures (``figures``: the jobs' numbers, and per
+    job its interval or None, rank sum, tie term and medians).
+
+    The U test's figures depend only on the sizes, the rank sum and the tie term: computed once per distinct pair
+    of them (a group of thousands of jobs has a few hundred). The smallest before value is the first of its sorted
+    row; the ratios of medians and their changes come from ``_fast_stats.ratios_of_medians`` (``_ratio``'s
+    floats). A job that needs its samples as lists (an interval NumPy did not give for before values > 0: the
+    pure bootstrap names its overflow) takes ``_compare_values`` itself."""
+    n_before, n_after = sizes
+    befores, afters = made
+    numbers, intervals, rank_sums, tie_terms, medians_before, medians_after = figures
+    known = {}  # {(rank sum, tie term): (u, p, method)}
+    for row, (number, ci, rank_sum, tie_term, median_before, median_after, first, ratio, change_pct) in enumerate(zip(
+            numbers, intervals, rank_sums, tie_terms, medians_before, medians_after, befores[:, 0].tolist(),
+            *_fast_stats.ratios_of_medians(medians_before, medians_after))):
+        item = prepared[number]
+        if ci is None and first > 0:
+            sb, sa = befores[row].tolist(), afters[row].tolist()
+            prepared[number] = _compare_values(sb, sa, sb, sa, item[2], item[3], min_samples, confidence, resamples,
+                                               seed, None, (rank_sum, tie_term), (median_before, median_after))
+            continue
+        u_figures = known.get((rank_sum, tie_term))
+        if u_figures is None:
+            u_figures = known[rank_sum, tie_term] = _u_of_ranks(n_before, n_after, rank_sum, tie_term, tie_term > 0,
+                                                                "auto", True)
+        overflow = None
+        if ratio is None and median_before > 0:
+            overflow = "the ratio of medians (%.4g / %.4g) is beyond the float range" % (median_after, median_before)
+        prepared[number] = _result(n_before, n_after, median_before, median_after, ratio,
+                                   ci if first > 0 and overflow is None else None, change_pct, *u_figures, overflow,
+                                   first, item[2], item[3], min_samples, confidence)
 
 
 _NONES = itertools.repeat(None)
@@ -627,14 +771,24 @@ def _compare_values(b, a, sb, sa, higher_is_better, threshold, min_samples, conf
                 interval = ci if ci is not None else _bootstrap(sb, sa, confidence, resamples, seed)
             except CompareError as exc:
                 overflow = str(exc)
+    return _result(n_before, n_after, median_before, median_after, ratio, interval, change_pct, u, p, method, overflow,
+                   b, higher_is_better, threshold, min_samples, confidence)
+
+
+def _result(n_before, n_after, median_before, median_after, ratio, interval, change_pct, u, p, method, overflow,
+            smallest, higher_is_better, threshold, min_samples, confidence):
+    """The result dict of a comparison from its figures (``_compare_values``): the verdict and reason added.
+    ``smallest``: the before samples (a list: its smallest is named) or their smallest value (a float)."""
     if n_before < min_samples or n_after < min_samples:
         verdict, reason = "not enough samples", _short_reason(n_before, n_after, min_samples)
     elif overflow is not None:
         ratio = change_pct = interval = None
         verdict, reason = "no clear change", "No change can be called: %s." % overflow
     elif ratio is None or interval is None:
+        if type(smallest) is list:  # pylint: disable=unidiomatic-typecheck
+            smallest = min(smallest)
         verdict, reason = "no clear change", ("The ratio of medians needs positive before samples (smallest %.4g), "
-                                              "so no change can be called." % min(b))
+                                              "so no change can be called." % smallest)
     else:
         verdict, reason = _verdict(ratio, change_pct, interval, p, median_before, median_after, higher_is_better,
                                    threshold, confidence)
@@ -645,23 +799,35 @@ def _compare_values(b, a, sb, sa, higher_is_better, threshold, min_samples, conf
     }
 
 
+# The reasons of "no clear change" by the criteria that failed (1: the U test, 2: the interval, 4: the threshold),
+# each one format: "No clear change: " and the failed criteria's texts joined by "; ".
+_FAILED_TEXTS = ("the U test is not significant (p = %.4g, needs < %s)",
+                 "the %s%% interval of the ratio [%.4g, %.4g] does not exclude 1 on the side of the change",
+                 "the change of %+.2f%% is below the %.4g%% threshold")
+_NO_CLEAR = dict((mask, "No clear change: %s." % "; ".join(
+    text for bit, text in enumerate(_FAILED_TEXTS) if mask & (1 << bit))) for mask in range(1, 8))
+
+
 def _verdict(ratio, change_pct, interval, p, median_before, median_after, higher_is_better, threshold, confidence):
     """``(verdict, reason)`` of a comparison with enough samples, a ratio and an interval."""
     lo, hi = interval
     alpha, alpha_text, level_text = _level(confidence)
     up = ratio > 1.0
-    failed = []
+    failed = 0
+    args = ()
     if not p < alpha:
-        failed.append("the U test is not significant (p = %.4g, needs < %s)" % (p, alpha_text))
+        failed = 1
+        args = (p, alpha_text)
     if not ((lo > 1.0) if up else (hi < 1.0)):
-        failed.append("the %s%% interval of the ratio [%.4g, %.4g] does not exclude 1 on the side of the change" % (
-            level_text, lo, hi))
+        failed |= 2
+        args += (level_text, lo, hi)
     if not abs(ratio - 1.0) >= threshold - THRESHOLD_EPSILON:
-        failed.append("the change of %+.2f%% is below the %.4g%% threshold" % (change_pct, threshold * 100))
-    if ratio == 1.0:
-        failed = failed or ["the medians are equal"]
+        failed |= 4
+        args += (change_pct, threshold * 100)
     if failed:
-        return "no clear change", "No clear change: %s." % "; ".join(failed)
+        return "no clear change", _NO_CLEAR[failed] % args
+    if ratio == 1.0:
+        return "no clear change", "No clear change: the medians are equal."
     direction = "Faster" if ((ratio > 1.0) if higher_is_better else (ratio < 1.0)) else "Slower"
     return direction.lower(), "%s: median %.4g -> %.4g (%+.2f%%), %s%% interval of the ratio [%.4g, %.4g], p = %.4g." % (
         direction, median_before, median_after, change_pct, level_text, lo, hi, p)

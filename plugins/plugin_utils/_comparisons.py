@@ -124,9 +124,14 @@ def sequential_many(jobs, min_samples):
             if found is None:
                 found = contexts[key] = _compare.comparable(before_ctx, after_ctx)
             ok, reason = found
-        if ok and _text(before.get("unit")) != unit:
-            ok, reason = False, "unit %s before, %s after" % (_text(before.get("unit")), unit)
-        if ok and role == "sequential":
+        if ok:
+            before_unit = before.get("unit")
+            if (before_unit if type(before_unit) is str else _text(before_unit)) != unit:
+                ok, reason = False, "unit %s before, %s after" % (_text(before_unit), unit)
+        # (two contexts that are dicts without a concurrency have no concurrency problem: no call for them)
+        if ok and role == "sequential" and not (type(before_ctx) is dict and type(after_ctx) is dict and
+                                                before_ctx.get("concurrency") is None and
+                                                after_ctx.get("concurrency") is None):
             problem = _verdicts.concurrency_problem(before_ctx, after_ctx)
             if problem:
                 ok, reason = False, problem

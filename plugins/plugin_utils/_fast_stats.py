@@ -24,7 +24,9 @@ are compared); twice the rank sum is their exact sum, halved once; the tie term 
 tied groups is the sum over the pooled values of ``c^2 - 1`` (``c``: how many pooled values equal it),
 an integer, counted only in the rows whose sorted pooled values repeat. The p-value is then computed by
 ``_compare._u_figures`` as ever. ``medians`` takes the medians of a group's sorted rows (the same IEEE
-additions and halvings as ``_stats._midpoint``).
+additions and halvings as ``_stats._midpoint``). ``sorted_arrays`` sorts a group's samples, already checked to
+be finite floats, with NumPy's stable sort: the floats ``sorted`` gives, in its order (a ``-0.0`` and a ``0.0``
+stay as they came, as in ``sorted``), so the medians and the smallest values read from them are its very floats.
 
 So the intervals and the U statistics are the very floats the pure path gives (tests/unit/plugins/plugin_utils/
 test_compare_fast.py checks both paths agree on many fixtures, and bench/check_report_bytes.py that
@@ -98,10 +100,11 @@ def _at_ranks(np, ratios, weights, first, second, descending):
     whatever their signs (``-0.0 + 0.0``, ``0.0 + -0.0`` and ``0.0 + 0.0`` are all ``0.0``; the one way
     to ``-0.0``, ``-0.0 + -0.0``, needs ``v1 - v0 = -0.0``, that is ``v0 = 0.0``)."""
     order = np.argsort(-ratios if descending else ratios, axis=1)
-    ordered = np.take_along_axis(ratios, order, axis=1)
     cumulated = np.cumsum(weights[order], axis=1)
     rows = np.arange(ratios.shape[0])
-    return ordered[rows, (cumulated > first).argmax(axis=1)], ordered[rows, (cumulated > second).argmax(axis=1)]
+    # (only the two cells read are looked up: ratios[row, order[row, i]] is the i-th of the row's sorted ratios)
+    return (ratios[rows, order[rows, (cumulated > first).argmax(axis=1)]],
+            ratios[rows, order[rows, (cumulated > second).argmax(axis=1)]])
 
 
 def arrays(befores, afters):
@@ -109,6 +112,21 @@ def arrays(befores, afters):
     arrays, one row per comparison: what ``medians``, ``rank_sums`` and ``bootstrap_many`` take."""
     np = numpy_module()
     return np.array(befores, dtype=np.float64), np.array(afters, dtype=np.float64)
+
+
+def sorted_arrays(befores, afters, count):
+    """``arrays`` of the unsorted samples of one group, each side's finite floats in one list (``count`` rows one
+    after the other), each row sorted by NumPy's stable sort: the floats ``sorted`` gives, in its order (equal
+    values, ``-0.0`` and ``0.0``, kept as they come)."""
+    np = numpy_module()
+    return (np.sort(np.array(befores, dtype=np.float64).reshape(count, -1), axis=1, kind="stable"),
+            np.sort(np.array(afters, dtype=np.float64).reshape(count, -1), axis=1, kind="stable"))
+
+
+def bootable(befores, afters, bound):
+    """Per row of two arrays of sorted rows, whether ``bootstrap_many`` can take it (a list of booleans): every
+    before value > 0, every after value >= 0, none above ``bound`` (so no sum of two overflows)."""
+    return ((befores[:, 0] > 0) & (afters[:, 0] >= 0) & (afters[:, -1] <= bound) & (befores[:, -1] <= bound)).tolist()
 
 
 def rows(befores, afters, chosen):
@@ -138,6 +156,22 @@ def medians(values):
     return out.tolist()
 
 
+def ratios_of_medians(medians_before, medians_after):
+    """``(ratios, changes)``: per pair of medians (two lists of floats), ``_compare._ratio(after, before)`` and
+    ``(ratio - 1.0) * 100.0``, both None when the before median is not > 0 or either is not finite (the same IEEE
+    division, subtraction and multiplication as Python's)."""
+    np = numpy_module()
+    bottom = np.array(medians_before, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ratio = np.array(medians_after, dtype=np.float64) / bottom
+        change = (ratio - 1.0) * 100.0
+    ok = ((bottom > 0) & np.isfinite(ratio) & np.isfinite(change)).tolist()
+    if all(ok):
+        return ratio.tolist(), change.tolist()
+    return ([r if good else None for r, good in zip(ratio.tolist(), ok)],
+            [c if good else None for c, good in zip(change.tolist(), ok)])
+
+
 def bootstrap_many(befores, afters, pruned, ranks):
     """The intervals ``[lo, hi]`` (lists of two floats) of each comparison of one group.
 
@@ -158,17 +192,17 @@ def bootstrap_many(befores, afters, pruned, ranks):
 
     def ratios(cells):
         return (tops[:, np.asarray(cells[0], dtype=np.intp)] / bottoms[:, np.asarray(cells[1], dtype=np.intp)],
-                np.asarray(cells[2], dtype=np.int64))
+                np.asarray(cells[2], dtype=np.int32))  # (the weights of a plan add up to its resamples, <= 20,000)
 
     low_ratios, low_weights = ratios(low)
     low0, low1 = _at_ranks(np, low_ratios, low_weights, lo_low, hi_low, False)
     top = resamples - 1
     high_ratios, high_weights = ratios(high)
     high1, high0 = _at_ranks(np, high_ratios, high_weights, top - hi_high, top - lo_high, True)
-    lows = (low0 + (h_low - lo_low) * (low1 - low0)).tolist()
-    highs = (high0 + (h_high - lo_high) * (high1 - high0)).tolist()
-    finite = np.isfinite(np.asarray(lows)) & np.isfinite(np.asarray(highs))
-    return [[lo, hi] if ok else None for lo, hi, ok in zip(lows, highs, finite.tolist())]
+    lows = low0 + (h_low - lo_low) * (low1 - low0)
+    highs = high0 + (h_high - lo_high) * (high1 - high0)
+    finite = np.isfinite(lows) & np.isfinite(highs)
+    return [[lo, hi] if ok else None for lo, hi, ok in zip(lows.tolist(), highs.tolist(), finite.tolist())]
 
 
 def rank_sums(befores, afters):
