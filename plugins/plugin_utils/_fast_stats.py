@@ -194,13 +194,16 @@ def bootstrap_many(befores, afters, pruned, ranks):
         return (tops[:, np.asarray(cells[0], dtype=np.intp)] / bottoms[:, np.asarray(cells[1], dtype=np.intp)],
                 np.asarray(cells[2], dtype=np.int32))  # (the weights of a plan add up to its resamples, <= 20,000)
 
-    low_ratios, low_weights = ratios(low)
-    low0, low1 = _at_ranks(np, low_ratios, low_weights, lo_low, hi_low, False)
-    top = resamples - 1
-    high_ratios, high_weights = ratios(high)
-    high1, high0 = _at_ranks(np, high_ratios, high_weights, top - hi_high, top - lo_high, True)
-    lows = low0 + (h_low - lo_low) * (low1 - low0)
-    highs = high0 + (h_high - lo_high) * (high1 - high0)
+    # A ratio or an interpolation that overflows (tiny before values, huge after values) gives an interval that is
+    # not finite, which is sent back as None: no RuntimeWarning of NumPy's on the report's standard error.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        low_ratios, low_weights = ratios(low)
+        low0, low1 = _at_ranks(np, low_ratios, low_weights, lo_low, hi_low, False)
+        top = resamples - 1
+        high_ratios, high_weights = ratios(high)
+        high1, high0 = _at_ranks(np, high_ratios, high_weights, top - hi_high, top - lo_high, True)
+        lows = low0 + (h_low - lo_low) * (low1 - low0)
+        highs = high0 + (h_high - lo_high) * (high1 - high0)
     finite = np.isfinite(lows) & np.isfinite(highs)
     return [[lo, hi] if ok else None for lo, hi, ok in zip(lows.tolist(), highs.tolist(), finite.tolist())]
 

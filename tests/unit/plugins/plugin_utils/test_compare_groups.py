@@ -16,6 +16,7 @@ import collections
 import itertools
 import math
 import random
+import warnings
 
 import pytest
 
@@ -299,3 +300,18 @@ def test_groups_of_more_than_max_pooled_samples_are_sorted_as_lists(array_rows, 
     got = cmp.compare_many(jobs, resamples=200)
     assert array_rows["rows"] == 0
     assert _exact(got) == _exact(one_by_one(jobs, resamples=200))
+
+
+def test_overflowing_groups_leave_no_numpy_warning(array_rows):
+    """Bug: NumPy's RuntimeWarnings (overflow in a ratio, inf - inf in an interpolation) printed on the report's
+    standard error for a group of tiny and huge values, where the interval is simply not finite (the pure
+    bootstrap then names the overflow)."""
+    rng = random.Random("overflow")
+    jobs = [([rng.choice([1e-300, 2e-300, 3e-300]) for dummy in range(10)],
+             [rng.choice([1e300, 2e300, 5e299]) for dummy in range(10)], False, 0.05)
+            for dummy in range(3 * _fast_stats.MIN_GROUP)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = cmp.compare_many(jobs)
+    assert array_rows["rows"] == len(jobs)
+    assert _exact(got) == _exact(one_by_one(jobs))
