@@ -439,3 +439,29 @@ def test_items_are_the_items_of_item_and_the_first_bad_one_is_named():
         assert all(a[1] is b[1] for a, b in zip(items, want))  # the same payload, not an equal copy
         firsts = [index for index, item in enumerate(want) if item[0] is None]
         assert bad == (firsts[0] if firsts else None)
+
+
+@pytest.mark.parametrize("op", ["lt", "lte", "gt", "gte"])
+def test_the_usual_records_take_the_fast_paths(monkeypatch, op):
+    """Bugs that no verdict shows, only the cost of 10,000 records: the usual record sent through ``_item`` one
+    call each, its runs through ``_counts``, its figures through ``_compares`` (a renamed op in ``_ORDERS``, a
+    condition of a fast path inverted or dropped). The reference functions are counted; the verdicts must still
+    be the reference verdicts."""
+    rng = random.Random("usual-%s" % op)
+    doc = {"records": [{"host": "h", "record": {
+        "name": "m%d" % i, "unit": "s", "component": "git", "samples": [rng.uniform(0.1, 0.9) for dummy in range(5)],
+        "failures": rng.choice([0, 0, 2]), "stats": {"median": rng.uniform(0.1, 0.9), "p95": rng.uniform(0.1, 0.9)},
+        "context": {"host": "h"}}} for i in range(50)], "probes": []}
+    objectives = [_objective("records", "success_ratio", target=0.5), _objective("records", "median", op, 0.5, 0.5)]
+    expected = [_verdict(reference_evaluate_one, objective, doc) for objective in objectives]
+    calls = collections.Counter()
+    for name in ("_item", "_counts", "_compares"):
+        original = getattr(_slo_eval, name)
+
+        def counted(*args, _name=name, _original=original):
+            calls[_name] += 1
+            return _original(*args)
+        monkeypatch.setattr(_slo_eval, name, counted)
+    assert [_verdict(_slo_eval.evaluate_one, objective, doc) for objective in objectives] == expected
+    assert calls["_item"] == 0 and calls["_counts"] == 0
+    assert calls["_compares"] <= 2  # the deciding figure's status, not one call per record
