@@ -315,3 +315,27 @@ def test_overflowing_groups_leave_no_numpy_warning(array_rows):
         got = cmp.compare_many(jobs)
     assert array_rows["rows"] == len(jobs)
     assert _exact(got) == _exact(one_by_one(jobs))
+
+
+def test_a_group_of_tuples_alone_is_compared_as_one_by_one(array_rows):
+    """Bug: a group made only of jobs whose samples are not lists (tuples: checked and sorted one job at a time)
+    entered wrongly, or not at all (mutation run 8: 611), failing or losing its NumPy figures."""
+    rng = random.Random(611)
+    jobs = [(tuple(before), tuple(after), higher, threshold)
+            for before, after, higher, threshold in _group(rng, 5, 5, _fast_stats.MIN_GROUP + 3)]
+    jobs += _group(rng, 6, 6, _fast_stats.MIN_GROUP)  # and a group of lists beside it
+    assert _exact(cmp.compare_many(jobs)) == _exact(one_by_one(jobs))
+    assert array_rows["rows"] == _fast_stats.MIN_GROUP
+
+
+def test_a_group_numpy_neither_ranks_nor_boots_does_not_stop_the_groups_after_it(array_rows):
+    """Bug: the loop over the groups stopped (not skipped) at a large group NumPy neither ranks (more than
+    MAX_POOLED samples together) nor bootstraps (before values <= 0) (mutation run 8: 673): the groups after
+    it, whose samples were sorted into arrays only, would be compared from their unsorted lists."""
+    rng = random.Random(673)
+    half = _fast_stats.MAX_POOLED // 2 + 1
+    jobs = [([-rng.uniform(0.1, 2.0) for dummy in range(half)], [rng.uniform(0.1, 2.0) for dummy in range(half)],
+             False, 0.05) for dummy in range(_fast_stats.MIN_GROUP)]
+    jobs += [(_row(rng, "noisy", 10), _row(rng, "noisy", 10), False, 0.05) for dummy in range(_fast_stats.MIN_GROUP)]
+    assert _exact(cmp.compare_many(jobs)) == _exact(one_by_one(jobs))
+    assert array_rows["rows"] == _fast_stats.MIN_GROUP  # the second group took the array path
