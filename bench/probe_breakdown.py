@@ -13,8 +13,8 @@ process of the machine meanwhile.
 2. Under load: ``probe_all`` of ``--targets`` targets of the same mix (concurrency 64, T = 2 s, as goal 1 of
    ``bench_scale.py``), in this process; per kind, service and state: the count, the median, p95 and largest
    latency, and the sum of the latencies (the sum over 64 is the wall time when the workers are never idle).
-3. The CPU of every process of the machine during step 2, by command name, from /proc before and after (user and
-   system time, reaped children's included: sshd's per-connection children count for sshd): who uses the cores.
+3. The CPU of every process of the machine during step 2 (``proc_cpu.snapshot`` and ``differences``: per command
+   line, its own and its reaped children's, so sshd's per-connection children count for sshd): who uses the cores.
 
 Run inside the lab's controller namespace (the lab must be up; nothing else is started).
 """
@@ -31,34 +31,9 @@ sys.path.insert(0, HERE)
 
 import bench_probe  # noqa: E402  pylint: disable=wrong-import-position,import-error
 import bench_probe_scale  # noqa: E402  pylint: disable=wrong-import-position,import-error
+import proc_cpu  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 KINDS = ("kubernetes", "http", "prometheus", "ssh")
-
-
-def cpu_by_command():
-    """{pid: (command, CPU seconds including reaped children)} of every process now."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        command = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat.rsplit(")", 1)[1].split()
-        out[pid] = (command, sum(int(value) for value in fields[11:15]) / ticks)
-    return out
-
-
-def cpu_spent(before, after):
-    """[(command, CPU seconds)] spent between two ``cpu_by_command`` readings, most first."""
-    spent = collections.Counter()
-    for pid, (command, seconds) in after.items():
-        spent[command] += seconds - (before[pid][1] if pid in before and before[pid][0] == command else 0.0)
-    return [(command, seconds) for command, seconds in spent.most_common() if seconds >= 0.05]
 
 
 def main(argv=None):
@@ -76,11 +51,11 @@ def main(argv=None):
             print("- %s %s: %s" % (kind, target["service"], ", ".join(
                 "%s %.1f" % (r["state"], r["latency_ms"]) for r in results)))
     targets = bench_probe_scale.sized(base, args.targets)
-    before = cpu_by_command()
+    before = proc_cpu.snapshot()
     started = time.monotonic()
     results = probe.probe_all(targets, concurrency=args.concurrency, connect_timeout=2.0, timeout=2.0, ctx=ctx)
     wall = time.monotonic() - started
-    spent = cpu_spent(before, cpu_by_command())
+    spent = proc_cpu.differences(before, proc_cpu.snapshot())
     groups = collections.defaultdict(list)
     for target, result in zip(targets, results):
         service = target["service"].split("#")[0].rstrip("0123456789").rstrip("_")
@@ -98,8 +73,8 @@ def main(argv=None):
     print("\nSum of the latencies: %.1f s (/ %d workers: %.2f s)\n" % (total, args.concurrency, total / args.concurrency))
     print("## CPU of the machine's processes meanwhile (s; %d CPUs x %.2f s = %.1f s available)\n" % (
         os.cpu_count(), wall, os.cpu_count() * wall))
-    for command, seconds in spent[:10]:
-        print("- %s: %.2f" % (command, seconds))
+    for seconds, label in spent[:12]:
+        print("- %s: %.2f" % (label, seconds))
 
 
 if __name__ == "__main__":

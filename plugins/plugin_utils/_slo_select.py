@@ -417,67 +417,50 @@ def _jp_path_test(node):
     constant = literal["value"]
     if test["type"] == "comparator" and test["value"] in ("eq", "ne") and isinstance(constant, str):
         # a string never is a number nor a bool: jmespath's equality is Python's here (as in _jp_compile)
-        return names, functools.partial(_jp_path_equals if test["value"] == "eq" else _jp_path_differs, constant)
-    if test["type"] == "function_expression" and test["value"] in _JP_STRING_METHODS and type(constant) is str:  # pylint: disable=unidiomatic-typecheck
-        return names, functools.partial(_jp_path_string_test, _JP_STRING_METHODS[test["value"]], constant, negated)
-    if test["type"] == "function_expression" and test["value"] == "contains":
-        return names, functools.partial(_jp_path_contains, constant, negated)
-    return None
+        check = functools.partial(_jp_equals_test if test["value"] == "eq" else _jp_differs_test, constant)
+    elif test["type"] == "function_expression" and test["value"] in _JP_STRING_METHODS and type(constant) is str:  # pylint: disable=unidiomatic-typecheck
+        check = functools.partial(_jp_string_test, _JP_STRING_METHODS[test["value"]], constant, negated)
+    elif test["type"] == "function_expression" and test["value"] == "contains":
+        check = functools.partial(_jp_contains_test, constant, negated)
+    else:
+        return None
+    return names, functools.partial(_jp_on_path, check)
 
 
-# The functions of _jp_path_test. Each walks its field names as path() does (inlined: a call less per
-# record and test), then tests the value found.
-def _jp_path_equals(constant, names):
-    def path_equals(value):
+# The tests of _jp_path_test, each of the value found at the field path (``_jp_on_path``).
+def _jp_on_path(test, names):
+    """A function of an element: ``test`` of the value at the field path ``names``, the path walked here as
+    path() walks it (one walk for the four kinds of test, then one call of ``test``)."""
+    def on_path(value):
         for name in names:
             try:
                 value = value.get(name)
             except AttributeError:
                 value = None
                 break
-        found = value == constant
-        return found is True or (found is not False and not _jp_false(found))  # a bool for JSON values
-    return path_equals
+        return test(value)
+    return on_path
 
 
-def _jp_path_differs(constant, names):
-    def path_differs(value):
-        for name in names:
-            try:
-                value = value.get(name)
-            except AttributeError:
-                value = None
-                break
-        return not value == constant  # jmespath's ne: not _equals (Python's not, whatever == gives)
-    return path_differs
+def _jp_equals_test(constant, value):
+    found = value == constant
+    return found is True or (found is not False and not _jp_false(found))  # a bool for JSON values
 
 
-def _jp_path_string_test(method, constant, negated, names):
-    def string_test(value):
-        for name in names:
-            try:
-                value = value.get(name)
-            except AttributeError:
-                value = None
-                break
-        if type(value) is not str:  # pylint: disable=unidiomatic-typecheck
-            raise _NotFast()  # jmespath raises its type error with its own message
-        return method(value, constant) is not negated  # a bool, so ``!`` is its negation
-    return string_test
+def _jp_differs_test(constant, value):
+    return not value == constant  # jmespath's ne: not _equals (Python's not, whatever == gives)
 
 
-def _jp_path_contains(constant, negated, names):
-    def contains_test(value):
-        for name in names:
-            try:
-                value = value.get(name)
-            except AttributeError:
-                value = None
-                break
-        if type(value) not in (list, str):  # jmespath checks the type name: list or str
-            raise _NotFast()
-        return (constant in value) is not negated  # ``in`` gives a bool (or raises as _jp_contains raises)
-    return contains_test
+def _jp_string_test(method, constant, negated, value):
+    if type(value) is not str:  # pylint: disable=unidiomatic-typecheck
+        raise _NotFast()  # jmespath raises its type error with its own message
+    return method(value, constant) is not negated  # a bool, so ``!`` is its negation
+
+
+def _jp_contains_test(constant, negated, value):
+    if type(value) not in (list, str):  # jmespath checks the type name: list or str
+        raise _NotFast()
+    return (constant in value) is not negated  # ``in`` gives a bool (or raises as _jp_contains raises)
 
 
 def _jp_truth(function):
